@@ -1,0 +1,276 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Record is one message handed to a transform.
+type Record struct {
+	Value []byte
+	Meta  []Meta
+}
+
+// Meta is one metadata entry (a header).
+type Meta struct{ Key, Value string }
+
+// Outcome is what the guest decided for one input record: zero Emits and
+// no Err means dropped; Err set means the record failed and Emits is empty.
+type Outcome struct {
+	Emits []Emit
+	Err   error
+}
+
+// Emit is one output record derived from an input record.
+type Emit struct {
+	// Value is the output value. When Unchanged it is the input's own slice.
+	Value     []byte
+	Unchanged bool
+	// Port is the named output port, "" for the default.
+	Port string
+	// MetaOps are metadata changes to apply, in order, to the input's metadata.
+	MetaOps []MetaOp
+}
+
+// MetaOp sets or deletes one metadata key.
+type MetaOp struct {
+	Key, Value string
+	Delete     bool
+}
+
+// Output entry kinds and flags (docs/abi.md).
+const (
+	kindEmit  = 1
+	kindDrop  = 2
+	kindError = 3
+
+	flagValue = 1 << 0
+	flagPort  = 1 << 1
+	flagMeta  = 1 << 2
+
+	opSet    = 1
+	opDelete = 2
+)
+
+// encodedSize is the exact size of records in the input batch encoding.
+func encodedSize(records []Record) int {
+	n := 4
+	for _, r := range records {
+		n += 8 + len(r.Value)
+		for _, m := range r.Meta {
+			n += 8 + len(m.Key) + len(m.Value)
+		}
+	}
+	return n
+}
+
+// encodeBatch writes records into dst, which must be encodedSize long.
+func encodeBatch(dst []byte, records []Record) {
+	le := binary.LittleEndian
+	le.PutUint32(dst, uint32(len(records)))
+	p := 4
+	for _, r := range records {
+		le.PutUint32(dst[p:], uint32(len(r.Value)))
+		p += 4 + copy(dst[p+4:], r.Value)
+		le.PutUint32(dst[p:], uint32(len(r.Meta)))
+		p += 4
+		for _, m := range r.Meta {
+			le.PutUint32(dst[p:], uint32(len(m.Key)))
+			p += 4 + copy(dst[p+4:], m.Key)
+			le.PutUint32(dst[p:], uint32(len(m.Value)))
+			p += 4 + copy(dst[p+4:], m.Value)
+		}
+	}
+}
+
+// decoder reads the guest's output. Every length is checked against what
+// is left, so no guest-supplied number can make it read out of bounds or
+// allocate more than the output it was given.
+type decoder struct {
+	buf []byte
+	pos int
+}
+
+func (d *decoder) fail(format string, args ...any) error {
+	return errorf(ClassBadOutput, "output offset %d: %s", d.pos, fmt.Sprintf(format, args...))
+}
+
+func (d *decoder) u8() (byte, error) {
+	if d.pos >= len(d.buf) {
+		return 0, d.fail("truncated: want 1 byte")
+	}
+	d.pos++
+	return d.buf[d.pos-1], nil
+}
+
+func (d *decoder) u32() (uint32, error) {
+	if len(d.buf)-d.pos < 4 {
+		return 0, d.fail("truncated: want 4 bytes, %d left", len(d.buf)-d.pos)
+	}
+	v := binary.LittleEndian.Uint32(d.buf[d.pos:])
+	d.pos += 4
+	return v, nil
+}
+
+// bytes returns a length-prefixed view into the output (not a copy).
+func (d *decoder) bytes() ([]byte, error) {
+	n, err := d.u32()
+	if err != nil {
+		return nil, err
+	}
+	if uint64(n) > uint64(len(d.buf)-d.pos) {
+		return nil, d.fail("length %d exceeds the %d bytes left", n, len(d.buf)-d.pos)
+	}
+	b := d.buf[d.pos : d.pos+int(n)]
+	d.pos += int(n)
+	return b, nil
+}
+
+func (d *decoder) str(what string) (string, error) {
+	b, err := d.bytes()
+	if err == nil && !utf8.Valid(b) {
+		err = d.fail("%s is not valid UTF-8", what)
+	}
+	return string(b), err
+}
+
+// decodeOutput decodes the guest's reply to a batch of inputs into one
+// Outcome per input. It copies everything it keeps out of out, which is
+// guest memory. An error means the whole output is unusable.
+func decodeOutput(out []byte, inputs []Record, man *Manifest) ([]Outcome, error) {
+	d := &decoder{buf: out}
+	count, err := d.u32()
+	if err != nil {
+		return nil, err
+	}
+	// every entry takes at least 5 bytes: bound the count before trusting it
+	if uint64(count)*5 > uint64(len(out)) {
+		return nil, d.fail("entry count %d cannot fit in %d bytes", count, len(out))
+	}
+	outcomes := make([]Outcome, len(inputs))
+	seen := make([]uint8, len(inputs)) // 0 none, kind of the first entry otherwise
+	last := -1
+	for i := uint32(0); i < count; i++ {
+		if last, err = d.entry(inputs, outcomes, seen, last, man); err != nil {
+			return nil, err
+		}
+	}
+	if d.pos != len(out) {
+		return nil, d.fail("%d trailing bytes after %d entries", len(out)-d.pos, count)
+	}
+	for i, k := range seen {
+		if k == 0 {
+			outcomes[i].Err = errorf(ClassBadOutput, "record %d: guest gave no verdict", i)
+		}
+	}
+	return outcomes, nil
+}
+
+func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last int, man *Manifest) (int, error) {
+	idx32, err := d.u32()
+	if err != nil {
+		return last, err
+	}
+	idx := int(idx32)
+	if uint64(idx32) >= uint64(len(inputs)) || idx < last {
+		return last, d.fail("record index %d out of order or out of range (batch of %d, previous %d)", idx32, len(inputs), last)
+	}
+	kind, err := d.u8()
+	if err != nil {
+		return last, err
+	}
+	if seen[idx] != 0 && (seen[idx] != kindEmit || kind != kindEmit) {
+		return last, d.fail("record %d: drop or error must be its only entry", idx)
+	}
+	seen[idx] = kind
+	switch kind {
+	case kindDrop:
+	case kindError:
+		msg, err := d.bytes()
+		if err != nil {
+			return last, err
+		}
+		outcomes[idx].Err = &Error{Class: ClassGuest, Msg: string(msg)}
+	case kindEmit:
+		e, err := d.emit(inputs[idx], man)
+		if err != nil {
+			return last, err
+		}
+		outcomes[idx].Emits = append(outcomes[idx].Emits, e)
+	default:
+		return last, d.fail("record %d: unknown entry kind %d", idx, kind)
+	}
+	return idx, nil
+}
+
+func (d *decoder) emit(in Record, man *Manifest) (Emit, error) {
+	flags, err := d.u8()
+	if err != nil {
+		return Emit{}, err
+	}
+	if flags&^(flagValue|flagPort|flagMeta) != 0 {
+		return Emit{}, d.fail("unknown emit flags 0x%02x", flags)
+	}
+	e := Emit{Value: in.Value, Unchanged: true}
+	if flags&flagValue != 0 {
+		v, err := d.bytes()
+		if err != nil {
+			return e, err
+		}
+		e.Value, e.Unchanged = append(make([]byte, 0, len(v)), v...), false
+	}
+	if flags&flagPort != 0 {
+		if e.Port, err = d.str("port name"); err != nil {
+			return e, err
+		}
+		if man != nil && !man.HasPort(e.Port) {
+			return e, d.fail("port %q is not declared in the manifest (ports: %v)", e.Port, man.Ports)
+		}
+	}
+	if flags&flagMeta != 0 {
+		e.MetaOps, err = d.metaOps()
+	}
+	return e, err
+}
+
+func (d *decoder) metaOps() ([]MetaOp, error) {
+	n, err := d.u32()
+	if err != nil {
+		return nil, err
+	}
+	if uint64(n)*5 > uint64(len(d.buf)-d.pos) {
+		return nil, d.fail("metadata op count %d cannot fit in %d bytes", n, len(d.buf)-d.pos)
+	}
+	ops := make([]MetaOp, 0, n)
+	for i := uint32(0); i < n; i++ {
+		op, err := d.metaOp()
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+func (d *decoder) metaOp() (MetaOp, error) {
+	code, err := d.u8()
+	if err != nil {
+		return MetaOp{}, err
+	}
+	var op MetaOp
+	if op.Key, err = d.str("metadata key"); err != nil {
+		return op, err
+	}
+	switch code {
+	case opSet:
+		var v []byte
+		v, err = d.bytes()
+		op.Value = string(v)
+	case opDelete:
+		op.Delete = true
+	default:
+		err = d.fail("unknown metadata op %d", code)
+	}
+	return op, err
+}

@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// instance is one live guest. It is used by one batch at a time.
+type instance struct {
+	mod     api.Module
+	mem     api.Memory
+	buffer  api.Function
+	process api.Function
+	log     *guestLog
+
+	bufPtr, bufCap uint32 // the guest's input buffer, from weir_buffer
+	stack          [1]uint64
+	calls          int
+}
+
+// newInstance instantiates the module and delivers the config blob to init.
+func (m *Module) newInstance(ctx context.Context, log *guestLog, config []byte) (*instance, error) {
+	ctx = context.WithValue(ctx, guestLogKey{}, log)
+	mod, err := m.engine.runtime.InstantiateModule(ctx, m.compiled, m.moduleConfig(log))
+	if err != nil {
+		return nil, m.classify(ctx, "instantiate", err)
+	}
+	in := &instance{
+		mod:     mod,
+		mem:     mod.Memory(),
+		buffer:  mod.ExportedFunction("weir_buffer"),
+		process: mod.ExportedFunction("weir_process"),
+		log:     log,
+	}
+	if err := in.init(ctx, m, config); err != nil {
+		in.close(ctx)
+		return nil, err
+	}
+	return in, nil
+}
+
+func (in *instance) init(ctx context.Context, m *Module, config []byte) error {
+	if err := in.write(ctx, m, config); err != nil {
+		return err
+	}
+	init := in.mod.ExportedFunction("weir_init")
+	in.stack[0] = api.EncodeU32(uint32(len(config)))
+	if err := init.CallWithStack(ctx, in.stack[:]); err != nil {
+		return m.classify(ctx, "weir_init", err)
+	}
+	msg, err := in.result(m, 64<<10)
+	if err != nil {
+		return err
+	}
+	if len(msg) > 0 {
+		return &Error{Class: ClassGuest, Transform: m.Manifest.ID(), Msg: "init: " + string(msg)}
+	}
+	return nil
+}
+
+// write copies b into the guest's input buffer, growing it through weir_buffer.
+func (in *instance) write(ctx context.Context, m *Module, b []byte) error {
+	view, err := in.reserve(ctx, m, len(b))
+	if err == nil {
+		copy(view, b)
+	}
+	return err
+}
+
+// reserve returns a view of n bytes of the guest's input buffer.
+func (in *instance) reserve(ctx context.Context, m *Module, n int) ([]byte, error) {
+	if uint64(n) > uint64(in.bufCap) || in.bufPtr == 0 {
+		if n > 1<<31-1 {
+			return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(), Msg: fmt.Sprintf("batch of %d bytes is too large for a 32-bit guest", n)}
+		}
+		in.stack[0] = api.EncodeU32(uint32(n))
+		if err := in.buffer.CallWithStack(ctx, in.stack[:]); err != nil {
+			return nil, m.classify(ctx, "weir_buffer", err)
+		}
+		in.bufPtr, in.bufCap = api.DecodeU32(in.stack[0]), uint32(n)
+	}
+	view, ok := in.mem.Read(in.bufPtr, uint32(n))
+	if !ok || in.bufPtr == 0 {
+		in.bufPtr, in.bufCap = 0, 0
+		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(),
+			Msg: fmt.Sprintf("weir_buffer(%d) returned pointer %d outside linear memory of %d bytes", n, in.bufPtr, in.mem.Size())}
+	}
+	return view, nil
+}
+
+// result reads the (ptr<<32 | len) a guest call returned, bounds-checked.
+func (in *instance) result(m *Module, max int) ([]byte, error) {
+	ptr, n := uint32(in.stack[0]>>32), uint32(in.stack[0])
+	if uint64(n) > uint64(max) {
+		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(), Msg: fmt.Sprintf("output of %d bytes exceeds the cap of %d", n, max)}
+	}
+	out, ok := in.mem.Read(ptr, n)
+	if !ok {
+		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(),
+			Msg: fmt.Sprintf("output at %d+%d is outside linear memory of %d bytes", ptr, n, in.mem.Size())}
+	}
+	return out, nil
+}
+
+// run sends one batch through weir_process and decodes the verdicts.
+func (in *instance) run(ctx context.Context, m *Module, records []Record, maxOut int) ([]Outcome, error) {
+	in.calls++
+	view, err := in.reserve(ctx, m, encodedSize(records))
+	if err != nil {
+		return nil, err
+	}
+	encodeBatch(view, records)
+	in.stack[0] = api.EncodeU32(uint32(len(view)))
+	if err := in.process.CallWithStack(ctx, in.stack[:]); err != nil {
+		return nil, m.classify(ctx, "weir_process", err)
+	}
+	out, err := in.result(m, maxOut)
+	if err != nil {
+		return nil, err
+	}
+	outcomes, err := decodeOutput(out, records, &m.Manifest)
+	if err != nil {
+		err.(*Error).Transform = m.Manifest.ID()
+	}
+	return outcomes, err
+}
+
+func (in *instance) close(ctx context.Context) { _ = in.mod.Close(ctx) }
+
+// classify turns a wazero call error into a trap or a timeout.
+func (m *Module) classify(ctx context.Context, fn string, err error) *Error {
+	class := ClassTrap
+	var exit *sys.ExitError
+	if errors.As(err, &exit) && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled) {
+		class = ClassTimeout
+	} else if ctx.Err() != nil {
+		class = ClassTimeout
+	}
+	return &Error{Class: class, Transform: m.Manifest.ID(), Msg: fn, Cause: err}
+}

@@ -1,0 +1,352 @@
+// Package wasmbin reads the module-level structure of a WebAssembly binary:
+// its sections, types, imports, functions, tables, memories, exports and
+// custom sections. It never executes code and never panics on bad input:
+// every read is bounds-checked and reported as an error with its offset.
+package wasmbin
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Section ids from the WebAssembly core specification.
+const (
+	SectionCustom    = 0
+	SectionType      = 1
+	SectionImport    = 2
+	SectionFunction  = 3
+	SectionTable     = 4
+	SectionMemory    = 5
+	SectionGlobal    = 6
+	SectionExport    = 7
+	SectionStart     = 8
+	SectionElement   = 9
+	SectionCode      = 10
+	SectionData      = 11
+	SectionDataCount = 12
+)
+
+// External kinds used by imports and exports.
+const (
+	KindFunc   = 0
+	KindTable  = 1
+	KindMemory = 2
+	KindGlobal = 3
+	KindTag    = 4
+)
+
+// Value types.
+const (
+	ValI32       = 0x7f
+	ValI64       = 0x7e
+	ValF32       = 0x7d
+	ValF64       = 0x7c
+	ValV128      = 0x7b
+	ValFuncRef   = 0x70
+	ValExternRef = 0x6f
+)
+
+var magic = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+
+// FuncType is a function signature.
+type FuncType struct {
+	Params  []byte
+	Results []byte
+}
+
+// Limits are the bounds of a table or a memory.
+type Limits struct {
+	Min    uint64
+	Max    uint64
+	HasMax bool
+}
+
+// Import is one entry of the import section.
+type Import struct {
+	Module, Name string
+	Kind         byte
+	TypeIndex    uint32 // for functions
+	Limits       Limits // for tables and memories
+}
+
+// Export is one entry of the export section.
+type Export struct {
+	Name  string
+	Kind  byte
+	Index uint32
+}
+
+// Section is a raw section: its id, its payload and where the payload starts.
+type Section struct {
+	ID      byte
+	Offset  int // offset of the payload in the module
+	Payload []byte
+	Name    string // custom sections only
+	Body    []byte // custom sections only: the payload after the name
+}
+
+// Module is the parsed module-level structure.
+type Module struct {
+	Sections      []Section
+	Types         []FuncType
+	Imports       []Import
+	Functions     []uint32 // type index of each defined function
+	Tables        []Limits
+	Memories      []Limits
+	Exports       []Export
+	ImportedFuncs int
+}
+
+// Error is a malformed-binary error at a byte offset.
+type Error struct {
+	Offset int
+	Msg    string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("wasm binary: offset %d: %s", e.Offset, e.Msg) }
+
+// ErrNotWasm is returned when the input lacks the wasm magic and version 1.
+var ErrNotWasm = errors.New("not a WebAssembly binary (missing \\0asm version 1 header)")
+
+// Parse reads the module structure. It does not validate function bodies.
+func Parse(b []byte) (*Module, error) {
+	if len(b) < len(magic) || string(b[:len(magic)]) != string(magic) {
+		return nil, ErrNotWasm
+	}
+	m := &Module{}
+	r := &Reader{buf: b, pos: len(magic)}
+	for !r.EOF() {
+		id, err := r.Byte()
+		if err != nil {
+			return nil, err
+		}
+		size, err := r.U32()
+		if err != nil {
+			return nil, err
+		}
+		start := r.pos
+		payload, err := r.Bytes(int(size))
+		if err != nil {
+			return nil, err
+		}
+		s := Section{ID: id, Offset: start, Payload: payload}
+		if err := m.readSection(&s); err != nil {
+			return nil, err
+		}
+		m.Sections = append(m.Sections, s)
+	}
+	return m, nil
+}
+
+// CustomSection returns the payload of the first custom section called name.
+func (m *Module) CustomSection(name string) ([]byte, bool) {
+	for _, s := range m.Sections {
+		if s.ID == SectionCustom && s.Name == name {
+			return s.Body, true
+		}
+	}
+	return nil, false
+}
+
+// FuncType returns the signature of function index idx (imports first).
+func (m *Module) FuncType(idx uint32) (FuncType, bool) {
+	var ti uint32
+	if int(idx) < m.ImportedFuncs {
+		n := 0
+		for _, im := range m.Imports {
+			if im.Kind != KindFunc {
+				continue
+			}
+			if n == int(idx) {
+				ti = im.TypeIndex
+				break
+			}
+			n++
+		}
+	} else {
+		d := int(idx) - m.ImportedFuncs
+		if d >= len(m.Functions) {
+			return FuncType{}, false
+		}
+		ti = m.Functions[d]
+	}
+	if int(ti) >= len(m.Types) {
+		return FuncType{}, false
+	}
+	return m.Types[ti], true
+}
+
+// Export finds an export by name.
+func (m *Module) Export(name string) (Export, bool) {
+	for _, e := range m.Exports {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Export{}, false
+}
+
+func (m *Module) readSection(s *Section) error {
+	r := &Reader{buf: s.Payload, base: s.Offset}
+	var err error
+	switch s.ID {
+	case SectionCustom:
+		s.Name, err = r.Name()
+		s.Body = s.Payload[r.pos:]
+	case SectionType:
+		err = m.readTypes(r)
+	case SectionImport:
+		err = m.readImports(r)
+	case SectionFunction:
+		m.Functions, err = readVec(r, (*Reader).U32)
+	case SectionTable:
+		m.Tables, err = readVec(r, readTable)
+	case SectionMemory:
+		m.Memories, err = readVec(r, (*Reader).Limits)
+	case SectionExport:
+		m.Exports, err = readVec(r, readExport)
+	}
+	return err
+}
+
+func (m *Module) readTypes(r *Reader) error {
+	var err error
+	m.Types, err = readVec(r, func(r *Reader) (FuncType, error) {
+		form, err := r.Byte()
+		if err != nil {
+			return FuncType{}, err
+		}
+		if form != 0x60 {
+			return FuncType{}, r.errorf("type form 0x%02x is not a function type", form)
+		}
+		params, err := readVec(r, (*Reader).Byte)
+		if err != nil {
+			return FuncType{}, err
+		}
+		results, err := readVec(r, (*Reader).Byte)
+		return FuncType{Params: params, Results: results}, err
+	})
+	return err
+}
+
+func (m *Module) readImports(r *Reader) error {
+	var err error
+	m.Imports, err = readVec(r, readImport)
+	for _, im := range m.Imports {
+		if im.Kind == KindFunc {
+			m.ImportedFuncs++
+		}
+	}
+	return err
+}
+
+func readImport(r *Reader) (Import, error) {
+	var im Import
+	var err error
+	if im.Module, err = r.Name(); err != nil {
+		return im, err
+	}
+	if im.Name, err = r.Name(); err != nil {
+		return im, err
+	}
+	if im.Kind, err = r.Byte(); err != nil {
+		return im, err
+	}
+	switch im.Kind {
+	case KindFunc:
+		im.TypeIndex, err = r.U32()
+	case KindTable:
+		im.Limits, err = readTable(r)
+	case KindMemory:
+		im.Limits, err = r.Limits()
+	case KindGlobal:
+		_, err = r.Bytes(2) // value type, mutability
+	default:
+		err = r.errorf("unknown import kind 0x%02x", im.Kind)
+	}
+	return im, err
+}
+
+func readTable(r *Reader) (Limits, error) {
+	if _, err := r.Byte(); err != nil { // element reference type
+		return Limits{}, err
+	}
+	return r.Limits()
+}
+
+func readExport(r *Reader) (Export, error) {
+	var e Export
+	var err error
+	if e.Name, err = r.Name(); err != nil {
+		return e, err
+	}
+	if e.Kind, err = r.Byte(); err != nil {
+		return e, err
+	}
+	e.Index, err = r.U32()
+	return e, err
+}
+
+// readVec reads a length-prefixed vector. The count is checked against the
+// remaining bytes (every element takes at least one) before allocating.
+func readVec[T any](r *Reader, read func(*Reader) (T, error)) ([]T, error) {
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	if int(n) > r.Remaining() {
+		return nil, r.errorf("vector of %d elements exceeds the %d bytes left", n, r.Remaining())
+	}
+	out := make([]T, 0, n)
+	for i := uint32(0); i < n; i++ {
+		v, err := read(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// AppendCustomSection returns module with a custom section appended.
+func AppendCustomSection(module []byte, name string, body []byte) []byte {
+	var payload []byte
+	payload = AppendU32(payload, uint32(len(name)))
+	payload = append(payload, name...)
+	payload = append(payload, body...)
+	out := make([]byte, 0, len(module)+len(payload)+6)
+	out = append(out, module...)
+	out = append(out, SectionCustom)
+	out = AppendU32(out, uint32(len(payload)))
+	return append(out, payload...)
+}
+
+// RemoveCustomSections returns module without custom sections called name.
+func RemoveCustomSections(module []byte, name string) ([]byte, error) {
+	m, err := Parse(module)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte{}, magic...)
+	for _, s := range m.Sections {
+		if s.ID == SectionCustom && s.Name == name {
+			continue
+		}
+		out = append(out, s.ID)
+		out = AppendU32(out, uint32(len(s.Payload)))
+		out = append(out, s.Payload...)
+	}
+	return out, nil
+}
+
+// AppendU32 appends v as an unsigned LEB128.
+func AppendU32(b []byte, v uint32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v == 0 {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}

@@ -1,0 +1,89 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/weirstream/weir/runtime/internal/wasmbin"
+)
+
+// ABIVersion is the guest ABI this runtime speaks (docs/abi.md).
+const ABIVersion = 1
+
+// ManifestSection is the custom section that carries a module's manifest.
+const ManifestSection = "weir.manifest"
+
+// Manifest describes a transform. A module carries it as JSON in the
+// "weir.manifest" custom section, so a bare .wasm explains itself.
+type Manifest struct {
+	ABI          int             `json:"abi"`
+	Name         string          `json:"name"`
+	Version      string          `json:"version"`
+	Description  string          `json:"description,omitempty"`
+	Ports        []string        `json:"ports,omitempty"`
+	ConfigSchema json.RawMessage `json:"config_schema,omitempty"`
+	Capabilities []string        `json:"capabilities,omitempty"`
+}
+
+// ID is "name@version".
+func (m Manifest) ID() string { return m.Name + "@" + m.Version }
+
+// HasPort reports whether port is declared (the default port "" always is).
+func (m Manifest) HasPort(port string) bool {
+	if port == "" {
+		return true
+	}
+	for _, p := range m.Ports {
+		if p == port {
+			return true
+		}
+	}
+	return false
+}
+
+func (m Manifest) validate() error {
+	switch {
+	case m.ABI != ABIVersion:
+		return fmt.Errorf("manifest abi is %d, this runtime speaks abi %d", m.ABI, ABIVersion)
+	case m.Name == "":
+		return fmt.Errorf("manifest has no name")
+	case m.Version == "":
+		return fmt.Errorf("manifest %q has no version", m.Name)
+	}
+	for _, p := range m.Ports {
+		if p == "" {
+			return fmt.Errorf("manifest %q declares an empty port name", m.Name)
+		}
+	}
+	return nil
+}
+
+// ReadManifest decodes the manifest carried by a parsed module.
+func readManifest(m *wasmbin.Module) (Manifest, error) {
+	body, ok := m.CustomSection(ManifestSection)
+	if !ok {
+		return Manifest{}, fmt.Errorf("no %q custom section: build the module with `weir transform pack`", ManifestSection)
+	}
+	var man Manifest
+	if err := json.Unmarshal(body, &man); err != nil {
+		return Manifest{}, fmt.Errorf("custom section %q: %w", ManifestSection, err)
+	}
+	return man, man.validate()
+}
+
+// Pack returns module with manifest embedded in its "weir.manifest"
+// section, replacing any earlier one. The manifest is validated first.
+func Pack(module []byte, man Manifest) ([]byte, error) {
+	if err := man.validate(); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(man)
+	if err != nil {
+		return nil, err
+	}
+	stripped, err := wasmbin.RemoveCustomSections(module, ManifestSection)
+	if err != nil {
+		return nil, err
+	}
+	return wasmbin.AppendCustomSection(stripped, ManifestSection, body), nil
+}

@@ -1,0 +1,111 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Pool holds warm instances of one module and runs batches through them,
+// one batch per instance at a time. An instance that trapped, timed out or
+// returned bad output is discarded and replaced on next use; instances are
+// also recycled after MaxCallsPerInstance calls or past MaxMemoryBytes.
+type Pool struct {
+	mod  *Module
+	cfg  PoolConfig
+	log  *guestLog
+	idle chan *instance // nil entries are slots to fill on demand
+}
+
+// NewPool creates Size instances up front so the first batch is not slow,
+// and fails if the guest's init refuses its config.
+func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	p := &Pool{
+		mod:  m,
+		cfg:  cfg,
+		log:  &guestLog{logger: m.engine.cfg.Logger, transform: m.Manifest.ID()},
+		idle: make(chan *instance, cfg.Size),
+	}
+	for i := 0; i < cfg.Size; i++ {
+		in, err := m.newInstance(ctx, p.log, cfg.Config)
+		if err != nil {
+			p.Close(ctx)
+			return nil, err
+		}
+		p.idle <- in
+	}
+	return p, nil
+}
+
+// Module returns the transform version this pool runs.
+func (p *Pool) Module() *Module { return p.mod }
+
+// Process runs one batch. A batch-wide failure (trap, timeout, bad output)
+// is returned as an *Error; otherwise there is one Outcome per record.
+func (p *Pool) Process(ctx context.Context, records []Record) ([]Outcome, error) {
+	in, err := p.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	ctx = context.WithValue(ctx, guestLogKey{}, p.log)
+	outcomes, err := in.run(ctx, p.mod, records, p.cfg.MaxOutputBytes)
+	cancel()
+	p.release(in, err)
+	return outcomes, err
+}
+
+func (p *Pool) acquire(ctx context.Context) (*instance, error) {
+	select {
+	case in, ok := <-p.idle:
+		if !ok {
+			return nil, errors.New("weir: pool is closed")
+		}
+		if in != nil {
+			return in, nil
+		}
+		in, err := p.mod.newInstance(ctx, p.log, p.cfg.Config)
+		if err != nil {
+			p.idle <- nil // keep the slot for the next try
+			return nil, fmt.Errorf("weir: replace instance: %w", err)
+		}
+		return in, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// release returns a healthy instance to the pool; a broken or worn-out
+// one is closed and its slot refilled on next use.
+func (p *Pool) release(in *instance, err error) {
+	if err != nil || p.wornOut(in) {
+		in.close(context.Background())
+		in = nil
+	}
+	p.idle <- in
+}
+
+func (p *Pool) wornOut(in *instance) bool {
+	if p.cfg.MaxCallsPerInstance > 0 && in.calls >= p.cfg.MaxCallsPerInstance {
+		return true
+	}
+	return p.cfg.MaxMemoryBytes > 0 && uint64(in.mem.Size()) > p.cfg.MaxMemoryBytes
+}
+
+// Close closes every idle instance. Call it once no batch is in flight.
+func (p *Pool) Close(ctx context.Context) {
+	for {
+		select {
+		case in := <-p.idle:
+			if in != nil {
+				in.close(ctx)
+			}
+		default:
+			return
+		}
+	}
+}
