@@ -1,0 +1,28 @@
+// Command mask is weir's PII-masking transform: it rewrites JSON fields by
+// path (redact, keep the last N characters, hide an email's local part, or
+// replace with an HMAC-SHA256 token), in nested objects and arrays.
+package main
+
+import (
+	weir "github.com/weirstream/weir/sdk/go"
+)
+
+var m *masker
+
+func init() {
+	weir.OnInit(func(config []byte) error {
+		var err error
+		m, err = newMasker(config)
+		return err
+	})
+	weir.Handle(func(r *weir.Record) error {
+		out, err := m.apply(r.Value())
+		if err != nil {
+			return err
+		}
+		r.SetValue(out)
+		return nil
+	})
+}
+
+func main() {}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/weirstream/weir/sdk/go/jsonpath"
+)
+
+// Config is the transform's config blob (the `config` of the wasm processor).
+type Config struct {
+	Fields  []FieldRule `json:"fields"`
+	HMACKey string      `json:"hmac_key"`
+}
+
+// FieldRule masks the values at one path.
+type FieldRule struct {
+	Path   string `json:"path"`
+	Action string `json:"action"` // redact | last | email | hmac
+	Keep   int    `json:"keep"`   // last: characters kept (default 4)
+	With   string `json:"with"`   // replacement / prefix (default "***")
+}
+
+type rule struct {
+	FieldRule
+	path jsonpath.Path
+}
+
+type masker struct {
+	rules []rule
+	mac   hash.Hash
+	spans []jsonpath.Span
+	bufs  [2][]byte
+}
+
+func newMasker(config []byte) (*masker, error) {
+	var c Config
+	if len(config) > 0 {
+		if err := json.Unmarshal(config, &c); err != nil {
+			return nil, fmt.Errorf("mask: config: %w", err)
+		}
+	}
+	if len(c.Fields) == 0 {
+		return nil, errors.New("mask: config: fields: at least one field rule is required")
+	}
+	m := &masker{}
+	for i, f := range c.Fields {
+		r, err := compileRule(i, f, c.HMACKey)
+		if err != nil {
+			return nil, err
+		}
+		m.rules = append(m.rules, r)
+	}
+	if c.HMACKey != "" {
+		m.mac = hmac.New(sha256.New, []byte(c.HMACKey))
+	}
+	return m, nil
+}
+
+func compileRule(i int, f FieldRule, key string) (rule, error) {
+	p, err := jsonpath.Compile(f.Path)
+	if err != nil {
+		return rule{}, fmt.Errorf("mask: config: fields[%d].path: %w", i, err)
+	}
+	if f.With == "" && f.Action != "hmac" {
+		f.With = "***"
+	}
+	if f.Keep == 0 {
+		f.Keep = 4
+	}
+	switch f.Action {
+	case "redact", "last", "email":
+	case "hmac":
+		if key == "" {
+			return rule{}, fmt.Errorf("mask: config: fields[%d]: action hmac needs hmac_key", i)
+		}
+	default:
+		return rule{}, fmt.Errorf("mask: config: fields[%d].action: unknown action %q (want redact, last, email or hmac)", i, f.Action)
+	}
+	if f.Keep < 0 {
+		return rule{}, fmt.Errorf("mask: config: fields[%d].keep: must be >= 0", i)
+	}
+	return rule{FieldRule: f, path: p}, nil
+}
+
+// apply masks every rule's fields. The result aliases an internal buffer
+// that the next call reuses.
+func (m *masker) apply(doc []byte) ([]byte, error) {
+	for i, r := range m.rules {
+		var err error
+		m.spans, err = r.path.Spans(doc, m.spans[:0])
+		if err != nil {
+			return nil, fmt.Errorf("mask: payload is not JSON: %w", err)
+		}
+		if len(m.spans) == 0 {
+			continue
+		}
+		var bad error
+		out := jsonpath.Replace(m.bufs[i%2][:0], doc, m.spans, func(dst, raw []byte) []byte {
+			masked, err := m.mask(dst, r, raw)
+			if err != nil && bad == nil {
+				bad = err
+			}
+			return masked
+		})
+		if bad != nil {
+			return nil, bad
+		}
+		m.bufs[i%2], doc = out, out
+	}
+	return doc, nil
+}
+
+// mask appends the masked form of one raw JSON value.
+func (m *masker) mask(dst []byte, r rule, raw []byte) ([]byte, error) {
+	var s string
+	switch raw[0] {
+	case 'n': // null: nothing to hide
+		return append(dst, raw...), nil
+	case '{', '[':
+		if r.Action != "redact" {
+			return dst, fmt.Errorf("mask: field %s is an object or array; only action redact applies", r.Path)
+		}
+		return jsonpath.AppendQuote(dst, r.With), nil
+	case '"':
+		s, _ = jsonpath.Unquote(raw)
+	default: // numbers and booleans are masked as their text
+		s = string(raw)
+	}
+	return jsonpath.AppendQuote(dst, m.maskString(r, s)), nil
+}
+
+func (m *masker) maskString(r rule, s string) string {
+	switch r.Action {
+	case "last":
+		return r.With + lastRunes(s, r.Keep)
+	case "email":
+		if at := strings.LastIndexByte(s, '@'); at >= 0 {
+			return r.With + s[at:]
+		}
+		return r.With
+	case "hmac":
+		m.mac.Reset()
+		m.mac.Write([]byte(s))
+		return r.With + hex.EncodeToString(m.mac.Sum(nil))
+	}
+	return r.With
+}
+
+func lastRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := len(s)
+	for ; n > 0; n-- {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+	}
+	return s[i:]
+}

@@ -1,0 +1,12 @@
+(module
+  (import "weir" "log" (func $log (param i32 i32 i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 16) "hello from wat")
+  (func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
+  (func (export "weir_init") (param i32) (result i64)
+    (call $log (i32.const 2) (i32.const 16) (i32.const 14))
+    (call $log (i32.const 1) (i32.const -16) (i32.const 14))
+    (call $log (i32.const 1) (i32.const 16) (i32.const -1))
+    (i64.const 0))
+  (func (export "weir_process") (param i32) (result i64) (i64.const 0))
+)

@@ -1,0 +1,109 @@
+package weir
+
+import "errors"
+
+// Handler decides what happens to one record. Returning an error fails the
+// record (the host flags it for the dead-letter path); the rest of the
+// batch is unaffected.
+type Handler func(r *Record) error
+
+var (
+	handler  Handler = func(*Record) error { return errNoHandler }
+	initFunc         = func([]byte) error { return nil }
+)
+
+var errNoHandler = errors.New("weir: no handler registered: call weir.Handle in an init function")
+
+// Handle registers the per-record handler. Call it from an init function.
+func Handle(h Handler) { handler = h }
+
+// OnInit registers a function that receives the transform's config blob
+// once per instance, before any record. Returning an error stops the
+// transform from loading, with that message.
+func OnInit(f func(config []byte) error) { initFunc = f }
+
+// Record is one input record and the decision taken on it. By default the
+// record is kept unchanged on the default port.
+type Record struct {
+	value   []byte
+	meta    []meta // input metadata, views into the batch
+	newVal  []byte
+	changed bool
+	ops     []metaOp
+	ports   []string
+	emits   []emitted
+	dropped bool
+}
+
+type meta struct{ key, value []byte }
+
+type metaOp struct {
+	del        bool
+	key, value string
+}
+
+type emitted struct {
+	value []byte
+	ports []string
+}
+
+// Value is the record's current value. Do not keep it past the handler: the
+// SDK reuses the batch buffer.
+func (r *Record) Value() []byte {
+	if r.changed {
+		return r.newVal
+	}
+	return r.value
+}
+
+// SetValue replaces the record's value.
+func (r *Record) SetValue(v []byte) { r.newVal, r.changed = v, true }
+
+// Meta returns a metadata value, taking SetMeta and DeleteMeta into account.
+func (r *Record) Meta(key string) (string, bool) {
+	for i := len(r.ops) - 1; i >= 0; i-- {
+		if r.ops[i].key == key {
+			return r.ops[i].value, !r.ops[i].del
+		}
+	}
+	for _, m := range r.meta {
+		if string(m.key) == key {
+			return string(m.value), true
+		}
+	}
+	return "", false
+}
+
+// MetaKeys lists the input record's metadata keys.
+func (r *Record) MetaKeys() []string {
+	keys := make([]string, len(r.meta))
+	for i, m := range r.meta {
+		keys[i] = string(m.key)
+	}
+	return keys
+}
+
+// SetMeta sets a metadata key on every output of this record.
+func (r *Record) SetMeta(key, value string) { r.ops = append(r.ops, metaOp{key: key, value: value}) }
+
+// DeleteMeta removes a metadata key from every output of this record.
+func (r *Record) DeleteMeta(key string) { r.ops = append(r.ops, metaOp{del: true, key: key}) }
+
+// Drop filters the record out: it produces no output.
+func (r *Record) Drop() { r.dropped = true }
+
+// Route sends the record to the named ports (declared in the manifest)
+// instead of the default port; several ports send a copy to each.
+func (r *Record) Route(ports ...string) { r.ports = append(r.ports, ports...) }
+
+// Emit adds an output record (fan-out). Once a handler emits, the outputs
+// are exactly the emitted records: the input itself is no longer kept.
+// Each emitted record carries the input's metadata and the SetMeta and
+// DeleteMeta changes; ports route it like Route.
+func (r *Record) Emit(value []byte, ports ...string) {
+	r.emits = append(r.emits, emitted{value: value, ports: ports})
+}
+
+func (r *Record) reset(value []byte, md []meta) {
+	*r = Record{value: value, meta: md, ops: r.ops[:0], ports: r.ports[:0], emits: r.emits[:0]}
+}
