@@ -1,0 +1,59 @@
+# weir — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/weir
+PLUGINS := echo mask
+PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
+GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
+
+.PHONY: help deps build plugins run test bench check fmt vet tidy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+deps: ## install the toolchain beyond Go (Debian wabt for WAT test guests); idempotent
+	@command -v wat2wasm >/dev/null || { \
+		echo "installing wabt (wat2wasm)…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wabt >/dev/null; }
+	@$(GO) mod download
+
+build: $(BIN) ## build the weir CLI (Benthos + weir plugins) into bin/
+
+$(BIN): $(GO_SOURCES)
+	$(GO) build -o $@ ./cmd/weir
+
+plugins: $(PLUGIN_WASM) ## build the shipped transforms into build/plugins/*.wasm
+
+build/plugins/%.wasm: $(BIN) plugins/%/manifest.json $(GO_SOURCES)
+	@mkdir -p build/plugins
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o build/plugins/$*.raw.wasm ./plugins/$*
+	$(BIN) transform pack --manifest plugins/$*/manifest.json -o $@ build/plugins/$*.raw.wasm
+	@rm -f build/plugins/$*.raw.wasm
+
+run: build plugins ## run the orders demo: masked orders on stdout, bad ones to build/dead-letter.jsonl
+	@rm -f build/dead-letter.jsonl
+	$(BIN) run examples/orders/pipeline.yaml
+	@echo "--- dead letters (build/dead-letter.jsonl):"; cat build/dead-letter.jsonl
+
+test: deps ## run every test, with the race detector
+	$(GO) test -race -count=1 ./...
+
+bench: deps build plugins ## run the benchmarks and write docs/benchmarks.md
+	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md
+
+check: fmt vet tidy ## format, vet, tidy, and fail on a dirty tree
+	@git diff --exit-code --stat || { echo "check: the tree changed (run make check and commit)"; exit 1; }
+
+fmt:
+	gofmt -l -w .
+
+vet:
+	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./sdk/... ./plugins/...
+
+tidy:
+	$(GO) mod tidy
+
+clean: ## remove build outputs
+	rm -rf bin build

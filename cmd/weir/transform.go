@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/weirstream/weir/runtime"
+)
+
+func transformCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "transform",
+		Usage: "Inspect and package weir transform modules",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "inspect",
+				Usage:     "Print a module's manifest, imports, exports and admission verdict",
+				ArgsUsage: "FILE.wasm",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+				Action:    inspectAction,
+			},
+			{
+				Name:      "pack",
+				Usage:     "Embed a manifest (JSON) into a module's weir.manifest custom section",
+				ArgsUsage: "IN.wasm",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "manifest", Required: true, Usage: "manifest JSON file"},
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "packed module to write"},
+				},
+				Action: packAction,
+			},
+		},
+	}
+}
+
+func inspectAction(c *cli.Context) error {
+	path := c.Args().First()
+	if path == "" {
+		return cli.Exit("usage: weir transform inspect FILE.wasm", 2)
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	r := runtime.Inspect(wasm, runtime.EngineConfig{})
+	if c.Bool("json") {
+		err = printJSON(c.App.Writer, r)
+	} else {
+		printReport(c.App.Writer, path, r)
+	}
+	if err == nil && r.Err != nil {
+		return cli.Exit("", 1)
+	}
+	return err
+}
+
+func printJSON(w io.Writer, r runtime.Report) error {
+	verdict := "admitted"
+	if r.Err != nil {
+		verdict = r.Err.Error()
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{
+		"digest": r.Digest, "size": r.Size, "manifest": r.Manifest, "imports": r.Imports,
+		"exports": r.Exports, "functions": r.Functions, "verdict": verdict,
+	})
+}
+
+func printReport(w io.Writer, path string, r runtime.Report) {
+	fmt.Fprintf(w, "module:    %s\ndigest:    %s\nsize:      %d bytes\nfunctions: %d\n", path, r.Digest, r.Size, r.Functions)
+	if r.Manifest.Name != "" {
+		m := r.Manifest
+		fmt.Fprintf(w, "manifest:\n  name:    %s\n  version: %s\n  abi:     %d\n", m.Name, m.Version, m.ABI)
+		if m.Description != "" {
+			fmt.Fprintf(w, "  about:   %s\n", m.Description)
+		}
+		if len(m.Ports) > 0 {
+			fmt.Fprintf(w, "  ports:   %s\n", strings.Join(m.Ports, ", "))
+		}
+		if len(m.ConfigSchema) > 0 {
+			fmt.Fprintf(w, "  config schema: %s\n", m.ConfigSchema)
+		}
+	}
+	fmt.Fprintf(w, "imports:   %s\nexports:   %s\n", strings.Join(r.Imports, ", "), strings.Join(r.Exports, ", "))
+	for i, t := range r.Tables {
+		fmt.Fprintf(w, "table %d:   min %d%s\n", i, t.Min, maxString(t.HasMax, t.Max))
+	}
+	for i, m := range r.Memories {
+		fmt.Fprintf(w, "memory %d:  min %d pages%s\n", i, m.Min, maxString(m.HasMax, m.Max))
+	}
+	if r.Err != nil {
+		fmt.Fprintf(w, "verdict:   REFUSED: %v\n", r.Err)
+		return
+	}
+	fmt.Fprintln(w, "verdict:   admitted")
+}
+
+func maxString(has bool, max uint64) string {
+	if !has {
+		return ", no max"
+	}
+	return fmt.Sprintf(", max %d", max)
+}
+
+func packAction(c *cli.Context) error {
+	in := c.Args().First()
+	if in == "" {
+		return cli.Exit("usage: weir transform pack --manifest manifest.json -o OUT.wasm IN.wasm", 2)
+	}
+	wasm, err := os.ReadFile(in)
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	raw, err := os.ReadFile(c.String("manifest"))
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	var man runtime.Manifest
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&man); err != nil {
+		return cli.Exit(fmt.Sprintf("%s: %v", c.String("manifest"), err), 1)
+	}
+	packed, err := runtime.Pack(wasm, man)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("%s: %v", c.String("manifest"), err), 1)
+	}
+	return os.WriteFile(c.String("output"), packed, 0o644)
+}

@@ -1,0 +1,140 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/weirstream/weir/runtime"
+)
+
+// ProcessBatch sends the batch through the guest in one call and maps each
+// verdict back to messages. It never drops a message silently and never
+// lets a panic escape: anything unexpected flags the whole batch.
+func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageBatch) (out []service.MessageBatch, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.log.Errorf("weir: recovered panic in wasm processor: %v", r)
+			p.flagAll(batch, &runtime.Error{Class: runtime.ClassTrap, Transform: p.mod.Manifest.ID(), Msg: fmt.Sprintf("host panic: %v", r)})
+			out, err = []service.MessageBatch{batch}, nil
+		}
+	}()
+	records, err := toRecords(batch)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	outcomes, err := p.pool.Process(ctx, records)
+	p.metrics.batch(len(batch), time.Since(start))
+	if err != nil {
+		p.log.Warnf("weir: batch of %d failed: %v", len(batch), err)
+		p.flagAll(batch, err)
+		return []service.MessageBatch{batch}, nil
+	}
+	return []service.MessageBatch{p.apply(batch, outcomes)}, nil
+}
+
+func toRecords(batch service.MessageBatch) ([]runtime.Record, error) {
+	records := make([]runtime.Record, len(batch))
+	for i, m := range batch {
+		b, err := m.AsBytes()
+		if err != nil {
+			return nil, err
+		}
+		records[i].Value = b
+		_ = m.MetaWalk(func(k, v string) error {
+			records[i].Meta = append(records[i].Meta, runtime.Meta{Key: k, Value: v})
+			return nil
+		})
+	}
+	return records, nil
+}
+
+// apply turns outcomes into the output batch, in input order.
+func (p *wasmProcessor) apply(batch service.MessageBatch, outcomes []runtime.Outcome) service.MessageBatch {
+	out := make(service.MessageBatch, 0, len(batch))
+	for i, o := range outcomes {
+		m := batch[i]
+		switch {
+		case o.Err != nil:
+			p.flag(m, o.Err)
+			out = append(out, m)
+		case len(o.Emits) == 0:
+			p.metrics.dropped.Incr(1)
+		case len(o.Emits) == 1 && isPlainKeep(o.Emits[0]):
+			out = append(out, m)
+		default:
+			for _, e := range o.Emits {
+				out = append(out, p.emit(m, e))
+			}
+		}
+	}
+	return out
+}
+
+func isPlainKeep(e runtime.Emit) bool { return e.Unchanged && e.Port == "" && len(e.MetaOps) == 0 }
+
+func (p *wasmProcessor) emit(m *service.Message, e runtime.Emit) *service.Message {
+	c := m.Copy()
+	if !e.Unchanged {
+		c.SetBytes(e.Value)
+	}
+	if e.Port != "" {
+		c.MetaSetMut(p.portMeta, e.Port)
+		p.metrics.routed.Incr(1, e.Port)
+	}
+	for _, op := range e.MetaOps {
+		if op.Delete {
+			c.MetaDelete(op.Key)
+		} else {
+			c.MetaSetMut(op.Key, op.Value)
+		}
+	}
+	return c
+}
+
+func (p *wasmProcessor) flagAll(batch service.MessageBatch, err error) {
+	for _, m := range batch {
+		p.flag(m, err)
+	}
+}
+
+// flag marks a message as failed, with the reason and the transform's
+// identity, so the pipeline can route it to a dead-letter output.
+func (p *wasmProcessor) flag(m *service.Message, err error) {
+	class := runtime.ClassOf(err)
+	if class == "" {
+		class = runtime.ClassTrap
+	}
+	m.SetError(err)
+	m.MetaSetMut(MetaError, errorMessage(err))
+	m.MetaSetMut(MetaErrClass, string(class))
+	m.MetaSetMut(MetaTransform, p.mod.Manifest.Name)
+	m.MetaSetMut(MetaVersion, p.mod.Manifest.Version)
+	m.MetaSetMut(MetaDigest, p.mod.Digest)
+	p.metrics.failed.Incr(1, string(class))
+}
+
+// processorMetrics are exported through Benthos's own metrics.
+type processorMetrics struct {
+	records, dropped *service.MetricCounter
+	failed, routed   *service.MetricCounter
+	latency          *service.MetricTimer
+}
+
+func newProcessorMetrics(m *service.Metrics) processorMetrics {
+	return processorMetrics{
+		records: m.NewCounter("weir_records_in"),
+		dropped: m.NewCounter("weir_records_dropped"),
+		failed:  m.NewCounter("weir_records_failed", "class"),
+		routed:  m.NewCounter("weir_records_routed", "port"),
+		latency: m.NewTimer("weir_batch_latency_ns"),
+	}
+}
+
+func (pm processorMetrics) batch(n int, d time.Duration) {
+	pm.records.Incr(int64(n))
+	pm.latency.Timing(d.Nanoseconds())
+}

@@ -1,0 +1,237 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	goruntime "runtime"
+	"strings"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/weirstream/weir/runtime"
+)
+
+// Field names of the wasm processor.
+const (
+	fieldModule         = "module"
+	fieldConfig         = "config"
+	fieldTimeout        = "timeout"
+	fieldPoolSize       = "pool_size"
+	fieldMaxMemoryMiB   = "max_memory_mib"
+	fieldMaxOutputBytes = "max_output_bytes"
+	fieldRecycleCalls   = "recycle_after_calls"
+	fieldRecycleMemMiB  = "recycle_above_memory_mib"
+	fieldCacheDir       = "cache_dir"
+	fieldPortMeta       = "port_metadata_key"
+)
+
+// Metadata keys set on a failed message.
+const (
+	MetaError     = "weir_error"
+	MetaErrClass  = "weir_error_class"
+	MetaTransform = "weir_transform"
+	MetaVersion   = "weir_version"
+	MetaDigest    = "weir_digest"
+)
+
+func wasmProcessorSpec() *service.ConfigSpec {
+	return service.NewConfigSpec().
+		Categories("Mapping", "Utility").
+		Summary("Runs each batch through a sandboxed WebAssembly transform (weir ABI v1).").
+		Description(`
+The transform is a `+"`.wasm`"+` module that speaks weir's guest ABI (docs/abi.md) and carries a
+manifest (name, version, ports). It is admitted (size, imports, exports, tables, memory)
+and compiled once per process; compiled code is cached on disk by digest.
+
+Each batch is one call into the guest, which gives a verdict per message:
+
+- **keep** (possibly rewritten, with metadata changes): the message continues.
+- **drop**: the message is removed.
+- **route**: the message gets the metadata key `+"`weir_port`"+` (see `+"`port_metadata_key`"+`) set to a port
+  the manifest declares; route on it with a `+"`switch`"+` output. Several ports make one copy each.
+- **fan-out**: the message is replaced by several.
+- **error**: the message is flagged as failed (`+"`catch`"+`, `+"`switch`"+` on `+"`errored()`"+`) with
+  metadata `+"`weir_error`, `weir_error_class`, `weir_transform`, `weir_version`, `weir_digest`"+`;
+  its batch-mates are unaffected.
+
+If the guest traps, runs past `+"`timeout`"+`, or returns malformed output, every message of the batch
+is flagged with that error (class `+"`trap`, `timeout` or `bad_output`"+`) and the instance is replaced.
+Nothing is dropped silently.`).
+		Field(service.NewStringField(fieldModule).
+			Description("Path of the transform's `.wasm` file.").
+			Example("./build/plugins/mask.wasm")).
+		Field(service.NewAnyField(fieldConfig).
+			Description("Configuration handed to the guest's init, once per instance, encoded as JSON.").
+			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
+			Optional()).
+		Field(service.NewDurationField(fieldTimeout).
+			Description("Deadline of one batch inside the guest; past it the batch fails with class `timeout`.").
+			Default("5s")).
+		Field(service.NewIntField(fieldPoolSize).
+			Description("Number of guest instances (one per concurrently processed batch). 0 means one per CPU.").
+			Default(0).Advanced()).
+		Field(service.NewIntField(fieldMaxMemoryMiB).
+			Description("Linear memory cap of each instance, in MiB.").
+			Default(128).Advanced()).
+		Field(service.NewIntField(fieldMaxOutputBytes).
+			Description("Cap on what the guest may return for one batch.").
+			Default(64 << 20).Advanced()).
+		Field(service.NewIntField(fieldRecycleCalls).
+			Description("Replace an instance after this many batches (0: never).").
+			Default(0).Advanced()).
+		Field(service.NewIntField(fieldRecycleMemMiB).
+			Description("Replace an instance whose memory grew past this many MiB (0: never).").
+			Default(0).Advanced()).
+		Field(service.NewStringField(fieldCacheDir).
+			Description("Directory for compiled code, keyed by module digest and wazero version. Empty: the user cache directory (`weir/compiled`); `none`: memory only.").
+			Default("").Advanced()).
+		Field(service.NewStringField(fieldPortMeta).
+			Description("Metadata key that carries the port a message was routed to.").
+			Default("weir_port").Advanced()).
+		Example("Mask PII", "Hide email local parts and all but the last four digits of card numbers; failed messages go to a dead-letter file.", `
+pipeline:
+  processors:
+    - wasm:
+        module: ./build/plugins/mask.wasm
+        config:
+          fields:
+            - { path: customer.email, action: email }
+            - { path: customer.card, action: last, keep: 4, with: "************" }
+output:
+  switch:
+    cases:
+      - check: errored()
+        output:
+          file: { path: ./dead-letter.jsonl, codec: lines }
+      - output:
+          stdout: {}
+`)
+}
+
+func init() {
+	err := service.RegisterBatchProcessor("wasm", wasmProcessorSpec(),
+		func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchProcessor, error) {
+			return newWasmProcessor(conf, mgr)
+		})
+	if err != nil {
+		panic(err)
+	}
+}
+
+// wasmSettings is the parsed, validated processor config.
+type wasmSettings struct {
+	module   string
+	engine   engineKey
+	pool     runtime.PoolConfig
+	portMeta string
+}
+
+func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
+	if s.module, err = conf.FieldString(fieldModule); err != nil {
+		return s, err
+	}
+	if s.pool.Config, err = guestConfig(conf); err != nil {
+		return s, err
+	}
+	if s.pool.Timeout, err = conf.FieldDuration(fieldTimeout); err != nil {
+		return s, err
+	}
+	ints := map[string]*int{}
+	var size, memMiB, recycleMiB int
+	ints[fieldPoolSize], ints[fieldMaxMemoryMiB], ints[fieldRecycleMemMiB] = &size, &memMiB, &recycleMiB
+	ints[fieldMaxOutputBytes], ints[fieldRecycleCalls] = &s.pool.MaxOutputBytes, &s.pool.MaxCallsPerInstance
+	for name, dst := range ints {
+		if *dst, err = conf.FieldInt(name); err != nil {
+			return s, err
+		}
+		if *dst < 0 {
+			return s, fmt.Errorf("field %s: must be >= 0, got %d", name, *dst)
+		}
+	}
+	if memMiB < 1 || memMiB > 4096 {
+		return s, fmt.Errorf("field %s: must be between 1 and 4096, got %d", fieldMaxMemoryMiB, memMiB)
+	}
+	s.engine.maxPages = uint32(memMiB * 16)
+	s.pool.MaxMemoryBytes = uint64(recycleMiB) << 20
+	s.pool.Size = size
+	if size == 0 {
+		s.pool.Size = goruntime.GOMAXPROCS(0)
+	}
+	if s.engine.cacheDir, err = conf.FieldString(fieldCacheDir); err != nil {
+		return s, err
+	}
+	switch s.engine.cacheDir {
+	case "":
+		s.engine.cacheDir = defaultCacheDir()
+	case "none":
+		s.engine.cacheDir = ""
+	}
+	s.portMeta, err = conf.FieldString(fieldPortMeta)
+	return s, err
+}
+
+// guestConfig encodes the `config` field as the JSON blob the guest gets.
+func guestConfig(conf *service.ParsedConfig) ([]byte, error) {
+	if !conf.Contains(fieldConfig) {
+		return nil, nil
+	}
+	v, err := conf.FieldAny(fieldConfig)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := v.(string); ok {
+		return []byte(s), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("field %s: %w", fieldConfig, err)
+	}
+	return b, nil
+}
+
+type wasmProcessor struct {
+	pool     *runtime.Pool
+	mod      *runtime.Module
+	portMeta string
+	log      *service.Logger
+	metrics  processorMetrics
+}
+
+func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasmProcessor, error) {
+	s, err := parseWasmSettings(conf)
+	if err != nil {
+		return nil, err
+	}
+	wasm, err := os.ReadFile(s.module)
+	if err != nil {
+		return nil, fmt.Errorf("field %s: %w", fieldModule, err)
+	}
+	ctx := context.Background()
+	engine, err := sharedEngine(ctx, s.engine, mgr.Logger())
+	if err != nil {
+		return nil, err
+	}
+	mod, err := engine.Load(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: %w", s.module, err)
+	}
+	pool, err := mod.NewPool(ctx, s.pool)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: %w", s.module, err)
+	}
+	mgr.Logger().Infof("weir: loaded transform %s (%s) from %s, %d instances", mod.Manifest.ID(), mod.Digest, s.module, s.pool.Size)
+	return &wasmProcessor{
+		pool: pool, mod: mod, portMeta: s.portMeta, log: mgr.Logger(),
+		metrics: newProcessorMetrics(mgr.Metrics()),
+	}, nil
+}
+
+func (p *wasmProcessor) Close(ctx context.Context) error {
+	p.pool.Close(ctx)
+	return nil
+}
+
+// errorMessage is the text of a failure without the "weir: " prefix noise.
+func errorMessage(err error) string { return strings.TrimPrefix(err.Error(), "weir: ") }
