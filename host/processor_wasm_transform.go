@@ -77,7 +77,7 @@ Nothing is dropped silently.`).
 			Default(128).Advanced()).
 		Field(service.NewIntField(fieldMaxOutputBytes).
 			Description("Cap on what the guest may return for one batch.").
-			Default(64 << 20).Advanced()).
+			Default(64<<20).Advanced()).
 		Field(service.NewIntField(fieldRecycleCalls).
 			Description("Replace an instance after this many batches (0: never).").
 			Default(0).Advanced()).

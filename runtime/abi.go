@@ -88,8 +88,9 @@ func encodeBatch(dst []byte, records []Record) {
 // is left, so no guest-supplied number can make it read out of bounds or
 // allocate more than the output it was given.
 type decoder struct {
-	buf []byte
-	pos int
+	buf   []byte
+	pos   int
+	emits []Emit
 }
 
 func (d *decoder) fail(format string, args ...any) error {
@@ -150,6 +151,9 @@ func decodeOutput(out []byte, inputs []Record, man *Manifest) ([]Outcome, error)
 	}
 	outcomes := make([]Outcome, len(inputs))
 	seen := make([]uint8, len(inputs)) // 0 none, kind of the first entry otherwise
+	// one backing array for every emit: entries are grouped by index, so
+	// each outcome's Emits is a contiguous run of it
+	d.emits = make([]Emit, 0, count)
 	last := -1
 	for i := uint32(0); i < count; i++ {
 		if last, err = d.entry(inputs, outcomes, seen, last, man); err != nil {
@@ -197,7 +201,9 @@ func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last 
 		if err != nil {
 			return last, err
 		}
-		outcomes[idx].Emits = append(outcomes[idx].Emits, e)
+		d.emits = append(d.emits, e)
+		n := len(outcomes[idx].Emits) + 1
+		outcomes[idx].Emits = d.emits[len(d.emits)-n : len(d.emits) : len(d.emits)]
 	default:
 		return last, d.fail("record %d: unknown entry kind %d", idx, kind)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// maxDepth bounds nesting so a hostile document cannot exhaust the stack.
+// maxDepth bounds nesting so a hostile document cannot exhaust memory.
 const maxDepth = 512
 
 // SyntaxError is malformed JSON at a byte offset.
@@ -27,18 +27,23 @@ func syntaxErr(off int, format string, args ...any) error {
 type Path struct {
 	text string
 	segs []string
+	idx  []int // array index of each segment, -1 if not a number
 	wild bool
 }
 
 // Compile parses a dot-separated path. Segments must be non-empty.
 func Compile(path string) (Path, error) {
 	segs := strings.Split(path, ".")
-	p := Path{text: path, segs: segs}
-	for _, s := range segs {
+	p := Path{text: path, segs: segs, idx: make([]int, len(segs))}
+	for i, s := range segs {
 		if s == "" {
 			return Path{}, fmt.Errorf("jsonpath: path %q has an empty segment", path)
 		}
 		p.wild = p.wild || s == "*"
+		p.idx[i] = -1
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			p.idx[i] = n
+		}
 	}
 	return p, nil
 }
@@ -55,24 +60,6 @@ func MustCompile(path string) Path {
 // String returns the path as written.
 func (p Path) String() string { return p.text }
 
-// Each calls fn with the byte span [start, end) of every value at the path.
-// A path that matches nothing is not an error; malformed JSON met while
-// scanning is. Without wildcards, scanning stops at the first match.
-func (p Path) Each(doc []byte, fn func(start, end int)) error {
-	i := skipWS(doc, 0)
-	if i >= len(doc) {
-		return syntaxErr(i, "empty document")
-	}
-	end, done, err := p.walk(doc, i, p.segs, fn, 0)
-	if err != nil || done {
-		return err
-	}
-	if j := skipWS(doc, end); j != len(doc) {
-		return syntaxErr(j, "unexpected data after the top-level value")
-	}
-	return nil
-}
-
 // Get returns the raw JSON of the first value at the path.
 func (p Path) Get(doc []byte) (raw []byte, found bool, err error) {
 	err = p.Each(doc, func(s, e int) {
@@ -83,130 +70,118 @@ func (p Path) Get(doc []byte) (raw []byte, found bool, err error) {
 	return raw, found, err
 }
 
-// walk scans the value at i, calling fn for matches of segs. It returns the
-// offset after the value, or done when a wildcard-free path has matched and
-// the rest of the document need not be read.
-func (p Path) walk(doc []byte, i int, segs []string, fn func(int, int), depth int) (int, bool, error) {
-	if len(segs) == 0 {
-		end, err := skipValue(doc, i, depth)
-		if err == nil {
-			fn(i, end)
-		}
-		return end, err == nil && !p.wild, err
-	}
-	if depth > maxDepth {
-		return i, false, syntaxErr(i, "nesting deeper than %d", maxDepth)
-	}
-	switch doc[i] {
-	case '{':
-		return p.walkObject(doc, i, segs, fn, depth)
-	case '[':
-		return p.walkArray(doc, i, segs, fn, depth)
-	}
-	end, err := skipValue(doc, i, depth)
-	return end, false, err
+// frame is one open object or array.
+type frame struct {
+	kind   byte // '{' or '['
+	onPath bool // its members are compared with the next path segment
+	target bool // the container itself is at the path
+	start  int
+	index  int // element count so far (arrays)
 }
 
-func (p Path) walkObject(doc []byte, i int, segs []string, fn func(int, int), depth int) (int, bool, error) {
-	return members(doc, i, depth, func(ks, ke, v int) (int, bool, error) {
-		if segs[0] == "*" || keyEquals(doc[ks:ke], segs[0]) {
-			return p.walk(doc, v, segs[1:], fn, depth+1)
-		}
-		end, err := skipValue(doc, v, depth+1)
-		return end, false, err
-	})
-}
-
-func (p Path) walkArray(doc []byte, i int, segs []string, fn func(int, int), depth int) (int, bool, error) {
-	want := -1
-	if segs[0] != "*" {
-		n, err := strconv.Atoi(segs[0])
-		if err != nil || n < 0 {
-			end, err := skipValue(doc, i, depth)
-			return end, false, err
-		}
-		want = n
+// Each calls fn with the byte span [start, end) of every value at the path,
+// in document order. A path that matches nothing is not an error; malformed
+// JSON met while scanning is. Without wildcards, scanning stops at the first
+// match, so the rest of the document is not read (nor validated).
+//
+// It is one iterative loop with no closures or recursion: function calls
+// are expensive in Go's wasm backend, and this is a guest's hot path.
+func (p Path) Each(doc []byte, fn func(start, end int)) error {
+	var buf [16]frame
+	stack := buf[:0]
+	n := len(doc)
+	match := true // the value about to be read lies on the path
+	i := skipWS(doc, 0)
+	if i >= n {
+		return syntaxErr(i, "empty document")
 	}
-	idx := 0
-	return elements(doc, i, depth, func(v int) (int, bool, error) {
-		idx++
-		if want < 0 || want == idx-1 {
-			return p.walk(doc, v, segs[1:], fn, depth+1)
-		}
-		end, err := skipValue(doc, v, depth+1)
-		return end, false, err
-	})
-}
-
-// members iterates an object's members: each calls visit with the key's
-// span (inside the quotes) and the value's offset; visit returns the offset
-// after the value.
-func members(doc []byte, i, depth int, visit func(ks, ke, v int) (int, bool, error)) (int, bool, error) {
-	i = skipWS(doc, i+1)
-	if i < len(doc) && doc[i] == '}' {
-		return i + 1, false, nil
-	}
+	var f *frame
 	for {
-		if i >= len(doc) || doc[i] != '"' {
-			return i, false, syntaxErr(i, "want a string key")
+		// read one value at i
+		if i >= n {
+			return syntaxErr(i, "want a value")
+		}
+		target := match && len(stack) == len(p.segs)
+		if c := doc[i]; c == '{' || c == '[' {
+			if len(stack) >= maxDepth {
+				return syntaxErr(i, "nesting deeper than %d", maxDepth)
+			}
+			stack = append(stack, frame{kind: c, onPath: match && len(stack) < len(p.segs), target: target, start: i})
+			f = &stack[len(stack)-1]
+			i = skipWS(doc, i+1)
+			if i < n && doc[i] == c+2 { // '}' is '{'+2, ']' is '['+2
+				i++
+				goto closed
+			}
+			goto member
+		}
+		{
+			start := i
+			end, err := skipScalar(doc, i)
+			if err != nil {
+				return err
+			}
+			i = end
+			if target {
+				fn(start, end)
+				if !p.wild {
+					return nil
+				}
+			}
+		}
+		goto after
+
+	closed: // the container on top of the stack ended at i
+		f = &stack[len(stack)-1]
+		if f.target {
+			fn(f.start, i)
+			if !p.wild {
+				return nil
+			}
+		}
+		stack = stack[:len(stack)-1]
+
+	after: // a value ended at i: expect ',' or the closing byte
+		i = skipWS(doc, i)
+		if len(stack) == 0 {
+			if i != n {
+				return syntaxErr(i, "unexpected data after the top-level value")
+			}
+			return nil
+		}
+		f = &stack[len(stack)-1]
+		switch {
+		case i >= n:
+			return syntaxErr(i, "want ',' or '%c'", f.kind+2)
+		case doc[i] == f.kind+2:
+			i++
+			goto closed
+		case doc[i] != ',':
+			return syntaxErr(i, "want ',' or '%c', got %q", f.kind+2, doc[i])
+		}
+		f.index++
+		i = skipWS(doc, i+1)
+
+	member: // read the next member's key (objects) and decide whether it is on the path
+		seg := len(stack) - 1
+		if f.kind == '[' {
+			match = f.onPath && (p.idx[seg] == f.index || p.segs[seg] == "*")
+			continue
+		}
+		if i >= n || doc[i] != '"' {
+			return syntaxErr(i, "want a string key")
 		}
 		ke, err := skipString(doc, i)
 		if err != nil {
-			return ke, false, err
+			return err
 		}
-		j := skipWS(doc, ke)
-		if j >= len(doc) || doc[j] != ':' {
-			return j, false, syntaxErr(j, "want ':' after key")
+		match = f.onPath && (p.segs[seg] == "*" || keyEquals(doc[i+1:ke-1], p.segs[seg]))
+		i = skipWS(doc, ke)
+		if i >= n || doc[i] != ':' {
+			return syntaxErr(i, "want ':' after key")
 		}
-		v := skipWS(doc, j+1)
-		if v >= len(doc) {
-			return v, false, syntaxErr(v, "want a value")
-		}
-		end, done, err := visit(i+1, ke-1, v)
-		if err != nil || done {
-			return end, done, err
-		}
-		i, done, err = next(doc, end, '}')
-		if err != nil || done {
-			return i, false, err
-		}
+		i = skipWS(doc, i+1)
 	}
-}
-
-// elements iterates an array's elements, like members.
-func elements(doc []byte, i, depth int, visit func(v int) (int, bool, error)) (int, bool, error) {
-	i = skipWS(doc, i+1)
-	if i < len(doc) && doc[i] == ']' {
-		return i + 1, false, nil
-	}
-	for {
-		if i >= len(doc) {
-			return i, false, syntaxErr(i, "unterminated array")
-		}
-		end, done, err := visit(i)
-		if err != nil || done {
-			return end, done, err
-		}
-		i, done, err = next(doc, end, ']')
-		if err != nil || done {
-			return i, false, err
-		}
-	}
-}
-
-// next reads a ',' (returning the offset of the next item) or the closing
-// byte (returning the offset after it, with closed=true).
-func next(doc []byte, i int, closing byte) (int, bool, error) {
-	i = skipWS(doc, i)
-	switch {
-	case i >= len(doc):
-		return i, false, syntaxErr(i, "want ',' or '%c'", closing)
-	case doc[i] == ',':
-		return skipWS(doc, i+1), false, nil
-	case doc[i] == closing:
-		return i + 1, true, nil
-	}
-	return i, false, syntaxErr(i, "want ',' or '%c', got %q", closing, doc[i])
 }
 
 // keyEquals compares a raw key (between its quotes) with s.
@@ -230,75 +205,80 @@ func skipWS(doc []byte, i int) int {
 	return i
 }
 
-// skipValue returns the offset after the well-formed value at i.
-func skipValue(doc []byte, i, depth int) (int, error) {
-	if i >= len(doc) {
-		return i, syntaxErr(i, "want a value")
-	}
-	if depth > maxDepth {
-		return i, syntaxErr(i, "nesting deeper than %d", maxDepth)
-	}
-	skip := func(v int) (int, bool, error) {
-		end, err := skipValue(doc, v, depth+1)
-		return end, false, err
-	}
+// skipScalar returns the offset after the string, number or literal at i.
+func skipScalar(doc []byte, i int) (int, error) {
 	switch c := doc[i]; {
 	case c == '"':
 		return skipString(doc, i)
-	case c == '{':
-		end, _, err := members(doc, i, depth, func(_, _, v int) (int, bool, error) { return skip(v) })
-		return end, err
-	case c == '[':
-		end, _, err := elements(doc, i, depth, skip)
-		return end, err
 	case c == '-' || (c >= '0' && c <= '9'):
 		return skipNumber(doc, i)
-	}
-	for _, lit := range []string{"true", "false", "null"} {
-		if len(doc)-i >= len(lit) && string(doc[i:i+len(lit)]) == lit {
-			return i + len(lit), nil
-		}
+	case c == 't' && hasPrefix(doc[i:], "true"):
+		return i + 4, nil
+	case c == 'f' && hasPrefix(doc[i:], "false"):
+		return i + 5, nil
+	case c == 'n' && hasPrefix(doc[i:], "null"):
+		return i + 4, nil
 	}
 	return i, syntaxErr(i, "unexpected %q", doc[i])
 }
 
+func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
+
+// stringStop marks the bytes that end a run of plain string content.
+var stringStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // skipString returns the offset after the string starting at the quote at i.
+// The inner loop is a single table lookup per byte: in a wasm guest every
+// comparison in it costs.
 func skipString(doc []byte, i int) (int, error) {
-	for j := i + 1; j < len(doc); j++ {
-		switch doc[j] {
-		case '\\':
+	j := i + 1
+	for {
+		for j < len(doc) && !stringStop[doc[j]] {
 			j++
-			if j < len(doc) && !validEscape(doc, j) {
+		}
+		switch {
+		case j >= len(doc):
+			return len(doc), syntaxErr(i, "unterminated string")
+		case doc[j] == '"':
+			return j + 1, nil
+		case doc[j] == '\\':
+			j++
+			if j >= len(doc) || !validEscape(doc, j) {
 				return j, syntaxErr(j, "bad escape in string")
 			}
-		case '"':
-			return j + 1, nil
+			j++
 		default:
-			if doc[j] < 0x20 {
-				return j, syntaxErr(j, "control character in string")
-			}
+			return j, syntaxErr(j, "control character in string")
 		}
 	}
-	return len(doc), syntaxErr(i, "unterminated string")
+}
+
+func validEscape(doc []byte, j int) bool {
+	switch doc[j] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return true
+	case 'u':
+		if len(doc)-j < 5 {
+			return false
+		}
+		for _, c := range doc[j+1 : j+5] {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // skipNumber checks the JSON number grammar:
 // -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-func validEscape(doc []byte, j int) bool {
-	if strings.IndexByte(`"\\/bfnrt`, doc[j]) >= 0 {
-		return true
-	}
-	if doc[j] != 'u' || len(doc)-j < 5 {
-		return false
-	}
-	for _, c := range doc[j+1 : j+5] {
-		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
 func skipNumber(doc []byte, i int) (int, error) {
 	j := i
 	if doc[j] == '-' {
@@ -313,11 +293,11 @@ func skipNumber(doc []byte, i int) (int, error) {
 		return j, syntaxErr(i, "bad number")
 	}
 	if j < len(doc) && doc[j] == '.' {
-		if k := digits(doc, j+1); k > j+1 {
-			j = k
-		} else {
+		k := digits(doc, j+1)
+		if k == j+1 {
 			return j, syntaxErr(i, "bad number: no digits after '.'")
 		}
+		j = k
 	}
 	if j < len(doc) && (doc[j] == 'e' || doc[j] == 'E') {
 		j++

@@ -1,0 +1,61 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/weirstream/weir/internal/fixtures"
+)
+
+func modules(tb testing.TB) map[string]string {
+	dir := tb.TempDir()
+	mods := map[string][]byte{
+		"mask":     fixtures.Go(tb, "plugins/mask"),
+		"echo":     fixtures.Go(tb, "plugins/echo"),
+		"echo-wat": fixtures.WAT(tb, "runtime/testdata/guests/echo.wat"),
+	}
+	paths := map[string]string{}
+	for name, wasm := range mods {
+		paths[name] = filepath.Join(dir, name+".wasm")
+		if err := os.WriteFile(paths[name], wasm, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return paths
+}
+
+// BenchmarkPipeline is the per-message cost of every case at batch 1 and 64:
+//
+//	go test -bench Pipeline -run XXX ./bench
+func BenchmarkPipeline(b *testing.B) {
+	orders, err := LoadOrders(OrdersPath())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range Cases(modules(b)) {
+		for _, size := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%s/batch=%d", c.Name, size), func(b *testing.B) { Run(b, c, size, orders) })
+		}
+	}
+}
+
+// TestCasesRun checks every benchmark pipeline builds and processes the
+// workload without a single failed message.
+func TestCasesRun(t *testing.T) {
+	orders, err := LoadOrders(OrdersPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orders) != 1024 {
+		t.Fatalf("workload has %d orders, want 1024", len(orders))
+	}
+	for _, c := range Cases(modules(t)) {
+		t.Run(c.Name, func(t *testing.T) {
+			if err := Push(c, 64, 300, orders, func() {}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

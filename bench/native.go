@@ -1,0 +1,51 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// nativeMask is the reference masking (shared/data/README.md) written as a
+// plain Go Benthos processor with encoding/json: the "native Go" baseline.
+type nativeMask struct{}
+
+func init() {
+	err := service.RegisterProcessor("bench_native_mask", service.NewConfigSpec().Summary("Benchmark baseline: the reference masking in native Go."),
+		func(*service.ParsedConfig, *service.Resources) (service.Processor, error) { return nativeMask{}, nil })
+	if err != nil {
+		panic(err)
+	}
+}
+
+func (nativeMask) Process(_ context.Context, m *service.Message) (service.MessageBatch, error) {
+	b, err := m.AsBytes()
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	if c, ok := doc["customer"].(map[string]any); ok {
+		if e, ok := c["email"].(string); ok {
+			c["email"] = "***" + e[strings.IndexByte(e, '@'):]
+		}
+		if p, ok := c["phone"].(string); ok && len(p) >= 4 {
+			c["phone"] = "***" + p[len(p)-4:]
+		}
+		if p, ok := c["card"].(string); ok && len(p) >= 4 {
+			c["card"] = "************" + p[len(p)-4:]
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	m.SetBytes(out)
+	return service.MessageBatch{m}, nil
+}
+
+func (nativeMask) Close(context.Context) error { return nil }

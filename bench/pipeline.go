@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	_ "github.com/weirstream/weir/host"
+)
+
+// Case is one pipeline configuration under measurement.
+type Case struct {
+	Name       string
+	Processors []string // one YAML document per processor
+}
+
+// maskFields is the reference masking as weir mask plugin config.
+const maskFields = `
+    fields:
+      - { path: customer.email, action: email }
+      - { path: customer.phone, action: last, keep: 4, with: "***" }
+      - { path: customer.card, action: last, keep: 4, with: "************" }`
+
+// Cases are the pipelines compared by `make bench`. modules maps a module
+// name (echo, mask, echo-wat) to its .wasm path.
+func Cases(modules map[string]string) []Case {
+	wasm := func(name, extra string) []string {
+		return []string{fmt.Sprintf("wasm:\n  module: %s\n  pool_size: 1%s", modules[name], extra)}
+	}
+	return []Case{
+		{Name: "empty pipeline"},
+		{Name: "bloblang mapping (mask)", Processors: []string{`
+mapping: |
+  root = this
+  root.customer.email = "***" + this.customer.email.slice(this.customer.email.index_of("@"))
+  root.customer.phone = "***" + this.customer.phone.slice(-4)
+  root.customer.card = "************" + this.customer.card.slice(-4)`}},
+		{Name: "native Go, encoding/json (mask)", Processors: []string{"bench_native_mask: {}"}},
+		{Name: "wasm Go guest (mask)", Processors: wasm("mask", "\n  config:"+maskFields)},
+		{Name: "wasm Go guest (echo)", Processors: wasm("echo", "")},
+		{Name: "wasm WAT guest (echo)", Processors: wasm("echo-wat", "")},
+	}
+}
+
+// LoadOrders reads the shared benchmark workload.
+func LoadOrders(path string) ([][]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var orders [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		orders = append(orders, append([]byte(nil), sc.Bytes()...))
+	}
+	return orders, sc.Err()
+}
+
+// OrdersPath finds testdata/orders-1k.jsonl from the repository root or bench/.
+func OrdersPath() string {
+	for _, p := range []string{"bench/testdata/orders-1k.jsonl", "testdata/orders-1k.jsonl"} {
+		if _, err := os.Stat(p); err == nil {
+			abs, _ := filepath.Abs(p)
+			return abs
+		}
+	}
+	return "bench/testdata/orders-1k.jsonl"
+}
+
+// Run pushes b.N messages in batches of batchSize through the case's
+// pipeline (one thread, one instance) and reports ns/msg and msgs/s.
+// Producing blocks until the batch reached the output, so this measures
+// the full per-message cost on one core.
+func Run(b *testing.B, c Case, batchSize int, orders [][]byte) {
+	b.ReportAllocs()
+	err := Push(c, batchSize, b.N, orders, b.ResetTimer)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// Push sends n messages through a fresh pipeline for the case, calling
+// started once the pipeline is running. A failed message is an error.
+func Push(c Case, batchSize, n int, orders [][]byte, started func()) error {
+	stream, produce, failed, err := build(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- stream.Run(ctx) }()
+	started()
+	for sent := 0; sent < n && err == nil; sent += batchSize {
+		batch := make(service.MessageBatch, min(batchSize, n-sent))
+		for i := range batch {
+			batch[i] = service.NewMessage(orders[(sent+i)%len(orders)])
+		}
+		err = produce(ctx, batch)
+	}
+	_ = stream.Stop(ctx)
+	<-done
+	if err == nil {
+		err = failed()
+	}
+	return err
+}
+
+func build(c Case) (*service.Stream, service.MessageBatchHandlerFunc, func() error, error) {
+	sb := service.NewStreamBuilder()
+	sb.SetThreads(1)
+	if err := sb.SetLoggerYAML("level: warn"); err != nil {
+		return nil, nil, nil, err
+	}
+	for _, p := range c.Processors {
+		if err := sb.AddProcessorYAML(p); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
+	}
+	produce, err := sb.AddBatchProducerFunc()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var mu sync.Mutex
+	var failed error
+	err = sb.AddBatchConsumerFunc(func(_ context.Context, batch service.MessageBatch) error {
+		for _, m := range batch {
+			if e := m.GetError(); e != nil {
+				mu.Lock()
+				failed = fmt.Errorf("%s: message failed: %w", c.Name, e)
+				mu.Unlock()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stream, err := sb.Build()
+	return stream, produce, func() error { mu.Lock(); defer mu.Unlock(); return failed }, err
+}

@@ -1,0 +1,64 @@
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/runtime"
+)
+
+// BenchmarkRuntime is the cost of one batch of 64 orders through the
+// runtime alone (no Benthos), per message:
+//
+//	go test -bench Runtime -run XXX ./bench
+func BenchmarkRuntime(b *testing.B) {
+	orders, err := LoadOrders(OrdersPath())
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := make([]runtime.Record, 64)
+	for i := range recs {
+		recs[i].Value = orders[i]
+	}
+	guests := []struct {
+		name   string
+		wasm   []byte
+		config string
+	}{
+		{"echo-wat", fixtures.WAT(b, "runtime/testdata/guests/echo.wat"), ""},
+		{"echo-go", fixtures.Go(b, "plugins/echo"), ""},
+		{"mask-go", fixtures.Go(b, "plugins/mask"), `{"fields":[{"path":"customer.email","action":"email"},{"path":"customer.phone","action":"last"},{"path":"customer.card","action":"last","with":"************"}]}`},
+	}
+	for _, protect := range []bool{true, false} {
+		e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{DisableCloseOnContextDone: !protect})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, g := range guests {
+			name := g.name + "/unprotected"
+			if protect {
+				name = g.name + "/close-on-context-done"
+			}
+			b.Run(name, func(b *testing.B) {
+				m, err := e.Load(context.Background(), g.wasm)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(g.config)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := p.Process(context.Background(), recs); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/msg")
+			})
+		}
+		e.Close(context.Background())
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const refConfig = `{"fields":[{"path":"customer.email","action":"email"},{"path":"customer.phone","action":"last"},{"path":"customer.card","action":"last","with":"************"}]}`
+
+func TestReferenceMasking(t *testing.T) {
+	m, err := newMasker([]byte(refConfig))
+	require.NoError(t, err)
+	out, err := m.apply([]byte(`{"customer":{"email":"jane@x.com","phone":"+34-555-4701","card":"4822126380948868"}}`))
+	require.NoError(t, err)
+	assert.Equal(t, `{"customer":{"email":"***@x.com","phone":"***4701","card":"************8868"}}`, string(out))
+}
+
+func TestConfigErrors(t *testing.T) {
+	for cfg, want := range map[string]string{
+		``: "at least one field rule",
+		`{"fields":[{"path":"a..b","action":"redact"}]}`:      "fields[0].path",
+		`{"fields":[{"path":"a","action":"hmac"}]}`:           "needs hmac_key",
+		`{"fields":[{"path":"a","action":"last","keep":-1}]}`: "fields[0].keep",
+		`{"fields":`: "mask: config",
+	} {
+		_, err := newMasker([]byte(cfg))
+		require.ErrorContains(t, err, want, cfg)
+	}
+}
+
+func TestLastKeepsRunes(t *testing.T) {
+	assert.Equal(t, "ñé", lastRunes("aañé", 2))
+	assert.Equal(t, "ab", lastRunes("ab", 4))
+}
+
+// BenchmarkMaskNative is the masker's own cost, natively, on the workload.
+func BenchmarkMaskNative(b *testing.B) {
+	data, err := os.ReadFile("../../bench/testdata/orders-1k.jsonl")
+	require.NoError(b, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	m, err := newMasker([]byte(refConfig))
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.apply([]byte(lines[i%len(lines)])); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
