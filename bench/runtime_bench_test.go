@@ -30,17 +30,13 @@ func BenchmarkRuntime(b *testing.B) {
 		{"echo-go", fixtures.Go(b, "plugins/echo"), ""},
 		{"mask-go", fixtures.Go(b, "plugins/mask"), `{"fields":[{"path":"customer.email","action":"email"},{"path":"customer.phone","action":"last"},{"path":"customer.card","action":"last","with":"************"}]}`},
 	}
-	for _, protect := range []bool{true, false} {
-		e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{DisableCloseOnContextDone: !protect})
+	for _, mode := range []runtime.Interrupt{runtime.InterruptFuel, runtime.InterruptCloseOnContextDone, runtime.InterruptNone} {
+		e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{Interrupt: mode})
 		if err != nil {
 			b.Fatal(err)
 		}
 		for _, g := range guests {
-			name := g.name + "/unprotected"
-			if protect {
-				name = g.name + "/close-on-context-done"
-			}
-			b.Run(name, func(b *testing.B) {
+			b.Run(g.name+"/"+mode.String(), func(b *testing.B) {
 				m, err := e.Load(context.Background(), g.wasm)
 				if err != nil {
 					b.Fatal(err)

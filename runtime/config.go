@@ -24,15 +24,50 @@ type EngineConfig struct {
 	// MaxMemoryPages caps each instance's linear memory (64 KiB pages).
 	// Default 2048 (128 MiB).
 	MaxMemoryPages uint32
-	// CloseOnContextDone makes every guest call interruptible by its
-	// deadline through wazero's WithCloseOnContextDone. Default true; it is
-	// mandatory until metering replaces it (see docs/RATIONALE.md).
-	DisableCloseOnContextDone bool
+	// Interrupt is how a running guest is stopped. Default InterruptFuel:
+	// modules are metered at load (docs/RATIONALE.md, "Why fuel?").
+	Interrupt Interrupt
+	// FuelCheckIn is how much fuel a guest burns between check-ins with the
+	// host, where the deadline is checked and Go's GC may stop the
+	// goroutine. It bounds the GC pause a busy guest can cause. Default
+	// 4,000,000 (about 2–8 ms of guest code here, docs/benchmarks.md).
+	FuelCheckIn int64
 	// Logger receives guest logs and engine events. Default slog.Default().
 	Logger *slog.Logger
 }
 
+// Interrupt selects how guest calls are bounded.
+type Interrupt int
+
+const (
+	// InterruptFuel meters the module at load: fuel is charged at every
+	// function entry and loop header, refilled at check-ins with the host
+	// from the batch's budget, and the deadline is checked at each check-in.
+	InterruptFuel Interrupt = iota
+	// InterruptCloseOnContextDone uses wazero's WithCloseOnContextDone:
+	// exact deadlines, but 6–11× slower guest code.
+	InterruptCloseOnContextDone
+	// InterruptNone runs guests unbounded. A guest that loops forever hangs
+	// the process at the next GC. For benchmarks only.
+	InterruptNone
+)
+
+func (i Interrupt) String() string {
+	switch i {
+	case InterruptFuel:
+		return "fuel"
+	case InterruptCloseOnContextDone:
+		return "close_on_context_done"
+	case InterruptNone:
+		return "none"
+	}
+	return fmt.Sprintf("Interrupt(%d)", int(i))
+}
+
 func (c EngineConfig) withDefaults() EngineConfig {
+	if c.FuelCheckIn == 0 {
+		c.FuelCheckIn = 4_000_000
+	}
 	if c.MaxModuleBytes == 0 {
 		c.MaxModuleBytes = 64 << 20
 	}
@@ -58,6 +93,10 @@ func (c EngineConfig) Validate() error {
 		return fmt.Errorf("weir: engine config: MaxModuleBytes must be >= 0, got %d", c.MaxModuleBytes)
 	case c.MaxFunctions < 0:
 		return fmt.Errorf("weir: engine config: MaxFunctions must be >= 0, got %d", c.MaxFunctions)
+	case c.Interrupt < InterruptFuel || c.Interrupt > InterruptNone:
+		return fmt.Errorf("weir: engine config: unknown Interrupt %d", int(c.Interrupt))
+	case c.FuelCheckIn < 0:
+		return fmt.Errorf("weir: engine config: FuelCheckIn must be >= 0, got %d", c.FuelCheckIn)
 	case c.MaxMemoryPages > 65536:
 		return fmt.Errorf("weir: engine config: MaxMemoryPages must be <= 65536, got %d", c.MaxMemoryPages)
 	}
@@ -68,8 +107,20 @@ func (c EngineConfig) Validate() error {
 type PoolConfig struct {
 	// Size is the number of instances, one per concurrent batch. Default 1.
 	Size int
-	// Timeout is the per-batch deadline of a guest call. Default 5s.
+	// Timeout is the per-batch deadline of a guest call. Default 5s. With
+	// fuel it is checked at every check-in, so a guest overruns it by at
+	// most one check-in interval.
 	Timeout time.Duration
+	// Fuel is the budget of one batch, in fuel units (roughly wasm
+	// instructions). Running out fails the batch with class
+	// fuel_exhausted. Default 2,000,000,000: ~100× what the mask plugin
+	// uses on a batch of 64 orders, and about 1 s of a tight loop.
+	Fuel int64
+	// InitFuel is the budget of instantiation plus init. Default 20,000,000,000.
+	InitFuel int64
+	// OnBatch, if set, is called after every batch with the fuel it used
+	// (0 without fuel metering) and its duration.
+	OnBatch func(fuel int64, d time.Duration)
 	// MaxOutputBytes caps what a guest may return for one batch. Default 64 MiB.
 	MaxOutputBytes int
 	// MaxCallsPerInstance recycles an instance after that many batches.
@@ -92,6 +143,12 @@ func (c PoolConfig) withDefaults() PoolConfig {
 	if c.MaxOutputBytes == 0 {
 		c.MaxOutputBytes = 64 << 20
 	}
+	if c.Fuel == 0 {
+		c.Fuel = 2_000_000_000
+	}
+	if c.InitFuel == 0 {
+		c.InitFuel = 20_000_000_000
+	}
 	return c
 }
 
@@ -104,6 +161,8 @@ func (c PoolConfig) Validate() error {
 		return fmt.Errorf("weir: pool config: Timeout must be >= 0, got %s", c.Timeout)
 	case c.MaxOutputBytes < 0:
 		return fmt.Errorf("weir: pool config: MaxOutputBytes must be >= 0, got %d", c.MaxOutputBytes)
+	case c.Fuel < 0 || c.InitFuel < 0:
+		return fmt.Errorf("weir: pool config: Fuel and InitFuel must be >= 0, got %d and %d", c.Fuel, c.InitFuel)
 	case c.MaxCallsPerInstance < 0:
 		return fmt.Errorf("weir: pool config: MaxCallsPerInstance must be >= 0, got %d", c.MaxCallsPerInstance)
 	}

@@ -34,7 +34,7 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	rc := wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(cfg.MaxMemoryPages).
-		WithCloseOnContextDone(!cfg.DisableCloseOnContextDone)
+		WithCloseOnContextDone(cfg.Interrupt == InterruptCloseOnContextDone)
 	e := &Engine{cfg: cfg, cache: cache, modules: map[string]*Module{}}
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
@@ -71,11 +71,19 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if report.Err != nil {
 		return nil, report.Err
 	}
-	compiled, err := e.runtime.CompileModule(ctx, wasm)
+	var err error
+	code := wasm
+	if e.cfg.Interrupt == InterruptFuel {
+		if code, err = e.meteredModule(wasm, digest); err != nil {
+			err.(*Error).Transform = report.Manifest.ID()
+			return nil, err
+		}
+	}
+	compiled, err := e.runtime.CompileModule(ctx, code)
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
-	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, compiled: compiled}
+	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if prior, ok := e.modules[digest]; ok {
@@ -100,6 +108,7 @@ type Module struct {
 	Manifest Manifest
 	Digest   string
 	compiled wazero.CompiledModule
+	metered  bool
 }
 
 // moduleConfig is the sandbox of every instance: real clocks (fake ones

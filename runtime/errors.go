@@ -13,6 +13,7 @@ const (
 	ClassAdmission Class = "admission_refused" // the module was refused before compiling
 	ClassTrap      Class = "trap"              // the guest trapped (panic, unreachable, stack overflow…)
 	ClassTimeout   Class = "timeout"           // the guest ran past its per-batch deadline
+	ClassFuel      Class = "fuel_exhausted"    // the guest used its whole fuel budget
 	ClassGuest     Class = "guest_error"       // the guest reported an error for a record
 	ClassBadOutput Class = "bad_output"        // the guest returned output that breaks the ABI
 )
@@ -31,6 +32,7 @@ var (
 	ErrAdmission = &Error{Class: ClassAdmission}
 	ErrTrap      = &Error{Class: ClassTrap}
 	ErrTimeout   = &Error{Class: ClassTimeout}
+	ErrFuel      = &Error{Class: ClassFuel}
 	ErrGuest     = &Error{Class: ClassGuest}
 	ErrBadOutput = &Error{Class: ClassBadOutput}
 )

@@ -9,6 +9,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/weirstream/weir/runtime/internal/meter"
 )
 
 // Guest log levels of weir.log (docs/abi.md).
@@ -27,8 +29,6 @@ type guestLog struct {
 	logger    *slog.Logger
 	transform string
 }
-
-type guestLogKey struct{}
 
 func (l *guestLog) log(level uint32, msg []byte) {
 	if len(msg) > maxLogBytes {
@@ -74,6 +74,9 @@ func instantiateHost(ctx context.Context, r wazero.Runtime) error {
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
 		Export("log").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(hostFuel), nil, nil).
+		Export(meter.CheckInName).
 		Instantiate(ctx)
 	if err != nil {
 		return fmt.Errorf("weir: instantiate host module: %w", err)
@@ -84,10 +87,11 @@ func instantiateHost(ctx context.Context, r wazero.Runtime) error {
 // hostLog is weir.log(level, ptr, len).
 func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
 	level, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
-	l, _ := ctx.Value(guestLogKey{}).(*guestLog)
-	if l == nil {
+	s, _ := ctx.Value(callStateKey{}).(*callState)
+	if s == nil {
 		return
 	}
+	l := s.log
 	if n > maxLogBytes {
 		n = maxLogBytes
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/weirstream/weir/runtime/internal/meter"
 )
 
 // instance is one live guest. It is used by one batch at a time.
@@ -16,16 +19,19 @@ type instance struct {
 	buffer  api.Function
 	process api.Function
 	log     *guestLog
+	fuel    api.MutableGlobal // nil when not metered
 
 	bufPtr, bufCap uint32 // the guest's input buffer, from weir_buffer
 	stack          [1]uint64
 	calls          int
 }
 
-// newInstance instantiates the module and delivers the config blob to init.
-func (m *Module) newInstance(ctx context.Context, log *guestLog, config []byte) (*instance, error) {
-	ctx = context.WithValue(ctx, guestLogKey{}, log)
-	mod, err := m.engine.runtime.InstantiateModule(ctx, m.compiled, m.moduleConfig(log))
+// newInstance instantiates the module and delivers the config blob to init,
+// each under the pool's init budget and deadline.
+func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig) (*instance, error) {
+	state := m.callState(log, nil, cfg.InitFuel-m.engine.cfg.FuelCheckIn, cfg.Timeout)
+	state.loaded = m.engine.cfg.FuelCheckIn // the fuel global's initial value
+	mod, err := m.engine.runtime.InstantiateModule(state.context(ctx), m.compiled, m.moduleConfig(log))
 	if err != nil {
 		return nil, m.classify(ctx, "instantiate", err)
 	}
@@ -36,7 +42,12 @@ func (m *Module) newInstance(ctx context.Context, log *guestLog, config []byte) 
 		process: mod.ExportedFunction("weir_process"),
 		log:     log,
 	}
-	if err := in.init(ctx, m, config); err != nil {
+	if m.metered {
+		in.fuel, _ = mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal)
+	}
+	state = m.callState(log, in.fuel, cfg.InitFuel, cfg.Timeout)
+	state.start()
+	if err := in.init(state.context(ctx), m, cfg.Config); err != nil {
 		in.close(ctx)
 		return nil, err
 	}
@@ -106,8 +117,16 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 	return out, nil
 }
 
-// run sends one batch through weir_process and decodes the verdicts.
-func (in *instance) run(ctx context.Context, m *Module, records []Record, maxOut int) ([]Outcome, error) {
+// run sends one batch through weir_process and decodes the verdicts. It
+// returns the fuel the batch used.
+func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig) ([]Outcome, int64, error) {
+	state := m.callState(in.log, in.fuel, cfg.Fuel, cfg.Timeout)
+	state.start()
+	outcomes, err := in.processBatch(state.context(ctx), m, records, cfg.MaxOutputBytes)
+	return outcomes, state.used(), err
+}
+
+func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, maxOut int) ([]Outcome, error) {
 	in.calls++
 	view, err := in.reserve(ctx, m, encodedSize(records))
 	if err != nil {
@@ -131,13 +150,32 @@ func (in *instance) run(ctx context.Context, m *Module, records []Record, maxOut
 
 func (in *instance) close(ctx context.Context) { _ = in.mod.Close(ctx) }
 
-// classify turns a wazero call error into a trap or a timeout.
+// callState prepares a guest call. Under fuel, the deadline is checked at
+// check-ins; under CloseOnContextDone, the context's deadline applies.
+func (m *Module) callState(log *guestLog, fuel api.MutableGlobal, budget int64, timeout time.Duration) *callState {
+	s := &callState{log: log, fuel: fuel, budget: budget, checkIn: m.engine.cfg.FuelCheckIn}
+	if m.metered {
+		s.deadline = time.Now().Add(timeout)
+	}
+	return s
+}
+
+func (s *callState) context(ctx context.Context) context.Context {
+	return context.WithValue(ctx, callStateKey{}, s)
+}
+
+// classify turns a wazero call error into a trap, a timeout or fuel exhaustion.
 func (m *Module) classify(ctx context.Context, fn string, err error) *Error {
 	class := ClassTrap
 	var exit *sys.ExitError
-	if errors.As(err, &exit) && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled) {
+	switch {
+	case errors.Is(err, errFuelExhausted):
+		class = ClassFuel
+	case errors.Is(err, errDeadline):
 		class = ClassTimeout
-	} else if ctx.Err() != nil {
+	case errors.As(err, &exit) && (exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled):
+		class = ClassTimeout
+	case ctx.Err() != nil:
 		class = ClassTimeout
 	}
 	return &Error{Class: class, Transform: m.Manifest.ID(), Msg: fn, Cause: err}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Pool holds warm instances of one module and runs batches through them,
@@ -31,7 +32,7 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 		idle: make(chan *instance, cfg.Size),
 	}
 	for i := 0; i < cfg.Size; i++ {
-		in, err := m.newInstance(ctx, p.log, cfg.Config)
+		in, err := m.newInstance(ctx, p.log, cfg)
 		if err != nil {
 			p.Close(ctx)
 			return nil, err
@@ -51,11 +52,17 @@ func (p *Pool) Process(ctx context.Context, records []Record) ([]Outcome, error)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-	ctx = context.WithValue(ctx, guestLogKey{}, p.log)
-	outcomes, err := in.run(ctx, p.mod, records, p.cfg.MaxOutputBytes)
-	cancel()
+	start := time.Now()
+	if p.mod.engine.cfg.Interrupt == InterruptCloseOnContextDone {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
+		defer cancel()
+	}
+	outcomes, fuel, err := in.run(ctx, p.mod, records, p.cfg)
 	p.release(in, err)
+	if p.cfg.OnBatch != nil {
+		p.cfg.OnBatch(fuel, time.Since(start))
+	}
 	return outcomes, err
 }
 
@@ -68,7 +75,7 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 		if in != nil {
 			return in, nil
 		}
-		in, err := p.mod.newInstance(ctx, p.log, p.cfg.Config)
+		in, err := p.mod.newInstance(ctx, p.log, p.cfg)
 		if err != nil {
 			p.idle <- nil // keep the slot for the next try
 			return nil, fmt.Errorf("weir: replace instance: %w", err)

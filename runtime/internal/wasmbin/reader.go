@@ -146,3 +146,6 @@ func (r *Reader) Limits() (Limits, error) {
 	}
 	return l, err
 }
+
+// Slice returns the module bytes between two absolute offsets read by r.
+func (r *Reader) Slice(from, to int) []byte { return r.buf[from-r.base : to-r.base] }

@@ -1,0 +1,256 @@
+package meter
+
+import (
+	"errors"
+
+	"github.com/weirstream/weir/runtime/internal/wasmbin"
+)
+
+// costWidth is the fixed width of a cost immediate: a padded signed LEB128
+// written before the segment's cost is known, then patched.
+const costWidth = 5
+
+// maxCost fits a costWidth-byte positive signed LEB128.
+const maxCost = 1<<34 - 1
+
+func (rw *rewriter) code(r *wasmbin.Reader) ([]byte, error) {
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out := wasmbin.AppendU32(nil, n)
+	var body []byte
+	for i := uint32(0); i < n; i++ {
+		size, err := r.U32()
+		if err != nil {
+			return nil, err
+		}
+		start := r.Pos()
+		raw, err := r.Bytes(int(size))
+		if err != nil {
+			return nil, err
+		}
+		if body, err = rw.function(wasmbin.NewReader(raw, start), body[:0]); err != nil {
+			return nil, err
+		}
+		out = wasmbin.AppendU32(out, uint32(len(body)))
+		out = append(out, body...)
+	}
+	return out, nil
+}
+
+// function rewrites one body: locals unchanged, a meter at entry and after
+// every loop header, function indices renumbered.
+func (rw *rewriter) function(r *wasmbin.Reader, out []byte) ([]byte, error) {
+	localsStart := r.Pos()
+	if err := skipLocals(r); err != nil {
+		return nil, err
+	}
+	out = append(out, r.Slice(localsStart, r.Pos())...)
+	seg := rw.openSegment(&out)
+	depth := 0
+	for {
+		start := r.Pos()
+		in, err := next(r)
+		if err != nil {
+			return nil, err
+		}
+		out = rw.copyInstr(out, r, start, in)
+		seg.count++
+		switch in.op {
+		case opBlock, opLoop, opIf:
+			depth++
+		case opEnd:
+			depth--
+		}
+		if in.op == opLoop {
+			seg.close(out)
+			seg = rw.openSegment(&out)
+		}
+		if depth < 0 {
+			seg.close(out)
+			if !r.EOF() {
+				return nil, &wasmbin.Error{Offset: r.Pos(), Msg: "code after the function's final end"}
+			}
+			return out, nil
+		}
+		if r.EOF() {
+			return nil, errors.New("function body ends without end")
+		}
+	}
+}
+
+func skipLocals(r *wasmbin.Reader) error {
+	n, err := r.U32()
+	if err != nil {
+		return err
+	}
+	for i := uint32(0); i < n; i++ {
+		if _, err := r.U32(); err != nil {
+			return err
+		}
+		if _, err := r.Byte(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// segment is the code between two meters; its cost is its instruction count.
+type segment struct {
+	patchAt int
+	count   int64
+}
+
+// openSegment appends a meter and returns its segment:
+//
+//	global.get F; i64.const COST; i64.sub; global.set F
+//	global.get F; i64.const 0; i64.lt_s; if; call weir.fuel; end
+func (rw *rewriter) openSegment(out *[]byte) *segment {
+	b := *out
+	b = wasmbin.AppendU32(append(b, opGlobalGet), rw.fuelGlobal)
+	b = append(b, opI64Const)
+	s := &segment{patchAt: len(b)}
+	b = append(b, make([]byte, costWidth)...)
+	b = append(b, opI64Sub, opGlobalSet)
+	b = wasmbin.AppendU32(b, rw.fuelGlobal)
+	b = wasmbin.AppendU32(append(b, opGlobalGet), rw.fuelGlobal)
+	b = append(b, opI64Const, 0, opI64LtS, opIf, 0x40, opCall)
+	b = wasmbin.AppendU32(b, rw.checkInFunc)
+	*out = append(b, opEnd)
+	return s
+}
+
+// close writes the segment's cost into its meter.
+func (s *segment) close(out []byte) {
+	cost := min(s.count, maxCost)
+	p := out[s.patchAt : s.patchAt+costWidth]
+	for i := 0; i < costWidth-1; i++ {
+		p[i] = byte(cost>>(7*i))&0x7f | 0x80
+	}
+	p[costWidth-1] = byte(cost>>(7*(costWidth-1))) & 0x3f
+}
+
+// elements renumbers function indices in every element segment form.
+func (rw *rewriter) elements(r *wasmbin.Reader) ([]byte, error) {
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out := wasmbin.AppendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		if out, err = rw.element(r, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (rw *rewriter) element(r *wasmbin.Reader, out []byte) ([]byte, error) {
+	flags, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	if flags > 7 {
+		return nil, &wasmbin.Error{Offset: r.Pos(), Msg: "unknown element segment flags"}
+	}
+	out = wasmbin.AppendU32(out, flags)
+	if flags&2 != 0 && flags&1 == 0 { // explicit table index
+		t, err := r.U32()
+		if err != nil {
+			return nil, err
+		}
+		out = wasmbin.AppendU32(out, t)
+	}
+	if flags&1 == 0 { // active: offset expression
+		if out, err = rw.constExpr(r, out); err != nil {
+			return nil, err
+		}
+	}
+	if flags&3 != 0 { // elemkind or reftype byte
+		b, err := r.Byte()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	count, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out = wasmbin.AppendU32(out, count)
+	for j := uint32(0); j < count; j++ {
+		if flags&4 != 0 {
+			out, err = rw.constExpr(r, out)
+		} else {
+			var idx uint32
+			idx, err = r.U32()
+			out = wasmbin.AppendU32(out, rw.remap(idx))
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// names renumbers the function and local name maps of the "name" section;
+// a malformed name section is dropped (it is only debug information).
+func (rw *rewriter) names(s wasmbin.Section) ([]byte, error) {
+	out := appendName(nil, "name")
+	r := wasmbin.NewReader(s.Body, 0)
+	for !r.EOF() {
+		id, err1 := r.Byte()
+		size, err2 := r.U32()
+		sub, err3 := r.Bytes(int(size))
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, nil
+		}
+		if id == 1 || id == 2 {
+			if sub, err1 = rw.nameMap(sub, id == 2); err1 != nil {
+				return nil, nil
+			}
+		}
+		out = append(wasmbin.AppendU32(append(out, id), uint32(len(sub))), sub...)
+	}
+	return out, nil
+}
+
+// nameMap renumbers a vector of (funcidx, payload) where payload is a name
+// (function names) or a vector of (localidx, name) (local names).
+func (rw *rewriter) nameMap(b []byte, locals bool) ([]byte, error) {
+	r := wasmbin.NewReader(b, 0)
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out := wasmbin.AppendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		idx, err := r.U32()
+		if err != nil {
+			return nil, err
+		}
+		out = wasmbin.AppendU32(out, rw.remap(idx))
+		start := r.Pos()
+		if locals {
+			err = skipNameVec(r)
+		} else {
+			_, err = r.Name()
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.Slice(start, r.Pos())...)
+	}
+	return out, nil
+}
+
+func skipNameVec(r *wasmbin.Reader) error {
+	n, err := r.U32()
+	for i := uint32(0); err == nil && i < n; i++ {
+		if _, err = r.U32(); err == nil {
+			_, err = r.Name()
+		}
+	}
+	return err
+}

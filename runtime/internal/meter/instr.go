@@ -1,0 +1,185 @@
+package meter
+
+import (
+	"github.com/weirstream/weir/runtime/internal/wasmbin"
+)
+
+// Opcodes the rewriter cares about.
+const (
+	opBlock     = 0x02
+	opLoop      = 0x03
+	opIf        = 0x04
+	opElse      = 0x05
+	opEnd       = 0x0b
+	opBrTable   = 0x0e
+	opCall      = 0x10
+	opRefFunc   = 0xd2
+	opGlobalGet = 0x23
+	opGlobalSet = 0x24
+	opI64Const  = 0x42
+	opI64Sub    = 0x7d
+	opI64LtS    = 0x53
+	prefixFC    = 0xfc
+	prefixFD    = 0xfd
+)
+
+// instr is one decoded instruction: its opcode (with the sub-opcode for the
+// 0xFC and 0xFD prefixes) and, for call and ref.func, the function index.
+type instr struct {
+	op      byte
+	sub     uint32
+	funcIdx uint32 // call, ref.func
+}
+
+// next decodes the instruction at the reader's position and skips its
+// immediates exactly. It covers every instruction of wazero's default
+// feature set (WebAssembly 2.0: MVP, sign extension, saturating truncation,
+// bulk memory, reference types, multi-value, SIMD) and refuses the rest.
+func next(r *wasmbin.Reader) (instr, error) {
+	op, err := r.Byte()
+	if err != nil {
+		return instr{}, err
+	}
+	in := instr{op: op}
+	switch {
+	case op <= 0x01, op == opElse, op == opEnd, op == 0x0f, op == 0x1a, op == 0x1b,
+		op >= 0x45 && op <= 0xc4, op == 0xd1:
+		return in, nil // no immediates
+	case op >= opBlock && op <= opIf:
+		return in, blockType(r)
+	case op == 0x0c, op == 0x0d, op >= 0x20 && op <= 0x26:
+		_, err = r.U32()
+	case op == opBrTable:
+		err = brTable(r)
+	case op == opCall, op == opRefFunc:
+		in.funcIdx, err = r.U32()
+	case op == 0x11: // call_indirect typeidx tableidx
+		err = u32s(r, 2)
+	case op == 0x1c: // select t*
+		var n uint32
+		if n, err = r.U32(); err == nil {
+			_, err = r.Bytes(int(n))
+		}
+	case op >= 0x28 && op <= 0x3e:
+		err = memarg(r)
+	case op == 0x3f, op == 0x40: // memory.size, memory.grow: memory index
+		_, err = r.U32()
+	case op == 0x41:
+		_, err = r.S32()
+	case op == opI64Const:
+		_, err = r.S64()
+	case op == 0x43:
+		_, err = r.Bytes(4)
+	case op == 0x44:
+		_, err = r.Bytes(8)
+	case op == 0xd0: // ref.null reftype
+		_, err = r.Byte()
+	case op == prefixFC:
+		in.sub, err = prefixedFC(r)
+	case op == prefixFD:
+		in.sub, err = prefixedFD(r)
+	default:
+		return in, unsupported(r, op)
+	}
+	return in, err
+}
+
+func unsupported(r *wasmbin.Reader, op byte) error {
+	return &wasmbin.Error{Offset: r.Pos() - 1, Msg: "unsupported instruction 0x" + hex(op) + " (weir accepts WebAssembly 2.0 without threads, tail calls or exceptions)"}
+}
+
+func hex(b byte) string {
+	const digits = "0123456789abcdef"
+	return string([]byte{digits[b>>4], digits[b&15]})
+}
+
+// blockType skips a block type: 0x40, a value type, or an s33 type index.
+func blockType(r *wasmbin.Reader) error {
+	_, err := r.S33()
+	return err
+}
+
+func brTable(r *wasmbin.Reader) error {
+	n, err := r.U32()
+	if err != nil {
+		return err
+	}
+	if int(n) > r.Remaining() {
+		return &wasmbin.Error{Offset: r.Pos(), Msg: "br_table longer than the function"}
+	}
+	return u32s(r, int(n)+1)
+}
+
+func u32s(r *wasmbin.Reader, n int) error {
+	for i := 0; i < n; i++ {
+		if _, err := r.U32(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memarg skips alignment and offset. A multi-memory index (alignment bit 6)
+// is not part of WebAssembly 2.0 and is refused.
+func memarg(r *wasmbin.Reader) error {
+	align, err := r.U32()
+	if err != nil {
+		return err
+	}
+	if align&0x40 != 0 {
+		return &wasmbin.Error{Offset: r.Pos(), Msg: "multi-memory instructions are not supported"}
+	}
+	_, err = r.U64()
+	return err
+}
+
+// prefixedFC skips saturating truncation, bulk memory and table operations.
+func prefixedFC(r *wasmbin.Reader) (uint32, error) {
+	sub, err := r.U32()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case sub <= 7: // trunc_sat
+		return sub, nil
+	case sub == 8, sub == 10, sub == 12, sub == 14: // memory.init, memory.copy, table.init, table.copy
+		return sub, u32s(r, 2)
+	case sub == 9, sub == 11, sub == 13, sub <= 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
+		return sub, u32s(r, 1)
+	}
+	return sub, &wasmbin.Error{Offset: r.Pos(), Msg: "unsupported 0xfc instruction " + itoa(sub)}
+}
+
+// prefixedFD skips a SIMD instruction's immediates.
+func prefixedFD(r *wasmbin.Reader) (uint32, error) {
+	sub, err := r.U32()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case sub <= 11, sub == 0x5c, sub == 0x5d: // loads, stores, load_zero
+		err = memarg(r)
+	case sub == 12, sub == 13: // v128.const, i8x16.shuffle
+		_, err = r.Bytes(16)
+	case sub >= 21 && sub <= 34: // extract_lane, replace_lane
+		_, err = r.Byte()
+	case sub >= 0x54 && sub <= 0x5b: // load_lane, store_lane
+		if err = memarg(r); err == nil {
+			_, err = r.Byte()
+		}
+	case sub > 0xff:
+		err = &wasmbin.Error{Offset: r.Pos(), Msg: "unsupported SIMD instruction " + itoa(sub) + " (relaxed SIMD is not enabled)"}
+	}
+	return sub, err
+}
+
+func itoa(v uint32) string {
+	if v == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; v > 0; v /= 10 {
+		b = append([]byte{byte('0' + v%10)}, b...)
+	}
+	return string(b)
+}
