@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
@@ -41,7 +42,9 @@ func BenchmarkRuntime(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(g.config)})
+				var fuel int64
+				p, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(g.config),
+					OnBatch: func(f int64, _ time.Duration) { fuel += f }})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -53,6 +56,7 @@ func BenchmarkRuntime(b *testing.B) {
 					}
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/msg")
+				b.ReportMetric(float64(fuel)/float64(b.N*len(recs)), "fuel/msg")
 			})
 		}
 		e.Close(context.Background())

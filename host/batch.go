@@ -25,9 +25,8 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
+	p.metrics.records.Incr(int64(len(batch)))
 	outcomes, err := p.pool.Process(ctx, records)
-	p.metrics.batch(len(batch), time.Since(start))
 	if err != nil {
 		p.log.Warnf("weir: batch of %d failed: %v", len(batch), err)
 		p.flagAll(batch, err)
@@ -121,6 +120,7 @@ func (p *wasmProcessor) flag(m *service.Message, err error) {
 type processorMetrics struct {
 	records, dropped *service.MetricCounter
 	failed, routed   *service.MetricCounter
+	fuel             *service.MetricCounter
 	latency          *service.MetricTimer
 }
 
@@ -130,11 +130,15 @@ func newProcessorMetrics(m *service.Metrics) processorMetrics {
 		dropped: m.NewCounter("weir_records_dropped"),
 		failed:  m.NewCounter("weir_records_failed", "class"),
 		routed:  m.NewCounter("weir_records_routed", "port"),
-		latency: m.NewTimer("weir_batch_latency_ns"),
+		fuel:    m.NewCounter("weir_fuel_used", "transform", "version"),
+		latency: m.NewTimer("weir_batch_latency_ns", "transform", "version"),
 	}
 }
 
-func (pm processorMetrics) batch(n int, d time.Duration) {
-	pm.records.Incr(int64(n))
-	pm.latency.Timing(d.Nanoseconds())
+// batchDone records each batch's fuel and guest time, per transform version.
+func (pm processorMetrics) batchDone(man runtime.Manifest) func(int64, time.Duration) {
+	return func(fuel int64, d time.Duration) {
+		pm.fuel.Incr(fuel, man.Name, man.Version)
+		pm.latency.Timing(d.Nanoseconds(), man.Name, man.Version)
+	}
 }

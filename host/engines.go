@@ -19,8 +19,9 @@ var (
 )
 
 type engineKey struct {
-	cacheDir string
-	maxPages uint32
+	cacheDir  string
+	maxPages  uint32
+	interrupt runtime.Interrupt
 }
 
 func sharedEngine(ctx context.Context, key engineKey, logger *service.Logger) (*runtime.Engine, error) {
@@ -32,6 +33,7 @@ func sharedEngine(ctx context.Context, key engineKey, logger *service.Logger) (*
 	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{
 		CacheDir:       key.cacheDir,
 		MaxMemoryPages: key.maxPages,
+		Interrupt:      key.interrupt,
 		Logger:         toSlog(logger),
 	})
 	if err != nil {

@@ -25,6 +25,8 @@ const (
 	fieldRecycleMemMiB  = "recycle_above_memory_mib"
 	fieldCacheDir       = "cache_dir"
 	fieldPortMeta       = "port_metadata_key"
+	fieldFuel           = "fuel"
+	fieldInterrupt      = "interrupt"
 )
 
 // Metadata keys set on a failed message.
@@ -69,6 +71,15 @@ Nothing is dropped silently.`).
 		Field(service.NewDurationField(fieldTimeout).
 			Description("Deadline of one batch inside the guest; past it the batch fails with class `timeout`.").
 			Default("5s")).
+		Field(service.NewIntField(fieldFuel).
+			Description("Fuel budget of one batch: a unit is one straight-line instruction after a function entry or loop header. Running out fails the batch with class `fuel_exhausted` and replaces the instance. The fuel each batch used is exported as the `weir_fuel_used` counter.").
+			Default(20_000_000).Advanced()).
+		Field(service.NewStringAnnotatedEnumField(fieldInterrupt, map[string]string{
+			"fuel":                  "Meter the module at load (default): near-native speed, stopped by fuel or at the next fuel check-in past the deadline.",
+			"close_on_context_done": "wazero's WithCloseOnContextDone: exact deadlines, guest code 6–11× slower.",
+		}).
+			Description("How a running guest is stopped.").
+			Default("fuel").Advanced()).
 		Field(service.NewIntField(fieldPoolSize).
 			Description("Number of guest instances (one per concurrently processed batch). 0 means one per CPU.").
 			Default(0).Advanced()).
@@ -138,6 +149,17 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	if s.pool.Timeout, err = conf.FieldDuration(fieldTimeout); err != nil {
 		return s, err
 	}
+	if s.engine.interrupt, err = parseInterrupt(conf); err != nil {
+		return s, err
+	}
+	fuel, err := conf.FieldInt(fieldFuel)
+	if err != nil {
+		return s, err
+	}
+	if fuel < 1 {
+		return s, fmt.Errorf("field %s: must be >= 1, got %d", fieldFuel, fuel)
+	}
+	s.pool.Fuel = int64(fuel)
 	ints := map[string]*int{}
 	var size, memMiB, recycleMiB int
 	ints[fieldPoolSize], ints[fieldMaxMemoryMiB], ints[fieldRecycleMemMiB] = &size, &memMiB, &recycleMiB
@@ -170,6 +192,20 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	}
 	s.portMeta, err = conf.FieldString(fieldPortMeta)
 	return s, err
+}
+
+func parseInterrupt(conf *service.ParsedConfig) (runtime.Interrupt, error) {
+	v, err := conf.FieldString(fieldInterrupt)
+	if err != nil {
+		return 0, err
+	}
+	switch v {
+	case "fuel":
+		return runtime.InterruptFuel, nil
+	case "close_on_context_done":
+		return runtime.InterruptCloseOnContextDone, nil
+	}
+	return 0, fmt.Errorf("field %s: unknown value %q (want fuel or close_on_context_done)", fieldInterrupt, v)
 }
 
 // guestConfig encodes the `config` field as the JSON blob the guest gets.
@@ -217,15 +253,14 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 	if err != nil {
 		return nil, fmt.Errorf("module %s: %w", s.module, err)
 	}
+	metrics := newProcessorMetrics(mgr.Metrics())
+	s.pool.OnBatch = metrics.batchDone(mod.Manifest)
 	pool, err := mod.NewPool(ctx, s.pool)
 	if err != nil {
 		return nil, fmt.Errorf("module %s: %w", s.module, err)
 	}
-	mgr.Logger().Infof("weir: loaded transform %s (%s) from %s, %d instances", mod.Manifest.ID(), mod.Digest, s.module, s.pool.Size)
-	return &wasmProcessor{
-		pool: pool, mod: mod, portMeta: s.portMeta, log: mgr.Logger(),
-		metrics: newProcessorMetrics(mgr.Metrics()),
-	}, nil
+	mgr.Logger().Infof("weir: loaded transform %s (%s) from %s, %d instances, interrupt by %s", mod.Manifest.ID(), mod.Digest, s.module, s.pool.Size, s.engine.interrupt)
+	return &wasmProcessor{pool: pool, mod: mod, portMeta: s.portMeta, log: mgr.Logger(), metrics: metrics}, nil
 }
 
 func (p *wasmProcessor) Close(ctx context.Context) error {

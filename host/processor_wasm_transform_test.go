@@ -170,11 +170,21 @@ switch:
       - wasm: { module: %s, cache_dir: none }
 `, loop, echo)
 	out := pipeline(t, procs, batchOf("loop"), batchOf("ok-1"), batchOf("loop"), batchOf("ok-2"))
+	got := describe(t, out)
+	require.Len(t, got, 4)
+	assert.Equal(t, []seen{{value: "ok-1"}, {value: "ok-2"}}, []seen{got[1], got[3]})
+	for _, s := range []seen{got[0], got[2]} {
+		assert.Equal(t, "loop", s.value)
+		assert.Equal(t, "fuel_exhausted", s.class, "the default budget stops a loop long before the timeout")
+		assert.Contains(t, s.errText, `transform "loop@0.0.0": fuel_exhausted: weir_process: fuel exhausted`)
+	}
+}
+
+func TestCloseOnContextDoneStillAvailable(t *testing.T) {
+	loop := writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/loop.wat"))
+	out := pipeline(t, "wasm: { module: "+loop+", timeout: 100ms, cache_dir: none, interrupt: close_on_context_done }\n", batchOf("loop"))
 	assert.Equal(t, []seen{
 		{value: "loop", class: "timeout", errText: `transform "loop@0.0.0": timeout: weir_process: module closed with context deadline exceeded`},
-		{value: "ok-1"},
-		{value: "loop", class: "timeout", errText: `transform "loop@0.0.0": timeout: weir_process: module closed with context deadline exceeded`},
-		{value: "ok-2"},
 	}, describe(t, out))
 }
 

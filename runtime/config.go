@@ -30,7 +30,7 @@ type EngineConfig struct {
 	// FuelCheckIn is how much fuel a guest burns between check-ins with the
 	// host, where the deadline is checked and Go's GC may stop the
 	// goroutine. It bounds the GC pause a busy guest can cause. Default
-	// 4,000,000 (about 2–8 ms of guest code here, docs/benchmarks.md).
+	// 1,000,000 (about 1–2 ms of a tight loop here; docs/benchmarks.md).
 	FuelCheckIn int64
 	// Logger receives guest logs and engine events. Default slog.Default().
 	Logger *slog.Logger
@@ -66,7 +66,7 @@ func (i Interrupt) String() string {
 
 func (c EngineConfig) withDefaults() EngineConfig {
 	if c.FuelCheckIn == 0 {
-		c.FuelCheckIn = 4_000_000
+		c.FuelCheckIn = 1_000_000
 	}
 	if c.MaxModuleBytes == 0 {
 		c.MaxModuleBytes = 64 << 20
@@ -111,12 +111,14 @@ type PoolConfig struct {
 	// fuel it is checked at every check-in, so a guest overruns it by at
 	// most one check-in interval.
 	Timeout time.Duration
-	// Fuel is the budget of one batch, in fuel units (roughly wasm
-	// instructions). Running out fails the batch with class
-	// fuel_exhausted. Default 2,000,000,000: ~100× what the mask plugin
-	// uses on a batch of 64 orders, and about 1 s of a tight loop.
+	// Fuel is the budget of one batch. A unit is one straight-line wasm
+	// instruction after a function entry or loop header (docs/RATIONALE.md,
+	// "What does a unit of fuel measure?"). Running out fails the batch
+	// with class fuel_exhausted. Default 20,000,000: ~100× what the mask
+	// plugin uses on a batch of 64 orders, ~30 ms of a tight loop.
 	Fuel int64
-	// InitFuel is the budget of instantiation plus init. Default 20,000,000,000.
+	// InitFuel is the budget of instantiation plus init (a Go guest's
+	// runtime start-up included). Default 1,000,000,000.
 	InitFuel int64
 	// OnBatch, if set, is called after every batch with the fuel it used
 	// (0 without fuel metering) and its duration.
@@ -144,10 +146,10 @@ func (c PoolConfig) withDefaults() PoolConfig {
 		c.MaxOutputBytes = 64 << 20
 	}
 	if c.Fuel == 0 {
-		c.Fuel = 2_000_000_000
+		c.Fuel = 20_000_000
 	}
 	if c.InitFuel == 0 {
-		c.InitFuel = 20_000_000_000
+		c.InitFuel = 1_000_000_000
 	}
 	return c
 }

@@ -56,7 +56,10 @@ func (rw *rewriter) function(r *wasmbin.Reader, out []byte) ([]byte, error) {
 			return nil, err
 		}
 		out = rw.copyInstr(out, r, start, in)
-		seg.count++
+		if !seg.branched {
+			seg.count++
+			seg.branched = in.op >= opBlock && in.op <= 0x0f // any control instruction
+		}
 		switch in.op {
 		case opBlock, opLoop, opIf:
 			depth++
@@ -96,10 +99,15 @@ func skipLocals(r *wasmbin.Reader) error {
 	return nil
 }
 
-// segment is the code between two meters; its cost is its instruction count.
+// segment is the code after a meter. Its cost is the length of its
+// straight-line prefix, up to and including the first control instruction:
+// the instructions that surely run each time the meter is passed. Charging
+// the whole linear run to the next meter instead would bill Go guests (one
+// dispatch loop per function) the size of a function on every jump.
 type segment struct {
-	patchAt int
-	count   int64
+	patchAt  int
+	count    int64
+	branched bool
 }
 
 // openSegment appends a meter and returns its segment:

@@ -1,0 +1,139 @@
+package runtime_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/runtime"
+)
+
+var modes = []runtime.Interrupt{runtime.InterruptFuel, runtime.InterruptCloseOnContextDone, runtime.InterruptNone}
+
+// run processes batches with a fresh engine in the given mode.
+func runIn(t *testing.T, mode runtime.Interrupt, wasm []byte, cfg runtime.PoolConfig, batches ...[]runtime.Record) [][]runtime.Outcome {
+	e, _ := newEngine(t, runtime.EngineConfig{Interrupt: mode})
+	p := newPool(t, e, wasm, cfg)
+	var out [][]runtime.Outcome
+	for _, b := range batches {
+		o, err := p.Process(context.Background(), b)
+		require.NoError(t, err, "mode %s", mode)
+		out = append(out, o)
+	}
+	return out
+}
+
+func orders(t *testing.T) []runtime.Record {
+	f, err := os.Open(filepath.Join(fixtures.Root(), "bench/testdata/orders-1k.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	var recs []runtime.Record
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		recs = append(recs, runtime.Record{Value: bytes.Clone(sc.Bytes())})
+	}
+	return append(recs, runtime.Record{Value: []byte("not json")})
+}
+
+// TestMeteringChangesNoResult runs every guest fixture metered, with
+// CloseOnContextDone and unprotected, and requires identical results.
+func TestMeteringChangesNoResult(t *testing.T) {
+	mask := `{"fields":[{"path":"customer.email","action":"email"},{"path":"items.*.sku","action":"hmac"},{"path":"customer.card","action":"last"}],"hmac_key":"k"}`
+	cases := []struct {
+		name    string
+		wasm    []byte
+		config  string
+		batches [][]runtime.Record
+	}{
+		{"kitchensink (WAT)", wat(t, "kitchensink"), "", [][]runtime.Record{records("x")}}, // one batch: it drops its passive segments
+		{"echo (WAT)", wat(t, "echo"), "", [][]runtime.Record{records("a", "b", "c")}},
+		{"mask (Go) on the orders", fixtures.Go(t, "plugins/mask"), mask, [][]runtime.Record{orders(t)}},
+		{"conformance (Go)", fixtures.Go(t, "sdk/go/internal/conformance"), "", [][]runtime.Record{
+			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := runtime.PoolConfig{Config: []byte(c.config)}
+			want := runIn(t, runtime.InterruptNone, c.wasm, cfg, c.batches...)
+			for _, mode := range modes[:2] {
+				assert.Equal(t, want, runIn(t, mode, c.wasm, cfg, c.batches...), "mode %s", mode)
+			}
+		})
+	}
+}
+
+func TestKitchensinkComputesItsValue(t *testing.T) {
+	out := runIn(t, runtime.InterruptFuel, wat(t, "kitchensink"), runtime.PoolConfig{}, records("x"))
+	require.Len(t, out[0][0].Emits, 1)
+	assert.Len(t, out[0][0].Emits[0].Value, 8, "the guest's checksum")
+}
+
+// TestHostileGuestsAreStoppedByFuel: with a deadline far away, only fuel
+// stops these guests; the pool then serves the next batch.
+func TestHostileGuestsAreStoppedByFuel(t *testing.T) {
+	for _, name := range []string{"loop", "calltree", "recursion"} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := newEngine(t, runtime.EngineConfig{})
+			var used []int64
+			p := newPool(t, e, wat(t, name), runtime.PoolConfig{
+				Timeout: time.Minute, Fuel: 50_000,
+				OnBatch: func(fuel int64, _ time.Duration) { used = append(used, fuel) },
+			})
+			start := time.Now()
+			_, err := p.Process(context.Background(), records("x"))
+			require.ErrorIs(t, err, runtime.ErrFuel)
+			t.Logf("%s stopped by fuel after %s", name, time.Since(start))
+			require.Len(t, used, 1)
+			assert.GreaterOrEqual(t, used[0], int64(50_000), "a batch that ran out used its whole budget (plus the last segment's charge)")
+			goruntime.GC()
+			_, err = p.Process(context.Background(), records("again"))
+			require.ErrorIs(t, err, runtime.ErrFuel, "the replaced instance is metered too")
+		})
+	}
+}
+
+func TestDeadlineStopsMeteredGuests(t *testing.T) {
+	for _, name := range []string{"loop", "calltree"} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := newEngine(t, runtime.EngineConfig{})
+			p := newPool(t, e, wat(t, name), runtime.PoolConfig{Timeout: 100 * time.Millisecond, Fuel: 1 << 62})
+			start := time.Now()
+			_, err := p.Process(context.Background(), records("x"))
+			require.ErrorIs(t, err, runtime.ErrTimeout)
+			assert.Contains(t, err.Error(), "deadline exceeded at a fuel check-in")
+			t.Logf("%s stopped after %s (timeout 100ms)", name, time.Since(start))
+		})
+	}
+}
+
+func TestFuelIsAccounted(t *testing.T) {
+	e, _ := newEngine(t, runtime.EngineConfig{})
+	var used []int64
+	p := newPool(t, e, wat(t, "echo"), runtime.PoolConfig{OnBatch: func(fuel int64, _ time.Duration) { used = append(used, fuel) }})
+	for _, n := range []int{1, 10, 100} {
+		recs := make([]runtime.Record, n)
+		_, err := p.Process(context.Background(), recs)
+		require.NoError(t, err)
+	}
+	require.Len(t, used, 3)
+	assert.Greater(t, used[0], int64(0))
+	assert.Greater(t, used[1], used[0], "more records, more fuel")
+	assert.Greater(t, used[2], used[1])
+}
+
+func TestInitRunsOutOfFuel(t *testing.T) {
+	e, _ := newEngine(t, runtime.EngineConfig{FuelCheckIn: 1000})
+	m, err := e.Load(context.Background(), fixtures.Go(t, "plugins/echo"))
+	require.NoError(t, err)
+	_, err = m.NewPool(context.Background(), runtime.PoolConfig{InitFuel: 5000})
+	require.ErrorIs(t, err, runtime.ErrFuel, "a Go runtime cannot start on 5000 units")
+}
