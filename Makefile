@@ -11,11 +11,17 @@ GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-deps: ## install the toolchain beyond Go (Debian wabt for WAT test guests); idempotent
-	@command -v wat2wasm >/dev/null || { \
-		echo "installing wabt (wat2wasm)…"; \
+# Debian packages the build and tests use: wabt (WAT guests), clang-19 with
+# wasi-libc (C guests and the C SDK).
+APT_PACKAGES := wabt clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
+
+deps: ## install the toolchain beyond Go (Debian wabt, clang-19, wasi-libc); idempotent
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing…"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wabt >/dev/null; }
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	@$(GO) mod download
 
 build: $(BIN) ## build the weir CLI (Benthos + weir plugins) into bin/

@@ -49,8 +49,16 @@ func loadVectors(t *testing.T) vectors {
 }
 
 func TestGoSDKConformance(t *testing.T) {
+	runConformance(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+}
+
+func TestCSDKConformance(t *testing.T) {
+	runConformance(t, fixtures.C(t, "sdk/c/conformance"))
+}
+
+func runConformance(t *testing.T, wasm []byte) {
 	e, _ := newEngine(t, runtime.EngineConfig{})
-	p := newPool(t, e, fixtures.Go(t, "sdk/go/internal/conformance"), runtime.PoolConfig{})
+	p := newPool(t, e, wasm, runtime.PoolConfig{})
 	for _, c := range loadVectors(t).Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			var in []runtime.Record
@@ -69,17 +77,24 @@ func TestGoSDKConformance(t *testing.T) {
 }
 
 func TestInitReceivesConfig(t *testing.T) {
-	e, _ := newEngine(t, runtime.EngineConfig{})
-	p := newPool(t, e, fixtures.Go(t, "sdk/go/internal/conformance"), runtime.PoolConfig{Config: []byte("pre-")})
-	out, err := p.Process(context.Background(), records("set:x"))
-	require.NoError(t, err)
-	assert.Equal(t, "pre-x", string(out[0].Emits[0].Value))
+	for name, wasm := range map[string][]byte{
+		"go": fixtures.Go(t, "sdk/go/internal/conformance"),
+		"c":  fixtures.C(t, "sdk/c/conformance"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			e, _ := newEngine(t, runtime.EngineConfig{})
+			p := newPool(t, e, wasm, runtime.PoolConfig{Config: []byte("pre-")})
+			out, err := p.Process(context.Background(), records("set:x"))
+			require.NoError(t, err)
+			assert.Equal(t, "pre-x", string(out[0].Emits[0].Value))
 
-	m, err := e.Load(context.Background(), fixtures.Go(t, "sdk/go/internal/conformance"))
-	require.NoError(t, err)
-	_, err = m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte("fail")})
-	require.ErrorIs(t, err, runtime.ErrGuest)
-	assert.Contains(t, err.Error(), `transform "conformance@1.0.0": guest_error: init: config says fail`)
+			m, err := e.Load(context.Background(), wasm)
+			require.NoError(t, err)
+			_, err = m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte("fail")})
+			require.ErrorIs(t, err, runtime.ErrGuest)
+			assert.Contains(t, err.Error(), `transform "conformance@1.0.0": guest_error: init: config says fail`)
+		})
+	}
 }
 
 func toMeta(m map[string]string) []runtime.Meta {

@@ -84,6 +84,9 @@ func (in *instance) write(ctx context.Context, m *Module, b []byte) error {
 
 // reserve returns a view of n bytes of the guest's input buffer.
 func (in *instance) reserve(ctx context.Context, m *Module, n int) ([]byte, error) {
+	if n == 0 {
+		return nil, nil // nothing to write: no buffer needed
+	}
 	if uint64(n) > uint64(in.bufCap) || in.bufPtr == 0 {
 		if n > 1<<31-1 {
 			return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(), Msg: fmt.Sprintf("batch of %d bytes is too large for a 32-bit guest", n)}

@@ -59,6 +59,9 @@ func TestMeteringChangesNoResult(t *testing.T) {
 		{"mask (Go) on the orders", fixtures.Go(t, "plugins/mask"), mask, [][]runtime.Record{orders(t)}},
 		{"conformance (Go)", fixtures.Go(t, "sdk/go/internal/conformance"), "", [][]runtime.Record{
 			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}},
+		{"conformance (C)", fixtures.C(t, "sdk/c/conformance"), "", [][]runtime.Record{
+			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}},
+		{"mask (C) on the orders", fixtures.C(t, "bench/guests/mask_c"), "", [][]runtime.Record{orders(t)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

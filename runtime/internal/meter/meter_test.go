@@ -27,6 +27,9 @@ func modules(t testing.TB) map[string][]byte {
 	for _, g := range []string{"plugins/mask", "plugins/echo", "sdk/go/internal/conformance"} {
 		mods[g] = fixtures.Go(t, g)
 	}
+	for _, c := range []string{"sdk/c/conformance", "bench/guests/mask_c"} {
+		mods[c] = fixtures.C(t, c)
+	}
 	return mods
 }
 
