@@ -45,7 +45,7 @@ run: build plugins ## run the orders demo: masked orders on stdout, bad ones to 
 test: deps ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...
 
-bench: deps build plugins ## run the benchmarks and write docs/benchmarks.md
+bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
 	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md
 
 check: fmt vet tidy ## format, vet, tidy, and fail on a dirty tree

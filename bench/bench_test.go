@@ -2,26 +2,13 @@ package bench
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/weirstream/weir/internal/fixtures"
 )
 
 func modules(tb testing.TB) map[string]string {
-	dir := tb.TempDir()
-	mods := map[string][]byte{
-		"mask":     fixtures.Go(tb, "plugins/mask"),
-		"echo":     fixtures.Go(tb, "plugins/echo"),
-		"echo-wat": fixtures.WAT(tb, "runtime/testdata/guests/echo.wat"),
-	}
-	paths := map[string]string{}
-	for name, wasm := range mods {
-		paths[name] = filepath.Join(dir, name+".wasm")
-		if err := os.WriteFile(paths[name], wasm, 0o644); err != nil {
-			tb.Fatal(err)
-		}
+	paths, err := ModulePaths(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return paths
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
 	_ "github.com/weirstream/weir/host"
+	"github.com/weirstream/weir/internal/fixtures"
 )
 
 // Case is one pipeline configuration under measurement.
@@ -49,6 +51,25 @@ mapping: |
 		{Name: "wasm Go guest (echo)", Processors: wasm("echo", "")},
 		{Name: "wasm WAT guest (echo)", Processors: wasm("echo-wat", "")},
 	}
+}
+
+// ModulePaths builds the pipeline cases' modules from source into dir and
+// returns their paths by name (echo, mask, echo-wat).
+func ModulePaths(dir string) (map[string]string, error) {
+	mask, err1 := fixtures.BuildGo("plugins/mask")
+	echo, err2 := fixtures.BuildGo("plugins/echo")
+	echoWAT, err3 := fixtures.BuildWAT("runtime/testdata/guests/echo.wat")
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, err
+	}
+	paths := map[string]string{}
+	for name, wasm := range map[string][]byte{"mask": mask, "echo": echo, "echo-wat": echoWAT} {
+		paths[name] = filepath.Join(dir, name+".wasm")
+		if err := os.WriteFile(paths[name], wasm, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
 }
 
 // LoadOrders reads the shared benchmark workload.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,8 +10,8 @@ import (
 	"github.com/weirstream/weir/runtime"
 )
 
-// BenchmarkRuntime is the cost of one batch of 64 orders through the
-// runtime alone (no Benthos), per message:
+// BenchmarkRuntime compares interruption modes on every guest, without
+// Benthos, at batch 64 (the empty call: a batch of none):
 //
 //	go test -bench Runtime -run XXX ./bench
 func BenchmarkRuntime(b *testing.B) {
@@ -18,47 +19,37 @@ func BenchmarkRuntime(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	recs := make([]runtime.Record, 64)
-	for i := range recs {
-		recs[i].Value = orders[i]
+	gs, err := Guests()
+	if err != nil {
+		b.Fatal(err)
 	}
-	guests := []struct {
-		name   string
-		wasm   []byte
-		config string
-	}{
-		{"echo-wat", fixtures.WAT(b, "runtime/testdata/guests/echo.wat"), ""},
-		{"echo-go", fixtures.Go(b, "plugins/echo"), ""},
-		{"mask-go", fixtures.Go(b, "plugins/mask"), `{"fields":[{"path":"customer.email","action":"email"},{"path":"customer.phone","action":"last"},{"path":"customer.card","action":"last","with":"************"}]}`},
-	}
-	for _, mode := range []runtime.Interrupt{runtime.InterruptFuel, runtime.InterruptCloseOnContextDone, runtime.InterruptNone} {
+	for _, mode := range Modes {
 		e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{Interrupt: mode})
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, g := range guests {
-			b.Run(g.name+"/"+mode.String(), func(b *testing.B) {
-				m, err := e.Load(context.Background(), g.wasm)
-				if err != nil {
-					b.Fatal(err)
-				}
-				var fuel int64
-				p, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(g.config),
-					OnBatch: func(f int64, _ time.Duration) { fuel += f }})
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if _, err := p.Process(context.Background(), recs); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/msg")
-				b.ReportMetric(float64(fuel)/float64(b.N*len(recs)), "fuel/msg")
-			})
+		for _, g := range gs {
+			b.Run(g.Name+"/"+mode.String(), func(b *testing.B) { RunGuest(b, e, g, orders) })
 		}
-		e.Close(context.Background())
+		_ = e.Close(context.Background())
+	}
+}
+
+// BenchmarkGCPause reports the worst GC pause while a metered guest burns
+// its budget, per check-in interval:
+//
+//	go test -bench GCPause -run XXX -benchtime 1x ./bench
+func BenchmarkGCPause(b *testing.B) {
+	loop := fixtures.WAT(b, "runtime/testdata/guests/loop.wat")
+	for _, checkIn := range []int64{1_000_000, 10_000_000, 100_000_000} {
+		b.Run(fmt.Sprintf("check-in=%d", checkIn), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				pause, err := GCPause(loop, checkIn, time.Second)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(pause.Microseconds()), "max-pause-µs")
+			}
+		})
 	}
 }

@@ -1,20 +1,20 @@
-// Command weirbench runs weir's pipeline benchmarks interleaved in one
-// process and writes a markdown report:
+// Command weirbench runs weir's benchmarks interleaved in one process and
+// writes a markdown report:
 //
 //	go run ./bench/cmd/weirbench -out docs/benchmarks.md
 //
 // Every case runs once per round, rounds alternate the order of cases, and
 // the report gives each case's median over the rounds, so slow drift of the
 // machine spreads evenly instead of favouring whichever case ran first.
+// Guests are built from source (Go, WAT, C) by internal/fixtures.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
-	"path/filepath"
 	goruntime "runtime"
 	"slices"
 	"strings"
@@ -22,83 +22,95 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/bench"
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/runtime"
 )
 
 func main() {
 	out := flag.String("out", "", "write the markdown report here (default: stdout)")
 	rounds := flag.Int("rounds", 3, "rounds of every case")
 	benchtime := flag.Duration("benchtime", time.Second, "target time of one measurement")
-	plugins := flag.String("plugins", "build/plugins", "directory holding echo.wasm and mask.wasm")
 	flag.Parse()
 	testing.Init()
 	_ = flag.Set("test.benchtime", benchtime.String())
 
-	modules, err := prepareModules(*plugins)
-	if err != nil {
-		log.Fatal(err)
-	}
 	orders, err := bench.LoadOrders(bench.OrdersPath())
+	check(err)
+	dir, err := os.MkdirTemp("", "weirbench-")
+	check(err)
+	defer os.RemoveAll(dir)
+	paths, err := bench.ModulePaths(dir)
+	check(err)
+	guests, err := bench.Guests()
+	check(err)
+
+	var b strings.Builder
+	header(&b, *rounds, *benchtime)
+	pipelineTable(&b, measure(pipelineRows(bench.Cases(paths), orders), *rounds))
+	runtimeTable(&b, measure(runtimeRows(guests, orders), *rounds))
+	gcTable(&b)
+	report := b.String()
+	fmt.Print(report)
+	if *out != "" {
+		check(os.WriteFile(*out, []byte(report), 0o644))
+	}
+}
+
+func check(err error) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rows := measure(bench.Cases(modules), orders, *rounds)
-	report := render(rows, *rounds, *benchtime)
-	if *out == "" {
-		fmt.Print(report)
-		return
-	}
-	if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Print(report)
 }
 
-// prepareModules finds the built plugins and assembles the WAT echo.
-func prepareModules(dir string) (map[string]string, error) {
-	mods := map[string]string{"echo": filepath.Join(dir, "echo.wasm"), "mask": filepath.Join(dir, "mask.wasm")}
-	for _, p := range mods {
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("%w (run `make plugins` first)", err)
-		}
-	}
-	wat := filepath.Join(dir, "echo-wat.wasm")
-	raw := wat + ".raw"
-	if out, err := exec.Command("wat2wasm", "-o", raw, "runtime/testdata/guests/echo.wat").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("wat2wasm: %v: %s", err, out)
-	}
-	if out, err := exec.Command("bin/weir", "transform", "pack", "--manifest", "runtime/testdata/guests/echo.json", "-o", wat, raw).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("pack: %v: %s", err, out)
-	}
-	mods["echo-wat"] = wat
-	return mods, os.Remove(raw)
-}
-
+// row is one measured case: run reports ns per message.
 type row struct {
-	name    string
-	batch   int
-	nsPerOp []float64
+	name  string
+	group string // batch size or interrupt mode
+	run   func() (nsPerMsg, fuelPerMsg float64)
+	ns    []float64
+	fuel  float64
 }
 
-func measure(cases []bench.Case, orders [][]byte, rounds int) []*row {
+func pipelineRows(cases []bench.Case, orders [][]byte) []*row {
 	var rows []*row
 	for _, c := range cases {
 		for _, size := range []int{1, 64} {
-			rows = append(rows, &row{name: c.Name, batch: size})
+			rows = append(rows, &row{name: c.Name, group: fmt.Sprint(size), run: func() (float64, float64) {
+				r := testing.Benchmark(func(b *testing.B) { bench.Run(b, c, size, orders) })
+				return float64(r.T.Nanoseconds()) / float64(r.N), 0
+			}})
 		}
 	}
-	for r := 0; r < rounds; r++ {
-		order := make([]int, len(rows))
-		for i := range order {
-			order[i] = i
+	return rows
+}
+
+func runtimeRows(guests []bench.Guest, orders [][]byte) []*row {
+	var rows []*row
+	for _, mode := range bench.Modes {
+		e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{Interrupt: mode})
+		check(err)
+		for _, g := range guests {
+			rows = append(rows, &row{name: g.Name, group: mode.String(), run: func() (float64, float64) {
+				r := testing.Benchmark(func(b *testing.B) { bench.RunGuest(b, e, g, orders) })
+				return r.Extra["ns/msg"], r.Extra["fuel/msg"]
+			}})
 		}
+	}
+	return rows
+}
+
+// measure runs every row once per round, alternating the order.
+func measure(rows []*row, rounds int) []*row {
+	for r := 0; r < rounds; r++ {
+		order := make([]*row, len(rows))
+		copy(order, rows)
 		if r%2 == 1 {
 			slices.Reverse(order)
 		}
-		for _, i := range order {
-			c := cases[i/2]
-			res := testing.Benchmark(func(b *testing.B) { bench.Run(b, c, rows[i].batch, orders) })
-			rows[i].nsPerOp = append(rows[i].nsPerOp, float64(res.T.Nanoseconds())/float64(res.N))
-			fmt.Fprintf(os.Stderr, "round %d: %-36s batch %2d: %8.0f ns/msg\n", r+1, c.Name, rows[i].batch, rows[i].nsPerOp[r])
+		for _, x := range order {
+			ns, fuel := x.run()
+			x.ns, x.fuel = append(x.ns, ns), fuel
+			fmt.Fprintf(os.Stderr, "round %d: %-36s %-22s %9.0f ns/msg\n", r+1, x.name, x.group, ns)
 		}
 	}
 	return rows
@@ -110,22 +122,58 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-func render(rows []*row, rounds int, benchtime time.Duration) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nGenerated by `make bench` (`go run ./bench/cmd/weirbench -out docs/benchmarks.md`) on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintf(&b, "Machine: %s/%s, %d CPUs (GOMAXPROCS %d), %s. Workload: `bench/testdata/orders-1k.jsonl` (1,024 orders, ~511 B each), the reference masking of `customer.email`, `.phone`, `.card`.\n\n",
+func header(b *strings.Builder, rounds int, benchtime time.Duration) {
+	fmt.Fprintf(b, "# Benchmarks\n\nGenerated by `make bench` (`go run ./bench/cmd/weirbench -out docs/benchmarks.md`) on %s.\n\n", time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(b, "Machine: %s/%s, %d CPUs (GOMAXPROCS %d), %s, wazero v1.12.0. Workload: `bench/testdata/orders-1k.jsonl` (1,024 orders, ~511 B each); the mask is the reference masking of `customer.email`, `.phone`, `.card`.\n\n",
 		goruntime.GOOS, goruntime.GOARCH, goruntime.NumCPU(), goruntime.GOMAXPROCS(0), goruntime.Version())
-	fmt.Fprintf(&b, "Each figure is the median of %d interleaved rounds of ~%s each: messages pushed through a real Benthos pipeline (one processing thread, one guest instance), the producer waiting for each batch to reach the output. ns/msg is the full cost per message on one core.\n\n", rounds, benchtime)
+	fmt.Fprintf(b, "Each figure is the median of %d interleaved rounds of ~%s each, all from one run.\n\n", rounds, benchtime)
+}
+
+func pipelineTable(b *strings.Builder, rows []*row) {
+	b.WriteString("## Through a Benthos pipeline\n\nMessages pushed through a real Benthos stream (one processing thread, one guest instance, default interruption: fuel), the producer waiting for each batch to reach the output: the full cost per message on one core.\n\n")
 	b.WriteString("| case | batch | ns/msg | msgs/s | over empty |\n|---|---:|---:|---:|---:|\n")
-	floor := map[int]float64{}
+	floor := map[string]float64{}
 	for _, r := range rows {
 		if r.name == "empty pipeline" {
-			floor[r.batch] = median(r.nsPerOp)
+			floor[r.group] = median(r.ns)
 		}
 	}
 	for _, r := range rows {
-		m := median(r.nsPerOp)
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.0f | %+.2f µs |\n", r.name, r.batch, m, 1e9/m, (m-floor[r.batch])/1000)
+		m := median(r.ns)
+		fmt.Fprintf(b, "| %s | %s | %.0f | %.0f | %+.2f µs |\n", r.name, r.group, m, 1e9/m, (m-floor[r.group])/1000)
 	}
-	return b.String()
+}
+
+func runtimeTable(b *strings.Builder, rows []*row) {
+	b.WriteString("\n## Interruption strategies (runtime only)\n\nOne batch of 64 orders through `runtime.Pool.Process`, without Benthos, per message; the empty call is a batch of none, per call. `none` is unprotected (a looping guest would hang the process), `fuel` is weir's load-time metering (the default), `close_on_context_done` is wazero's interruption switch.\n\n")
+	b.WriteString("| guest | none ns | fuel ns | close_on_context_done ns | fuel / none | ccd / none | fuel units/msg |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	by := map[string]map[string]*row{}
+	var names []string
+	for _, r := range rows {
+		if by[r.name] == nil {
+			by[r.name] = map[string]*row{}
+			names = append(names, r.name)
+		}
+		by[r.name][r.group] = r
+	}
+	for _, n := range names {
+		none, fuel, ccd := median(by[n]["none"].ns), median(by[n]["fuel"].ns), median(by[n]["close_on_context_done"].ns)
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.2f× | %.2f× | %.0f |\n", n, none, fuel, ccd, fuel/none, ccd/none, by[n]["fuel"].fuel)
+	}
+}
+
+func gcTable(b *strings.Builder) {
+	b.WriteString("\n## GC pause while a guest burns its budget\n\nA metered guest looping for 1 s (`runtime/testdata/guests/loop.wat`) while the host forces a GC every 5 ms; the longest stop-the-world pause Go recorded (upper bound of its histogram bucket). The GC can stop the guest's goroutine only at a fuel check-in, so the bound follows the check-in interval (`EngineConfig.FuelCheckIn`).\n\n| fuel check-in interval | worst GC pause |\n|---:|---:|\n")
+	loop, err := fixtures.BuildWAT("runtime/testdata/guests/loop.wat")
+	check(err)
+	for _, checkIn := range []int64{1_000_000, 10_000_000, 100_000_000} {
+		pause, err := bench.GCPause(loop, checkIn, time.Second)
+		check(err)
+		def := ""
+		if checkIn == 1_000_000 {
+			def = " (default)"
+		}
+		fmt.Fprintf(b, "| %d%s | %s |\n", checkIn, def, pause)
+		fmt.Fprintf(os.Stderr, "gc pause: check-in %d: %s\n", checkIn, pause)
+	}
 }
