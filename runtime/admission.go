@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/weirstream/weir/runtime/internal/meter"
 	"github.com/weirstream/weir/runtime/internal/wasmbin"
 )
 
@@ -54,8 +55,20 @@ func Digest(wasm []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// Inspect runs every admission check on wasm without compiling it.
+// Inspect runs every admission check on wasm without compiling it,
+// including, under fuel metering, the metering rewrite.
 func Inspect(wasm []byte, cfg EngineConfig) Report {
+	r := inspect(wasm, cfg)
+	if r.Err == nil && cfg.Interrupt == InterruptFuel {
+		if _, err := meter.Rewrite(wasm, 1); err != nil {
+			r.Err = &Error{Class: ClassAdmission, Transform: r.Manifest.ID(), Msg: "fuel metering rewrite failed", Cause: err}
+		}
+	}
+	return r
+}
+
+// inspect is Inspect without the rewrite, which Engine.Load does anyway.
+func inspect(wasm []byte, cfg EngineConfig) Report {
 	cfg = cfg.withDefaults()
 	r := Report{Digest: Digest(wasm), Size: len(wasm)}
 	if len(wasm) > cfg.MaxModuleBytes {

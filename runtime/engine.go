@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -19,6 +20,8 @@ type Engine struct {
 
 	mu      sync.Mutex
 	modules map[string]*Module // by digest
+
+	states sync.Map // api.Module → *callState of its instance
 }
 
 // NewEngine starts a wazero runtime with weir's host functions and WASI.
@@ -40,7 +43,7 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
 		return nil, fmt.Errorf("weir: instantiate WASI: %w", err)
 	}
-	if err := instantiateHost(ctx, e.runtime); err != nil {
+	if err := instantiateHost(ctx, e.runtime, e.stateOf); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -57,6 +60,16 @@ func newCache(dir string) (wazero.CompilationCache, error) {
 	return c, nil
 }
 
+// stateOf finds the call state of the instance calling a host function:
+// registered per instance, or in the context during instantiation.
+func (e *Engine) stateOf(ctx context.Context, mod api.Module) *callState {
+	if s, ok := e.states.Load(mod); ok {
+		return s.(*callState)
+	}
+	s, _ := ctx.Value(callStateKey{}).(*callState)
+	return s
+}
+
 // Load admits and compiles a module, or returns the already loaded one with
 // the same digest. Refusals are *Error of ClassAdmission.
 func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
@@ -67,7 +80,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if ok {
 		return m, nil
 	}
-	report := Inspect(wasm, e.cfg)
+	report := inspect(wasm, e.cfg)
 	if report.Err != nil {
 		return nil, report.Err
 	}

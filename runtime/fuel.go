@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -54,8 +53,7 @@ func (s *callState) used() int64 {
 // negative. It refills the counter from the budget, or stops the guest by
 // panicking (wazero turns the panic into the call's error). Being a Go
 // function, it is also where a busy guest lets the GC stop its goroutine.
-func hostFuel(ctx context.Context, mod api.Module, _ []uint64) {
-	s, _ := ctx.Value(callStateKey{}).(*callState)
+func hostFuel(s *callState, mod api.Module) {
 	if s == nil {
 		panic(errFuelExhausted)
 	}

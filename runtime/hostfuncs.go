@@ -69,13 +69,17 @@ func (w logWriter) Write(p []byte) (int, error) {
 
 // instantiateHost defines the "weir" host module. Every host function
 // bounds-checks what the guest passes and never panics on guest input.
-func instantiateHost(ctx context.Context, r wazero.Runtime) error {
+func instantiateHost(ctx context.Context, r wazero.Runtime, stateOf func(context.Context, api.Module) *callState) error {
 	_, err := r.NewHostModuleBuilder(HostModule).
 		NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(hostLog), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			hostLog(stateOf(ctx, mod), mod, stack)
+		}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
 		Export("log").
 		NewFunctionBuilder().
-		WithGoModuleFunction(api.GoModuleFunc(hostFuel), nil, nil).
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, _ []uint64) {
+			hostFuel(stateOf(ctx, mod), mod)
+		}), nil, nil).
 		Export(meter.CheckInName).
 		Instantiate(ctx)
 	if err != nil {
@@ -85,9 +89,8 @@ func instantiateHost(ctx context.Context, r wazero.Runtime) error {
 }
 
 // hostLog is weir.log(level, ptr, len).
-func hostLog(ctx context.Context, mod api.Module, stack []uint64) {
+func hostLog(s *callState, mod api.Module, stack []uint64) {
 	level, ptr, n := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), api.DecodeU32(stack[2])
-	s, _ := ctx.Value(callStateKey{}).(*callState)
 	if s == nil {
 		return
 	}

@@ -20,6 +20,7 @@ type instance struct {
 	process api.Function
 	log     *guestLog
 	fuel    api.MutableGlobal // nil when not metered
+	state   callState         // reused by every call; found by the host functions through Engine.states
 
 	bufPtr, bufCap uint32 // the guest's input buffer, from weir_buffer
 	stack          [1]uint64
@@ -29,9 +30,7 @@ type instance struct {
 // newInstance instantiates the module and delivers the config blob to init,
 // each under the pool's init budget and deadline.
 func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig) (*instance, error) {
-	state := m.callState(log, nil, cfg.InitFuel-m.engine.cfg.FuelCheckIn, cfg.Timeout)
-	state.loaded = m.engine.cfg.FuelCheckIn // the fuel global's initial value
-	mod, err := m.engine.runtime.InstantiateModule(state.context(ctx), m.compiled, m.moduleConfig(log))
+	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ctx, log, cfg), m.compiled, m.moduleConfig(log))
 	if err != nil {
 		return nil, m.classify(ctx, "instantiate", err)
 	}
@@ -45,10 +44,11 @@ func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig)
 	if m.metered {
 		in.fuel, _ = mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal)
 	}
-	state = m.callState(log, in.fuel, cfg.InitFuel, cfg.Timeout)
-	state.start()
-	if err := in.init(state.context(ctx), m, cfg.Config); err != nil {
-		in.close(ctx)
+	in.state = callState{log: log, fuel: in.fuel, checkIn: m.engine.cfg.FuelCheckIn}
+	m.engine.states.Store(mod, &in.state)
+	in.prepare(m, cfg.InitFuel, cfg.Timeout)
+	if err := in.init(ctx, m, cfg.Config); err != nil {
+		in.close(ctx, m.engine)
 		return nil, err
 	}
 	return in, nil
@@ -123,10 +123,19 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 // run sends one batch through weir_process and decodes the verdicts. It
 // returns the fuel the batch used.
 func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig) ([]Outcome, int64, error) {
-	state := m.callState(in.log, in.fuel, cfg.Fuel, cfg.Timeout)
-	state.start()
-	outcomes, err := in.processBatch(state.context(ctx), m, records, cfg.MaxOutputBytes)
-	return outcomes, state.used(), err
+	in.prepare(m, cfg.Fuel, cfg.Timeout)
+	outcomes, err := in.processBatch(ctx, m, records, cfg.MaxOutputBytes)
+	return outcomes, in.state.used(), err
+}
+
+// prepare resets the instance's call state for the next call: its budget
+// and, under fuel, its deadline (checked at check-ins).
+func (in *instance) prepare(m *Module, budget int64, timeout time.Duration) {
+	in.state.budget, in.state.deadline = budget, time.Time{}
+	if m.metered {
+		in.state.deadline = time.Now().Add(timeout)
+	}
+	in.state.start()
 }
 
 func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, maxOut int) ([]Outcome, error) {
@@ -151,19 +160,20 @@ func (in *instance) processBatch(ctx context.Context, m *Module, records []Recor
 	return outcomes, err
 }
 
-func (in *instance) close(ctx context.Context) { _ = in.mod.Close(ctx) }
-
-// callState prepares a guest call. Under fuel, the deadline is checked at
-// check-ins; under CloseOnContextDone, the context's deadline applies.
-func (m *Module) callState(log *guestLog, fuel api.MutableGlobal, budget int64, timeout time.Duration) *callState {
-	s := &callState{log: log, fuel: fuel, budget: budget, checkIn: m.engine.cfg.FuelCheckIn}
-	if m.metered {
-		s.deadline = time.Now().Add(timeout)
-	}
-	return s
+func (in *instance) close(ctx context.Context, e *Engine) {
+	e.states.Delete(in.mod)
+	_ = in.mod.Close(ctx)
 }
 
-func (s *callState) context(ctx context.Context) context.Context {
+// instantiationState is the call state of instantiation (start functions
+// and _initialize run inside InstantiateModule, before the instance is
+// known): the host functions find it in the context.
+func (m *Module) instantiationState(ctx context.Context, log *guestLog, cfg PoolConfig) context.Context {
+	s := &callState{log: log, checkIn: m.engine.cfg.FuelCheckIn, budget: cfg.InitFuel - m.engine.cfg.FuelCheckIn,
+		loaded: m.engine.cfg.FuelCheckIn} // the fuel global's initial value
+	if m.metered {
+		s.deadline = time.Now().Add(cfg.Timeout)
+	}
 	return context.WithValue(ctx, callStateKey{}, s)
 }
 

@@ -90,7 +90,7 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 // one is closed and its slot refilled on next use.
 func (p *Pool) release(in *instance, err error) {
 	if err != nil || p.wornOut(in) {
-		in.close(context.Background())
+		in.close(context.Background(), p.mod.engine)
 		in = nil
 	}
 	p.idle <- in
@@ -109,7 +109,7 @@ func (p *Pool) Close(ctx context.Context) {
 		select {
 		case in := <-p.idle:
 			if in != nil {
-				in.close(ctx)
+				in.close(ctx, p.mod.engine)
 			}
 		default:
 			return

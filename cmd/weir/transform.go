@@ -98,7 +98,7 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 		fmt.Fprintf(w, "verdict:   REFUSED: %v\n", r.Err)
 		return
 	}
-	fmt.Fprintln(w, "verdict:   admitted")
+	fmt.Fprintln(w, "verdict:   admitted (fuel metering applies)")
 }
 
 func maxString(has bool, max uint64) string {
