@@ -48,22 +48,24 @@ mapping: |
   root.customer.card = "************" + this.customer.card.slice(-4)`}},
 		{Name: "native Go, encoding/json (mask)", Processors: []string{"bench_native_mask: {}"}},
 		{Name: "wasm Go guest (mask)", Processors: wasm("mask", "\n  config:"+maskFields)},
+		{Name: "wasm C guest (mask)", Processors: wasm("mask-c", "")},
 		{Name: "wasm Go guest (echo)", Processors: wasm("echo", "")},
 		{Name: "wasm WAT guest (echo)", Processors: wasm("echo-wat", "")},
 	}
 }
 
 // ModulePaths builds the pipeline cases' modules from source into dir and
-// returns their paths by name (echo, mask, echo-wat).
+// returns their paths by name (echo, mask, echo-wat, mask-c).
 func ModulePaths(dir string) (map[string]string, error) {
 	mask, err1 := fixtures.BuildGo("plugins/mask")
 	echo, err2 := fixtures.BuildGo("plugins/echo")
 	echoWAT, err3 := fixtures.BuildWAT("runtime/testdata/guests/echo.wat")
-	if err := errors.Join(err1, err2, err3); err != nil {
+	maskC, err4 := fixtures.BuildC("bench/guests/mask_c")
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return nil, err
 	}
 	paths := map[string]string{}
-	for name, wasm := range map[string][]byte{"mask": mask, "echo": echo, "echo-wat": echoWAT} {
+	for name, wasm := range map[string][]byte{"mask": mask, "echo": echo, "echo-wat": echoWAT, "mask-c": maskC} {
 		paths[name] = filepath.Join(dir, name+".wasm")
 		if err := os.WriteFile(paths[name], wasm, 0o644); err != nil {
 			return nil, err

@@ -81,8 +81,13 @@ func RunGuest(b *testing.B, e *runtime.Engine, g Guest, orders [][]byte) {
 // goroutine forces garbage collections, and returns the longest
 // stop-the-world pause Go's runtime recorded meanwhile. A metered guest
 // lets the GC stop it only at fuel check-ins, so the pause grows with the
-// check-in interval.
+// check-in interval. A nil loop measures the same GCs with no guest running.
 func GCPause(loop []byte, checkIn int64, burn time.Duration) (time.Duration, error) {
+	if loop == nil {
+		before := pauseHistogram()
+		forceGCs(burn * 3 / 4)
+		return maxNewPause(before, pauseHistogram()), nil
+	}
 	ctx := context.Background()
 	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{FuelCheckIn: checkIn})
 	if err != nil {
@@ -105,14 +110,18 @@ func GCPause(loop []byte, checkIn int64, burn time.Duration) (time.Duration, err
 		done <- err
 	}()
 	time.Sleep(10 * time.Millisecond)
-	for end := time.Now().Add(burn * 3 / 4); time.Now().Before(end); {
-		goruntime.GC()
-		time.Sleep(5 * time.Millisecond)
-	}
+	forceGCs(burn * 3 / 4)
 	if err := <-done; runtime.ClassOf(err) != runtime.ClassTimeout {
 		return 0, fmt.Errorf("the burning guest should end at its deadline, got %v", err)
 	}
 	return maxNewPause(before, pauseHistogram()), nil
+}
+
+func forceGCs(d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		goruntime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 const pauseMetric = "/sched/pauses/total/gc:seconds"

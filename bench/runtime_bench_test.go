@@ -41,7 +41,7 @@ func BenchmarkRuntime(b *testing.B) {
 //	go test -bench GCPause -run XXX -benchtime 1x ./bench
 func BenchmarkGCPause(b *testing.B) {
 	loop := fixtures.WAT(b, "runtime/testdata/guests/loop.wat")
-	for _, checkIn := range []int64{1_000_000, 10_000_000, 100_000_000} {
+	for _, checkIn := range []int64{100_000, 250_000, 1_000_000, 10_000_000} {
 		b.Run(fmt.Sprintf("check-in=%d", checkIn), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				pause, err := GCPause(loop, checkIn, time.Second)

@@ -28,7 +28,7 @@ import (
 
 func main() {
 	out := flag.String("out", "", "write the markdown report here (default: stdout)")
-	rounds := flag.Int("rounds", 3, "rounds of every case")
+	rounds := flag.Int("rounds", 5, "rounds of every case")
 	benchtime := flag.Duration("benchtime", time.Second, "target time of one measurement")
 	flag.Parse()
 	testing.Init()
@@ -166,6 +166,10 @@ func gcTable(b *strings.Builder) {
 	b.WriteString("\n## GC pause while a guest burns its budget\n\nA metered guest looping for 1 s (`runtime/testdata/guests/loop.wat`) while the host forces a GC every 5 ms; the longest stop-the-world pause Go recorded (upper bound of its histogram bucket). The GC can stop the guest's goroutine only at a fuel check-in, so the bound follows the check-in interval (`EngineConfig.FuelCheckIn`).\n\n| fuel check-in interval | worst GC pause |\n|---:|---:|\n")
 	loop, err := fixtures.BuildWAT("runtime/testdata/guests/loop.wat")
 	check(err)
+	goruntime.GC()
+	base, err := bench.GCPause(nil, 0, time.Second)
+	check(err)
+	fmt.Fprintf(b, "| no guest running (baseline) | %s |\n", base)
 	for _, checkIn := range []int64{1_000_000, 10_000_000, 100_000_000} {
 		pause, err := bench.GCPause(loop, checkIn, time.Second)
 		check(err)
