@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	goruntime "runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,4 +181,33 @@ func FuzzGuestPointers(f *testing.F) {
 		}
 		require.Len(t, out, len(recs))
 	})
+}
+
+func countInits(logs *logBuffer) int { return strings.Count(logs.String(), "instance up") }
+
+func TestInstancesAreRecycledAfterNCalls(t *testing.T) {
+	e, logs := newEngine(t, runtime.EngineConfig{})
+	p := newPool(t, e, wat(t, "initlog"), runtime.PoolConfig{MaxCallsPerInstance: 2})
+	require.Equal(t, 1, countInits(logs), "one warm instance")
+	for i := 0; i < 5; i++ {
+		_, err := p.Process(context.Background(), records("x"))
+		require.NoError(t, err)
+	}
+	// replaced after batches 2 and 4, each replacement made on the next acquire
+	assert.Equal(t, 3, countInits(logs))
+}
+
+func TestInstancesAreRecycledPastTheMemoryMark(t *testing.T) {
+	for _, c := range []struct {
+		limit uint64
+		inits int
+	}{{64 << 10, 3}, {0, 1}} { // initlog has 128 KiB of memory
+		e, logs := newEngine(t, runtime.EngineConfig{})
+		p := newPool(t, e, wat(t, "initlog"), runtime.PoolConfig{MaxMemoryBytes: c.limit})
+		for i := 0; i < 3; i++ {
+			_, err := p.Process(context.Background(), records("x"))
+			require.NoError(t, err)
+		}
+		assert.Equal(t, c.inits, countInits(logs), "limit %d", c.limit)
+	}
 }
