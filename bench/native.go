@@ -18,7 +18,22 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
+	err = service.RegisterBatchProcessor("bench_noop", service.NewConfigSpec().Summary("Benchmark baseline: a batch processor that does nothing."),
+		func(*service.ParsedConfig, *service.Resources) (service.BatchProcessor, error) { return noop{}, nil })
+	if err != nil {
+		panic(err)
+	}
 }
+
+// noop is a batch processor that returns its batch: the floor of any
+// processor in a Benthos pipeline (tracing spans, batch bookkeeping).
+type noop struct{}
+
+func (noop) ProcessBatch(_ context.Context, b service.MessageBatch) ([]service.MessageBatch, error) {
+	return []service.MessageBatch{b}, nil
+}
+
+func (noop) Close(context.Context) error { return nil }
 
 func (nativeMask) Process(_ context.Context, m *service.Message) (service.MessageBatch, error) {
 	b, err := m.AsBytes()

@@ -40,6 +40,7 @@ func Cases(modules map[string]string) []Case {
 	}
 	return []Case{
 		{Name: "empty pipeline"},
+		{Name: "no-op batch processor", Processors: []string{"bench_noop: {}"}},
 		{Name: "bloblang mapping (mask)", Processors: []string{`
 mapping: |
   root = this
