@@ -60,7 +60,7 @@ func Digest(wasm []byte) string {
 func Inspect(wasm []byte, cfg EngineConfig) Report {
 	r := inspect(wasm, cfg)
 	if r.Err == nil && cfg.Interrupt == InterruptFuel {
-		if _, err := meter.Rewrite(wasm, 1); err != nil {
+		if _, err := meter.Rewrite(wasm, 1, cfg.withDefaults().MaxTableElements); err != nil {
 			r.Err = &Error{Class: ClassAdmission, Transform: r.Manifest.ID(), Msg: "fuel metering rewrite failed", Cause: err}
 		}
 	}

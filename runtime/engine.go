@@ -9,6 +9,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/weirstream/weir/runtime/internal/meter"
 )
 
 // Engine owns one wazero runtime and its compilation cache. Create one per
@@ -85,12 +87,10 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, report.Err
 	}
 	var err error
-	code := wasm
-	if e.cfg.Interrupt == InterruptFuel {
-		if code, err = e.meteredModule(wasm, digest); err != nil {
-			err.(*Error).Transform = report.Manifest.ID()
-			return nil, err
-		}
+	code, err := e.prepare(wasm, digest)
+	if err != nil {
+		err.(*Error).Transform = report.Manifest.ID()
+		return nil, err
 	}
 	compiled, err := e.runtime.CompileModule(ctx, code)
 	if err != nil {
@@ -104,6 +104,19 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	}
 	e.modules[digest] = m
 	return m, nil
+}
+
+// prepare returns the code to compile: metered under fuel, otherwise with
+// its tables clamped (meter.ClampTables).
+func (e *Engine) prepare(wasm []byte, digest string) ([]byte, error) {
+	if e.cfg.Interrupt == InterruptFuel {
+		return e.meteredModule(wasm, digest)
+	}
+	out, err := meter.ClampTables(wasm, e.cfg.MaxTableElements)
+	if err != nil {
+		return nil, &Error{Class: ClassAdmission, Msg: "table clamp failed", Cause: err}
+	}
+	return out, nil
 }
 
 // Close releases the runtime, every instance and the in-memory cache.

@@ -90,7 +90,7 @@ func (e *Engine) meteredModule(wasm []byte, digest string) ([]byte, error) {
 			return b, nil
 		}
 	}
-	out, err := meter.Rewrite(wasm, e.cfg.FuelCheckIn)
+	out, err := meter.Rewrite(wasm, e.cfg.FuelCheckIn, e.cfg.MaxTableElements)
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Msg: "fuel metering rewrite failed", Cause: err}
 	}

@@ -211,3 +211,15 @@ func TestInstancesAreRecycledPastTheMemoryMark(t *testing.T) {
 		assert.Equal(t, c.inits, countInits(logs), "limit %d", c.limit)
 	}
 }
+
+func TestTableGrowIsClampedInEveryMode(t *testing.T) {
+	for _, mode := range []runtime.Interrupt{runtime.InterruptFuel, runtime.InterruptCloseOnContextDone, runtime.InterruptNone} {
+		t.Run(mode.String(), func(t *testing.T) {
+			e, _ := newEngine(t, runtime.EngineConfig{Interrupt: mode})
+			p := newPool(t, e, wat(t, "tablegrow"), runtime.PoolConfig{})
+			out, err := p.Process(context.Background(), records("x"))
+			require.NoError(t, err, "table.grow past the cap must fail in the guest, not succeed")
+			assert.Equal(t, "x", string(out[0].Emits[0].Value))
+		})
+	}
+}

@@ -2,6 +2,7 @@ package meter_test
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func TestRewrittenModulesValidate(t *testing.T) {
 	defer r.Close(context.Background())
 	for name, wasm := range modules(t) {
 		t.Run(name, func(t *testing.T) {
-			out, err := meter.Rewrite(wasm, 1000)
+			out, err := meter.Rewrite(wasm, 1000, math.MaxUint32)
 			require.NoError(t, err)
 			require.NoError(t, compile(t, r, out))
 			m, err := wasmbin.Parse(out)
@@ -56,14 +57,14 @@ func TestRewrittenModulesValidate(t *testing.T) {
 			assert.Equal(t, byte(wasmbin.KindGlobal), ex.Kind)
 			last := m.Imports[len(m.Imports)-1]
 			assert.Equal(t, []string{meter.CheckInModule, meter.CheckInName}, []string{last.Module, last.Name})
-			_, err = meter.Rewrite(out, 1000)
+			_, err = meter.Rewrite(out, 1000, math.MaxUint32)
 			require.ErrorContains(t, err, "metered twice")
 		})
 	}
 }
 
 func TestRewriteKeepsNames(t *testing.T) {
-	out, err := meter.Rewrite(fixtures.Go(t, "plugins/echo"), 1000)
+	out, err := meter.Rewrite(fixtures.Go(t, "plugins/echo"), 1000, math.MaxUint32)
 	require.NoError(t, err)
 	m, err := wasmbin.Parse(out)
 	require.NoError(t, err)
@@ -77,7 +78,7 @@ func TestRewriteRefusesWhatItCannotMeter(t *testing.T) {
 		"\x01\x04\x01\x60\x00\x00" + // type () -> ()
 		"\x03\x02\x01\x00" + // one function
 		"\x0a\x06\x01\x04\x00\x12\x00\x0b") // body: return_call 0; end
-	_, err := meter.Rewrite(mod, 1)
+	_, err := meter.Rewrite(mod, 1, math.MaxUint32)
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "unsupported instruction 0x12"), err.Error())
 }
@@ -93,7 +94,7 @@ func FuzzRewrite(f *testing.F) {
 	}
 	r := wazero.NewRuntimeWithConfig(context.Background(), wazero.NewRuntimeConfigInterpreter())
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		out, err := meter.Rewrite(wasm, 1000)
+		out, err := meter.Rewrite(wasm, 1000, math.MaxUint32)
 		// admission parses before wazero ever sees a module: wazero's decoder
 		// allocates declared vector sizes up front (testdata/fuzz/FuzzRewrite/
 		// ee2cbfb3aade923f: 94 bytes asking for 32 GB)

@@ -47,12 +47,14 @@ type rewriter struct {
 	fuelGlobal   uint32 // global index of the fuel counter
 	initialFuel  int64
 	importedFunc uint32 // function imports before rewriting
+	maxTable     uint64
 }
 
 // Rewrite returns the metered module. initialFuel is the fuel global's
 // starting value, which pays for instantiation (start and _initialize)
-// before the host first sets it.
-func Rewrite(wasm []byte, initialFuel int64) ([]byte, error) {
+// before the host first sets it. Every table's maximum is also clamped to
+// maxTable (see ClampTables).
+func Rewrite(wasm []byte, initialFuel int64, maxTable uint64) ([]byte, error) {
 	m, err := wasmbin.Parse(wasm)
 	if err != nil {
 		return nil, err
@@ -60,9 +62,64 @@ func Rewrite(wasm []byte, initialFuel int64) ([]byte, error) {
 	if _, ok := m.Export(FuelExport); ok {
 		return nil, errors.New("module already exports " + FuelExport + " (metered twice?)")
 	}
-	rw := &rewriter{m: m, initialFuel: initialFuel, importedFunc: uint32(m.ImportedFuncs)}
+	rw := &rewriter{m: m, initialFuel: initialFuel, importedFunc: uint32(m.ImportedFuncs), maxTable: maxTable}
 	rw.plan()
 	return rw.emit()
+}
+
+// ClampTables returns the module with every table's maximum set to at most
+// maxTable elements. A table without a maximum can otherwise be grown by a
+// single table.grow to billions of elements, which the host would
+// allocate whatever the memory limit; clamped, that table.grow returns -1,
+// the failure the guest must handle anyway.
+func ClampTables(wasm []byte, maxTable uint64) ([]byte, error) {
+	m, err := wasmbin.Parse(wasm)
+	if err != nil {
+		return nil, err
+	}
+	rw := &rewriter{m: m, maxTable: maxTable}
+	out := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
+	for _, s := range m.Sections {
+		payload := s.Payload
+		if s.ID == wasmbin.SectionTable {
+			if payload, err = rw.tables(wasmbin.NewReader(s.Payload, s.Offset)); err != nil {
+				return nil, err
+			}
+		}
+		out = appendSection(out, s.ID, payload)
+	}
+	return out, nil
+}
+
+// tables clamps each table type's maximum.
+func (rw *rewriter) tables(r *wasmbin.Reader) ([]byte, error) {
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out := wasmbin.AppendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		ref, err := r.Byte()
+		if err != nil {
+			return nil, err
+		}
+		l, err := r.Limits()
+		if err != nil {
+			return nil, err
+		}
+		if l.Min > rw.maxTable {
+			return nil, fmt.Errorf("table %d declares %d initial elements, over the cap of %d", i, l.Min, rw.maxTable)
+		}
+		if !l.HasMax || l.Max > rw.maxTable {
+			l.Max = rw.maxTable
+		}
+		out = append(out, ref, 0x01)
+		out = wasmbin.AppendU32(wasmbin.AppendU32(out, uint32(l.Min)), uint32(l.Max))
+	}
+	if !r.EOF() {
+		return nil, errors.New("trailing bytes")
+	}
+	return out, nil
 }
 
 // plan picks the indices of the new type, import and global.
@@ -173,6 +230,8 @@ func (rw *rewriter) section(s wasmbin.Section) ([]byte, error) {
 		return rw.elements(r)
 	case wasmbin.SectionCode:
 		return rw.code(r)
+	case wasmbin.SectionTable:
+		return rw.tables(r)
 	case wasmbin.SectionCustom:
 		if s.Name == "name" {
 			return rw.names(s)
