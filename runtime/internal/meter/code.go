@@ -141,17 +141,7 @@ func (s *segment) close(out []byte) {
 
 // elements renumbers function indices in every element segment form.
 func (rw *rewriter) elements(r *wasmbin.Reader) ([]byte, error) {
-	n, err := r.U32()
-	if err != nil {
-		return nil, err
-	}
-	out := wasmbin.AppendU32(nil, n)
-	for i := uint32(0); i < n; i++ {
-		if out, err = rw.element(r, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return eachEntry(r, func(_ uint32, out []byte) ([]byte, error) { return rw.element(r, out) })
 }
 
 func (rw *rewriter) element(r *wasmbin.Reader, out []byte) ([]byte, error) {
@@ -228,12 +218,7 @@ func (rw *rewriter) names(s wasmbin.Section) ([]byte, error) {
 // (function names) or a vector of (localidx, name) (local names).
 func (rw *rewriter) nameMap(b []byte, locals bool) ([]byte, error) {
 	r := wasmbin.NewReader(b, 0)
-	n, err := r.U32()
-	if err != nil {
-		return nil, err
-	}
-	out := wasmbin.AppendU32(nil, n)
-	for i := uint32(0); i < n; i++ {
+	return eachEntry(r, func(_ uint32, out []byte) ([]byte, error) {
 		idx, err := r.U32()
 		if err != nil {
 			return nil, err
@@ -245,12 +230,8 @@ func (rw *rewriter) nameMap(b []byte, locals bool) ([]byte, error) {
 		} else {
 			_, err = r.Name()
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r.Slice(start, r.Pos())...)
-	}
-	return out, nil
+		return append(out, r.Slice(start, r.Pos())...), err
+	})
 }
 
 func skipNameVec(r *wasmbin.Reader) error {

@@ -93,12 +93,7 @@ func ClampTables(wasm []byte, maxTable uint64) ([]byte, error) {
 
 // tables clamps each table type's maximum.
 func (rw *rewriter) tables(r *wasmbin.Reader) ([]byte, error) {
-	n, err := r.U32()
-	if err != nil {
-		return nil, err
-	}
-	out := wasmbin.AppendU32(nil, n)
-	for i := uint32(0); i < n; i++ {
+	return eachEntry(r, func(i uint32, out []byte) ([]byte, error) {
 		ref, err := r.Byte()
 		if err != nil {
 			return nil, err
@@ -114,7 +109,23 @@ func (rw *rewriter) tables(r *wasmbin.Reader) ([]byte, error) {
 			l.Max = rw.maxTable
 		}
 		out = append(out, ref, 0x01)
-		out = wasmbin.AppendU32(wasmbin.AppendU32(out, uint32(l.Min)), uint32(l.Max))
+		return wasmbin.AppendU32(wasmbin.AppendU32(out, uint32(l.Min)), uint32(l.Max)), nil
+	})
+}
+
+// eachEntry rewrites a vector: it copies the count and passes each entry's
+// index and the output so far to fn, which reads the entry from r and
+// returns the output with the entry appended.
+func eachEntry(r *wasmbin.Reader, fn func(i uint32, out []byte) ([]byte, error)) ([]byte, error) {
+	n, err := r.U32()
+	if err != nil {
+		return nil, err
+	}
+	out := wasmbin.AppendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		if out, err = fn(i, out); err != nil {
+			return nil, err
+		}
 	}
 	if !r.EOF() {
 		return nil, errors.New("trailing bytes")
