@@ -2,12 +2,14 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/schema"
 )
 
 // ProcessBatch sends the batch through the guest in one call and maps each
@@ -21,41 +23,58 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 			out, err = []service.MessageBatch{batch}, nil
 		}
 	}()
-	records, err := toRecords(batch)
-	if err != nil {
-		return nil, err
-	}
+	in := p.toRecords(batch)
 	p.metrics.records.Incr(int64(len(batch)))
-	outcomes, err := p.pool.Process(ctx, records)
+	outcomes, err := p.pool.Process(ctx, in.records)
 	if err != nil {
 		p.log.Warnf("weir: batch of %d failed: %v", len(batch), err)
 		p.flagAll(batch, err)
 		return []service.MessageBatch{batch}, nil
 	}
-	return []service.MessageBatch{p.apply(batch, outcomes)}, nil
+	return []service.MessageBatch{p.apply(batch, in, outcomes)}, nil
 }
 
-func toRecords(batch service.MessageBatch) ([]runtime.Record, error) {
-	records := make([]runtime.Record, len(batch))
+// guestBatch is what goes to the guest: the records that passed the
+// schema binding, and for each message its record index or its failure.
+type guestBatch struct {
+	records []runtime.Record
+	index   []int   // message i → records[index[i]], or -1
+	failed  []error // message i's failure before the guest, if any
+}
+
+func (p *wasmProcessor) toRecords(batch service.MessageBatch) guestBatch {
+	g := guestBatch{records: make([]runtime.Record, 0, len(batch)), index: make([]int, len(batch)), failed: make([]error, len(batch))}
 	for i, m := range batch {
-		b, err := m.AsBytes()
-		if err != nil {
-			return nil, err
+		g.index[i] = -1
+		value, err := m.AsBytes()
+		if err == nil && p.bind != nil {
+			value, err = p.bind.toGuest(value)
 		}
-		records[i].Value = b
+		if err != nil {
+			g.failed[i] = err
+			continue
+		}
+		r := runtime.Record{Value: value}
 		_ = m.MetaWalk(func(k, v string) error {
-			records[i].Meta = append(records[i].Meta, runtime.Meta{Key: k, Value: v})
+			r.Meta = append(r.Meta, runtime.Meta{Key: k, Value: v})
 			return nil
 		})
+		g.index[i] = len(g.records)
+		g.records = append(g.records, r)
 	}
-	return records, nil
+	return g
 }
 
 // apply turns outcomes into the output batch, in input order.
-func (p *wasmProcessor) apply(batch service.MessageBatch, outcomes []runtime.Outcome) service.MessageBatch {
+func (p *wasmProcessor) apply(batch service.MessageBatch, g guestBatch, outcomes []runtime.Outcome) service.MessageBatch {
 	out := make(service.MessageBatch, 0, len(batch))
-	for i, o := range outcomes {
-		m := batch[i]
+	for i, m := range batch {
+		if g.failed[i] != nil {
+			p.flag(m, g.failed[i])
+			out = append(out, m)
+			continue
+		}
+		o := outcomes[g.index[i]]
 		switch {
 		case o.Err != nil:
 			p.flag(m, o.Err)
@@ -78,7 +97,15 @@ func isPlainKeep(e runtime.Emit) bool { return e.Unchanged && e.Port == "" && le
 func (p *wasmProcessor) emit(m *service.Message, e runtime.Emit) *service.Message {
 	c := m.Copy()
 	if !e.Unchanged {
-		c.SetBytes(e.Value)
+		value, err := e.Value, error(nil)
+		if p.bind != nil {
+			value, err = p.bind.fromGuest(value)
+		}
+		if err != nil {
+			p.flag(c, err) // the original value stays, flagged: nothing half-written leaves
+			return c
+		}
+		c.SetBytes(value)
 	}
 	if e.Port != "" {
 		c.MetaSetMut(p.portMeta, e.Port)
@@ -103,17 +130,22 @@ func (p *wasmProcessor) flagAll(batch service.MessageBatch, err error) {
 // flag marks a message as failed, with the reason and the transform's
 // identity, so the pipeline can route it to a dead-letter output.
 func (p *wasmProcessor) flag(m *service.Message, err error) {
-	class := runtime.ClassOf(err)
+	class := string(runtime.ClassOf(err))
+	var se *schema.Error
+	if errors.As(err, &se) {
+		class = string(se.Class)
+		m.MetaSetMut(MetaErrField, se.Path)
+	}
 	if class == "" {
-		class = runtime.ClassTrap
+		class = string(runtime.ClassTrap)
 	}
 	m.SetError(err)
 	m.MetaSetMut(MetaError, errorMessage(err))
-	m.MetaSetMut(MetaErrClass, string(class))
+	m.MetaSetMut(MetaErrClass, class)
 	m.MetaSetMut(MetaTransform, p.mod.Manifest.Name)
 	m.MetaSetMut(MetaVersion, p.mod.Manifest.Version)
 	m.MetaSetMut(MetaDigest, p.mod.Digest)
-	p.metrics.failed.Incr(1, string(class))
+	p.metrics.failed.Incr(1, class)
 }
 
 // processorMetrics are exported through Benthos's own metrics.

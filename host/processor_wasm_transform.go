@@ -36,6 +36,7 @@ const (
 	MetaTransform = "weir_transform"
 	MetaVersion   = "weir_version"
 	MetaDigest    = "weir_digest"
+	MetaErrField  = "weir_error_field" // the field path of a schema failure
 )
 
 func wasmProcessorSpec() *service.ConfigSpec {
@@ -68,6 +69,7 @@ Nothing is dropped silently.`).
 			Description("Configuration handed to the guest's init, once per instance, encoded as JSON.").
 			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
 			Optional()).
+		Field(schemaField()).
 		Field(service.NewDurationField(fieldTimeout).
 			Description("Deadline of one batch inside the guest; past it the batch fails with class `timeout`.").
 			Default("5s")).
@@ -137,6 +139,7 @@ type wasmSettings struct {
 	engine   engineKey
 	pool     runtime.PoolConfig
 	portMeta string
+	bind     *binding // nil when the transform is not schema-bound
 }
 
 func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
@@ -144,6 +147,9 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 		return s, err
 	}
 	if s.pool.Config, err = guestConfig(conf); err != nil {
+		return s, err
+	}
+	if s.bind, err = parseBinding(conf); err != nil {
 		return s, err
 	}
 	if s.pool.Timeout, err = conf.FieldDuration(fieldTimeout); err != nil {
@@ -231,6 +237,7 @@ type wasmProcessor struct {
 	pool     *runtime.Pool
 	mod      *runtime.Module
 	portMeta string
+	bind     *binding
 	log      *service.Logger
 	metrics  processorMetrics
 }
@@ -253,6 +260,11 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 	if err != nil {
 		return nil, fmt.Errorf("module %s: %w", s.module, err)
 	}
+	if s.bind != nil {
+		if err := s.bind.checkModule(mod); err != nil {
+			return nil, fmt.Errorf("module %s: %w", s.module, err)
+		}
+	}
 	metrics := newProcessorMetrics(mgr.Metrics())
 	s.pool.OnBatch = metrics.batchDone(mod.Manifest)
 	pool, err := mod.NewPool(ctx, s.pool)
@@ -260,7 +272,7 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 		return nil, fmt.Errorf("module %s: %w", s.module, err)
 	}
 	mgr.Logger().Infof("weir: loaded transform %s (%s) from %s, %d instances, interrupt by %s", mod.Manifest.ID(), mod.Digest, s.module, s.pool.Size, s.engine.interrupt)
-	return &wasmProcessor{pool: pool, mod: mod, portMeta: s.portMeta, log: mgr.Logger(), metrics: metrics}, nil
+	return &wasmProcessor{pool: pool, mod: mod, portMeta: s.portMeta, bind: s.bind, log: mgr.Logger(), metrics: metrics}, nil
 }
 
 func (p *wasmProcessor) Close(ctx context.Context) error {

@@ -46,7 +46,8 @@ type Report struct {
 	Functions int
 	Tables    []wasmbin.Limits
 	Memories  []wasmbin.Limits
-	Err       error // an *Error of ClassAdmission, or nil when admitted
+	Schema    []byte // the "weir.schema" section (a FileDescriptorSet), if any
+	Err       error  // an *Error of ClassAdmission, or nil when admitted
 }
 
 // Digest is the content digest of a module, "sha256:<hex>".
@@ -86,6 +87,8 @@ func inspect(wasm []byte, cfg EngineConfig) Report {
 		r.Manifest, err = readManifest(m)
 		if err != nil {
 			r.Err = &Error{Class: ClassAdmission, Cause: err}
+		} else if r.Manifest.Input != "" && r.Manifest.Input != AnyType && r.Schema == nil {
+			r.Err = refuse("manifest declares input type %q but the module has no %q section", r.Manifest.Input, SchemaSection)
 		}
 	}
 	if e, ok := r.Err.(*Error); ok && r.Manifest.Name != "" {
@@ -103,6 +106,7 @@ func (r *Report) describe(m *wasmbin.Module) {
 	}
 	r.Functions = m.ImportedFuncs + len(m.Functions)
 	r.Tables, r.Memories = m.Tables, m.Memories
+	r.Schema, _ = m.CustomSection(SchemaSection)
 }
 
 // admit applies the structural checks, cheapest and most dangerous first.

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -96,7 +97,8 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
-	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel}
+	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
+		compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if prior, ok := e.modules[digest]; ok {
@@ -133,6 +135,7 @@ type Module struct {
 	engine   *Engine
 	Manifest Manifest
 	Digest   string
+	Schema   []byte // FileDescriptorSet the module was built against, if it declares types
 	compiled wazero.CompiledModule
 	metered  bool
 }

@@ -13,6 +13,14 @@ const ABIVersion = 1
 // ManifestSection is the custom section that carries a module's manifest.
 const ManifestSection = "weir.manifest"
 
+// AnyType as a manifest's input declares a type-agnostic transform: it
+// reads and writes whatever message the pipeline binds (e.g. the mask).
+const AnyType = "*"
+
+// SchemaSection carries the protobuf FileDescriptorSet (binary) a module was
+// built against; the manifest's input and output name types in it.
+const SchemaSection = "weir.schema"
+
 // Manifest describes a transform. A module carries it as JSON in the
 // "weir.manifest" custom section, so a bare .wasm explains itself.
 type Manifest struct {
@@ -21,6 +29,8 @@ type Manifest struct {
 	Version      string          `json:"version"`
 	Description  string          `json:"description,omitempty"`
 	Ports        []string        `json:"ports,omitempty"`
+	Input        string          `json:"input,omitempty"`  // protobuf message read, with descriptors in SchemaSection
+	Output       string          `json:"output,omitempty"` // protobuf message written (default: Input)
 	ConfigSchema json.RawMessage `json:"config_schema,omitempty"`
 	Capabilities []string        `json:"capabilities,omitempty"`
 }
@@ -55,7 +65,18 @@ func (m Manifest) validate() error {
 			return fmt.Errorf("manifest %q declares an empty port name", m.Name)
 		}
 	}
+	if m.Output != "" && m.Input == "" {
+		return fmt.Errorf("manifest %q declares an output type without an input type", m.Name)
+	}
 	return nil
+}
+
+// OutputType is the declared output message, defaulting to the input.
+func (m Manifest) OutputType() string {
+	if m.Output != "" {
+		return m.Output
+	}
+	return m.Input
 }
 
 // ReadManifest decodes the manifest carried by a parsed module.
@@ -69,6 +90,16 @@ func readManifest(m *wasmbin.Module) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("custom section %q: %w", ManifestSection, err)
 	}
 	return man, man.validate()
+}
+
+// PackSchema returns module with a FileDescriptorSet (binary) in its
+// "weir.schema" section, replacing any earlier one.
+func PackSchema(module, descriptorSet []byte) ([]byte, error) {
+	stripped, err := wasmbin.RemoveCustomSections(module, SchemaSection)
+	if err != nil {
+		return nil, err
+	}
+	return wasmbin.AppendCustomSection(stripped, SchemaSection, descriptorSet), nil
 }
 
 // Pack returns module with manifest embedded in its "weir.manifest"

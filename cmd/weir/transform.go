@@ -2,14 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/schema"
 )
 
 func transformCommand() *cli.Command {
@@ -31,6 +35,8 @@ func transformCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "manifest", Required: true, Usage: "manifest JSON file"},
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "packed module to write"},
+					&cli.StringSliceFlag{Name: "proto", Usage: "proto file declaring the manifest's input/output types (repeatable)"},
+					&cli.StringSliceFlag{Name: "import-path", Aliases: []string{"I"}, Usage: "directory to resolve proto files and imports (repeatable)"},
 				},
 				Action: packAction,
 			},
@@ -83,10 +89,14 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 		if len(m.Ports) > 0 {
 			fmt.Fprintf(w, "  ports:   %s\n", strings.Join(m.Ports, ", "))
 		}
+		if m.Input != "" {
+			fmt.Fprintf(w, "  input:   %s\n  output:  %s\n", m.Input, m.OutputType())
+		}
 		if len(m.ConfigSchema) > 0 {
 			fmt.Fprintf(w, "  config schema: %s\n", m.ConfigSchema)
 		}
 	}
+	printSchema(w, r.Schema)
 	fmt.Fprintf(w, "imports:   %s\nexports:   %s\n", strings.Join(r.Imports, ", "), strings.Join(r.Exports, ", "))
 	for i, t := range r.Tables {
 		fmt.Fprintf(w, "table %d:   min %d%s\n", i, t.Min, maxString(t.HasMax, t.Max))
@@ -99,6 +109,26 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 		return
 	}
 	fmt.Fprintln(w, "verdict:   admitted (fuel metering applies)")
+}
+
+// printSchema lists the files and messages of the module's descriptor set.
+func printSchema(w io.Writer, raw []byte) {
+	if raw == nil {
+		return
+	}
+	fds := &descriptorpb.FileDescriptorSet{}
+	if err := proto.Unmarshal(raw, fds); err != nil {
+		fmt.Fprintf(w, "schema:    unreadable %s section: %v\n", runtime.SchemaSection, err)
+		return
+	}
+	fmt.Fprintln(w, "schema:")
+	for _, f := range fds.File {
+		var msgs []string
+		for _, m := range f.MessageType {
+			msgs = append(msgs, f.GetPackage()+"."+m.GetName())
+		}
+		fmt.Fprintf(w, "  %s: %s\n", f.GetName(), strings.Join(msgs, ", "))
+	}
 }
 
 func maxString(has bool, max uint64) string {
@@ -131,5 +161,37 @@ func packAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("%s: %v", c.String("manifest"), err), 1)
 	}
+	if packed, err = packSchema(c, packed, man); err != nil {
+		return cli.Exit(err, 1)
+	}
 	return os.WriteFile(c.String("output"), packed, 0o644)
+}
+
+// packSchema compiles --proto files and embeds their descriptors, after
+// checking the manifest's input and output types resolve in them.
+func packSchema(c *cli.Context, wasm []byte, man runtime.Manifest) ([]byte, error) {
+	protos := c.StringSlice("proto")
+	if len(protos) == 0 {
+		if man.Input != "" {
+			return nil, fmt.Errorf("manifest declares input type %q: pass the proto files that define it with --proto", man.Input)
+		}
+		return wasm, nil
+	}
+	if man.Input == "" {
+		return nil, errors.New("--proto given but the manifest declares no input type")
+	}
+	set, err := schema.Compile(c.Context, c.StringSlice("import-path"), protos...)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{man.Input, man.OutputType()} {
+		if _, err := set.Message(name); err != nil {
+			return nil, err
+		}
+	}
+	fds, err := proto.Marshal(set.DescriptorSet())
+	if err != nil {
+		return nil, err
+	}
+	return runtime.PackSchema(wasm, fds)
 }

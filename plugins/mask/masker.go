@@ -8,14 +8,20 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/weirstream/weir/sdk/go/jsonpath"
+	"github.com/weirstream/weir/sdk/go/pbwire"
 )
 
 // Config is the transform's config blob (the `config` of the wasm processor).
 type Config struct {
+	// Format is "json" (default: paths are dotted names) or "protobuf"
+	// (records are binary protobuf, as a schema-bound pipeline delivers
+	// them; paths are dotted field numbers, e.g. "3.3").
+	Format  string      `json:"format"`
 	Fields  []FieldRule `json:"fields"`
 	HMACKey string      `json:"hmac_key"`
 }
@@ -30,10 +36,12 @@ type FieldRule struct {
 
 type rule struct {
 	FieldRule
-	path jsonpath.Path
+	path    jsonpath.Path
+	numbers []uint32 // protobuf mode
 }
 
 type masker struct {
+	proto bool
 	rules []rule
 	mac   hash.Hash
 	spans []jsonpath.Span
@@ -50,9 +58,12 @@ func newMasker(config []byte) (*masker, error) {
 	if len(c.Fields) == 0 {
 		return nil, errors.New("mask: config: fields: at least one field rule is required")
 	}
-	m := &masker{}
+	m := &masker{proto: c.Format == "protobuf"}
+	if c.Format != "" && c.Format != "json" && !m.proto {
+		return nil, fmt.Errorf("mask: config: format: want json or protobuf, got %q", c.Format)
+	}
 	for i, f := range c.Fields {
-		r, err := compileRule(i, f, c.HMACKey)
+		r, err := compileRule(i, f, c.HMACKey, m.proto)
 		if err != nil {
 			return nil, err
 		}
@@ -64,8 +75,14 @@ func newMasker(config []byte) (*masker, error) {
 	return m, nil
 }
 
-func compileRule(i int, f FieldRule, key string) (rule, error) {
-	p, err := jsonpath.Compile(f.Path)
+func compileRule(i int, f FieldRule, key string, proto bool) (rule, error) {
+	var r rule
+	var err error
+	if proto {
+		r.numbers, err = fieldNumbers(f.Path)
+	} else {
+		r.path, err = jsonpath.Compile(f.Path)
+	}
 	if err != nil {
 		return rule{}, fmt.Errorf("mask: config: fields[%d].path: %w", i, err)
 	}
@@ -87,12 +104,44 @@ func compileRule(i int, f FieldRule, key string) (rule, error) {
 	if f.Keep < 0 {
 		return rule{}, fmt.Errorf("mask: config: fields[%d].keep: must be >= 0", i)
 	}
-	return rule{FieldRule: f, path: p}, nil
+	r.FieldRule = f
+	return r, nil
+}
+
+// fieldNumbers parses a protobuf path of field numbers, "3.3".
+func fieldNumbers(path string) ([]uint32, error) {
+	var out []uint32
+	for _, seg := range strings.Split(path, ".") {
+		n, err := strconv.ParseUint(seg, 10, 29)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("%q: protobuf paths are field numbers, like 3.3", path)
+		}
+		out = append(out, uint32(n))
+	}
+	return out, nil
+}
+
+// applyProto masks string fields of a binary protobuf record by number path,
+// through nested and repeated messages.
+func (m *masker) applyProto(doc []byte) ([]byte, error) {
+	for i, r := range m.rules {
+		out, err := pbwire.ReplaceAll(m.bufs[i%2][:0], doc, r.numbers, func(content []byte) []byte {
+			return []byte(m.maskString(r, string(content)))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mask: payload is not protobuf: %w", err)
+		}
+		m.bufs[i%2], doc = out, out
+	}
+	return doc, nil
 }
 
 // apply masks every rule's fields. The result aliases an internal buffer
 // that the next call reuses.
 func (m *masker) apply(doc []byte) ([]byte, error) {
+	if m.proto {
+		return m.applyProto(doc)
+	}
 	for i, r := range m.rules {
 		var err error
 		m.spans, err = r.path.Spans(doc, m.spans[:0])

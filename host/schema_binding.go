@@ -1,0 +1,190 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/schema"
+)
+
+// Field names of the wasm processor's schema block.
+const (
+	fieldSchema         = "schema"
+	fieldProtoFiles     = "proto_files"
+	fieldImportPaths    = "import_paths"
+	fieldInputType      = "input"
+	fieldOutputType     = "output"
+	fieldFormat         = "format"
+	fieldMaxMessageSize = "max_message_bytes"
+	fieldMaxDepth       = "max_depth"
+)
+
+func schemaField() *service.ConfigField {
+	return service.NewObjectField(fieldSchema,
+		service.NewStringListField(fieldProtoFiles).Description("Proto files defining the stream's types, compiled at start-up (no protoc)."),
+		service.NewStringListField(fieldImportPaths).Description("Directories to resolve proto files and their imports. Well-known types, `buf/validate/validate.proto` and `weir/options/v1/options.proto` are built in.").Default([]any{"."}),
+		service.NewStringField(fieldInputType).Description("Full name of the message type flowing in, e.g. `shop.v1.Order`."),
+		service.NewStringField(fieldOutputType).Description("Full name of the message type flowing out (default: the input type).").Default(""),
+		service.NewStringEnumField(fieldFormat, "json", "protobuf").Description("Wire format of the stream's messages. The guest always receives binary protobuf.").Default("json"),
+		service.NewIntField(fieldMaxMessageSize).Description("Largest record accepted, in bytes.").Default(4<<20).Advanced(),
+		service.NewIntField(fieldMaxDepth).Description("Deepest message nesting accepted.").Default(64).Advanced(),
+	).Description(`Binds the transform to protobuf types. Each record is decoded and validated (buf.validate rules) before the guest sees it; the guest's output is validated against the output type and encoded back. Failures are per-record, with class ` + "`bad_input`" + ` or ` + "`schema_violation`" + ` and the field path. At load, the module's declared types must be wire-compatible with these (docs/schemas.md), or it is refused with the list of what breaks.`).Optional()
+}
+
+// binding converts and checks records for a schema-bound transform.
+type binding struct {
+	in, out *schema.Codec
+	json    bool
+}
+
+func parseBinding(conf *service.ParsedConfig) (*binding, error) {
+	if !conf.Contains(fieldSchema) {
+		return nil, nil
+	}
+	c := conf.Namespace(fieldSchema)
+	files, err := c.FieldStringList(fieldProtoFiles)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := c.FieldStringList(fieldImportPaths)
+	if err != nil {
+		return nil, err
+	}
+	set, err := schema.Compile(context.Background(), paths, files...)
+	if err != nil {
+		return nil, fmt.Errorf("field %s.%s: %w", fieldSchema, fieldProtoFiles, err)
+	}
+	var limits schema.Limits
+	if limits.MaxBytes, err = c.FieldInt(fieldMaxMessageSize); err != nil {
+		return nil, err
+	}
+	if limits.MaxDepth, err = c.FieldInt(fieldMaxDepth); err != nil {
+		return nil, err
+	}
+	b := &binding{}
+	in, err := c.FieldString(fieldInputType)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.FieldString(fieldOutputType)
+	if err != nil {
+		return nil, err
+	}
+	if out == "" {
+		out = in
+	}
+	if b.in, err = codec(set, in, limits); err != nil {
+		return nil, fmt.Errorf("field %s.%s: %w", fieldSchema, fieldInputType, err)
+	}
+	if b.out, err = codec(set, out, limits); err != nil {
+		return nil, fmt.Errorf("field %s.%s: %w", fieldSchema, fieldOutputType, err)
+	}
+	format, err := c.FieldString(fieldFormat)
+	b.json = format == "json"
+	return b, err
+}
+
+func codec(set *schema.Set, name string, limits schema.Limits) (*schema.Codec, error) {
+	md, err := set.Message(name)
+	if err != nil {
+		return nil, err
+	}
+	return schema.NewCodec(md, limits)
+}
+
+// checkModule is the contract check: the module must declare types, read
+// what the pipeline sends and write what the pipeline expects.
+func (b *binding) checkModule(mod *runtime.Module) error {
+	man := mod.Manifest
+	switch man.Input {
+	case "":
+		return fmt.Errorf("transform %s declares no input type, but the pipeline is bound to %s (a type-agnostic transform declares input %q)", man.ID(), b.in.Type.FullName(), runtime.AnyType)
+	case runtime.AnyType:
+		return nil // it reads and writes whatever is bound; its output is still validated
+	}
+	fds := &descriptorpb.FileDescriptorSet{}
+	if err := proto.Unmarshal(mod.Schema, fds); err != nil {
+		return fmt.Errorf("transform %s: %s section: %w", man.ID(), runtime.SchemaSection, err)
+	}
+	set, err := schema.FromDescriptorSet(fds)
+	if err != nil {
+		return fmt.Errorf("transform %s: %w", man.ID(), err)
+	}
+	modIn, err := set.Message(man.Input)
+	if err != nil {
+		return fmt.Errorf("transform %s: %w", man.ID(), err)
+	}
+	modOut, err := set.Message(man.OutputType())
+	if err != nil {
+		return fmt.Errorf("transform %s: %w", man.ID(), err)
+	}
+	var problems []string
+	if breaks := schema.Check(b.in.Type, modIn); len(breaks) > 0 {
+		problems = append(problems, fmt.Sprintf("input: the pipeline sends %s, the transform reads %s:\n%s", b.in.Type.FullName(), modIn.FullName(), indent(breaks)))
+	}
+	if breaks := schema.Check(modOut, b.out.Type); len(breaks) > 0 {
+		problems = append(problems, fmt.Sprintf("output: the transform writes %s, the pipeline expects %s:\n%s", modOut.FullName(), b.out.Type.FullName(), indent(breaks)))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("transform %s (%s) is incompatible with the pipeline's schema:\n%s", man.ID(), mod.Digest, strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+func indent(bs schema.Breaks) string {
+	lines := make([]string, len(bs))
+	for i, b := range bs {
+		lines[i] = "  - " + b.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// toGuest decodes a stream record and validates it: the guest gets binary
+// protobuf of the input type, or the record fails here.
+func (b *binding) toGuest(raw []byte) ([]byte, error) {
+	var err error
+	var m proto.Message
+	if b.json {
+		m, err = b.in.FromJSON(raw)
+	} else {
+		m, err = b.in.FromBinary(raw)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := b.in.Validate(m); err != nil {
+		return nil, err
+	}
+	if !b.json {
+		return raw, nil // already binary, and valid
+	}
+	return b.in.ToBinary(m)
+}
+
+// fromGuest validates a rewritten value against the output type and
+// encodes it in the stream's format.
+func (b *binding) fromGuest(bin []byte) ([]byte, error) {
+	m, err := b.out.FromBinary(bin)
+	if err != nil {
+		var se *schema.Error
+		if errors.As(err, &se) {
+			se.Class = schema.ClassViolation // the guest wrote it: not the input's fault
+			se.Msg = "transform output: " + se.Msg
+		}
+		return nil, err
+	}
+	if err := b.out.Validate(m); err != nil {
+		return nil, err
+	}
+	if !b.json {
+		return bin, nil
+	}
+	return b.out.ToJSON(m)
+}
