@@ -152,6 +152,11 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	if s.bind, err = parseBinding(conf); err != nil {
 		return s, err
 	}
+	if s.bind != nil {
+		if s.pool.Config, err = s.bind.withHints(s.pool.Config); err != nil {
+			return s, err
+		}
+	}
 	if s.pool.Timeout, err = conf.FieldDuration(fieldTimeout); err != nil {
 		return s, err
 	}

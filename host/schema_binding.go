@@ -1,7 +1,9 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,6 +44,36 @@ func schemaField() *service.ConfigField {
 type binding struct {
 	in, out *schema.Codec
 	json    bool
+}
+
+// schemaHints is added to a bound transform's JSON-object config as
+// "weir_schema", so type-agnostic guests can act on the schema (the mask
+// masks every field marked (weir.options.v1.sensitive)). docs/abi.md §3.
+type schemaHints struct {
+	Input     string             `json:"input"`
+	Output    string             `json:"output"`
+	Sensitive []schema.Sensitive `json:"sensitive,omitempty"`
+}
+
+// withHints merges the hints into config when it is empty or a JSON
+// object; any other config is passed unchanged.
+func (b *binding) withHints(config []byte) ([]byte, error) {
+	obj := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(config)) > 0 {
+		if err := json.Unmarshal(config, &obj); err != nil {
+			return config, nil // not an object: the guest gets its config as written
+		}
+	}
+	hints, err := json.Marshal(schemaHints{
+		Input:     string(b.in.Type.FullName()),
+		Output:    string(b.out.Type.FullName()),
+		Sensitive: schema.SensitiveFields(b.in.Type),
+	})
+	if err != nil {
+		return nil, err
+	}
+	obj["weir_schema"] = hints
+	return json.Marshal(obj)
 }
 
 func parseBinding(conf *service.ParsedConfig) (*binding, error) {

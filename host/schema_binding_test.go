@@ -132,3 +132,18 @@ func TestSchemaConfigErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `field schema.input: schema: message "shop.v1.Nope": not found`)
 }
+
+func TestSchemaDrivenMaskingNeedsNoFieldConfig(t *testing.T) {
+	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	out := pipeline(t, boundProc(mask, "\n  config: { hmac_key: k }"), batchOf(goodOrder))
+	got := describe(t, out)
+	require.Len(t, got, 1)
+	require.Empty(t, got[0].class, got[0].errText)
+	var order struct{ Customer struct{ ID, Name, Email, Phone, Card string } }
+	require.NoError(t, json.Unmarshal([]byte(got[0].value), &order))
+	assert.Equal(t, "c-1", order.Customer.ID, "unmarked fields are untouched")
+	assert.Equal(t, hmacHex("k", "jane"), order.Customer.Name)
+	assert.Equal(t, "***@example.com", order.Customer.Email)
+	assert.Equal(t, "***4701", order.Customer.Phone)
+	assert.Equal(t, "************8868", order.Customer.Card)
+}

@@ -24,6 +24,13 @@ type Config struct {
 	Format  string      `json:"format"`
 	Fields  []FieldRule `json:"fields"`
 	HMACKey string      `json:"hmac_key"`
+	// WeirSchema is added by the host when the pipeline is schema-bound:
+	// with no fields configured, every field marked sensitive is masked.
+	WeirSchema *struct {
+		Sensitive []struct {
+			Path, Name, Kind, Action string
+		} `json:"sensitive"`
+	} `json:"weir_schema"`
 }
 
 // FieldRule masks the values at one path.
@@ -53,6 +60,12 @@ func newMasker(config []byte) (*masker, error) {
 	if len(config) > 0 {
 		if err := json.Unmarshal(config, &c); err != nil {
 			return nil, fmt.Errorf("mask: config: %w", err)
+		}
+	}
+	if len(c.Fields) == 0 && c.WeirSchema != nil {
+		c.Format, c.Fields = "protobuf", schemaRules(c)
+		if len(c.Fields) == 0 {
+			return nil, errors.New("mask: the bound schema marks no field (weir.options.v1.sensitive) and no fields are configured")
 		}
 	}
 	if len(c.Fields) == 0 {
@@ -106,6 +119,27 @@ func compileRule(i int, f FieldRule, key string, proto bool) (rule, error) {
 	}
 	r.FieldRule = f
 	return r, nil
+}
+
+// schemaRules turns the schema's sensitive fields into rules.
+func schemaRules(c Config) []FieldRule {
+	var rules []FieldRule
+	for _, s := range c.WeirSchema.Sensitive {
+		r := FieldRule{Path: s.Path, Action: "redact"}
+		switch s.Action {
+		case "email_domain":
+			r.Action = "email"
+		case "last4":
+			r.Action, r.Keep = "last", 4
+			if s.Kind == "card" {
+				r.With = "************"
+			}
+		case "hmac":
+			r.Action = "hmac"
+		}
+		rules = append(rules, r)
+	}
+	return rules
 }
 
 // fieldNumbers parses a protobuf path of field numbers, "3.3".
