@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto test bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -41,6 +41,11 @@ run: build plugins ## run the orders demo: masked orders on stdout, bad ones to 
 	@rm -f build/dead-letter.jsonl
 	$(BIN) run examples/orders/pipeline.yaml
 	@echo "--- dead letters (build/dead-letter.jsonl):"; cat build/dead-letter.jsonl
+
+run-proto: build plugins ## the orders demo bound to a protobuf schema: validated, masked by schema options
+	@rm -f build/dead-letter-proto.jsonl
+	$(BIN) run examples/orders-proto/pipeline.yaml
+	@echo "--- dead letters (build/dead-letter-proto.jsonl):"; cat build/dead-letter-proto.jsonl
 
 test: deps ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...

@@ -139,7 +139,9 @@ func TestSchemaDrivenMaskingNeedsNoFieldConfig(t *testing.T) {
 	got := describe(t, out)
 	require.Len(t, got, 1)
 	require.Empty(t, got[0].class, got[0].errText)
-	var order struct{ Customer struct{ ID, Name, Email, Phone, Card string } }
+	var order struct {
+		Customer struct{ ID, Name, Email, Phone, Card string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(got[0].value), &order))
 	assert.Equal(t, "c-1", order.Customer.ID, "unmarked fields are untouched")
 	assert.Equal(t, hmacHex("k", "jane"), order.Customer.Name)

@@ -172,7 +172,7 @@ func packAction(c *cli.Context) error {
 func packSchema(c *cli.Context, wasm []byte, man runtime.Manifest) ([]byte, error) {
 	protos := c.StringSlice("proto")
 	if len(protos) == 0 {
-		if man.Input != "" {
+		if man.Input != "" && man.Input != runtime.AnyType {
 			return nil, fmt.Errorf("manifest declares input type %q: pass the proto files that define it with --proto", man.Input)
 		}
 		return wasm, nil

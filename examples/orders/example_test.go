@@ -21,11 +21,7 @@ import (
 // binary and the real mask module, and checks what a user would see.
 func TestOrdersExample(t *testing.T) {
 	dir := t.TempDir()
-	weir := filepath.Join(dir, "weir")
-	build := exec.Command("go", "build", "-o", weir, "./cmd/weir")
-	build.Dir = fixtures.Root()
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	weir := fixtures.Weir(t)
 	mask := filepath.Join(dir, "mask.wasm")
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	deadLetter := filepath.Join(dir, "dead.jsonl")
