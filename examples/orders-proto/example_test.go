@@ -32,7 +32,9 @@ func TestOrdersProtoExample(t *testing.T) {
 
 	lines := 0
 	for sc := bufio.NewScanner(&stdout); sc.Scan(); lines++ {
-		var order struct{ Customer struct{ Email, Phone, Card, Name string } }
+		var order struct {
+			Customer struct{ Email, Phone, Card, Name string }
+		}
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &order), sc.Text())
 		assert.Regexp(t, `^\*\*\*@`, order.Customer.Email)
 		assert.Regexp(t, `^\*{12}\d{4}$`, order.Customer.Card)
