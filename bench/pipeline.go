@@ -32,6 +32,21 @@ const maskFields = `
       - { path: customer.phone, action: last, keep: 4, with: "***" }
       - { path: customer.card, action: last, keep: 4, with: "************" }`
 
+// boundMask is the reference masking on the schema-bound path: JSON decoded
+// into shop.v1.Order and validated, masked as binary protobuf, validated
+// and encoded back to JSON.
+var boundMask = `
+  config:
+    format: protobuf
+    fields:
+      - { path: "3.3", action: email }
+      - { path: "3.4", action: last, keep: 4, with: "***" }
+      - { path: "3.5", action: last, keep: 4, with: "************" }
+  schema:
+    proto_files: [orders.proto]
+    import_paths: [` + filepath.Join(fixtures.Root(), "schema/testdata") + `]
+    input: shop.v1.Order`
+
 // Cases are the pipelines compared by `make bench`. modules maps a module
 // name (echo, mask, echo-wat) to its .wasm path.
 func Cases(modules map[string]string) []Case {
@@ -50,6 +65,7 @@ mapping: |
 		{Name: "native Go, encoding/json (mask)", Processors: []string{"bench_native_mask: {}"}},
 		{Name: "wasm Go guest (mask)", Processors: wasm("mask", "\n  config:"+maskFields)},
 		{Name: "wasm C guest (mask)", Processors: wasm("mask-c", "")},
+		{Name: "wasm Go guest (mask), schema-bound", Processors: wasm("mask", boundMask)},
 		{Name: "wasm Go guest (echo)", Processors: wasm("echo", "")},
 		{Name: "wasm WAT guest (echo)", Processors: wasm("echo-wat", "")},
 	}
