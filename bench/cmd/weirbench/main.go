@@ -48,6 +48,7 @@ func main() {
 	header(&b, *rounds, *benchtime)
 	pipelineTable(&b, measure(pipelineRows(bench.Cases(paths), orders), *rounds))
 	runtimeTable(&b, measure(runtimeRows(guests, orders), *rounds))
+	protobufTable(&b, *rounds)
 	gcTable(&b)
 	report := b.String()
 	fmt.Print(report)
@@ -163,6 +164,21 @@ func runtimeTable(b *strings.Builder, rows []*row) {
 	for _, n := range names {
 		none, fuel, ccd := median(by[n]["none"].ns), median(by[n]["fuel"].ns), median(by[n]["close_on_context_done"].ns)
 		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.2f× | %.2f× | %.0f |\n", n, none, fuel, ccd, fuel/none, ccd/none, by[n]["fuel"].fuel)
+	}
+}
+
+func protobufTable(b *strings.Builder, rounds int) {
+	rows := []*row{}
+	for _, mode := range []string{"pbwire", "generated"} {
+		rows = append(rows, &row{name: mode, group: "protobuf", run: func() (float64, float64) {
+			r := testing.Benchmark(func(b *testing.B) { check(bench.GuestProtobuf(b, mode)) })
+			return r.Extra["ns/msg"], 0
+		}})
+	}
+	measure(rows, max(1, rounds/2))
+	b.WriteString("\n## Protobuf inside a Go guest\n\nRewriting one string field of a 2.8 KB message (a `FileDescriptorProto`), batch of 64, in a Go guest (`bench/guests/protogo`): with `sdk/go/pbwire` (by field number, no reflection) against protobuf-go's generated types (`proto.Unmarshal`, set, `proto.Marshal`).\n\n| guest code | ns/msg |\n|---|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s | %.0f |\n", r.name, median(r.ns))
 	}
 }
 
