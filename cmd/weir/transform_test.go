@@ -59,3 +59,28 @@ func TestPackEmbedsTheManifest(t *testing.T) {
 	_, err = runTransform(t, "pack", "--manifest", man, "-o", packed, raw)
 	require.ErrorContains(t, err, `unknown field "colour"`)
 }
+
+func TestPackWithProtoAndInspectShowTypes(t *testing.T) {
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "raw.wasm")
+	require.NoError(t, os.WriteFile(raw, fixtures.RawWAT(t, "runtime/testdata/guests/echo.wat"), 0o644))
+	man := filepath.Join(dir, "m.json")
+	require.NoError(t, os.WriteFile(man, []byte(`{"abi":1,"name":"typed","version":"1.0.0","input":"shop.v1.Order"}`), 0o644))
+	packed := filepath.Join(dir, "packed.wasm")
+	protos := filepath.Join(fixtures.Root(), "schema/testdata")
+
+	_, err := runTransform(t, "pack", "--manifest", man, "-o", packed, raw)
+	require.ErrorContains(t, err, `manifest declares input type "shop.v1.Order": pass the proto files`)
+
+	_, err = runTransform(t, "pack", "--manifest", man, "--proto", "orders.proto", "-I", protos, "-o", packed, raw)
+	require.NoError(t, err)
+	out, err := runTransform(t, "inspect", packed)
+	require.NoError(t, err)
+	assert.Contains(t, out, "input:   shop.v1.Order")
+	assert.Contains(t, out, "output:  shop.v1.Order")
+	assert.Contains(t, out, "orders.proto: shop.v1.Customer, shop.v1.Item, shop.v1.Address, shop.v1.Order")
+
+	require.NoError(t, os.WriteFile(man, []byte(`{"abi":1,"name":"typed","version":"1.0.0","input":"shop.v1.Nope"}`), 0o644))
+	_, err = runTransform(t, "pack", "--manifest", man, "--proto", "orders.proto", "-I", protos, "-o", packed, raw)
+	require.ErrorContains(t, err, `message "shop.v1.Nope": not found`)
+}
