@@ -1,0 +1,183 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Field names of the kafka output.
+const (
+	fieldTopic       = "topic"
+	fieldKey         = "key"
+	fieldPartition   = "partition"
+	fieldHeaders     = "metadata"
+	fieldCompression = "compression"
+	fieldBatching    = "batching"
+)
+
+func kafkaOutputSpec() *service.ConfigSpec {
+	return service.NewConfigSpec().
+		Categories("Services").
+		Summary("Writes messages to Kafka with an idempotent producer and acks from all in-sync replicas.").
+		Description(`
+A batch is acknowledged only when every record of it was acknowledged by the
+brokers; any failure is returned to the input (nacked), never swallowed.
+The topic, key and partition are interpolated per message, so weir's route
+ports can map to topics: ` + "`topic: ${! @weir_port.or(\"orders\") }`" + `.
+Metadata becomes record headers (filter it with ` + "`metadata`" + `).`).
+		Fields(kafkaClientFields()...).
+		Field(service.NewInterpolatedStringField(fieldTopic).Description("Topic of each message.").Example(`${! @weir_port.or("orders-masked") }`)).
+		Field(service.NewInterpolatedStringField(fieldKey).Description("Record key; empty for none.").Default("")).
+		Field(service.NewInterpolatedStringField(fieldPartition).Description("Explicit partition; empty lets the key hash choose.").Default("").Advanced()).
+		Field(service.NewMetadataExcludeFilterField(fieldHeaders).Description("Which metadata to send as headers (all, by default).")).
+		Field(service.NewStringEnumField(fieldCompression, "none", "gzip", "snappy", "lz4", "zstd").Default("none").Advanced()).
+		Field(service.NewOutputMaxInFlightField()).
+		Field(service.NewBatchPolicyField(fieldBatching))
+}
+
+func init() {
+	err := service.RegisterBatchOutput("kafka", kafkaOutputSpec(), func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
+		out, err := newKafkaOutput(conf)
+		if err != nil {
+			return nil, service.BatchPolicy{}, 0, err
+		}
+		policy, err := conf.FieldBatchPolicy(fieldBatching)
+		if err != nil {
+			return nil, policy, 0, err
+		}
+		inFlight, err := conf.FieldMaxInFlight()
+		return out, policy, inFlight, err
+	})
+	if err != nil {
+		panic(err)
+	}
+}
+
+type kafkaOutput struct {
+	opts             []kgo.Opt
+	topic, key, part *service.InterpolatedString
+	manualPartition  bool
+	headers          *service.MetadataExcludeFilter
+	cl               *kgo.Client
+}
+
+func newKafkaOutput(conf *service.ParsedConfig) (*kafkaOutput, error) {
+	opts, err := kafkaClientOpts(conf)
+	if err != nil {
+		return nil, err
+	}
+	o := &kafkaOutput{}
+	if o.topic, err = conf.FieldInterpolatedString(fieldTopic); err != nil {
+		return nil, err
+	}
+	if o.key, err = conf.FieldInterpolatedString(fieldKey); err != nil {
+		return nil, err
+	}
+	if o.part, err = conf.FieldInterpolatedString(fieldPartition); err != nil {
+		return nil, err
+	}
+	if o.headers, err = conf.FieldMetadataExcludeFilter(fieldHeaders); err != nil {
+		return nil, err
+	}
+	comp, err := conf.FieldString(fieldCompression)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(compressionCodec(comp)))
+	raw, _ := conf.FieldString(fieldPartition)
+	if o.manualPartition = raw != ""; o.manualPartition {
+		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	}
+	o.opts = opts
+	return o, nil
+}
+
+func compressionCodec(name string) kgo.CompressionCodec {
+	switch name {
+	case "gzip":
+		return kgo.GzipCompression()
+	case "snappy":
+		return kgo.SnappyCompression()
+	case "lz4":
+		return kgo.Lz4Compression()
+	case "zstd":
+		return kgo.ZstdCompression()
+	}
+	return kgo.NoCompression()
+}
+
+func (o *kafkaOutput) Connect(ctx context.Context) error {
+	cl, err := kgo.NewClient(o.opts...)
+	if err != nil {
+		return err
+	}
+	if err := pingKafka(ctx, cl); err != nil {
+		cl.Close()
+		return err
+	}
+	o.cl = cl
+	return nil
+}
+
+func (o *kafkaOutput) WriteBatch(ctx context.Context, batch service.MessageBatch) error {
+	if o.cl == nil {
+		return service.ErrNotConnected
+	}
+	recs := make([]*kgo.Record, 0, len(batch))
+	for i, m := range batch {
+		r, err := o.record(m)
+		if err != nil {
+			return fmt.Errorf("kafka: message %d: %w", i, err)
+		}
+		recs = append(recs, r)
+	}
+	return o.cl.ProduceSync(ctx, recs...).FirstErr()
+}
+
+func (o *kafkaOutput) record(m *service.Message) (*kgo.Record, error) {
+	value, err := m.AsBytes()
+	if err != nil {
+		return nil, err
+	}
+	r := &kgo.Record{Value: value}
+	if r.Topic, err = o.topic.TryString(m); err != nil {
+		return nil, fmt.Errorf("topic: %w", err)
+	}
+	if r.Topic == "" {
+		return nil, fmt.Errorf("topic: interpolated to an empty string")
+	}
+	key, err := o.key.TryString(m)
+	if err != nil {
+		return nil, fmt.Errorf("key: %w", err)
+	}
+	if key != "" {
+		r.Key = []byte(key)
+	}
+	if o.manualPartition {
+		p, err := o.part.TryString(m)
+		if err != nil {
+			return nil, fmt.Errorf("partition: %w", err)
+		}
+		n, err := strconv.ParseInt(p, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("partition: %q is not a number", p)
+		}
+		r.Partition = int32(n)
+	}
+	_ = o.headers.Walk(m, func(k, v string) error {
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+		return nil
+	})
+	return r, nil
+}
+
+func (o *kafkaOutput) Close(context.Context) error {
+	if o.cl != nil {
+		o.cl.Close()
+	}
+	return nil
+}
