@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run run-proto test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto run-kafka test bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -46,6 +46,16 @@ run-proto: build plugins ## the orders demo bound to a protobuf schema: validate
 	@rm -f build/dead-letter-proto.jsonl
 	$(BIN) run examples/orders-proto/pipeline.yaml
 	@echo "--- dead letters (build/dead-letter-proto.jsonl):"; cat build/dead-letter-proto.jsonl
+
+bin/weir-devbroker: $(GO_SOURCES)
+	$(GO) build -o $@ ./cmd/weir-devbroker
+
+run-kafka: build plugins bin/weir-devbroker ## the orders through Kafka (a dev broker on loopback): orders → mask → orders-masked / orders-dlq
+	@bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics orders,orders-masked,orders-dlq & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1; \
+	$(BIN) run examples/kafka/produce.yaml && \
+	{ timeout 15 $(BIN) run examples/kafka/pipeline.yaml || true; } && \
+	{ timeout 5 $(BIN) run examples/kafka/show.yaml | tail -5 || true; }
 
 test: deps ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...

@@ -194,14 +194,16 @@ func toMessages(recs []*kgo.Record) service.MessageBatch {
 	batch := make(service.MessageBatch, len(recs))
 	for i, r := range recs {
 		m := service.NewMessage(r.Value)
+		for _, h := range r.Headers {
+			m.MetaSetMut(h.Key, string(h.Value))
+		}
+		// set after the headers, so a header copied from an earlier hop
+		// (kafka_topic…) never hides where this record really came from
 		m.MetaSetMut("kafka_key", string(r.Key))
 		m.MetaSetMut("kafka_topic", r.Topic)
 		m.MetaSetMut("kafka_partition", strconv.Itoa(int(r.Partition)))
 		m.MetaSetMut("kafka_offset", strconv.FormatInt(r.Offset, 10))
 		m.MetaSetMut("kafka_timestamp_unix_ms", strconv.FormatInt(r.Timestamp.UnixMilli(), 10))
-		for _, h := range r.Headers {
-			m.MetaSetMut(h.Key, string(h.Value))
-		}
 		batch[i] = m
 	}
 	return batch

@@ -1,0 +1,68 @@
+package kafka_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirstream/weir/internal/fixtures"
+)
+
+// TestKafkaExample runs examples/kafka against the broker the tests use:
+// the orders file into `orders`, the mask pipeline, and checks every order
+// came out masked in `orders-masked` and the corrupt line in `orders-dlq`.
+func TestKafkaExample(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "orders", "orders-masked", "orders-dlq"))
+	require.NoError(t, err)
+	defer c.Close()
+	broker := strings.Join(c.ListenAddrs(), ",")
+	mask := filepath.Join(t.TempDir(), "mask.wasm")
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	env := append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask)
+	weir := fixtures.Weir(t)
+
+	lint := exec.Command(weir, "lint", "examples/kafka/produce.yaml", "examples/kafka/pipeline.yaml", "examples/kafka/show.yaml")
+	lint.Dir = fixtures.Root()
+	out, err := lint.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	produce := exec.Command(weir, "run", "examples/kafka/produce.yaml")
+	produce.Dir, produce.Env = fixtures.Root(), env
+	out, err = produce.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pipeline := exec.CommandContext(ctx, weir, "run", "examples/kafka/pipeline.yaml")
+	pipeline.Dir, pipeline.Env = fixtures.Root(), env
+	require.NoError(t, pipeline.Start())
+	defer func() { _ = pipeline.Process.Kill(); _ = pipeline.Wait() }()
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("orders-masked", "orders-dlq"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer cl.Close()
+	counts := map[string]int{}
+	for counts["orders-masked"]+counts["orders-dlq"] < 1025 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			counts[r.Topic]++
+			if r.Topic == "orders-masked" {
+				var o struct{ Customer struct{ Email, Card string } }
+				require.NoError(t, json.Unmarshal(r.Value, &o))
+				assert.True(t, strings.HasPrefix(o.Customer.Email, "***@"), o.Customer.Email)
+				assert.True(t, strings.HasPrefix(o.Customer.Card, "************"), o.Customer.Card)
+			}
+		})
+	}
+	assert.Equal(t, map[string]int{"orders-masked": 1024, "orders-dlq": 1}, counts)
+}
