@@ -18,6 +18,7 @@ const (
 	fieldStartFrom   = "start_from"
 	fieldMaxPoll     = "max_poll_records"
 	fieldMaxInFlight = "max_uncommitted"
+	fieldSession     = "session_timeout"
 )
 
 func kafkaInputSpec() *service.ConfigSpec {
@@ -43,6 +44,7 @@ and every record header under its own key.`).
 			Default("earliest")).
 		Field(service.NewIntField(fieldMaxPoll).Description("Most records handed over in one batch.").Default(1024).Advanced()).
 		Field(service.NewIntField(fieldMaxInFlight).Description("Most records delivered and not yet committed; polling pauses above it. It bounds the duplicates a crash can cause.").Default(10000).Advanced()).
+		Field(service.NewDurationField(fieldSession).Description("How long the group waits for a silent member (a crashed process) before giving its partitions to the others.").Default("45s").Advanced()).
 		Field(service.NewAutoRetryNacksToggleField())
 }
 
@@ -93,6 +95,10 @@ func newKafkaInput(conf *service.ParsedConfig, mgr *service.Resources) (*kafkaIn
 	if in.maxFlight, err = conf.FieldInt(fieldMaxInFlight); err != nil {
 		return nil, err
 	}
+	session, err := conf.FieldDuration(fieldSession)
+	if err != nil {
+		return nil, err
+	}
 	reset := kgo.NewOffset().AtStart()
 	if start == "latest" {
 		reset = kgo.NewOffset().AtEnd()
@@ -102,6 +108,7 @@ func newKafkaInput(conf *service.ParsedConfig, mgr *service.Resources) (*kafkaIn
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeResetOffset(reset),
 		kgo.DisableAutoCommit(),
+		kgo.SessionTimeout(session),
 		kgo.OnPartitionsRevoked(in.onRevoked),
 		kgo.OnPartitionsLost(in.onLost),
 	)

@@ -28,7 +28,7 @@ func TestKafkaExample(t *testing.T) {
 	broker := strings.Join(c.ListenAddrs(), ",")
 	mask := filepath.Join(t.TempDir(), "mask.wasm")
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
-	env := append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask)
+	env := append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0")
 	weir := fixtures.Weir(t)
 
 	lint := exec.Command(weir, "lint", "examples/kafka/produce.yaml", "examples/kafka/pipeline.yaml", "examples/kafka/show.yaml")

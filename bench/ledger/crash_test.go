@@ -1,0 +1,122 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirstream/weir/bench/ledger"
+	"github.com/weirstream/weir/internal/fixtures"
+)
+
+const (
+	records        = 100_000
+	maxUncommitted = 5000
+	maxPoll        = 1024
+	kills          = 3
+)
+
+// pipeline is a real weir process: kafka in → wasm mask → out, failures → dlq.
+const pipeline = `
+input:
+  kafka:
+    seed_brokers: [ %[1]q ]
+    topics: [ in ]
+    consumer_group: ledger
+    max_poll_records: %[3]d
+    max_uncommitted: %[4]d
+    session_timeout: 6s
+pipeline:
+  threads: 1
+  processors:
+    - wasm:
+        module: %[2]s
+        config: { fields: [ { path: secret, action: redact } ] }
+output:
+  switch:
+    cases:
+      - check: errored()
+        output: { kafka: { seed_brokers: [ %[1]q ], topic: dlq, key: '${! @kafka_key }', max_in_flight: 1 } }
+      - output: { kafka: { seed_brokers: [ %[1]q ], topic: out, key: '${! @kafka_key }', max_in_flight: 1 } }
+logger: { level: ${LOG_LEVEL:warn} }
+http: { enabled: false }
+`
+
+// TestAtLeastOnceUnderSIGKILL kills the consuming weir process several times
+// mid-stream; the ledger must show nothing missing or misplaced, and
+// duplicates within the in-flight bound.
+func TestAtLeastOnceUnderSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: runs a 100k-record stream")
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out", "dlq"))
+	require.NoError(t, err)
+	defer c.Close()
+	broker := strings.Join(c.ListenAddrs(), ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx := context.Background()
+	require.NoError(t, ledger.Write(ctx, cl, "in", records, 100))
+
+	dir := t.TempDir()
+	mask := filepath.Join(dir, "mask.wasm")
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	conf := filepath.Join(dir, "pipeline.yaml")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(pipeline, broker, mask, maxPoll, maxUncommitted)), 0o644))
+	weir := fixtures.Weir(t)
+	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+
+	for i := 0; i < kills; i++ {
+		cmd := exec.Command(weir, "run", conf)
+		cmd.Env = env
+		require.NoError(t, cmd.Start())
+		// kill mid-stream: once this run has moved the output past its mark
+		mark := int64((i+1)*records/(kills+1)) + int64(rand.Intn(5000))
+		for deadline := time.Now().Add(time.Minute); written(t, cl) < mark && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+		t.Logf("kill %d: %d records written to out and dlq so far", i+1, written(t, cl))
+	}
+	final := exec.Command(weir, "run", conf)
+	final.Env = env
+	require.NoError(t, final.Start())
+	defer func() { _ = final.Process.Kill(); _ = final.Wait() }()
+
+	reader, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("out", "dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer reader.Close()
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	rep, err := ledger.Check(cctx, reader, "out", "dlq", records, 20*time.Second)
+	require.NoError(t, err)
+	t.Logf("after %d SIGKILLs: %s", kills, rep)
+	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
+	assert.Zero(t, rep.Misplaced)
+	assert.Zero(t, rep.Inversions)
+	assert.LessOrEqual(t, rep.Duplicated, kills*(maxUncommitted+maxPoll), "duplicates within the documented in-flight bound")
+}
+
+// written counts the records in out and dlq (their end offsets).
+func written(t *testing.T, cl *kgo.Client) int64 {
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), "out", "dlq")
+	require.NoError(t, err)
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
+}
