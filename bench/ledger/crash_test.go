@@ -62,24 +62,8 @@ func TestAtLeastOnceUnderSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: runs a 100k-record stream")
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out", "dlq"))
-	require.NoError(t, err)
-	defer c.Close()
-	broker := strings.Join(c.ListenAddrs(), ",")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
-	require.NoError(t, err)
-	defer cl.Close()
-	ctx := context.Background()
-	require.NoError(t, ledger.Write(ctx, cl, "in", records, 100))
-
-	dir := t.TempDir()
-	mask := filepath.Join(dir, "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
-	conf := filepath.Join(dir, "pipeline.yaml")
-	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(pipeline, broker, mask, maxPoll, maxUncommitted)), 0o644))
+	broker, cl, conf, env := setup(t)
 	weir := fixtures.Weir(t)
-	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
-
 	for i := 0; i < kills; i++ {
 		cmd := exec.Command(weir, "run", conf)
 		cmd.Env = env
@@ -97,19 +81,75 @@ func TestAtLeastOnceUnderSIGKILL(t *testing.T) {
 	final.Env = env
 	require.NoError(t, final.Start())
 	defer func() { _ = final.Process.Kill(); _ = final.Wait() }()
-
-	reader, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("out", "dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	require.NoError(t, err)
-	defer reader.Close()
-	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	rep, err := ledger.Check(cctx, reader, "out", "dlq", records, 20*time.Second)
-	require.NoError(t, err)
+	rep := check(t, broker)
 	t.Logf("after %d SIGKILLs: %s", kills, rep)
 	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
 	assert.Zero(t, rep.Misplaced)
 	assert.Zero(t, rep.Inversions)
 	assert.LessOrEqual(t, rep.Duplicated, kills*(maxUncommitted+maxPoll), "duplicates within the documented in-flight bound")
+}
+
+// setup starts a broker, writes the ledger and the pipeline config.
+func setup(t *testing.T) (broker string, cl *kgo.Client, conf string, env []string) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out", "dlq"))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	broker = strings.Join(c.ListenAddrs(), ",")
+	cl, err = kgo.NewClient(kgo.SeedBrokers(broker))
+	require.NoError(t, err)
+	t.Cleanup(cl.Close)
+	require.NoError(t, ledger.Write(context.Background(), cl, "in", records, 100))
+	dir := t.TempDir()
+	mask := filepath.Join(dir, "mask.wasm")
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	conf = filepath.Join(dir, "pipeline.yaml")
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(pipeline, broker, mask, maxPoll, maxUncommitted)), 0o644))
+	return broker, cl, conf, append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+}
+
+// check reads the ledger back.
+func check(t *testing.T, broker string) ledger.Report {
+	reader, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("out", "dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer reader.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := ledger.Check(ctx, reader, "out", "dlq", records, 20*time.Second)
+	require.NoError(t, err)
+	return rep
+}
+
+// TestScaleOutSurvivesLosingAMember runs three weir processes in one
+// consumer group, kills one mid-stream, and lets the other two take over
+// its partitions: nothing missing, nothing misplaced.
+func TestScaleOutSurvivesLosingAMember(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scale-out test: runs a 100k-record stream")
+	}
+	broker, cl, conf, env := setup(t)
+	var procs []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(fixtures.Weir(t), "run", conf)
+		cmd.Env = env
+		require.NoError(t, cmd.Start())
+		procs = append(procs, cmd)
+	}
+	defer func() {
+		for _, p := range procs {
+			_ = p.Process.Kill()
+			_ = p.Wait()
+		}
+	}()
+	for deadline := time.Now().Add(time.Minute); written(t, cl) < records/3 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, procs[1].Process.Signal(syscall.SIGKILL))
+	t.Logf("killed one of three at %d records", written(t, cl))
+	rep := check(t, broker)
+	t.Logf("scale-out: %s", rep)
+	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
+	assert.Zero(t, rep.Misplaced)
+	assert.LessOrEqual(t, rep.Duplicated, maxUncommitted+maxPoll, "duplicates within one member's in-flight bound")
 }
 
 // written counts the records in out and dlq (their end offsets).
