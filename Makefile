@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run run-proto run-kafka test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto run-kafka run-nats test bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -56,6 +56,13 @@ run-kafka: build plugins bin/weir-devbroker ## the orders through Kafka (a dev b
 	$(BIN) run examples/kafka/produce.yaml && \
 	{ timeout 15 $(BIN) run examples/kafka/pipeline.yaml || true; } && \
 	{ timeout 5 $(BIN) run examples/kafka/show.yaml | tail -5 || true; }
+
+run-nats: build plugins bin/weir-devbroker ## the orders through NATS JetStream (a dev server on loopback): orders.in → mask → orders.masked.default / orders.dlq
+	@bin/weir-devbroker -nats 127.0.0.1:14222 -nats-stream 'ORDERS:orders.>' & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1; \
+	$(BIN) run examples/nats/produce.yaml && \
+	{ timeout 10 $(BIN) run examples/nats/pipeline.yaml || true; } && \
+	echo "--- the pipeline ran; the test suite (examples/nats) checks every subject's content"
 
 test: deps ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...
