@@ -91,6 +91,18 @@ func ModulePaths(dir string) (map[string]string, error) {
 	return paths, nil
 }
 
+// KafkaCases are the processors compared through Kafka.
+func KafkaCases(modules map[string]string) []Case {
+	var out []Case
+	for _, c := range Cases(modules) {
+		switch c.Name {
+		case "no-op batch processor", "wasm Go guest (mask)", "wasm C guest (mask)":
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // LoadOrders reads the shared benchmark workload.
 func LoadOrders(path string) ([][]byte, error) {
 	b, err := os.ReadFile(path)

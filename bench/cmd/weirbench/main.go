@@ -48,6 +48,7 @@ func main() {
 	header(&b, *rounds, *benchtime)
 	pipelineTable(&b, measure(pipelineRows(bench.Cases(paths), orders), *rounds))
 	runtimeTable(&b, measure(runtimeRows(guests, orders), *rounds))
+	kafkaTable(&b, bench.KafkaCases(paths), orders, *rounds)
 	protobufTable(&b, *rounds)
 	gcTable(&b)
 	report := b.String()
@@ -164,6 +165,24 @@ func runtimeTable(b *strings.Builder, rows []*row) {
 	for _, n := range names {
 		none, fuel, ccd := median(by[n]["none"].ns), median(by[n]["fuel"].ns), median(by[n]["close_on_context_done"].ns)
 		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f | %.2f× | %.2f× | %.0f |\n", n, none, fuel, ccd, fuel/none, ccd/none, by[n]["fuel"].fuel)
+	}
+}
+
+func kafkaTable(b *strings.Builder, cases []bench.Case, orders [][]byte, rounds int) {
+	const n = 50_000
+	var rows []*row
+	for _, c := range cases {
+		rows = append(rows, &row{name: c.Name, group: "kafka", run: func() (float64, float64) {
+			rate, err := bench.KafkaThroughput(c.Processors[0], orders, n)
+			check(err)
+			return 1e9 / rate, 0
+		}})
+	}
+	measure(rows, max(1, rounds/2))
+	fmt.Fprintf(b, "\n## Through Kafka\n\n%d orders preloaded into a 3-partition topic of an in-process Kafka (franz-go's kfake, sharing the CPUs), then timed through `kafka` input (consumer group, offset commits) → processor → `kafka` output (idempotent, acks=all) until all reached the output topic.\n\n| processor | msgs/s | ns/msg |\n|---|---:|---:|\n", n)
+	for _, r := range rows {
+		m := median(r.ns)
+		fmt.Fprintf(b, "| %s | %.0f | %.0f |\n", r.name, 1e9/m, m)
 	}
 }
 
