@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -102,13 +103,8 @@ func newNatsInput(conf *service.ParsedConfig, mgr *service.Resources) (*natsInpu
 }
 
 func (in *natsInput) Connect(ctx context.Context) error {
-	nc, err := natsConnect(in.urls)
+	nc, js, err := natsConnect(in.urls)
 	if err != nil {
-		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
 		return err
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, in.stream, in.cfg)
@@ -192,13 +188,19 @@ func (in *natsInput) Close(context.Context) error {
 	return nil
 }
 
-func natsConnect(urls []string) (*nats.Conn, error) {
+// natsConnect connects and opens JetStream, closing the connection on failure.
+func natsConnect(urls []string) (*nats.Conn, jetstream.JetStream, error) {
 	if len(urls) == 0 {
-		return nil, errors.New("nats: field urls: at least one URL is required")
+		return nil, nil, errors.New("nats: field urls: at least one URL is required")
 	}
-	url := urls[0]
-	for _, u := range urls[1:] {
-		url += "," + u
+	nc, err := nats.Connect(strings.Join(urls, ","), nats.Name("weir"))
+	if err != nil {
+		return nil, nil, err
 	}
-	return nats.Connect(url, nats.Name("weir"))
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
 }

@@ -57,13 +57,8 @@ func newNatsOutput(conf *service.ParsedConfig) (*natsOutput, error) {
 }
 
 func (o *natsOutput) Connect(context.Context) error {
-	nc, err := natsConnect(o.urls)
+	nc, js, err := natsConnect(o.urls)
 	if err != nil {
-		return err
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
 		return err
 	}
 	o.nc, o.js = nc, js

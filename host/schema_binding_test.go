@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,7 +22,11 @@ var protoDir = filepath.Join(fixtures.Root(), "schema/testdata")
 
 // withSchema packs the descriptors of a proto file into a module.
 func withSchema(t *testing.T, wasm []byte, protoFile string) []byte {
-	set, err := schema.Compile(context.Background(), []string{protoDir}, protoFile)
+	return withSchemaFrom(t, wasm, protoDir, protoFile)
+}
+
+func withSchemaFrom(t *testing.T, wasm []byte, dir, protoFile string) []byte {
+	set, err := schema.Compile(context.Background(), []string{dir}, protoFile)
 	require.NoError(t, err)
 	fds, err := proto.Marshal(set.DescriptorSet())
 	require.NoError(t, err)
@@ -104,8 +110,16 @@ func TestSchemaBoundOutputIsValidated(t *testing.T) {
 }
 
 func TestIncompatibleModuleIsRefusedWithADiff(t *testing.T) {
-	bad := writeModule(t, withSchema(t, fixtures.Go(t, "sdk/go/internal/protoecho"), "orders_incompatible.proto"))
-	err := buildErr(t, boundProc(bad, ""))
+	// the module was built against an Order whose amount became a string and
+	// whose items became a single Item
+	src, err := os.ReadFile(filepath.Join(protoDir, "orders.proto"))
+	require.NoError(t, err)
+	changed := strings.NewReplacer("double amount = 6;", "string amount = 6;", "repeated Item items = 4;", "Item items = 4;").Replace(string(src))
+	require.NotEqual(t, string(src), changed)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "orders.proto"), []byte(changed), 0o644))
+	bad := writeModule(t, withSchemaFrom(t, fixtures.Go(t, "sdk/go/internal/protoecho"), dir, "orders.proto"))
+	err = buildErr(t, boundProc(bad, ""))
 	require.Error(t, err)
 	for _, want := range []string{
 		"transform protoecho@1.0.0",
