@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -135,7 +136,40 @@ func (o *kafkaOutput) WriteBatch(ctx context.Context, batch service.MessageBatch
 		}
 		recs = append(recs, r)
 	}
-	return o.cl.ProduceSync(ctx, recs...).FirstErr()
+	return o.produce(ctx, recs)
+}
+
+// produce writes records, re-sending those that failed a few times with a
+// growing pause before giving the batch back to the input: a failed batch
+// that the input replays later would land after newer ones and break
+// per-key order; retrying here keeps it in place.
+func (o *kafkaOutput) produce(ctx context.Context, recs []*kgo.Record) error {
+	pause := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		var failed []*kgo.Record
+		var firstErr error
+		for _, r := range o.cl.ProduceSync(ctx, recs...) {
+			if r.Err != nil {
+				failed = append(failed, r.Record)
+				if firstErr == nil {
+					firstErr = r.Err
+				}
+			}
+		}
+		if len(failed) == 0 {
+			return nil
+		}
+		if attempt == 4 || ctx.Err() != nil {
+			return fmt.Errorf("kafka: %d of %d records not written: %w", len(failed), len(recs), firstErr)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause *= 2
+		recs = failed
+	}
 }
 
 func (o *kafkaOutput) record(m *service.Message) (*kgo.Record, error) {

@@ -1,0 +1,107 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	"github.com/weirstream/weir/bench/ledger"
+	_ "github.com/weirstream/weir/host"
+	"github.com/weirstream/weir/internal/fixtures"
+)
+
+// TestNoLossUnderBrokerFaults injects broker faults through kfake's control
+// hooks while the ledger flows through kafka → wasm mask → kafka: failed
+// offset commits and produce connections dropped mid-request. Nothing may be
+// lost or misplaced; duplicates are allowed (at least once). Per-key order
+// is reported, not asserted: under these faults kfake shows one poll batch
+// (1,024 records) landing out of order, an open question for the next
+// session (docs/deploy.md).
+func TestNoLossUnderBrokerFaults(t *testing.T) {
+	const n = 30_000
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out", "dlq"))
+	require.NoError(t, err)
+	defer c.Close()
+	broker := strings.Join(c.ListenAddrs(), ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
+	require.NoError(t, err)
+	defer cl.Close()
+	require.NoError(t, ledger.Write(context.Background(), cl, "in", n, 50))
+
+	var commits, produces, failedCommits, droppedProduces atomic.Int64
+	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if commits.Add(1)%3 != 0 {
+			return nil, nil, false
+		}
+		failedCommits.Add(1)
+		r := req.(*kmsg.OffsetCommitRequest)
+		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, tp := range r.Topics {
+			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt.Topic = tp.Topic
+			for _, p := range tp.Partitions {
+				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp.Partition = p.Partition
+				rp.ErrorCode = 15 // COORDINATOR_NOT_AVAILABLE
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if produces.Add(1)%5 != 0 {
+			return nil, nil, false
+		}
+		droppedProduces.Add(1)
+		return nil, errors.New("injected: connection dropped"), true
+	})
+
+	mask := filepath.Join(t.TempDir(), "mask.wasm")
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	b := service.NewStreamBuilder()
+	require.NoError(t, b.SetLoggerYAML("level: none"))
+	require.NoError(t, b.AddInputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: faults }", broker)))
+	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf("wasm: { module: %s, cache_dir: none, config: { fields: [ { path: secret, action: redact } ] } }", mask)))
+	require.NoError(t, b.AddOutputYAML(fmt.Sprintf(`
+switch:
+  cases:
+    - check: errored()
+      output: { kafka: { seed_brokers: [%[1]q], topic: dlq, key: '${! @kafka_key }', max_in_flight: 1 } }
+    - output: { kafka: { seed_brokers: [%[1]q], topic: out, key: '${! @kafka_key }', max_in_flight: 1 } }
+`, broker)))
+	stream, err := b.Build()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = stream.Run(ctx) }()
+
+	reader, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("out", "dlq"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer reader.Close()
+	rep, err := ledger.Check(ctx, reader, "out", "dlq", n, 15e9)
+	require.NoError(t, err)
+	_ = stream.Stop(context.Background())
+	t.Logf("faults: %d of %d commits failed, %d of %d produce connections dropped; %s",
+		failedCommits.Load(), commits.Load(), droppedProduces.Load(), produces.Load(), rep)
+	require.Positive(t, failedCommits.Load(), "commit faults were injected")
+	require.Positive(t, droppedProduces.Load(), "produce faults were injected")
+	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
+	assert.Zero(t, rep.Misplaced)
+}
