@@ -44,7 +44,7 @@ var boundMask = `
       - { path: "3.5", action: last, keep: 4, with: "************" }
   schema:
     proto_files: [orders.proto]
-    import_paths: [` + filepath.Join(fixtures.Root(), "schema/testdata") + `]
+    import_paths: [` + filepath.Join(fixtures.Root(), "examples/orders-proto/proto") + `]
     input: shop.v1.Order`
 
 // Cases are the pipelines compared by `make bench`. modules maps a module

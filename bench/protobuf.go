@@ -15,9 +15,9 @@ import (
 
 // GuestProtobuf measures bench/guests/protogo in mode "pbwire" or
 // "generated": rewriting one field of a ~2.8 KB message (the
-// FileDescriptorProto of schema/testdata/orders.proto), batch of 64.
+// FileDescriptorProto of examples/orders-proto/proto/orders.proto), batch of 64.
 func GuestProtobuf(b *testing.B, mode string) error {
-	set, err := schema.Compile(context.Background(), []string{filepath.Join(fixtures.Root(), "schema/testdata")}, "orders.proto")
+	set, err := schema.Compile(context.Background(), []string{filepath.Join(fixtures.Root(), "examples/orders-proto/proto")}, "orders.proto")
 	if err != nil {
 		return err
 	}

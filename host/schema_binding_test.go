@@ -18,7 +18,7 @@ import (
 	"github.com/weirstream/weir/schema"
 )
 
-var protoDir = filepath.Join(fixtures.Root(), "schema/testdata")
+var protoDir = filepath.Join(fixtures.Root(), "examples/orders-proto/proto")
 
 // withSchema packs the descriptors of a proto file into a module.
 func withSchema(t *testing.T, wasm []byte, protoFile string) []byte {

@@ -9,8 +9,11 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
+// ordersDir holds the orders schema, shared with examples/orders-proto.
+const ordersDir = "../examples/orders-proto/proto"
+
 func orderCodec(t testing.TB) *Codec {
-	set, err := Compile(context.Background(), []string{"testdata"}, "orders.proto")
+	set, err := Compile(context.Background(), []string{ordersDir}, "orders.proto")
 	require.NoError(t, err)
 	md, err := set.Message("shop.v1.Order")
 	require.NoError(t, err)
@@ -99,7 +102,7 @@ func TestMalformedInputIsBadInput(t *testing.T) {
 }
 
 func treeCodec(t testing.TB) *Codec {
-	set, err := Compile(context.Background(), []string{"testdata"}, "orders.proto")
+	set, err := Compile(context.Background(), []string{"testdata"}, "tree.proto")
 	require.NoError(t, err)
 	md, err := set.Message("shop.v1.Tree")
 	require.NoError(t, err)

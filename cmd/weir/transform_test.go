@@ -67,7 +67,7 @@ func TestPackWithProtoAndInspectShowTypes(t *testing.T) {
 	man := filepath.Join(dir, "m.json")
 	require.NoError(t, os.WriteFile(man, []byte(`{"abi":1,"name":"typed","version":"1.0.0","input":"shop.v1.Order"}`), 0o644))
 	packed := filepath.Join(dir, "packed.wasm")
-	protos := filepath.Join(fixtures.Root(), "schema/testdata")
+	protos := filepath.Join(fixtures.Root(), "examples/orders-proto/proto")
 
 	_, err := runTransform(t, "pack", "--manifest", man, "-o", packed, raw)
 	require.ErrorContains(t, err, `manifest declares input type "shop.v1.Order": pass the proto files`)
