@@ -114,7 +114,7 @@ func check(t *testing.T, broker string) ledger.Report {
 	defer reader.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := ledger.Check(ctx, reader, "out", "dlq", records, 20*time.Second)
+	rep, err := ledger.Check(ctx, reader, "out", "dlq", records, time.Minute)
 	require.NoError(t, err)
 	return rep
 }

@@ -84,14 +84,15 @@ func (r Report) String() string {
 		r.Expected, r.Seen, r.ByTopic, r.Missing, r.Duplicated, r.Misplaced, r.Inversions)
 }
 
-// Check reads out and dlq until every one of n records was seen or nothing
-// new arrived for idle, and compares with what Write wrote.
+// Check reads out and dlq until every one of n records was seen, nothing
+// new arrived for idle after the first record, or ctx ends, and compares
+// with what Write wrote.
 func Check(ctx context.Context, cl *kgo.Client, out, dlq string, n int, idle time.Duration) (Report, error) {
 	rep := Report{Expected: n, ByTopic: map[string]int{}}
 	seen := make([]int, n)
 	lastN := map[string]int{}
-	last := time.Now()
-	for time.Since(last) < idle && ctx.Err() == nil {
+	var last time.Time // idle counts only once records flow: start-up may be slow
+	for (last.IsZero() || time.Since(last) < idle) && ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, idle)
 		fetches := cl.PollFetches(pctx)
 		cancel()
