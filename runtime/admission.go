@@ -46,8 +46,9 @@ type Report struct {
 	Functions int
 	Tables    []wasmbin.Limits
 	Memories  []wasmbin.Limits
-	Schema    []byte // the "weir.schema" section (a FileDescriptorSet), if any
-	Err       error  // an *Error of ClassAdmission, or nil when admitted
+	Schema    []byte   // the "weir.schema" section (a FileDescriptorSet), if any
+	Fixtures  Fixtures // the "weir.fixtures" section, if any
+	Err       error    // an *Error of ClassAdmission, or nil when admitted
 }
 
 // Digest is the content digest of a module, "sha256:<hex>".
@@ -89,6 +90,10 @@ func inspect(wasm []byte, cfg EngineConfig) Report {
 			r.Err = &Error{Class: ClassAdmission, Cause: err}
 		} else if r.Manifest.Input != "" && r.Manifest.Input != AnyType && r.Schema == nil {
 			r.Err = refuse("manifest declares input type %q but the module has no %q section", r.Manifest.Input, SchemaSection)
+		} else if raw, ok := m.CustomSection(FixturesSection); ok {
+			if r.Fixtures, err = ParseFixtures(raw); err != nil {
+				r.Err = &Error{Class: ClassAdmission, Msg: "section " + FixturesSection, Cause: err}
+			}
 		}
 	}
 	if e, ok := r.Err.(*Error); ok && r.Manifest.Name != "" {

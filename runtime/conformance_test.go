@@ -2,10 +2,8 @@ package runtime_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,35 +13,11 @@ import (
 	"github.com/weirstream/weir/runtime"
 )
 
-// The conformance vectors every SDK must pass in the real host.
-type vectors struct {
-	Cases []struct {
-		Name string `json:"name"`
-		In   []struct {
-			Value string            `json:"value"`
-			Meta  map[string]string `json:"meta"`
-		} `json:"in"`
-		Want       []wantOutcome `json:"want"`
-		BatchError string        `json:"batch_error"`
-	} `json:"cases"`
-}
-
-type wantOutcome struct {
-	Out   []wantRecord `json:"out"`
-	Error string       `json:"error"`
-}
-
-type wantRecord struct {
-	Value string            `json:"value"`
-	Port  string            `json:"port"`
-	Meta  map[string]string `json:"meta"`
-}
-
-func loadVectors(t *testing.T) vectors {
+func loadVectors(t *testing.T) runtime.Fixtures {
 	b, err := os.ReadFile(filepath.Join(fixtures.Root(), "sdk/testdata/conformance.json"))
 	require.NoError(t, err)
-	var v vectors
-	require.NoError(t, json.Unmarshal(b, &v))
+	v, err := runtime.ParseFixtures(b)
+	require.NoError(t, err)
 	require.NotEmpty(t, v.Cases)
 	return v
 }
@@ -63,15 +37,19 @@ func runConformance(t *testing.T, wasm []byte) {
 		t.Run(c.Name, func(t *testing.T) {
 			var in []runtime.Record
 			for _, r := range c.In {
-				in = append(in, runtime.Record{Value: []byte(r.Value), Meta: toMeta(r.Meta)})
+				in = append(in, runtime.Record{Value: []byte(r.Value), Meta: runtime.SortedMeta(r.Meta)})
 			}
 			out, err := p.Process(context.Background(), in)
 			if c.BatchError != "" {
-				require.Equal(t, runtime.Class(c.BatchError), runtime.ClassOf(err), "%v", err)
+				require.Equal(t, c.BatchError, runtime.ClassOf(err), "%v", err)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, c.Want, toWant(in, out))
+			want := c.Want
+			if want == nil {
+				want = []runtime.FixtureOutcome{}
+			}
+			assert.Equal(t, want, runtime.Verdicts(in, out))
 		})
 	}
 }
@@ -95,47 +73,4 @@ func TestInitReceivesConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), `transform "conformance@1.0.0": guest_error: init: config says fail`)
 		})
 	}
-}
-
-func toMeta(m map[string]string) []runtime.Meta {
-	var out []runtime.Meta
-	for k, v := range m {
-		out = append(out, runtime.Meta{Key: k, Value: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
-}
-
-// toWant applies each emit's metadata ops to its input's metadata.
-func toWant(in []runtime.Record, out []runtime.Outcome) []wantOutcome {
-	got := []wantOutcome{}
-	for i, o := range out {
-		w := wantOutcome{Out: []wantRecord{}}
-		if o.Err != nil {
-			w = wantOutcome{Error: o.Err.(*runtime.Error).Msg}
-		}
-		for _, e := range o.Emits {
-			w.Out = append(w.Out, wantRecord{Value: string(e.Value), Port: e.Port, Meta: applyMeta(in[i].Meta, e.MetaOps)})
-		}
-		got = append(got, w)
-	}
-	return got
-}
-
-func applyMeta(meta []runtime.Meta, ops []runtime.MetaOp) map[string]string {
-	m := map[string]string{}
-	for _, kv := range meta {
-		m[kv.Key] = kv.Value
-	}
-	for _, op := range ops {
-		if op.Delete {
-			delete(m, op.Key)
-		} else {
-			m[op.Key] = op.Value
-		}
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }

@@ -98,7 +98,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel}
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if prior, ok := e.modules[digest]; ok {
@@ -135,7 +135,8 @@ type Module struct {
 	engine   *Engine
 	Manifest Manifest
 	Digest   string
-	Schema   []byte // FileDescriptorSet the module was built against, if it declares types
+	Schema   []byte   // FileDescriptorSet the module was built against, if it declares types
+	Fixtures Fixtures // golden fixtures the module carries, if any
 	compiled wazero.CompiledModule
 	metered  bool
 }

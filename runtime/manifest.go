@@ -95,11 +95,16 @@ func readManifest(m *wasmbin.Module) (Manifest, error) {
 // PackSchema returns module with a FileDescriptorSet (binary) in its
 // "weir.schema" section, replacing any earlier one.
 func PackSchema(module, descriptorSet []byte) ([]byte, error) {
-	stripped, err := wasmbin.RemoveCustomSections(module, SchemaSection)
+	return packSection(module, SchemaSection, descriptorSet)
+}
+
+// packSection replaces custom section name's content with body.
+func packSection(module []byte, name string, body []byte) ([]byte, error) {
+	stripped, err := wasmbin.RemoveCustomSections(module, name)
 	if err != nil {
 		return nil, err
 	}
-	return wasmbin.AppendCustomSection(stripped, SchemaSection, descriptorSet), nil
+	return wasmbin.AppendCustomSection(stripped, name, body), nil
 }
 
 // Pack returns module with manifest embedded in its "weir.manifest"
@@ -112,9 +117,5 @@ func Pack(module []byte, man Manifest) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	stripped, err := wasmbin.RemoveCustomSections(module, ManifestSection)
-	if err != nil {
-		return nil, err
-	}
-	return wasmbin.AppendCustomSection(stripped, ManifestSection, body), nil
+	return packSection(module, ManifestSection, body)
 }

@@ -1,0 +1,81 @@
+// Package testregistry runs a real OCI distribution registry
+// (github.com/distribution/distribution/v3, in-memory storage) on loopback
+// for tests and benchmarks: the same server `registry:3` images run.
+package testregistry
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory" // the storage driver
+	"github.com/sirupsen/logrus"
+)
+
+// Server is a running registry. Host is its "127.0.0.1:port".
+type Server struct {
+	Host string
+	srv  *http.Server
+	ln   net.Listener
+	mu   sync.Mutex
+	down bool
+}
+
+var quiet sync.Once
+
+// Start runs a registry until the test ends.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// New runs a registry until Close.
+func New() (*Server, error) {
+	quiet.Do(func() { logrus.SetOutput(io.Discard) })
+	config := &configuration.Configuration{
+		Storage: configuration.Storage{
+			"inmemory":    configuration.Parameters{},
+			"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
+		},
+	}
+	config.Log.AccessLog.Disabled = true
+	app := handlers.NewApp(context.Background(), config)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: ln.Addr().String(), ln: ln}
+	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		down := s.down
+		s.mu.Unlock()
+		if down {
+			http.Error(w, "registry down for the test", http.StatusServiceUnavailable)
+			return
+		}
+		app.ServeHTTP(w, r)
+	})}
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// SetDown makes the registry answer 503 to everything (true) or serve
+// again (false), keeping its content: an outage as clients see it.
+func (s *Server) SetDown(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
+}
+
+// Close stops the registry.
+func (s *Server) Close() { _ = s.srv.Close() }

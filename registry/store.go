@@ -1,0 +1,172 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content/oci"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/retry"
+)
+
+// Options says where stores live and how remote ones are reached.
+type Options struct {
+	// LocalDir is the root of the local store: one OCI image-layout
+	// directory per repository. Default: DefaultLocalDir().
+	LocalDir string
+	// PlainHTTP allows http:// to registries that are not on loopback
+	// (loopback registries are always reached over plain HTTP).
+	PlainHTTP bool
+	// DockerConfig is the credentials file; empty means Docker's default
+	// (~/.docker/config.json, $DOCKER_CONFIG), including its helpers.
+	DockerConfig string
+	// MaxWasmBytes caps a fetched module. Default 64 MiB.
+	MaxWasmBytes int64
+}
+
+// DefaultLocalDir is $WEIR_REGISTRY_DIR, else ./.weir/registry.
+func DefaultLocalDir() string {
+	if d := os.Getenv("WEIR_REGISTRY_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(".weir", "registry")
+}
+
+func (o Options) withDefaults() Options {
+	if o.LocalDir == "" {
+		o.LocalDir = DefaultLocalDir()
+	}
+	if o.MaxWasmBytes == 0 {
+		o.MaxWasmBytes = 64 << 20
+	}
+	return o
+}
+
+// Repo is one repository of transforms, local or remote.
+type Repo struct {
+	Ref     Ref // the repository (its tag or digest is ignored)
+	target  oras.Target
+	tags    registry.TagLister
+	opts    Options
+}
+
+// Open opens the repository ref names. A local repository is created on
+// first use; a remote one is not contacted until an operation needs it.
+func Open(ctx context.Context, ref Ref, opts Options) (*Repo, error) {
+	opts = opts.withDefaults()
+	r := &Repo{Ref: ref, opts: opts}
+	if ref.Host == "" {
+		store, err := oci.NewWithContext(ctx, filepath.Join(opts.LocalDir, filepath.FromSlash(ref.Repo)))
+		if err != nil {
+			return nil, fmt.Errorf("local store %s: %w", ref.Repo, err)
+		}
+		r.target, r.tags = store, store
+		return r, nil
+	}
+	repo, err := remote.NewRepository(ref.Host + "/" + ref.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	repo.PlainHTTP = opts.PlainHTTP || isLoopback(ref.Host)
+	creds, err := credentials.NewStore(opts.DockerConfig, credentials.StoreOptions{})
+	if opts.DockerConfig == "" {
+		creds, err = credentials.NewStoreFromDocker(credentials.StoreOptions{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry credentials: %w", err)
+	}
+	repo.Client = &auth.Client{Client: retry.DefaultClient, Cache: auth.NewCache(), Credential: credentials.Credential(creds)}
+	r.target, r.tags = repo, repo
+	return r, nil
+}
+
+// Push stores a module and points tag at it. It returns the artifact's
+// manifest descriptor: its digest is the version's identity.
+func (r *Repo) Push(ctx context.Context, wasm []byte, tag string) (ocispec.Descriptor, error) {
+	desc, err := push(ctx, r.target, wasm)
+	if err != nil {
+		return desc, err
+	}
+	if tag != "" {
+		if err := r.target.Tag(ctx, desc, tag); err != nil {
+			return desc, fmt.Errorf("tag %s: %w", tag, err)
+		}
+	}
+	return desc, nil
+}
+
+// Resolve returns the manifest descriptor a tag or digest names.
+func (r *Repo) Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error) {
+	desc, err := r.target.Resolve(ctx, reference)
+	if err != nil {
+		return desc, fmt.Errorf("resolve %s: %w", r.Ref.WithTag(reference), err)
+	}
+	return desc, nil
+}
+
+// Fetch reads the artifact desc describes, verifying digests and sizes.
+func (r *Repo) Fetch(ctx context.Context, desc ocispec.Descriptor) (*Artifact, error) {
+	return fetch(ctx, r.target, desc, r.opts.MaxWasmBytes)
+}
+
+// Pull resolves reference (a tag or digest) and fetches it.
+func (r *Repo) Pull(ctx context.Context, reference string) (*Artifact, error) {
+	desc, err := r.Resolve(ctx, reference)
+	if err != nil {
+		return nil, err
+	}
+	return r.Fetch(ctx, desc)
+}
+
+// Tag points tag at what reference (a tag or digest) names.
+func (r *Repo) Tag(ctx context.Context, reference, tag string) (ocispec.Descriptor, error) {
+	desc, err := oras.Tag(ctx, r.target, reference, tag)
+	if err != nil {
+		return desc, fmt.Errorf("tag %s as %s: %w", reference, tag, err)
+	}
+	return desc, nil
+}
+
+// Tags lists the repository's tags, signature tags excluded.
+func (r *Repo) Tags(ctx context.Context) ([]string, error) {
+	var out []string
+	err := r.tags.Tags(ctx, "", func(tags []string) error {
+		for _, t := range tags {
+			if !strings.HasSuffix(t, ".sig") {
+				out = append(out, t)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CopyTo copies the artifact desc (and its signatures) into dst, tagging
+// it there as tag.
+func (r *Repo) CopyTo(ctx context.Context, desc ocispec.Descriptor, dst *Repo, tag string) error {
+	if _, err := oras.Copy(ctx, r.target, desc.Digest.String(), dst.target, desc.Digest.String(), oras.DefaultCopyOptions); err != nil {
+		return fmt.Errorf("copy %s: %w", desc.Digest, err)
+	}
+	if sig, err := r.target.Resolve(ctx, signatureTag(desc.Digest)); err == nil {
+		if _, err := oras.Copy(ctx, r.target, sig.Digest.String(), dst.target, signatureTag(desc.Digest), oras.DefaultCopyOptions); err != nil {
+			return fmt.Errorf("copy signatures of %s: %w", desc.Digest, err)
+		}
+	}
+	if tag == "" {
+		return nil
+	}
+	return dst.target.Tag(ctx, desc, tag)
+}
+
+// IsNotFound reports whether err means a tag, digest or blob is absent.
+func IsNotFound(err error) bool { return errors.Is(err, errdef.ErrNotFound) }
