@@ -15,23 +15,31 @@ import (
 // ProcessBatch sends the batch through the guest in one call and maps each
 // verdict back to messages. It never drops a message silently and never
 // lets a panic escape: anything unexpected flags the whole batch.
+//
+// The batch runs on the version serving when it starts, even if a swap
+// happens meanwhile.
 func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageBatch) (out []service.MessageBatch, err error) {
+	v := p.slot.acquire()
+	defer v.release()
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.Errorf("weir: recovered panic in wasm processor: %v", r)
-			p.flagAll(batch, &runtime.Error{Class: runtime.ClassTrap, Transform: p.mod.Manifest.ID(), Msg: fmt.Sprintf("host panic: %v", r)})
+			p.flagAll(v.mod, batch, &runtime.Error{Class: runtime.ClassTrap, Transform: v.mod.Manifest.ID(), Msg: fmt.Sprintf("host panic: %v", r)})
 			out, err = []service.MessageBatch{batch}, nil
 		}
 	}()
 	in := p.toRecords(batch)
 	p.metrics.records.Incr(int64(len(batch)))
-	outcomes, err := p.pool.Process(ctx, in.records)
+	outcomes, err := v.pool.Process(ctx, in.records)
 	if err != nil {
 		p.log.Warnf("weir: batch of %d failed: %v", len(batch), err)
-		p.flagAll(batch, err)
+		p.flagAll(v.mod, batch, err)
+		p.slot.observe(v, len(batch), len(batch))
 		return []service.MessageBatch{batch}, nil
 	}
-	return []service.MessageBatch{p.apply(batch, in, outcomes)}, nil
+	result, failed := p.apply(v.mod, batch, in, outcomes)
+	p.slot.observe(v, len(batch), failed)
+	return []service.MessageBatch{result}, nil
 }
 
 // guestBatch is what goes to the guest: the records that passed the
@@ -66,35 +74,38 @@ func (p *wasmProcessor) toRecords(batch service.MessageBatch) guestBatch {
 }
 
 // apply turns outcomes into the output batch, in input order.
-func (p *wasmProcessor) apply(batch service.MessageBatch, g guestBatch, outcomes []runtime.Outcome) service.MessageBatch {
+// It also returns how many messages the guest failed.
+func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g guestBatch, outcomes []runtime.Outcome) (service.MessageBatch, int) {
 	out := make(service.MessageBatch, 0, len(batch))
+	failed := 0
 	for i, m := range batch {
 		if g.failed[i] != nil {
-			p.flag(m, g.failed[i])
+			p.flag(mod, m, g.failed[i])
 			out = append(out, m)
 			continue
 		}
 		o := outcomes[g.index[i]]
 		switch {
 		case o.Err != nil:
-			p.flag(m, o.Err)
+			p.flag(mod, m, o.Err)
 			out = append(out, m)
+			failed++
 		case len(o.Emits) == 0:
 			p.metrics.dropped.Incr(1)
 		case len(o.Emits) == 1 && isPlainKeep(o.Emits[0]):
 			out = append(out, m)
 		default:
 			for _, e := range o.Emits {
-				out = append(out, p.emit(m, e))
+				out = append(out, p.emit(mod, m, e))
 			}
 		}
 	}
-	return out
+	return out, failed
 }
 
 func isPlainKeep(e runtime.Emit) bool { return e.Unchanged && e.Port == "" && len(e.MetaOps) == 0 }
 
-func (p *wasmProcessor) emit(m *service.Message, e runtime.Emit) *service.Message {
+func (p *wasmProcessor) emit(mod *runtime.Module, m *service.Message, e runtime.Emit) *service.Message {
 	c := m.Copy()
 	if !e.Unchanged {
 		value, err := e.Value, error(nil)
@@ -102,7 +113,7 @@ func (p *wasmProcessor) emit(m *service.Message, e runtime.Emit) *service.Messag
 			value, err = p.bind.fromGuest(value)
 		}
 		if err != nil {
-			p.flag(c, err) // the original value stays, flagged: nothing half-written leaves
+			p.flag(mod, c, err) // the original value stays, flagged: nothing half-written leaves
 			return c
 		}
 		c.SetBytes(value)
@@ -121,15 +132,15 @@ func (p *wasmProcessor) emit(m *service.Message, e runtime.Emit) *service.Messag
 	return c
 }
 
-func (p *wasmProcessor) flagAll(batch service.MessageBatch, err error) {
+func (p *wasmProcessor) flagAll(mod *runtime.Module, batch service.MessageBatch, err error) {
 	for _, m := range batch {
-		p.flag(m, err)
+		p.flag(mod, m, err)
 	}
 }
 
 // flag marks a message as failed, with the reason and the transform's
 // identity, so the pipeline can route it to a dead-letter output.
-func (p *wasmProcessor) flag(m *service.Message, err error) {
+func (p *wasmProcessor) flag(mod *runtime.Module, m *service.Message, err error) {
 	class := string(runtime.ClassOf(err))
 	var se *schema.Error
 	if errors.As(err, &se) {
@@ -142,9 +153,9 @@ func (p *wasmProcessor) flag(m *service.Message, err error) {
 	m.SetError(err)
 	m.MetaSetMut(MetaError, errorMessage(err))
 	m.MetaSetMut(MetaErrClass, class)
-	m.MetaSetMut(MetaTransform, p.mod.Manifest.Name)
-	m.MetaSetMut(MetaVersion, p.mod.Manifest.Version)
-	m.MetaSetMut(MetaDigest, p.mod.Digest)
+	m.MetaSetMut(MetaTransform, mod.Manifest.Name)
+	m.MetaSetMut(MetaVersion, mod.Manifest.Version)
+	m.MetaSetMut(MetaDigest, mod.Digest)
 	p.metrics.failed.Incr(1, class)
 }
 
@@ -153,6 +164,7 @@ type processorMetrics struct {
 	records, dropped *service.MetricCounter
 	failed, routed   *service.MetricCounter
 	fuel             *service.MetricCounter
+	swaps            *service.MetricCounter
 	latency          *service.MetricTimer
 }
 
@@ -163,6 +175,7 @@ func newProcessorMetrics(m *service.Metrics) processorMetrics {
 		failed:  m.NewCounter("weir_records_failed", "class"),
 		routed:  m.NewCounter("weir_records_routed", "port"),
 		fuel:    m.NewCounter("weir_fuel_used", "transform", "version"),
+		swaps:   m.NewCounter("weir_swaps", "outcome"),
 		latency: m.NewTimer("weir_batch_latency_ns", "transform", "version"),
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	goruntime "runtime"
 	"strings"
 
@@ -27,6 +26,10 @@ const (
 	fieldPortMeta       = "port_metadata_key"
 	fieldFuel           = "fuel"
 	fieldInterrupt      = "interrupt"
+	fieldWatch          = "watch"
+	fieldWatchInterval  = "watch_interval"
+	fieldRegistry       = "registry"
+	fieldRollback       = "rollback"
 )
 
 // Metadata keys set on a failed message.
@@ -63,8 +66,16 @@ If the guest traps, runs past `+"`timeout`"+`, or returns malformed output, ever
 is flagged with that error (class `+"`trap`, `timeout` or `bad_output`"+`) and the instance is replaced.
 Nothing is dropped silently.`).
 		Field(service.NewStringField(fieldModule).
-			Description("Path of the transform's `.wasm` file.").
-			Example("./build/plugins/mask.wasm")).
+			Description("The transform: a `.wasm` file, or a registry reference — `local://REPO:TAG` in the local store, `oci://HOST/REPO:TAG` in an OCI registry, either `@sha256:…` for a fixed digest (docs/registry.md).").
+			Example("./build/plugins/mask.wasm").Example("local://weir/mask:stable").Example("oci://registry.example/weir/mask@sha256:…")).
+		Field(service.NewBoolField(fieldWatch).
+			Description("Follow the module: a file is watched for changes (fsnotify), a reference's tag is resolved every `watch_interval`. A new version goes live only after the whole swap protocol passes; in-flight batches finish on the old one.").
+			Default(false)).
+		Field(service.NewDurationField(fieldWatchInterval).
+			Description("How often a watched registry reference is resolved.").
+			Default("10s").Advanced()).
+		Field(registryField()).
+		Field(rollbackField()).
 		Field(service.NewAnyField(fieldConfig).
 			Description("Configuration handed to the guest's init, once per instance, encoded as JSON.").
 			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
@@ -136,6 +147,9 @@ func init() {
 // wasmSettings is the parsed, validated processor config.
 type wasmSettings struct {
 	module   string
+	source   moduleSource
+	watch    bool
+	policy   rollbackPolicy
 	engine   engineKey
 	pool     runtime.PoolConfig
 	portMeta string
@@ -144,6 +158,12 @@ type wasmSettings struct {
 
 func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	if s.module, err = conf.FieldString(fieldModule); err != nil {
+		return s, err
+	}
+	if s.watch, err = conf.FieldBool(fieldWatch); err != nil {
+		return s, err
+	}
+	if s.policy, err = parseRollback(conf); err != nil {
 		return s, err
 	}
 	if s.pool.Config, err = guestConfig(conf); err != nil {
@@ -201,7 +221,10 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	case "none":
 		s.engine.cacheDir = ""
 	}
-	s.portMeta, err = conf.FieldString(fieldPortMeta)
+	if s.portMeta, err = conf.FieldString(fieldPortMeta); err != nil {
+		return s, err
+	}
+	s.source, err = parseSource(conf, s.module)
 	return s, err
 }
 
@@ -239,8 +262,8 @@ func guestConfig(conf *service.ParsedConfig) ([]byte, error) {
 }
 
 type wasmProcessor struct {
-	pool     *runtime.Pool
-	mod      *runtime.Module
+	slot     *slot
+	stop     context.CancelFunc // stops the watcher
 	portMeta string
 	bind     *binding
 	log      *service.Logger
@@ -252,36 +275,61 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 	if err != nil {
 		return nil, err
 	}
-	wasm, err := os.ReadFile(s.module)
-	if err != nil {
-		return nil, fmt.Errorf("field %s: %w", fieldModule, err)
-	}
 	ctx := context.Background()
 	engine, err := sharedEngine(ctx, s.engine, mgr.Logger())
 	if err != nil {
 		return nil, err
 	}
-	mod, err := engine.Load(ctx, wasm)
-	if err != nil {
-		return nil, fmt.Errorf("module %s: %w", s.module, err)
-	}
-	if s.bind != nil {
-		if err := s.bind.checkModule(mod); err != nil {
-			return nil, fmt.Errorf("module %s: %w", s.module, err)
-		}
-	}
 	metrics := newProcessorMetrics(mgr.Metrics())
-	s.pool.OnBatch = metrics.batchDone(mod.Manifest)
-	pool, err := mod.NewPool(ctx, s.pool)
-	if err != nil {
-		return nil, fmt.Errorf("module %s: %w", s.module, err)
+	name := mgr.Label()
+	if name == "" {
+		name = s.module
 	}
-	mgr.Logger().Infof("weir: loaded transform %s (%s) from %s, %d instances, interrupt by %s", mod.Manifest.ID(), mod.Digest, s.module, s.pool.Size, s.engine.interrupt)
-	return &wasmProcessor{pool: pool, mod: mod, portMeta: s.portMeta, bind: s.bind, log: mgr.Logger(), metrics: metrics}, nil
+	sl := &slot{
+		name: name, source: s.source, policy: s.policy, log: mgr.Logger(), swaps: metrics.swaps, rejected: map[string]string{},
+		admit: func(ctx context.Context, wasm []byte) (*runtime.Module, error) {
+			mod, err := engine.Load(ctx, wasm)
+			if err != nil {
+				return nil, err
+			}
+			if s.bind != nil {
+				if err := s.bind.checkModule(mod); err != nil {
+					return nil, err
+				}
+			}
+			if err := mod.CheckFixtures(ctx, mod.Fixtures); err != nil {
+				return nil, err
+			}
+			return mod, nil
+		},
+		warm: func(ctx context.Context, mod *runtime.Module) (*runtime.Pool, error) {
+			cfg := s.pool
+			cfg.OnBatch = metrics.batchDone(mod.Manifest)
+			return mod.NewPool(ctx, cfg)
+		},
+	}
+	if err := sl.start(ctx); err != nil {
+		return nil, err
+	}
+	v := sl.cur.Load()
+	mgr.Logger().Infof("weir: loaded transform %s (%s) from %s, %d instances, interrupt by %s", v.mod.Manifest.ID(), v.mod.Digest, v.origin, s.pool.Size, s.engine.interrupt)
+	register(sl, mgr.Logger())
+	p := &wasmProcessor{slot: sl, stop: func() {}, portMeta: s.portMeta, bind: s.bind, log: mgr.Logger(), metrics: metrics}
+	if s.watch {
+		var wctx context.Context
+		wctx, p.stop = context.WithCancel(ctx)
+		sl.watching = true
+		go s.source.watch(wctx, func() { sl.update(wctx) })
+	}
+	return p, nil
 }
 
 func (p *wasmProcessor) Close(ctx context.Context) error {
-	p.pool.Close(ctx)
+	p.stop()
+	unregister(p.slot)
+	p.slot.mu.Lock() // no swap in progress or to come
+	defer p.slot.mu.Unlock()
+	retire(p.slot.cur.Load())
 	return nil
 }
 

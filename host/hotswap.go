@@ -1,0 +1,289 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/weirstream/weir/runtime"
+)
+
+// version is one transform version serving batches.
+type version struct {
+	mod    *runtime.Module
+	pool   *runtime.Pool
+	id     string // its identity in the source: artifact or module digest
+	origin string // file path or reference@digest
+	since  time.Time
+
+	mu     sync.RWMutex // held shared by each batch in flight, exclusively to retire
+	closed bool
+
+	// On probation (it replaced a version), its records and failures are
+	// counted for automatic rollback.
+	probation       bool
+	records, failed atomic.Int64
+	rolledBack      atomic.Bool
+}
+
+// slot holds the version a processor serves and swaps it: prepare fully,
+// swap a pointer between batches, let in-flight batches finish on the old
+// version, then close it (docs/registry.md, "The swap protocol").
+type slot struct {
+	name   string
+	source moduleSource
+	// admit loads a module: admission, compile (cached), schema contract,
+	// golden fixtures. warm starts its instances.
+	admit  func(ctx context.Context, wasm []byte) (*runtime.Module, error)
+	warm   func(ctx context.Context, mod *runtime.Module) (*runtime.Pool, error)
+	policy rollbackPolicy
+	log    *service.Logger
+	swaps  *service.MetricCounter
+
+	cur atomic.Pointer[version]
+
+	mu       sync.Mutex // serializes swaps and guards what follows
+	prev     *version   // the version before cur, kept compiled (pool closed) for rollback
+	pinned   bool
+	rejected map[string]string // id → why it can never go live
+	history  []SwapEvent
+	failure  *SwapEvent // the last failed step
+	watching bool
+}
+
+// rollbackPolicy: roll back to the previous version when, within window of
+// a swap, at least minRecords went through and the failed share reached rate.
+type rollbackPolicy struct {
+	rate       float64 // 0: never
+	window     time.Duration
+	minRecords int64
+}
+
+// SwapEvent is one entry of a slot's history, as status shows it.
+type SwapEvent struct {
+	At      time.Time `json:"at"`
+	Outcome string    `json:"outcome"` // served, swapped, refused, failed, rolled_back, pinned, unpinned
+	From    string    `json:"from,omitempty"`
+	To      string    `json:"to,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	TookMs  float64   `json:"took_ms,omitempty"` // from resolve to serving
+}
+
+const historyLen = 32
+
+// acquire returns the serving version, held until release.
+func (s *slot) acquire() *version {
+	for {
+		v := s.cur.Load()
+		v.mu.RLock()
+		if !v.closed {
+			return v
+		}
+		v.mu.RUnlock() // swapped out meanwhile: take the new one
+	}
+}
+
+func (v *version) release() { v.mu.RUnlock() }
+
+// retire waits for v's in-flight batches, then closes its pool.
+func retire(v *version) {
+	v.mu.Lock()
+	v.closed = true
+	v.mu.Unlock()
+	v.pool.Close(context.Background())
+}
+
+// start loads the first version: what the source offers, else its last
+// known good copy. It fails, saying why, when neither works.
+func (s *slot) start(ctx context.Context) error {
+	v, err := s.load(ctx, "")
+	if err != nil {
+		c, lkgErr := s.source.lastGood(ctx)
+		if lkgErr != nil {
+			return fmt.Errorf("module %s: %w (and %v)", s.source, err, lkgErr)
+		}
+		s.log.Warnf("weir: %s: %v; serving the last known good version %s", s.name, err, c.origin)
+		if v, err = s.prepare(ctx, c); err != nil {
+			return fmt.Errorf("module %s: last known good %s: %w", s.source, c.origin, err)
+		}
+	}
+	s.cur.Store(v)
+	s.record(SwapEvent{Outcome: "served", To: v.origin})
+	return nil
+}
+
+// load resolves (unless id is given), fetches and prepares a version.
+func (s *slot) load(ctx context.Context, id string) (*version, error) {
+	var err error
+	if id == "" {
+		if id, err = s.source.resolve(ctx); err != nil {
+			return nil, fmt.Errorf("resolve: %w", err)
+		}
+	}
+	c, err := s.source.fetch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.prepare(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if c.keep != nil {
+		if err := c.keep(ctx); err != nil {
+			s.log.Warnf("weir: %s: caching %s as last known good: %v", s.name, c.origin, err)
+		}
+	}
+	return v, nil
+}
+
+// update swaps to what the source offers now, if it is new and allowed.
+func (s *slot) update(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pinned {
+		return
+	}
+	began := time.Now()
+	id, err := s.source.resolve(ctx)
+	if err != nil {
+		s.fail(SwapEvent{Outcome: "failed", Reason: "resolve: " + err.Error()})
+		return
+	}
+	if id == s.cur.Load().id || s.rejected[id] != "" {
+		return
+	}
+	s.swapTo(ctx, id, "swapped", began)
+}
+
+// swapTo loads id and swaps it in; the caller holds s.mu.
+func (s *slot) swapTo(ctx context.Context, id, outcome string, began time.Time) error {
+	v, err := s.load(ctx, id)
+	if err != nil {
+		ev := SwapEvent{Outcome: "failed", To: id, Reason: err.Error()}
+		if errors.Is(err, errRefused) {
+			s.rejected[id] = err.Error()
+			ev.Outcome = "refused"
+		}
+		s.fail(ev)
+		return err
+	}
+	s.install(v, SwapEvent{Outcome: outcome, TookMs: float64(time.Since(began).Microseconds()) / 1000})
+	return nil
+}
+
+// prepare admits a candidate and warms its instances.
+func (s *slot) prepare(ctx context.Context, c candidate) (*version, error) {
+	mod, err := s.admit(ctx, c.wasm)
+	if err != nil {
+		return nil, refuse("admit", err)
+	}
+	return s.warmed(ctx, mod, c.id, c.origin)
+}
+
+func (s *slot) warmed(ctx context.Context, mod *runtime.Module, id, origin string) (*version, error) {
+	pool, err := s.warm(ctx, mod)
+	if err != nil {
+		return nil, refuse("warm", err)
+	}
+	return &version{mod: mod, pool: pool, id: id, origin: origin, since: time.Now()}, nil
+}
+
+// install makes v serve; the caller holds s.mu.
+func (s *slot) install(v *version, ev SwapEvent) {
+	v.probation = ev.Outcome == "swapped"
+	v.since = time.Now()
+	old := s.cur.Swap(v)
+	ev.From, ev.To = old.origin, v.origin
+	s.prev = old
+	s.record(ev)
+	s.log.Infof("weir: %s: %s %s → %s", s.name, ev.Outcome, ev.From, ev.To)
+	go retire(old)
+}
+
+func (s *slot) record(ev SwapEvent) {
+	ev.At = time.Now()
+	s.history = append(s.history, ev)
+	if len(s.history) > historyLen {
+		s.history = s.history[1:]
+	}
+	if s.swaps != nil {
+		s.swaps.Incr(1, ev.Outcome)
+	}
+}
+
+func (s *slot) fail(ev SwapEvent) {
+	last := s.failure
+	s.record(ev)
+	s.failure = &s.history[len(s.history)-1]
+	if last == nil || last.Reason != ev.Reason {
+		s.log.Errorf("weir: %s: %s: %s; still serving %s", s.name, ev.Outcome, ev.Reason, s.cur.Load().origin)
+	}
+}
+
+// rollback goes back to the version before the serving one, which is
+// then never swapped to again by the watcher.
+func (s *slot) rollback(ctx context.Context, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.cur.Load()
+	if s.prev == nil {
+		return fmt.Errorf("%s: no previous version to roll back to", s.name)
+	}
+	v, err := s.warmed(ctx, s.prev.mod, s.prev.id, s.prev.origin)
+	if err != nil {
+		s.fail(SwapEvent{Outcome: "failed", To: s.prev.origin, Reason: "rollback: " + err.Error()})
+		return err
+	}
+	s.rejected[cur.id] = "rolled back: " + reason
+	s.install(v, SwapEvent{Outcome: "rolled_back", Reason: reason})
+	return nil
+}
+
+// pin holds the slot at version id (the serving one if empty): the watcher
+// stops following the source until unpin.
+func (s *slot) pin(ctx context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id != "" && id != s.cur.Load().id {
+		delete(s.rejected, id) // an operator's explicit choice
+		if err := s.swapTo(ctx, id, "swapped", time.Now()); err != nil {
+			return err
+		}
+	}
+	s.pinned = true
+	s.record(SwapEvent{Outcome: "pinned", To: s.cur.Load().origin})
+	return nil
+}
+
+func (s *slot) unpin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinned = false
+	s.record(SwapEvent{Outcome: "unpinned"})
+}
+
+// observe counts a batch's records against v and rolls back automatically
+// when v fails too often soon after going live.
+func (s *slot) observe(v *version, records, failed int) {
+	if !v.probation || s.policy.rate <= 0 || time.Since(v.since) > s.policy.window {
+		return
+	}
+	n, f := v.records.Add(int64(records)), v.failed.Add(int64(failed))
+	if n < s.policy.minRecords || float64(f) < s.policy.rate*float64(n) || !v.rolledBack.CompareAndSwap(false, true) {
+		return
+	}
+	reason := fmt.Sprintf("%d of %d records failed within %s of the swap (threshold %.0f%%)", f, n, time.Since(v.since).Round(time.Millisecond), s.policy.rate*100)
+	go func() {
+		if s.cur.Load() != v {
+			return
+		}
+		if err := s.rollback(context.Background(), reason); err != nil {
+			s.log.Errorf("weir: %s: automatic rollback failed: %v", s.name, err)
+		}
+	}()
+}
