@@ -74,28 +74,58 @@ func (s *slot) status() Status {
 // slots are every transform slot of the process, by name.
 var (
 	slotsMu sync.Mutex
-	slots   = map[string]*slot{}
+	slots   = map[string]*sharedEntry{}
 	admin   sync.Once
 )
 
-// register adds s under a unique name and starts the admin API once.
-func register(s *slot, log *service.Logger) {
-	slotsMu.Lock()
-	base := s.name
-	for i := 2; slots[s.name] != nil; i++ {
-		s.name = fmt.Sprintf("%s#%d", base, i)
-	}
-	slots[s.name] = s
-	slotsMu.Unlock()
-	admin.Do(func() { startAdmin(log) })
+type sharedEntry struct {
+	slot *slot
+	key  string // the processor config it serves
+	refs int
 }
 
-func unregister(s *slot) {
+// sharedSlot returns the slot named name for config key, creating it on
+// first use; a different config under a taken name gets "name#2".
+func sharedSlot(name, key string, create func() (*slot, error)) (*slot, error) {
 	slotsMu.Lock()
 	defer slotsMu.Unlock()
-	if slots[s.name] == s {
-		delete(slots, s.name)
+	unique := name
+	for i := 2; slots[unique] != nil; i++ {
+		if e := slots[unique]; e.key == key {
+			e.refs++
+			return e.slot, nil
+		}
+		unique = fmt.Sprintf("%s#%d", name, i)
 	}
+	s, err := create()
+	if err != nil {
+		return nil, err
+	}
+	s.name = unique
+	slots[unique] = &sharedEntry{slot: s, key: key, refs: 1}
+	admin.Do(func() { startAdmin(s.log) })
+	return s, nil
+}
+
+// releaseSlot drops one user of s; the last stops its watcher and closes
+// the serving version once its batches are done.
+func releaseSlot(s *slot) {
+	slotsMu.Lock()
+	e := slots[s.name]
+	if e == nil || e.slot != s {
+		slotsMu.Unlock()
+		return
+	}
+	if e.refs--; e.refs > 0 {
+		slotsMu.Unlock()
+		return
+	}
+	delete(slots, s.name)
+	slotsMu.Unlock()
+	s.stop()
+	s.mu.Lock() // no swap in progress or to come
+	defer s.mu.Unlock()
+	retire(s.cur.Load())
 }
 
 func startAdmin(log *service.Logger) {
@@ -121,28 +151,36 @@ func startAdmin(log *service.Logger) {
 	go func() { _ = http.Serve(ln, AdminHandler(token, log)) }()
 }
 
+// Transforms reports every transform slot of the process, by name.
+func Transforms() []Status {
+	slotsMu.Lock()
+	all := make([]*slot, 0, len(slots))
+	for _, e := range slots {
+		all = append(all, e.slot)
+	}
+	slotsMu.Unlock()
+	out := make([]Status, 0, len(all))
+	for _, s := range all {
+		out = append(out, s.status())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // AdminHandler serves the admin API over the process's slots.
 func AdminHandler(token string, log *service.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /weir/transforms", func(w http.ResponseWriter, r *http.Request) {
-		slotsMu.Lock()
-		all := make([]*slot, 0, len(slots))
-		for _, s := range slots {
-			all = append(all, s)
-		}
-		slotsMu.Unlock()
-		out := make([]Status, 0, len(all))
-		for _, s := range all {
-			out = append(out, s.status())
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, Transforms())
 	})
 	change := func(action string, do func(ctx context.Context, s *slot, r *http.Request) error) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			name := r.PathValue("name")
 			slotsMu.Lock()
-			s := slots[name]
+			var s *slot
+			if e := slots[name]; e != nil {
+				s = e.slot
+			}
 			slotsMu.Unlock()
 			if s == nil {
 				writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no transform named %q", name)})

@@ -54,6 +54,7 @@ type slot struct {
 	history  []SwapEvent
 	failure  *SwapEvent // the last failed step
 	watching bool
+	stop     context.CancelFunc // stops the watcher
 }
 
 // rollbackPolicy: roll back to the previous version when, within window of

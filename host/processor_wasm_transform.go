@@ -263,7 +263,6 @@ func guestConfig(conf *service.ParsedConfig) ([]byte, error) {
 
 type wasmProcessor struct {
 	slot     *slot
-	stop     context.CancelFunc // stops the watcher
 	portMeta string
 	bind     *binding
 	log      *service.Logger
@@ -275,18 +274,39 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 	if err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
-	engine, err := sharedEngine(ctx, s.engine, mgr.Logger())
-	if err != nil {
-		return nil, err
-	}
 	metrics := newProcessorMetrics(mgr.Metrics())
 	name := mgr.Label()
 	if name == "" {
 		name = s.module
 	}
+	// Benthos makes one processor per pipeline thread: those with the same
+	// label and config share one slot (one pool, one watcher, one status).
+	raw, err := conf.FieldAny()
+	if err != nil {
+		return nil, err
+	}
+	key, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	sl, err := sharedSlot(name, string(key), func() (*slot, error) {
+		return newSlot(s, name, metrics, mgr.Logger())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &wasmProcessor{slot: sl, portMeta: s.portMeta, bind: s.bind, log: mgr.Logger(), metrics: metrics}, nil
+}
+
+// newSlot loads the first version and starts following the source.
+func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service.Logger) (*slot, error) {
+	ctx := context.Background()
+	engine, err := sharedEngine(ctx, s.engine, log)
+	if err != nil {
+		return nil, err
+	}
 	sl := &slot{
-		name: name, source: s.source, policy: s.policy, log: mgr.Logger(), swaps: metrics.swaps, rejected: map[string]string{},
+		name: name, source: s.source, policy: s.policy, log: log, swaps: metrics.swaps, rejected: map[string]string{}, stop: func() {},
 		admit: func(ctx context.Context, wasm []byte) (*runtime.Module, error) {
 			mod, err := engine.Load(ctx, wasm)
 			if err != nil {
@@ -312,24 +332,18 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 		return nil, err
 	}
 	v := sl.cur.Load()
-	mgr.Logger().Infof("weir: loaded transform %s (%s) from %s, %d instances, interrupt by %s", v.mod.Manifest.ID(), v.mod.Digest, v.origin, s.pool.Size, s.engine.interrupt)
-	register(sl, mgr.Logger())
-	p := &wasmProcessor{slot: sl, stop: func() {}, portMeta: s.portMeta, bind: s.bind, log: mgr.Logger(), metrics: metrics}
+	log.Infof("weir: loaded transform %s (%s) from %s, %d instances, interrupt by %s", v.mod.Manifest.ID(), v.mod.Digest, v.origin, s.pool.Size, s.engine.interrupt)
 	if s.watch {
 		var wctx context.Context
-		wctx, p.stop = context.WithCancel(ctx)
+		wctx, sl.stop = context.WithCancel(ctx)
 		sl.watching = true
 		go s.source.watch(wctx, func() { sl.update(wctx) })
 	}
-	return p, nil
+	return sl, nil
 }
 
 func (p *wasmProcessor) Close(ctx context.Context) error {
-	p.stop()
-	unregister(p.slot)
-	p.slot.mu.Lock() // no swap in progress or to come
-	defer p.slot.mu.Unlock()
-	retire(p.slot.cur.Load())
+	releaseSlot(p.slot)
 	return nil
 }
 

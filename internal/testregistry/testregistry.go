@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,11 +20,12 @@ import (
 
 // Server is a running registry. Host is its "127.0.0.1:port".
 type Server struct {
-	Host string
-	srv  *http.Server
-	ln   net.Listener
-	mu   sync.Mutex
-	down bool
+	Host  string
+	srv   *http.Server
+	ln    net.Listener
+	mu    sync.Mutex
+	down  bool // everything answers 503
+	blobs bool // blob reads answer 503: tags resolve, content does not come
 }
 
 var quiet sync.Once
@@ -57,7 +59,7 @@ func New() (*Server, error) {
 	s := &Server{Host: ln.Addr().String(), ln: ln}
 	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		down := s.down
+		down := s.down || s.blobs && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/")
 		s.mu.Unlock()
 		if down {
 			http.Error(w, "registry down for the test", http.StatusServiceUnavailable)
@@ -74,6 +76,14 @@ func New() (*Server, error) {
 func (s *Server) SetDown(down bool) {
 	s.mu.Lock()
 	s.down = down
+	s.mu.Unlock()
+}
+
+// SetBlobsDown makes blob reads fail while manifests still resolve: the
+// registry dying between a tag's resolution and the fetch of its content.
+func (s *Server) SetBlobsDown(down bool) {
+	s.mu.Lock()
+	s.blobs = down
 	s.mu.Unlock()
 }
 
