@@ -73,6 +73,7 @@ type SwapEvent struct {
 	To      string    `json:"to,omitempty"`
 	Reason  string    `json:"reason,omitempty"`
 	TookMs  float64   `json:"took_ms,omitempty"` // from resolve to serving
+	Repeats int       `json:"repeats,omitempty"` // the same failure again, at each watch interval
 }
 
 const historyLen = 32
@@ -217,13 +218,20 @@ func (s *slot) record(ev SwapEvent) {
 	}
 }
 
+// fail records a failed step; a failure repeating the last one is counted
+// in it rather than logged and recorded again.
 func (s *slot) fail(ev SwapEvent) {
-	last := s.failure
+	if n := len(s.history); n > 0 {
+		if last := &s.history[n-1]; last.Outcome == ev.Outcome && last.To == ev.To && last.Reason == ev.Reason {
+			last.At = time.Now()
+			last.Repeats++
+			s.failure = last
+			return
+		}
+	}
 	s.record(ev)
 	s.failure = &s.history[len(s.history)-1]
-	if last == nil || last.Reason != ev.Reason {
-		s.log.Errorf("weir: %s: %s: %s; still serving %s", s.name, ev.Outcome, ev.Reason, s.cur.Load().origin)
-	}
+	s.log.Errorf("weir: %s: %s: %s; still serving %s", s.name, ev.Outcome, ev.Reason, s.cur.Load().origin)
 }
 
 // rollback goes back to the version before the serving one, which is

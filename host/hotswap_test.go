@@ -57,8 +57,9 @@ func (r *rig) move(tag string) {
 	require.NoError(r.t, err)
 }
 
-// proc is a wasm processor following "live", with extra YAML lines.
-func (r *rig) proc(label, extra string) string {
+// proc is a wasm processor following "live", with extra registry fields
+// and extra YAML lines.
+func (r *rig) proc(label, registryExtra, extra string) string {
 	return fmt.Sprintf(`
 label: %s
 wasm:
@@ -66,8 +67,8 @@ wasm:
   watch: true
   watch_interval: 10ms
   cache_dir: none
-  registry: { cache_dir: %s }
-%s`, label, r.srv.Host, r.cache, extra)
+  registry: { cache_dir: %s %s }
+%s`, label, r.srv.Host, r.cache, registryExtra, extra)
 }
 
 // stream is a running Benthos stream fed by produce.
@@ -182,7 +183,7 @@ func TestSwapUnderLoad(t *testing.T) {
 		r.stamp(fmt.Sprintf("g%02d", g))
 	}
 	r.move("g01")
-	s := startStream(t, r.proc("swapload", ""), producers)
+	s := startStream(t, r.proc("swapload", "", ""), producers)
 	waitFor(t, "swapload", "serving g01", serving(r.digests["g01"]))
 
 	moved := make(chan struct{})

@@ -69,9 +69,13 @@ func (r *Repo) Sign(ctx context.Context, desc ocispec.Descriptor, key *ecdsa.Pri
 	if err != nil {
 		return err
 	}
+	t, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
 	layer := content.NewDescriptorFromBytes(MediaTypeSimpleSigning, payload)
 	layer.Annotations = map[string]string{AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}
-	if err := pushIfAbsent(ctx, r.target, layer, payload); err != nil {
+	if err := pushIfAbsent(ctx, t, layer, payload); err != nil {
 		return err
 	}
 	layers, err := r.signatureLayers(ctx, desc.Digest)
@@ -89,24 +93,28 @@ func (r *Repo) Sign(ctx context.Context, desc ocispec.Descriptor, key *ecdsa.Pri
 		return err
 	}
 	config := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := pushIfAbsent(ctx, r.target, config, cfg); err != nil {
+	if err := pushIfAbsent(ctx, t, config, cfg); err != nil {
 		return err
 	}
-	sigMan, err := oras.PackManifest(ctx, r.target, oras.PackManifestVersion1_1, "", oras.PackManifestOptions{
+	sigMan, err := oras.PackManifest(ctx, t, oras.PackManifestVersion1_1, "", oras.PackManifestOptions{
 		Layers: layers, ConfigDescriptor: &config,
 	})
 	if err != nil {
 		return err
 	}
-	return r.target.Tag(ctx, sigMan, signatureTag(desc.Digest))
+	return t.Tag(ctx, sigMan, signatureTag(desc.Digest))
 }
 
 func (r *Repo) signatureLayers(ctx context.Context, d digest.Digest) ([]ocispec.Descriptor, error) {
-	desc, err := r.target.Resolve(ctx, signatureTag(d))
+	t, err := r.open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	man, err := fetchManifest(ctx, r.target, desc)
+	desc, err := t.Resolve(ctx, signatureTag(d))
+	if err != nil {
+		return nil, err
+	}
+	man, err := fetchManifest(ctx, t, desc)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +154,11 @@ func (r *Repo) verifyLayer(ctx context.Context, l ocispec.Descriptor, want diges
 	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("annotation %s missing or not base64", AnnotationSignature)
 	}
-	payload, err := content.FetchAll(ctx, r.target, l)
+	t, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
+	payload, err := content.FetchAll(ctx, t, l)
 	if err != nil {
 		return err
 	}

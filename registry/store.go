@@ -54,10 +54,29 @@ func (o Options) withDefaults() Options {
 
 // Repo is one repository of transforms, local or remote.
 type Repo struct {
-	Ref     Ref // the repository (its tag or digest is ignored)
-	target  oras.Target
-	tags    registry.TagLister
-	opts    Options
+	Ref    Ref // the repository (its tag or digest is ignored)
+	remote *remote.Repository
+	dir    string // a local repository's layout directory
+	opts   Options
+}
+
+// store is what a repository offers: content, tags and their listing.
+type store interface {
+	oras.Target
+	registry.TagLister
+}
+
+// open returns the repository's store. A local one is read afresh each
+// time, so tags moved by another process (`weir transform tag`) are seen.
+func (r *Repo) open(ctx context.Context) (store, error) {
+	if r.remote != nil {
+		return r.remote, nil
+	}
+	s, err := oci.NewWithContext(ctx, r.dir)
+	if err != nil {
+		return nil, fmt.Errorf("local store %s: %w", r.Ref.Repo, err)
+	}
+	return s, nil
 }
 
 // Open opens the repository ref names. A local repository is created on
@@ -66,12 +85,9 @@ func Open(ctx context.Context, ref Ref, opts Options) (*Repo, error) {
 	opts = opts.withDefaults()
 	r := &Repo{Ref: ref, opts: opts}
 	if ref.Host == "" {
-		store, err := oci.NewWithContext(ctx, filepath.Join(opts.LocalDir, filepath.FromSlash(ref.Repo)))
-		if err != nil {
-			return nil, fmt.Errorf("local store %s: %w", ref.Repo, err)
-		}
-		r.target, r.tags = store, store
-		return r, nil
+		r.dir = filepath.Join(opts.LocalDir, filepath.FromSlash(ref.Repo))
+		_, err := r.open(ctx)
+		return r, err
 	}
 	repo, err := remote.NewRepository(ref.Host + "/" + ref.Repo)
 	if err != nil {
@@ -86,19 +102,23 @@ func Open(ctx context.Context, ref Ref, opts Options) (*Repo, error) {
 		return nil, fmt.Errorf("registry credentials: %w", err)
 	}
 	repo.Client = &auth.Client{Client: retry.DefaultClient, Cache: auth.NewCache(), Credential: credentials.Credential(creds)}
-	r.target, r.tags = repo, repo
+	r.remote = repo
 	return r, nil
 }
 
 // Push stores a module and points tag at it. It returns the artifact's
 // manifest descriptor: its digest is the version's identity.
 func (r *Repo) Push(ctx context.Context, wasm []byte, tag string) (ocispec.Descriptor, error) {
-	desc, err := push(ctx, r.target, wasm)
+	t, err := r.open(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	desc, err := push(ctx, t, wasm)
 	if err != nil {
 		return desc, err
 	}
 	if tag != "" {
-		if err := r.target.Tag(ctx, desc, tag); err != nil {
+		if err := t.Tag(ctx, desc, tag); err != nil {
 			return desc, fmt.Errorf("tag %s: %w", tag, err)
 		}
 	}
@@ -107,7 +127,11 @@ func (r *Repo) Push(ctx context.Context, wasm []byte, tag string) (ocispec.Descr
 
 // Resolve returns the manifest descriptor a tag or digest names.
 func (r *Repo) Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error) {
-	desc, err := r.target.Resolve(ctx, reference)
+	t, err := r.open(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	desc, err := t.Resolve(ctx, reference)
 	if err != nil {
 		return desc, fmt.Errorf("resolve %s: %w", r.Ref.WithTag(reference), err)
 	}
@@ -116,7 +140,11 @@ func (r *Repo) Resolve(ctx context.Context, reference string) (ocispec.Descripto
 
 // Fetch reads the artifact desc describes, verifying digests and sizes.
 func (r *Repo) Fetch(ctx context.Context, desc ocispec.Descriptor) (*Artifact, error) {
-	return fetch(ctx, r.target, desc, r.opts.MaxWasmBytes)
+	t, err := r.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return fetch(ctx, t, desc, r.opts.MaxWasmBytes)
 }
 
 // Pull resolves reference (a tag or digest) and fetches it.
@@ -130,7 +158,11 @@ func (r *Repo) Pull(ctx context.Context, reference string) (*Artifact, error) {
 
 // Tag points tag at what reference (a tag or digest) names.
 func (r *Repo) Tag(ctx context.Context, reference, tag string) (ocispec.Descriptor, error) {
-	desc, err := oras.Tag(ctx, r.target, reference, tag)
+	t, err := r.open(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	desc, err := oras.Tag(ctx, t, reference, tag)
 	if err != nil {
 		return desc, fmt.Errorf("tag %s as %s: %w", reference, tag, err)
 	}
@@ -139,8 +171,12 @@ func (r *Repo) Tag(ctx context.Context, reference, tag string) (ocispec.Descript
 
 // Tags lists the repository's tags, signature tags excluded.
 func (r *Repo) Tags(ctx context.Context) ([]string, error) {
+	t, err := r.open(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	err := r.tags.Tags(ctx, "", func(tags []string) error {
+	err = t.Tags(ctx, "", func(tags []string) error {
 		for _, t := range tags {
 			if !strings.HasSuffix(t, ".sig") {
 				out = append(out, t)
@@ -154,18 +190,26 @@ func (r *Repo) Tags(ctx context.Context) ([]string, error) {
 // CopyTo copies the artifact desc (and its signatures) into dst, tagging
 // it there as tag.
 func (r *Repo) CopyTo(ctx context.Context, desc ocispec.Descriptor, dst *Repo, tag string) error {
-	if _, err := oras.Copy(ctx, r.target, desc.Digest.String(), dst.target, desc.Digest.String(), oras.DefaultCopyOptions); err != nil {
+	t, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := dst.open(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := oras.Copy(ctx, t, desc.Digest.String(), d, desc.Digest.String(), oras.DefaultCopyOptions); err != nil {
 		return fmt.Errorf("copy %s: %w", desc.Digest, err)
 	}
-	if sig, err := r.target.Resolve(ctx, signatureTag(desc.Digest)); err == nil {
-		if _, err := oras.Copy(ctx, r.target, sig.Digest.String(), dst.target, signatureTag(desc.Digest), oras.DefaultCopyOptions); err != nil {
+	if sig, err := t.Resolve(ctx, signatureTag(desc.Digest)); err == nil {
+		if _, err := oras.Copy(ctx, t, sig.Digest.String(), d, signatureTag(desc.Digest), oras.DefaultCopyOptions); err != nil {
 			return fmt.Errorf("copy signatures of %s: %w", desc.Digest, err)
 		}
 	}
 	if tag == "" {
 		return nil
 	}
-	return dst.target.Tag(ctx, desc, tag)
+	return d.Tag(ctx, desc, tag)
 }
 
 // IsNotFound reports whether err means a tag, digest or blob is absent.
