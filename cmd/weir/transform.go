@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/weirstream/weir/registry"
 	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/schema"
 )
@@ -19,13 +20,13 @@ import (
 func transformCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "transform",
-		Usage: "Inspect and package weir transform modules",
-		Subcommands: []*cli.Command{
+		Usage: "Inspect, package, distribute and operate weir transforms",
+		Subcommands: append(append([]*cli.Command{
 			{
 				Name:      "inspect",
 				Usage:     "Print a module's manifest, imports, exports and admission verdict",
-				ArgsUsage: "FILE.wasm",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print as JSON"}},
+				ArgsUsage: "FILE.wasm | REF",
+				Flags:     append(registryFlags(), &cli.BoolFlag{Name: "json", Usage: "print as JSON"}),
 				Action:    inspectAction,
 			},
 			{
@@ -37,19 +38,30 @@ func transformCommand() *cli.Command {
 					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "packed module to write"},
 					&cli.StringSliceFlag{Name: "proto", Usage: "proto file declaring the manifest's input/output types (repeatable)"},
 					&cli.StringSliceFlag{Name: "import-path", Aliases: []string{"I"}, Usage: "directory to resolve proto files and imports (repeatable)"},
+					&cli.StringFlag{Name: "fixtures", Usage: "golden fixtures JSON (docs/registry.md) run before every swap to this module"},
 				},
 				Action: packAction,
 			},
-		},
+		}, registryCommands()...), adminCommands()...),
 	}
 }
 
 func inspectAction(c *cli.Context) error {
 	path := c.Args().First()
 	if path == "" {
-		return cli.Exit("usage: weir transform inspect FILE.wasm", 2)
+		return cli.Exit("usage: weir transform inspect FILE.wasm | REF", 2)
 	}
 	wasm, err := os.ReadFile(path)
+	if registry.IsRef(path) {
+		var repo *registry.Repo
+		var ref registry.Ref
+		if repo, ref, err = openRef(c, path); err == nil {
+			var art *registry.Artifact
+			if art, err = repo.Pull(c.Context, ref.Reference()); err == nil {
+				wasm, path = art.Wasm, ref.WithDigest(art.Manifest.Digest).String()
+			}
+		}
+	}
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
@@ -97,6 +109,9 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 		}
 	}
 	printSchema(w, r.Schema)
+	if n := len(r.Fixtures.Cases); n > 0 {
+		fmt.Fprintf(w, "fixtures:  %d golden cases, run before every swap\n", n)
+	}
 	fmt.Fprintf(w, "imports:   %s\nexports:   %s\n", strings.Join(r.Imports, ", "), strings.Join(r.Exports, ", "))
 	for i, t := range r.Tables {
 		fmt.Fprintf(w, "table %d:   min %d%s\n", i, t.Min, maxString(t.HasMax, t.Max))
@@ -163,6 +178,15 @@ func packAction(c *cli.Context) error {
 	}
 	if packed, err = packSchema(c, packed, man); err != nil {
 		return cli.Exit(err, 1)
+	}
+	if f := c.String("fixtures"); f != "" {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return cli.Exit(err, 1)
+		}
+		if packed, err = runtime.PackFixtures(packed, raw); err != nil {
+			return cli.Exit(fmt.Sprintf("%s: %v", f, err), 1)
+		}
 	}
 	return os.WriteFile(c.String("output"), packed, 0o644)
 }

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	"github.com/weirstream/weir/host"
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testregistry"
+)
+
+func writeFile(t *testing.T, name string, b []byte) string {
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	return path
+}
+
+// The registry commands against a real registry server and the local store.
+func TestRegistryCommands(t *testing.T) {
+	srv := testregistry.Start(t)
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "weir")
+	out, err := runTransform(t, "keygen", keys)
+	require.NoError(t, err, out)
+	otherKeys := filepath.Join(dir, "other")
+	_, err = runTransform(t, "keygen", otherKeys)
+	require.NoError(t, err)
+	v1 := writeFile(t, "v1.wasm", fixtures.Stamp(t, "v1", false))
+	v2 := writeFile(t, "v2.wasm", fixtures.Stamp(t, "v2", false))
+
+	for name, base := range map[string]string{"remote": "oci://" + srv.Host + "/weir/stamp", "local": "local://weir/stamp"} {
+		t.Run(name, func(t *testing.T) {
+			local := "--registry-dir=" + t.TempDir()
+			out, err := runTransform(t, "push", local, v1, base+":v1")
+			require.NoError(t, err, out)
+			assert.Contains(t, out, "pushed "+base+":v1")
+			assert.Contains(t, out, base+"@sha256:")
+			_, err = runTransform(t, "push", local, v2, base+":v2")
+			require.NoError(t, err)
+			out, err = runTransform(t, "tag", local, base+":v1", "stable")
+			require.NoError(t, err, out)
+
+			out, err = runTransform(t, "ls", local, base)
+			require.NoError(t, err, out)
+			assert.Regexp(t, `stable +sha256:[0-9a-f]{64}  stamp@v1`, out)
+			assert.Regexp(t, `v2 +sha256:[0-9a-f]{64}  stamp@v2`, out)
+
+			out, err = runTransform(t, "inspect", local, base+":stable")
+			require.NoError(t, err, out)
+			assert.Contains(t, out, "version: v1")
+			assert.Contains(t, out, base+"@sha256:")
+
+			pulled := filepath.Join(t.TempDir(), "p.wasm")
+			_, err = runTransform(t, "pull", local, "--key", keys+".pub", "-o", pulled, base+":stable")
+			require.ErrorContains(t, err, "no signatures")
+			out, err = runTransform(t, "sign", local, "--key", keys+".key", base+":stable")
+			require.NoError(t, err, out)
+			out, err = runTransform(t, "verify", local, "--key", keys+".pub", base+":v1")
+			require.NoError(t, err, out)
+			assert.Contains(t, out, "verified")
+			_, err = runTransform(t, "verify", local, "--key", otherKeys+".pub", base+":v1")
+			require.ErrorContains(t, err, "not signed by an accepted key")
+			_, err = runTransform(t, "pull", local, "--key", keys+".pub", "-o", pulled, base+":stable")
+			require.NoError(t, err)
+			got, err := os.ReadFile(pulled)
+			require.NoError(t, err)
+			assert.Equal(t, fixtures.Stamp(t, "v1", false), got)
+		})
+	}
+}
+
+// status, rollback, pin and unpin against a pipeline running in process.
+func TestOperateARunningPipeline(t *testing.T) {
+	dir := t.TempDir()
+	local := "--registry-dir=" + dir
+	for _, v := range []string{"v1", "v2"} {
+		_, err := runTransform(t, "push", local, writeFile(t, v+".wasm", fixtures.Stamp(t, v, false)), "local://weir/stamp:"+v)
+		require.NoError(t, err)
+	}
+	_, err := runTransform(t, "tag", local, "local://weir/stamp:v1", "live")
+	require.NoError(t, err)
+
+	b := service.NewStreamBuilder()
+	require.NoError(t, b.SetLoggerYAML("level: none"))
+	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf(`
+label: orders-mask
+wasm:
+  module: local://weir/stamp:live
+  watch: true
+  watch_interval: 10ms
+  cache_dir: none
+  registry: { local_dir: %s, cache_dir: %s }
+`, dir, t.TempDir())))
+	_, err = b.AddBatchProducerFunc()
+	require.NoError(t, err)
+	require.NoError(t, b.AddBatchConsumerFunc(func(context.Context, service.MessageBatch) error { return nil }))
+	stream, err := b.Build()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = stream.Run(ctx) }()
+	defer func() { _ = stream.Stop(context.Background()) }()
+
+	api := httptest.NewServer(host.AdminHandler("tok", service.MockResources().Logger()))
+	defer api.Close()
+	admin := []string{"--admin", strings.TrimPrefix(api.URL, "http://"), "--token", "tok"}
+	status := func() string {
+		out, err := runTransform(t, append([]string{"status"}, append(admin, "orders-mask")...)...)
+		if err != nil {
+			return err.Error()
+		}
+		return out
+	}
+	eventually := func(want string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return strings.Contains(status(), want) }, 30*time.Second, 10*time.Millisecond, "status never showed %q:\n%s", want, status())
+	}
+	eventually("stamp@v1 (following local://weir/stamp:live)")
+
+	_, err = runTransform(t, "tag", local, "local://weir/stamp:v2", "live")
+	require.NoError(t, err)
+	eventually("stamp@v2 (following")
+	assert.Contains(t, status(), "swapped local://weir/stamp@sha256:")
+
+	out, err := runTransform(t, append([]string{"rollback"}, append(admin, "orders-mask")...)...)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "stamp@v1")
+	assert.Contains(t, out, "rejected")
+
+	out, err = runTransform(t, append([]string{"pin"}, append(admin, "orders-mask")...)...)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "(pinned)")
+	out, err = runTransform(t, append([]string{"unpin"}, append(admin, "orders-mask")...)...)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "(following")
+
+	_, err = runTransform(t, "status", "--admin", strings.TrimPrefix(api.URL, "http://"), "--token", "bad")
+	require.ErrorContains(t, err, "401")
+}
