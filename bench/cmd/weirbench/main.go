@@ -51,6 +51,7 @@ func main() {
 	kafkaTable(&b, bench.KafkaCases(paths), orders, *rounds)
 	protobufTable(&b, *rounds)
 	gcTable(&b)
+	swapTable(&b, orders)
 	report := b.String()
 	fmt.Print(report)
 	if *out != "" {
@@ -220,3 +221,17 @@ func gcTable(b *strings.Builder) {
 		fmt.Fprintf(os.Stderr, "gc pause: check-in %d: %s\n", checkIn, pause)
 	}
 }
+
+func swapTable(b *strings.Builder, orders [][]byte) {
+	res, err := bench.Swap(orders, 20)
+	check(err)
+	tagMed, tagMax := bench.Percentiles(res.TagToServing)
+	liveMed, liveMax := bench.Percentiles(res.ResolveToLive)
+	fmt.Fprintf(b, "\n## Hot swap\n\nThe Go mask plugin as two versions in a real OCI registry (distribution, in process), the processor following a tag every %s; batches of 64 orders stream through one thread all along. After two warm-up swaps (which compile both versions), the tag moves %d times between them: the cached case.\n\n", res.WatchInterval, res.Swaps)
+	b.WriteString("| measure | median | worst |\n|---|---:|---:|\n")
+	fmt.Fprintf(b, "| tag moved → new version serving (includes up to one watch interval) | %s | %s |\n", ms(tagMed), ms(tagMax))
+	fmt.Fprintf(b, "| resolve → serving (fetch, verify, admit, fixtures, warm, swap) | %s | %s |\n", ms(liveMed), ms(liveMax))
+	fmt.Fprintf(b, "\nWorst batch round trip (%d batches): %s during the swaps, %s between them.\n", res.Batches, ms(res.WorstBatch), ms(res.WorstSteady))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
