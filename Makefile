@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run run-proto run-kafka run-nats test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto run-kafka run-nats run-swap run-swap-registry test bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -63,6 +63,14 @@ run-nats: build plugins bin/weir-devbroker ## the orders through NATS JetStream 
 	$(BIN) run examples/nats/produce.yaml && \
 	{ timeout 10 $(BIN) run examples/nats/pipeline.yaml || true; } && \
 	echo "--- the pipeline ran; the test suite (examples/nats) checks every subject's content"
+
+run-swap: build plugins ## hot swap with the local store: echo → mask → rollback, under a running pipeline
+	examples/hotswap/demo.sh local://weir/orders
+
+run-swap-registry: build plugins bin/weir-devbroker ## the same hot swap through an OCI registry on loopback
+	@bin/weir-devbroker -registry 127.0.0.1:15000 & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1; \
+	examples/hotswap/demo.sh oci://127.0.0.1:15000/weir/orders
 
 test: deps ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...

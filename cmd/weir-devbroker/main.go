@@ -3,7 +3,11 @@
 // embedded NATS server with JetStream. Development only: nothing persists.
 //
 //	weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics orders,orders-masked,orders-dlq \
-//	               -nats 127.0.0.1:14222 -nats-stream ORDERS:orders.>
+//	               -nats 127.0.0.1:14222 -nats-stream ORDERS:orders.> \
+//	               -registry 127.0.0.1:15000
+//
+// -registry runs an OCI distribution registry (in memory) for the hot-swap
+// example.
 package main
 
 import (
@@ -23,6 +27,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/weirstream/weir/internal/testregistry"
 )
 
 func main() {
@@ -31,9 +37,18 @@ func main() {
 	partitions := flag.Int("kafka-partitions", 3, "partitions per topic")
 	natsAddr := flag.String("nats", "", "listen address of the NATS server (empty: none)")
 	stream := flag.String("nats-stream", "", "NAME:SUBJECT to create a JetStream stream")
+	registryAddr := flag.String("registry", "", "listen address of an OCI registry (empty: none)")
 	flag.Parse()
-	if *kafkaAddr == "" && *natsAddr == "" {
-		log.Fatal("weir-devbroker: give -kafka and/or -nats")
+	if *kafkaAddr == "" && *natsAddr == "" && *registryAddr == "" {
+		log.Fatal("weir-devbroker: give -kafka, -nats and/or -registry")
+	}
+	if *registryAddr != "" {
+		srv, err := testregistry.Listen(*registryAddr)
+		if err != nil {
+			log.Fatalf("weir-devbroker: registry: %v", err)
+		}
+		fmt.Printf("OCI registry listening on %s\n", srv.Host)
+		defer srv.Close()
 	}
 	if *kafkaAddr != "" {
 		stop := startKafka(*kafkaAddr, *topics, int32(*partitions))

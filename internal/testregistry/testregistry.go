@@ -1,6 +1,7 @@
 // Package testregistry runs a real OCI distribution registry
 // (github.com/distribution/distribution/v3, in-memory storage) on loopback
-// for tests and benchmarks: the same server `registry:3` images run.
+// for tests, benchmarks and weir-devbroker: the same server `registry:3`
+// images run.
 package testregistry
 
 import (
@@ -41,8 +42,11 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
-// New runs a registry until Close.
-func New() (*Server, error) {
+// New runs a registry on a free loopback port until Close.
+func New() (*Server, error) { return Listen("127.0.0.1:0") }
+
+// Listen runs a registry on addr until Close.
+func Listen(addr string) (*Server, error) {
 	quiet.Do(func() { logrus.SetOutput(io.Discard) })
 	config := &configuration.Configuration{
 		Storage: configuration.Storage{
@@ -52,7 +56,7 @@ func New() (*Server, error) {
 	}
 	config.Log.AccessLog.Disabled = true
 	app := handlers.NewApp(context.Background(), config)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# An operator's hot swap, step by step (README, "Hot swap").
+#   demo.sh BASE    BASE: local://weir/orders or oci://HOST:PORT/weir/orders
+# Needs bin/weir and build/plugins/{echo,mask}.wasm (make build plugins).
+set -eu
+BASE=${1:-local://weir/orders}
+WEIR=${WEIR:-bin/weir}
+PLUGINS=${PLUGINS:-build/plugins}
+export WEIR_REGISTRY_DIR=${WEIR_REGISTRY_DIR:-build/registry}
+
+step() { printf '\n### %s\n' "$*" >&2; }
+wait_for() { # wait until `weir transform status` shows $1
+	i=0
+	until "$WEIR" transform status orders_transform 2>/dev/null | grep -q "$1"; do
+		i=$((i + 1)); [ $i -lt 150 ] || { echo "demo: status never showed $1" >&2; exit 1; }
+		sleep 0.2
+	done
+}
+
+step "push two versions: a pass-through (echo) and the mask"
+"$WEIR" transform push "$PLUGINS/echo.wasm" "$BASE:echo" >&2
+"$WEIR" transform push "$PLUGINS/mask.wasm" "$BASE:mask" >&2
+"$WEIR" transform tag "$BASE:echo" live >&2
+
+step "run the pipeline, following $BASE:live"
+WEIR_TRANSFORM="$BASE:live" "$WEIR" run "$(dirname "$0")/pipeline.yaml" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+wait_for "echo@"
+sleep 1
+
+step "move live to the mask: it takes over between two batches"
+"$WEIR" transform tag "$BASE:mask" live >&2
+wait_for "mask@"
+sleep 1
+"$WEIR" transform status orders_transform >&2
+
+step "roll back: the pass-through serves again, the mask's digest is not taken again"
+"$WEIR" transform rollback orders_transform >&2
+sleep 1
+kill $pid
+wait $pid 2>/dev/null || true

@@ -1,0 +1,56 @@
+package hotswap_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testregistry"
+)
+
+// TestHotSwapDemo runs the README's hot-swap demo script with the real
+// weir binary, against the local store and a real registry.
+func TestHotSwapDemo(t *testing.T) {
+	weir := fixtures.Weir(t)
+	plugins := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(plugins, "echo.wasm"), fixtures.Go(t, "plugins/echo"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(plugins, "mask.wasm"), fixtures.Go(t, "plugins/mask"), 0o644))
+	srv := testregistry.Start(t)
+	for name, base := range map[string]string{"local store": "local://weir/orders", "registry": "oci://" + srv.Host + "/weir/orders"} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(filepath.Join(fixtures.Root(), "examples/hotswap/demo.sh"), base)
+			cmd.Env = append(os.Environ(), "WEIR="+weir, "PLUGINS="+plugins, "WEIR_REGISTRY_DIR="+t.TempDir(),
+				"HTTP_ADDRESS=127.0.0.1:0", "WEIR_ADMIN_ADDRESS=127.0.0.1:14196", "INTERVAL=50ms", "WATCH_INTERVAL=100ms",
+				"XDG_CACHE_HOME="+t.TempDir())
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			require.NoError(t, cmd.Run(), "stderr:\n%s", stderr.String())
+
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			require.NotEmpty(t, lines)
+			// clear first, masked after the tag moved, clear again after the rollback
+			var phases []string
+			for _, l := range lines {
+				phase := "clear"
+				if strings.Contains(l, `"***@example.com"`) {
+					phase = "masked"
+				}
+				if len(phases) == 0 || phases[len(phases)-1] != phase {
+					phases = append(phases, phase)
+				}
+			}
+			assert.Equal(t, []string{"clear", "masked", "clear"}, phases, "stdout:\n%s", stdout.String())
+			log := stderr.String()
+			assert.Contains(t, log, "swapped "+base+"@sha256:")
+			assert.Contains(t, log, "rolled_back")
+			assert.Contains(t, log, "audit: rollback orders_transform")
+		})
+	}
+}
