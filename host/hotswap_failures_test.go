@@ -18,7 +18,6 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
@@ -362,5 +361,39 @@ func TestWatchedFileSwaps(t *testing.T) {
 	replace([]byte("not wasm"))
 	failedOn(t, "filewatch", runtime.Digest([]byte("not wasm")), "malformed module")
 	stillServes(t, s, "g02")
-	_ = oras.DefaultCopyOptions
+}
+
+// A version whose declared types do not fit a schema-bound pipeline is
+// refused with the contract's diff; the serving version stays.
+func TestIncompatibleSchemaNeverGoesLive(t *testing.T) {
+	r := newRig(t)
+	anyType := func(version string) []byte {
+		wasm, err := runtime.Pack(fixtures.Stamp(t, version, false), runtime.Manifest{ABI: runtime.ABIVersion, Name: "stamp", Version: version, Input: runtime.AnyType})
+		require.NoError(t, err)
+		return wasm
+	}
+	r.push(anyType("g01"), "g01")
+	r.move("g01")
+	bound := fmt.Sprintf("  schema:\n    proto_files: [orders.proto]\n    import_paths: [%s]\n    input: shop.v1.Order", protoDir)
+	s := startStream(t, r.proc("bound", "", bound), 1)
+	waitFor(t, "bound", "serving g01", serving(r.digests["g01"]))
+
+	src, err := os.ReadFile(filepath.Join(protoDir, "orders.proto"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	changed := strings.Replace(string(src), "double amount = 6;", "string amount = 6;", 1)
+	require.NotEqual(t, string(src), changed)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "orders.proto"), []byte(changed), 0o644))
+	typed, err := runtime.Pack(fixtures.Stamp(t, "g02", false), runtime.Manifest{ABI: runtime.ABIVersion, Name: "stamp", Version: "g02", Input: "shop.v1.Order"})
+	require.NoError(t, err)
+	r.push(withSchemaFrom(t, typed, dir, "orders.proto"), "g02")
+	r.move("g02")
+	st := failedOn(t, "bound", r.digests["g02"], "is incompatible with the pipeline's schema")
+	assert.Contains(t, st.LastFailure.Reason, "amount(6): type changed: written double, read string")
+	assert.Contains(t, st.Rejected, r.digests["g02"])
+
+	out := s.send(t, goodOrder)
+	require.Len(t, out, 1)
+	require.NoError(t, out[0].GetError())
+	assert.Equal(t, "g01", stampOf(out[0]))
 }
