@@ -123,8 +123,8 @@ func releaseSlot(s *slot) {
 	delete(slots, s.name)
 	slotsMu.Unlock()
 	s.stop()
-	s.mu.Lock() // no swap in progress or to come
-	defer s.mu.Unlock()
+	s.swapMu.Lock() // no swap in progress or to come
+	defer s.swapMu.Unlock()
 	retire(s.cur.Load())
 }
 
@@ -196,7 +196,7 @@ func AdminHandler(token string, log *service.Logger) http.Handler {
 		}
 	}
 	mux.HandleFunc("POST /weir/transforms/{name}/rollback", change("rollback", func(ctx context.Context, s *slot, _ *http.Request) error {
-		return s.rollback(ctx, "operator request")
+		return s.rollback(ctx, nil, "operator request")
 	}))
 	mux.HandleFunc("POST /weir/transforms/{name}/pin", change("pin", func(ctx context.Context, s *slot, r *http.Request) error {
 		return s.pin(ctx, r.URL.Query().Get("id"))

@@ -47,7 +47,9 @@ type slot struct {
 
 	cur atomic.Pointer[version]
 
-	mu       sync.Mutex // serializes swaps and guards what follows
+	swapMu sync.Mutex // serializes swaps, which may wait on a registry for long
+
+	mu       sync.Mutex // guards what follows, briefly: status never waits for a swap
 	prev     *version   // the version before cur, kept compiled (pool closed) for rollback
 	pinned   bool
 	rejected map[string]string // id → why it can never go live
@@ -103,78 +105,95 @@ func retire(v *version) {
 // start loads the first version: what the source offers, else its last
 // known good copy. It fails, saying why, when neither works.
 func (s *slot) start(ctx context.Context) error {
-	v, err := s.load(ctx, "")
+	c, v, err := s.load(ctx, "")
 	if err != nil {
-		c, lkgErr := s.source.lastGood(ctx)
-		if lkgErr != nil {
-			return fmt.Errorf("module %s: %w (and %v)", s.source, err, lkgErr)
+		if c, err = s.lastGood(ctx, err); err != nil {
+			return err
 		}
-		s.log.Warnf("weir: %s: %v; serving the last known good version %s", s.name, err, c.origin)
 		if v, err = s.prepare(ctx, c); err != nil {
 			return fmt.Errorf("module %s: last known good %s: %w", s.source, c.origin, err)
 		}
 	}
 	s.cur.Store(v)
+	s.mu.Lock()
 	s.record(SwapEvent{Outcome: "served", To: v.origin})
+	s.mu.Unlock()
+	s.keep(ctx, c)
 	return nil
 }
 
+func (s *slot) lastGood(ctx context.Context, why error) (candidate, error) {
+	c, err := s.source.lastGood(ctx)
+	if err != nil {
+		return c, fmt.Errorf("module %s: %w (and %v)", s.source, why, err)
+	}
+	s.log.Warnf("weir: %s: %v; serving the last known good version %s", s.name, why, c.origin)
+	return c, nil
+}
+
 // load resolves (unless id is given), fetches and prepares a version.
-func (s *slot) load(ctx context.Context, id string) (*version, error) {
+func (s *slot) load(ctx context.Context, id string) (candidate, *version, error) {
 	var err error
 	if id == "" {
 		if id, err = s.source.resolve(ctx); err != nil {
-			return nil, fmt.Errorf("resolve: %w", err)
+			return candidate{}, nil, fmt.Errorf("resolve: %w", err)
 		}
 	}
 	c, err := s.source.fetch(ctx, id)
 	if err != nil {
-		return nil, err
+		return c, nil, err
 	}
 	v, err := s.prepare(ctx, c)
-	if err != nil {
-		return nil, err
+	return c, v, err
+}
+
+// keep records a serving candidate as the source's last known good.
+func (s *slot) keep(ctx context.Context, c candidate) {
+	if c.keep == nil {
+		return
 	}
-	if c.keep != nil {
-		if err := c.keep(ctx); err != nil {
-			s.log.Warnf("weir: %s: caching %s as last known good: %v", s.name, c.origin, err)
-		}
+	if err := c.keep(ctx); err != nil {
+		s.log.Warnf("weir: %s: caching %s as last known good: %v", s.name, c.origin, err)
 	}
-	return v, nil
 }
 
 // update swaps to what the source offers now, if it is new and allowed.
 func (s *slot) update(ctx context.Context) {
+	s.swapMu.Lock()
+	defer s.swapMu.Unlock()
+	began := time.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.pinned {
+	pinned := s.pinned
+	s.mu.Unlock()
+	if pinned {
 		return
 	}
-	began := time.Now()
 	id, err := s.source.resolve(ctx)
 	if err != nil {
-		s.fail(SwapEvent{Outcome: "failed", Reason: "resolve: " + err.Error()})
+		s.failed(SwapEvent{Outcome: "failed", Reason: "resolve: " + err.Error()})
 		return
 	}
-	if id == s.cur.Load().id || s.rejected[id] != "" {
-		return
+	s.mu.Lock()
+	skip := id == s.cur.Load().id || s.rejected[id] != ""
+	s.mu.Unlock()
+	if !skip {
+		_ = s.swapTo(ctx, id, "swapped", began)
 	}
-	s.swapTo(ctx, id, "swapped", began)
 }
 
-// swapTo loads id and swaps it in; the caller holds s.mu.
+// swapTo loads id and swaps it in; the caller holds s.swapMu.
 func (s *slot) swapTo(ctx context.Context, id, outcome string, began time.Time) error {
-	v, err := s.load(ctx, id)
+	c, v, err := s.load(ctx, id)
 	if err != nil {
 		ev := SwapEvent{Outcome: "failed", To: id, Reason: err.Error()}
 		if errors.Is(err, errRefused) {
-			s.rejected[id] = err.Error()
 			ev.Outcome = "refused"
 		}
-		s.fail(ev)
+		s.failed(ev)
 		return err
 	}
-	s.install(v, SwapEvent{Outcome: outcome, TookMs: float64(time.Since(began).Microseconds()) / 1000})
+	s.install(v, SwapEvent{Outcome: outcome, TookMs: float64(time.Since(began).Microseconds()) / 1000}, "")
+	s.keep(ctx, c)
 	return nil
 }
 
@@ -195,18 +214,25 @@ func (s *slot) warmed(ctx context.Context, mod *runtime.Module, id, origin strin
 	return &version{mod: mod, pool: pool, id: id, origin: origin, since: time.Now()}, nil
 }
 
-// install makes v serve; the caller holds s.mu.
-func (s *slot) install(v *version, ev SwapEvent) {
+// install makes v serve, rejecting the replaced version's id if reject is
+// set; the caller holds s.swapMu.
+func (s *slot) install(v *version, ev SwapEvent, reject string) {
 	v.probation = ev.Outcome == "swapped"
 	v.since = time.Now()
+	s.mu.Lock()
 	old := s.cur.Swap(v)
 	ev.From, ev.To = old.origin, v.origin
 	s.prev = old
+	if reject != "" {
+		s.rejected[old.id] = reject
+	}
 	s.record(ev)
+	s.mu.Unlock()
 	s.log.Infof("weir: %s: %s %s → %s", s.name, ev.Outcome, ev.From, ev.To)
 	go retire(old)
 }
 
+// record appends to the history; the caller holds s.mu.
 func (s *slot) record(ev SwapEvent) {
 	ev.At = time.Now()
 	s.history = append(s.history, ev)
@@ -218,9 +244,15 @@ func (s *slot) record(ev SwapEvent) {
 	}
 }
 
-// fail records a failed step; a failure repeating the last one is counted
-// in it rather than logged and recorded again.
-func (s *slot) fail(ev SwapEvent) {
+// failed records a failed step, rejecting the version for good when the
+// step was a refusal. A failure repeating the last one is counted in it
+// rather than logged and recorded again.
+func (s *slot) failed(ev SwapEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ev.Outcome == "refused" {
+		s.rejected[ev.To] = ev.Reason
+	}
 	if n := len(s.history); n > 0 {
 		if last := &s.history[n-1]; last.Outcome == ev.Outcome && last.To == ev.To && last.Reason == ev.Reason {
 			last.At = time.Now()
@@ -234,36 +266,44 @@ func (s *slot) fail(ev SwapEvent) {
 	s.log.Errorf("weir: %s: %s: %s; still serving %s", s.name, ev.Outcome, ev.Reason, s.cur.Load().origin)
 }
 
-// rollback goes back to the version before the serving one, which is
-// then never swapped to again by the watcher.
-func (s *slot) rollback(ctx context.Context, reason string) error {
+// rollback goes back from version from (any, if nil) to the one before
+// it, and rejects from's id so the watcher does not take it again.
+func (s *slot) rollback(ctx context.Context, from *version, reason string) error {
+	s.swapMu.Lock()
+	defer s.swapMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur := s.cur.Load()
-	if s.prev == nil {
+	cur, prev := s.cur.Load(), s.prev
+	s.mu.Unlock()
+	switch {
+	case from != nil && cur != from:
+		return nil // already swapped away
+	case prev == nil:
 		return fmt.Errorf("%s: no previous version to roll back to", s.name)
 	}
-	v, err := s.warmed(ctx, s.prev.mod, s.prev.id, s.prev.origin)
+	v, err := s.warmed(ctx, prev.mod, prev.id, prev.origin)
 	if err != nil {
-		s.fail(SwapEvent{Outcome: "failed", To: s.prev.origin, Reason: "rollback: " + err.Error()})
+		s.failed(SwapEvent{Outcome: "failed", To: prev.origin, Reason: "rollback: " + err.Error()})
 		return err
 	}
-	s.rejected[cur.id] = "rolled back: " + reason
-	s.install(v, SwapEvent{Outcome: "rolled_back", Reason: reason})
+	s.install(v, SwapEvent{Outcome: "rolled_back", Reason: reason}, "rolled back: "+reason)
 	return nil
 }
 
 // pin holds the slot at version id (the serving one if empty): the watcher
 // stops following the source until unpin.
 func (s *slot) pin(ctx context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.swapMu.Lock()
+	defer s.swapMu.Unlock()
 	if id != "" && id != s.cur.Load().id {
+		s.mu.Lock()
 		delete(s.rejected, id) // an operator's explicit choice
+		s.mu.Unlock()
 		if err := s.swapTo(ctx, id, "swapped", time.Now()); err != nil {
 			return err
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.pinned = true
 	s.record(SwapEvent{Outcome: "pinned", To: s.cur.Load().origin})
 	return nil
@@ -288,10 +328,7 @@ func (s *slot) observe(v *version, records, failed int) {
 	}
 	reason := fmt.Sprintf("%d of %d records failed within %s of the swap (threshold %.0f%%)", f, n, time.Since(v.since).Round(time.Millisecond), s.policy.rate*100)
 	go func() {
-		if s.cur.Load() != v {
-			return
-		}
-		if err := s.rollback(context.Background(), reason); err != nil {
+		if err := s.rollback(context.Background(), v, reason); err != nil {
 			s.log.Errorf("weir: %s: automatic rollback failed: %v", s.name, err)
 		}
 	}()

@@ -71,9 +71,7 @@ func TestBadArtifactsNeverGoLive(t *testing.T) {
 	other, _ := keyFiles(t)
 	r.stamp("g01")
 	r.sign("g01", key)
-	r.move("g01")
-	s := startStream(t, r.proc("bad", ", trusted_keys: ["+pub+"]", "  max_memory_mib: 1"), 1)
-	waitFor(t, "bad", "serving g01", serving(r.digests["g01"]))
+	s := r.serve("bad", "g01", ", trusted_keys: ["+pub+"]", "  max_memory_mib: 1")
 
 	cases := []struct {
 		name, want string
@@ -185,9 +183,7 @@ wasm:
 func TestRegistryDownMidSwap(t *testing.T) {
 	r := newRig(t)
 	r.stamp("g01")
-	r.move("g01")
-	s := startStream(t, r.proc("midswap", "", ""), 1)
-	waitFor(t, "midswap", "serving g01", serving(r.digests["g01"]))
+	s := r.serve("midswap", "g01", "", "")
 
 	r.stamp("g02")
 	r.srv.SetBlobsDown(true)
@@ -205,9 +201,7 @@ func TestRegistryDownAtStartUp(t *testing.T) {
 	r := newRig(t)
 	r.stamp("g01")
 	r.stamp("g02")
-	r.move("g01")
-	first := startStream(t, r.proc("lkg-first", "", ""), 1)
-	waitFor(t, "lkg-first", "serving g01", serving(r.digests["g01"]))
+	first := r.serve("lkg-first", "g01", "", "")
 	r.move("g02")
 	waitFor(t, "lkg-first", "serving g02", serving(r.digests["g02"]))
 	stillServes(t, first, "g02")
@@ -244,9 +238,7 @@ func startErr(t *testing.T, processors string) error {
 func TestAutomaticRollback(t *testing.T) {
 	r := newRig(t)
 	r.stamp("g01")
-	r.move("g01")
-	s := startStream(t, r.proc("autorollback", "", "  rollback: { error_rate: 0.5, min_records: 40, window: 1m }"), 1)
-	waitFor(t, "autorollback", "serving g01", serving(r.digests["g01"]))
+	s := r.serve("autorollback", "g01", "", "  rollback: { error_rate: 0.5, min_records: 40, window: 1m }")
 
 	r.push(fixtures.Stamp(t, "broken", true), "broken")
 	r.move("broken")
@@ -282,9 +274,7 @@ func TestOperatorRollbackAndPin(t *testing.T) {
 	for _, v := range []string{"g01", "g02", "g03"} {
 		r.stamp(v)
 	}
-	r.move("g01")
-	s := startStream(t, r.proc("operator", "", ""), 1)
-	waitFor(t, "operator", "serving g01", serving(r.digests["g01"]))
+	s := r.serve("operator", "g01", "", "")
 	r.move("g02")
 	waitFor(t, "operator", "serving g02", serving(r.digests["g02"]))
 
@@ -373,10 +363,8 @@ func TestIncompatibleSchemaNeverGoesLive(t *testing.T) {
 		return wasm
 	}
 	r.push(anyType("g01"), "g01")
-	r.move("g01")
 	bound := fmt.Sprintf("  schema:\n    proto_files: [orders.proto]\n    import_paths: [%s]\n    input: shop.v1.Order", protoDir)
-	s := startStream(t, r.proc("bound", "", bound), 1)
-	waitFor(t, "bound", "serving g01", serving(r.digests["g01"]))
+	s := r.serve("bound", "g01", "", bound)
 
 	src, err := os.ReadFile(filepath.Join(protoDir, "orders.proto"))
 	require.NoError(t, err)

@@ -71,6 +71,15 @@ wasm:
 %s`, label, r.srv.Host, r.cache, registryExtra, extra)
 }
 
+// serve starts a one-thread pipeline following "live", pointed at tag
+// first, and waits until it serves it.
+func (r *rig) serve(label, tag, registryExtra, extra string) *stream {
+	r.move(tag)
+	s := startStream(r.t, r.proc(label, registryExtra, extra), 1)
+	waitFor(r.t, label, "serving "+tag, serving(r.digests[tag]))
+	return s
+}
+
 // stream is a running Benthos stream fed by produce.
 type stream struct {
 	produce func(context.Context, service.MessageBatch) error

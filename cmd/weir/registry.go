@@ -27,16 +27,16 @@ func registryFlags() []cli.Flag {
 func registryCommands() []*cli.Command {
 	withFlags := func(extra ...cli.Flag) []cli.Flag { return append(registryFlags(), extra...) }
 	return []*cli.Command{
-		{Name: "push", Usage: "Store a module as an OCI artifact and tag it", ArgsUsage: "FILE.wasm REF", Flags: withFlags(), Action: pushAction},
+		{Name: "push", Usage: "Store a module as an OCI artifact and tag it", ArgsUsage: "FILE.wasm REF", Flags: withFlags(), Action: refAction(2, 1, push)},
 		{Name: "pull", Usage: "Fetch a module by tag or digest, verifying it", ArgsUsage: "REF", Flags: withFlags(
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Required: true, Usage: "module file to write"},
-			&cli.StringSliceFlag{Name: "key", Usage: "require a signature by this public key (repeatable)"}), Action: pullAction},
-		{Name: "tag", Usage: "Point a tag at what a reference names", ArgsUsage: "REF TAG", Flags: withFlags(), Action: tagAction},
-		{Name: "ls", Usage: "List a repository's tags with their digests and transforms", ArgsUsage: "REPO-REF", Flags: withFlags(), Action: lsAction},
+			&cli.StringSliceFlag{Name: "key", Usage: "require a signature by this public key (repeatable)"}), Action: refAction(1, 0, pull)},
+		{Name: "tag", Usage: "Point a tag at what a reference names", ArgsUsage: "REF TAG", Flags: withFlags(), Action: refAction(2, 0, tag)},
+		{Name: "ls", Usage: "List a repository's tags with their digests and transforms", ArgsUsage: "REPO-REF", Flags: withFlags(), Action: refAction(1, 0, list)},
 		{Name: "sign", Usage: "Sign an artifact (cosign-compatible) with an ECDSA P-256 key", ArgsUsage: "REF", Flags: withFlags(
-			&cli.StringFlag{Name: "key", Required: true, Usage: "PEM private key"}), Action: signAction},
+			&cli.StringFlag{Name: "key", Required: true, Usage: "PEM private key"}), Action: refAction(1, 0, sign)},
 		{Name: "verify", Usage: "Check an artifact is signed by one of the keys", ArgsUsage: "REF", Flags: withFlags(
-			&cli.StringSliceFlag{Name: "key", Required: true, Usage: "PEM public key (repeatable)"}), Action: verifyAction},
+			&cli.StringSliceFlag{Name: "key", Required: true, Usage: "PEM public key (repeatable)"}), Action: refAction(1, 0, verify)},
 		{Name: "keygen", Usage: "Write an ECDSA P-256 key pair: PREFIX.key (PKCS#8) and PREFIX.pub (cosign.pub format)", ArgsUsage: "PREFIX", Action: keygenAction},
 	}
 }
@@ -52,58 +52,55 @@ func openRef(c *cli.Context, s string) (*registry.Repo, registry.Ref, error) {
 	return repo, ref, err
 }
 
-func args(c *cli.Context, n int, usage string) ([]string, error) {
-	if c.NArg() != n {
-		return nil, cli.Exit("usage: weir transform "+c.Command.Name+" "+usage, 2)
+// refAction runs do on a command taking n arguments, the one at refAt a
+// REF; do gets the others and returns what to print.
+func refAction(n, refAt int, do func(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) (string, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() != n {
+			return cli.Exit("usage: weir transform "+c.Command.Name+" "+c.Command.ArgsUsage, 2)
+		}
+		all := c.Args().Slice()
+		repo, ref, err := openRef(c, all[refAt])
+		if err != nil {
+			return cli.Exit(err, 1)
+		}
+		rest := append(append([]string{}, all[:refAt]...), all[refAt+1:]...)
+		out, err := do(c, repo, ref, rest)
+		if err != nil {
+			return cli.Exit(err, 1)
+		}
+		fmt.Fprint(c.App.Writer, out)
+		return nil
 	}
-	return c.Args().Slice(), nil
 }
 
-func pushAction(c *cli.Context) error {
-	a, err := args(c, 2, "FILE.wasm REF")
-	if err != nil {
-		return err
-	}
-	wasm, err := os.ReadFile(a[0])
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
-	repo, ref, err := openRef(c, a[1])
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
+func push(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) (string, error) {
 	if ref.Digest != "" {
-		return cli.Exit("push: give a tag, not a digest: the digest is computed", 2)
+		return "", fmt.Errorf("push: give a tag, not a digest: the digest is computed")
+	}
+	wasm, err := os.ReadFile(args[0])
+	if err != nil {
+		return "", err
 	}
 	desc, err := repo.Push(c.Context, wasm, ref.Tag)
 	if err != nil {
-		return cli.Exit(fmt.Sprintf("push %s: %v", a[0], err), 1)
+		return "", fmt.Errorf("push %s: %w", args[0], err)
 	}
-	fmt.Fprintf(c.App.Writer, "pushed %s\n%s\n", ref, ref.WithDigest(desc.Digest))
-	return nil
+	return fmt.Sprintf("pushed %s\n%s\n", ref, ref.WithDigest(desc.Digest)), nil
 }
 
-func pullAction(c *cli.Context) error {
-	a, err := args(c, 1, "REF -o FILE.wasm")
-	if err != nil {
-		return err
-	}
-	repo, ref, err := openRef(c, a[0])
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
+func pull(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (string, error) {
 	art, err := repo.Pull(c.Context, ref.Reference())
 	if err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
 	if err := verifyWith(c.Context, repo, art.Manifest, c.StringSlice("key")); err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
 	if err := os.WriteFile(c.String("output"), art.Wasm, 0o644); err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
-	fmt.Fprintf(c.App.Writer, "pulled %s (%d bytes) to %s\n", ref.WithDigest(art.Manifest.Digest), len(art.Wasm), c.String("output"))
-	return nil
+	return fmt.Sprintf("pulled %s (%d bytes) to %s\n", ref.WithDigest(art.Manifest.Digest), len(art.Wasm), c.String("output")), nil
 }
 
 func verifyWith(ctx context.Context, repo *registry.Repo, desc ocispec.Descriptor, keyFiles []string) error {
@@ -121,97 +118,63 @@ func verifyWith(ctx context.Context, repo *registry.Repo, desc ocispec.Descripto
 	return repo.Verify(ctx, desc, keys)
 }
 
-func tagAction(c *cli.Context) error {
-	a, err := args(c, 2, "REF TAG")
+func tag(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) (string, error) {
+	desc, err := repo.Tag(c.Context, ref.Reference(), args[0])
 	if err != nil {
-		return err
+		return "", err
 	}
-	repo, ref, err := openRef(c, a[0])
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
-	desc, err := repo.Tag(c.Context, ref.Reference(), a[1])
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
-	fmt.Fprintf(c.App.Writer, "%s → %s\n", ref.WithTag(a[1]), desc.Digest)
-	return nil
+	return fmt.Sprintf("%s → %s\n", ref.WithTag(args[0]), desc.Digest), nil
 }
 
-func lsAction(c *cli.Context) error {
-	a, err := args(c, 1, "REPO-REF")
-	if err != nil {
-		return err
-	}
-	repo, _, err := openRef(c, a[0])
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
+func list(c *cli.Context, repo *registry.Repo, _ registry.Ref, _ []string) (string, error) {
 	tags, err := repo.Tags(c.Context)
 	if err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
+	var out strings.Builder
 	for _, tag := range tags {
 		art, err := repo.Pull(c.Context, tag)
 		if err != nil {
-			fmt.Fprintf(c.App.Writer, "%-16s %v\n", tag, err)
+			fmt.Fprintf(&out, "%-16s %v\n", tag, err)
 			continue
 		}
 		man := runtime.Inspect(art.Wasm, runtime.EngineConfig{}).Manifest
-		fmt.Fprintf(c.App.Writer, "%-16s %s  %s\n", tag, art.Manifest.Digest, man.ID())
+		fmt.Fprintf(&out, "%-16s %s  %s\n", tag, art.Manifest.Digest, man.ID())
 	}
-	return nil
+	return out.String(), nil
 }
 
-func signAction(c *cli.Context) error {
-	a, err := args(c, 1, "REF --key KEY")
-	if err != nil {
-		return err
-	}
+func sign(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (string, error) {
 	key, err := registry.LoadPrivateKey(c.String("key"))
 	if err != nil {
-		return cli.Exit(err, 1)
-	}
-	repo, ref, err := openRef(c, a[0])
-	if err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
 	desc, err := repo.Resolve(c.Context, ref.Reference())
 	if err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
 	if err := repo.Sign(c.Context, desc, key); err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
-	fmt.Fprintf(c.App.Writer, "signed %s\n", ref.WithDigest(desc.Digest))
-	return nil
+	return fmt.Sprintf("signed %s\n", ref.WithDigest(desc.Digest)), nil
 }
 
-func verifyAction(c *cli.Context) error {
-	a, err := args(c, 1, "REF --key KEY.pub")
-	if err != nil {
-		return err
-	}
-	repo, ref, err := openRef(c, a[0])
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
+func verify(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (string, error) {
 	desc, err := repo.Resolve(c.Context, ref.Reference())
 	if err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
 	if err := verifyWith(c.Context, repo, desc, c.StringSlice("key")); err != nil {
-		return cli.Exit(err, 1)
+		return "", err
 	}
-	fmt.Fprintf(c.App.Writer, "verified %s\n", ref.WithDigest(desc.Digest))
-	return nil
+	return fmt.Sprintf("verified %s\n", ref.WithDigest(desc.Digest)), nil
 }
 
 func keygenAction(c *cli.Context) error {
-	a, err := args(c, 1, "PREFIX")
-	if err != nil {
-		return err
+	if c.NArg() != 1 {
+		return cli.Exit("usage: weir transform keygen PREFIX", 2)
 	}
+	a := c.Args().Slice()
 	priv, pub, err := registry.GenerateKey()
 	if err != nil {
 		return cli.Exit(err, 1)
