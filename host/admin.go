@@ -16,8 +16,8 @@ import (
 )
 
 // The admin API backs `weir transform status|rollback|pin|unpin` for a
-// running weir. It listens on $WEIR_ADMIN_ADDRESS (default 127.0.0.1:4196,
-// "off" to disable). With $WEIR_ADMIN_TOKEN set, every request needs
+// running weir. It starts with the first processor that watches its module,
+// on $WEIR_ADMIN_ADDRESS (default 127.0.0.1:4196, "off" to disable). With $WEIR_ADMIN_TOKEN set, every request needs
 // "Authorization: Bearer <token>"; without it the API only listens on
 // loopback. Changes are logged as an audit trail.
 const (
@@ -32,6 +32,7 @@ type Status struct {
 	Source      string            `json:"source"`
 	Serving     VersionStatus     `json:"serving"`
 	Previous    *VersionStatus    `json:"previous,omitempty"`
+	LastGood    string            `json:"last_good,omitempty"` // the version a restart serves if the registry is down
 	Pinned      bool              `json:"pinned"`
 	Watching    bool              `json:"watching"`
 	Rejected    map[string]string `json:"rejected,omitempty"`
@@ -55,7 +56,7 @@ func versionStatus(v *version) VersionStatus {
 func (s *slot) status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Status{Name: s.name, Source: s.source.String(), Serving: versionStatus(s.cur.Load()), Pinned: s.pinned,
+	st := Status{Name: s.name, Source: s.source.String(), Serving: versionStatus(s.cur.Load()), LastGood: s.lastGood, Pinned: s.pinned,
 		Watching: s.watching, Rejected: map[string]string{}, History: append([]SwapEvent{}, s.history...)}
 	if s.prev != nil {
 		p := versionStatus(s.prev)
@@ -103,7 +104,9 @@ func sharedSlot(name, key string, create func() (*slot, error)) (*slot, error) {
 	}
 	s.name = unique
 	slots[unique] = &sharedEntry{slot: s, key: key, refs: 1}
-	admin.Do(func() { startAdmin(s.log) })
+	if s.watching {
+		admin.Do(func() { startAdmin(s.log) }) // only a version that can change needs operating
+	}
 	return s, nil
 }
 

@@ -55,6 +55,7 @@ type slot struct {
 	rejected map[string]string // id → why it can never go live
 	history  []SwapEvent
 	failure  *SwapEvent // the last failed step
+	lastGood string     // the id cached as the source's last known good
 	watching bool
 	stop     context.CancelFunc // stops the watcher
 }
@@ -107,7 +108,7 @@ func retire(v *version) {
 func (s *slot) start(ctx context.Context) error {
 	c, v, err := s.load(ctx, "")
 	if err != nil {
-		if c, err = s.lastGood(ctx, err); err != nil {
+		if c, err = s.fallBack(ctx, err); err != nil {
 			return err
 		}
 		if v, err = s.prepare(ctx, c); err != nil {
@@ -122,7 +123,7 @@ func (s *slot) start(ctx context.Context) error {
 	return nil
 }
 
-func (s *slot) lastGood(ctx context.Context, why error) (candidate, error) {
+func (s *slot) fallBack(ctx context.Context, why error) (candidate, error) {
 	c, err := s.source.lastGood(ctx)
 	if err != nil {
 		return c, fmt.Errorf("module %s: %w (and %v)", s.source, why, err)
@@ -154,7 +155,11 @@ func (s *slot) keep(ctx context.Context, c candidate) {
 	}
 	if err := c.keep(ctx); err != nil {
 		s.log.Warnf("weir: %s: caching %s as last known good: %v", s.name, c.origin, err)
+		return
 	}
+	s.mu.Lock()
+	s.lastGood = c.id
+	s.mu.Unlock()
 }
 
 // update swaps to what the source offers now, if it is new and allowed.

@@ -203,7 +203,7 @@ func TestRegistryDownAtStartUp(t *testing.T) {
 	r.stamp("g02")
 	first := r.serve("lkg-first", "g01", "", "")
 	r.move("g02")
-	waitFor(t, "lkg-first", "serving g02", serving(r.digests["g02"]))
+	waitFor(t, "lkg-first", "g02 cached as last known good", func(st host.Status) bool { return st.LastGood == r.digests["g02"] })
 	stillServes(t, first, "g02")
 
 	r.srv.Close()
