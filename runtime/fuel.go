@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,9 @@ func hostFuel(s *callState, mod api.Module) {
 func (e *Engine) meteredModule(wasm []byte, digest string) ([]byte, error) {
 	var path string
 	if e.cfg.CacheDir != "" {
-		path = filepath.Join(e.cfg.CacheDir, "metered", strings.TrimPrefix(digest, "sha256:")+".wasm")
+		// the rewrite depends on the rewriter and its parameters, not only the module
+		variant := fmt.Sprintf("v%d-%d-%d", meter.Version, e.cfg.FuelCheckIn, e.cfg.MaxTableElements)
+		path = filepath.Join(e.cfg.CacheDir, "metered", variant, strings.TrimPrefix(digest, "sha256:")+".wasm")
 		if b, err := os.ReadFile(path); err == nil {
 			return b, nil
 		}

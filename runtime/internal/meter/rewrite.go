@@ -39,6 +39,10 @@ func rank(id byte) int {
 }
 
 // rewriter holds what every section rewrite needs.
+// Version changes whenever the rewrite's output does: caches of metered
+// modules are keyed by it.
+const Version = 1
+
 type rewriter struct {
 	m            *wasmbin.Module
 	checkInType  uint32 // type index of () -> ()
