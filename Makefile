@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run run-proto run-kafka run-nats run-swap run-swap-registry test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto run-kafka run-nats run-swap run-swap-registry docs test bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ run-swap-registry: build plugins bin/weir-devbroker ## the same hot swap through
 	@bin/weir-devbroker -registry 127.0.0.1:15000 & pid=$$!; \
 	trap "kill $$pid" EXIT; sleep 1; \
 	examples/hotswap/demo.sh oci://127.0.0.1:15000/weir/orders
+
+docs: ## regenerate docs/components/ from the components' ConfigSpecs
+	$(GO) run ./cmd/weir-docs docs/components
 
 test: deps ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...

@@ -64,7 +64,12 @@ Each batch is one call into the guest, which gives a verdict per message:
 
 If the guest traps, runs past `+"`timeout`"+`, or returns malformed output, every message of the batch
 is flagged with that error (class `+"`trap`, `timeout` or `bad_output`"+`) and the instance is replaced.
-Nothing is dropped silently.`).
+Nothing is dropped silently.
+
+The module can be a registry reference (`+"`local://…`, `oci://…`"+`). With `+"`watch: true`"+` a new version is
+fetched, verified, admitted, checked against its golden fixtures and warmed, then swapped in between two
+batches; a failed step leaves the serving version alone, and a version failing too many records right
+after a swap is rolled back (docs/registry.md).`).
 		Field(service.NewStringField(fieldModule).
 			Description("The transform: a `.wasm` file, or a registry reference — `local://REPO:TAG` in the local store, `oci://HOST/REPO:TAG` in an OCI registry, either `@sha256:…` for a fixed digest (docs/registry.md).").
 			Example("./build/plugins/mask.wasm").Example("local://weir/mask:stable").Example("oci://registry.example/weir/mask@sha256:…")).
