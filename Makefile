@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run run-proto run-kafka run-nats run-swap run-swap-registry docs test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto run-kafka run-kafka-scaleout run-nats run-swap run-swap-registry docs test bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -56,6 +56,15 @@ run-kafka: build plugins bin/weir-devbroker ## the orders through Kafka (a dev b
 	$(BIN) run examples/kafka/produce.yaml && \
 	{ timeout 15 $(BIN) run examples/kafka/pipeline.yaml || true; } && \
 	{ timeout 5 $(BIN) run examples/kafka/show.yaml | tail -5 || true; }
+
+run-kafka-scaleout: build plugins bin/weir-devbroker ## three weir processes in one consumer group share the orders' partitions
+	@bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics orders,orders-masked,orders-dlq & broker=$$!; \
+	sleep 1; pids=""; \
+	for i in 1 2 3; do HTTP_ADDRESS=127.0.0.1:0 $(BIN) run examples/kafka/pipeline.yaml & pids="$$pids $$!"; done; \
+	trap "kill $$pids; sleep 1; kill $$broker" EXIT; sleep 8; \
+	$(BIN) run examples/kafka/produce.yaml && sleep 8 && \
+	{ timeout 5 $(BIN) run examples/kafka/show.yaml | tail -3 || true; } && \
+	echo "--- three processes in consumer group weir-mask shared the 3 partitions (examples/kafka, TestKafkaScaleOutExample)"
 
 run-nats: build plugins bin/weir-devbroker ## the orders through NATS JetStream (a dev server on loopback): orders.in → mask → orders.masked.default / orders.dlq
 	@bin/weir-devbroker -nats 127.0.0.1:14222 -nats-stream 'ORDERS:orders.>' & pid=$$!; \

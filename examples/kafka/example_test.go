@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -65,4 +66,56 @@ func TestKafkaExample(t *testing.T) {
 		})
 	}
 	assert.Equal(t, map[string]int{"orders-masked": 1024, "orders-dlq": 1}, counts)
+}
+
+// TestKafkaScaleOutExample runs three copies of the same pipeline, as
+// docs/deploy.md and `make run-kafka-scaleout` do: the broker gives each a
+// partition of `orders`, and together they mask every order once.
+func TestKafkaScaleOutExample(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "orders", "orders-masked", "orders-dlq"))
+	require.NoError(t, err)
+	defer c.Close()
+	broker := strings.Join(c.ListenAddrs(), ",")
+	mask := filepath.Join(t.TempDir(), "mask.wasm")
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	env := append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0")
+	weir := fixtures.Weir(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for i := 0; i < 3; i++ {
+		p := exec.CommandContext(ctx, weir, "run", "examples/kafka/pipeline.yaml")
+		p.Dir, p.Env = fixtures.Root(), env
+		require.NoError(t, p.Start())
+		defer func() { _ = p.Process.Kill(); _ = p.Wait() }()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("orders-masked", "orders-dlq"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	require.Eventually(t, func() bool {
+		groups, err := adm.DescribeGroups(ctx, "weir-mask")
+		if err != nil {
+			return false
+		}
+		g := groups["weir-mask"]
+		owned := 0
+		for _, m := range g.Members {
+			if a, ok := m.Assigned.AsConsumer(); ok && len(a.Topics) == 1 && len(a.Topics[0].Partitions) == 1 {
+				owned++
+			}
+		}
+		return g.State == "Stable" && owned == 3
+	}, 60*time.Second, 200*time.Millisecond, "three members, one partition each")
+
+	produce := exec.Command(weir, "run", "examples/kafka/produce.yaml")
+	produce.Dir, produce.Env = fixtures.Root(), env
+	out, err := produce.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	seen := map[string]int{}
+	for len(seen) < 1025 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { seen[r.Topic+"/"+string(r.Key)+"/"+string(r.Value)]++ })
+	}
+	assert.Len(t, seen, 1025, "every order once, from three processes")
 }
