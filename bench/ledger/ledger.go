@@ -1,6 +1,6 @@
 // Package ledger checks delivery claims end to end: it writes N keyed,
-// sequence-numbered records into a Kafka topic, then reads the output and
-// dead-letter topics back and reports what is missing, duplicated,
+// sequence-numbered records into a Kafka topic or a JetStream subject, then reads the output and
+// dead-letter topics (subjects) back and reports what is missing, duplicated,
 // misplaced (not where the transform should have sent it) or out of order
 // per key. Every tenth record is deliberately not JSON, so a JSON transform
 // (the mask) must send it to the dead-letter topic.
@@ -88,53 +88,82 @@ func (r Report) String() string {
 // new arrived for idle after the first record, or ctx ends, and compares
 // with what Write wrote.
 func Check(ctx context.Context, cl *kgo.Client, out, dlq string, n int, idle time.Duration) (Report, error) {
-	rep := Report{Expected: n, ByTopic: map[string]int{}}
-	seen := make([]int, n)
-	lastN := map[string]int{}
-	var last time.Time // idle counts only once records flow: start-up may be slow
-	for (last.IsZero() || time.Since(last) < idle) && ctx.Err() == nil {
+	t := newTally(n, dlq)
+	for t.waiting(idle) && ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, idle)
 		fetches := cl.PollFetches(pctx)
 		cancel()
 		var err error
 		fetches.EachRecord(func(kr *kgo.Record) {
-			r, derr := decode(kr.Value)
-			if derr != nil || r.Seq < 0 || r.Seq >= n {
-				err = fmt.Errorf("topic %s offset %d: %v", kr.Topic, kr.Offset, derr)
-				return
+			if e := t.add(kr.Topic, kr.Value); e != nil && err == nil {
+				err = fmt.Errorf("topic %s offset %d: %w", kr.Topic, kr.Offset, e)
 			}
-			last = time.Now()
-			rep.Seen++
-			rep.ByTopic[kr.Topic]++
-			seen[r.Seq]++
-			if (kr.Topic == dlq) != Bad(r.Seq) {
-				rep.Misplaced++
-			}
-			k := kr.Topic + "/" + r.Key
-			if prev, ok := lastN[k]; ok && r.N < prev && seen[r.Seq] == 1 {
-				rep.Inversions++ // a first delivery older than one already seen
-			}
-			lastN[k] = max(lastN[k], r.N)
 		})
 		if err != nil {
-			return rep, err
-		}
-		if rep.Seen >= n && allSeen(seen) {
-			break
+			return t.rep, err
 		}
 	}
-	for seq, c := range seen {
+	return t.report(), nil
+}
+
+// tally counts what a check reads, from any broker.
+type tally struct {
+	rep   Report
+	dlq   string
+	seen  []int
+	lastN map[string]int
+	last  time.Time // idle counts only once records flow: start-up may be slow
+}
+
+func newTally(n int, dlq string) *tally {
+	return &tally{rep: Report{Expected: n, ByTopic: map[string]int{}}, dlq: dlq, seen: make([]int, n), lastN: map[string]int{}}
+}
+
+// waiting reports whether records are still expected.
+func (t *tally) waiting(idle time.Duration) bool {
+	if t.rep.Seen >= t.rep.Expected && allSeen(t.seen) {
+		return false
+	}
+	return t.last.IsZero() || time.Since(t.last) < idle
+}
+
+// add counts one record read from topic (a Kafka topic or NATS subject).
+func (t *tally) add(topic string, value []byte) error {
+	r, err := decode(value)
+	if err != nil {
+		return err
+	}
+	if r.Seq < 0 || r.Seq >= t.rep.Expected {
+		return fmt.Errorf("sequence %d out of range", r.Seq)
+	}
+	t.last = time.Now()
+	t.rep.Seen++
+	t.rep.ByTopic[topic]++
+	t.seen[r.Seq]++
+	if (topic == t.dlq) != Bad(r.Seq) {
+		t.rep.Misplaced++
+	}
+	k := topic + "/" + r.Key
+	if prev, ok := t.lastN[k]; ok && r.N < prev && t.seen[r.Seq] == 1 {
+		t.rep.Inversions++ // a first delivery older than one already seen
+	}
+	t.lastN[k] = max(t.lastN[k], r.N)
+	return nil
+}
+
+func (t *tally) report() Report {
+	for seq, c := range t.seen {
 		switch {
 		case c == 0:
-			rep.Missing++
-			if len(rep.FirstMissing) < 10 {
-				rep.FirstMissing = append(rep.FirstMissing, seq)
+			t.rep.Missing++
+			if len(t.rep.FirstMissing) < 10 {
+				t.rep.FirstMissing = append(t.rep.FirstMissing, seq)
 			}
 		case c > 1:
-			rep.Duplicated += c - 1
+			t.rep.Duplicated += c - 1
 		}
 	}
-	return rep, nil
+	return t.rep
 }
 
 func allSeen(seen []int) bool {
