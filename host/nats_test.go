@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -14,24 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testnats"
 )
 
-// startNATS runs an embedded JetStream server on loopback with a stream
-// holding orders.>.
+// startNATS runs an embedded JetStream server with a stream holding orders.>.
 func startNATS(t *testing.T) (string, jetstream.JetStream) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	require.NoError(t, err)
-	go s.Start()
-	require.True(t, s.ReadyForConnections(10*time.Second))
-	t.Cleanup(s.Shutdown)
-	nc, err := nats.Connect(s.ClientURL())
-	require.NoError(t, err)
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
-	_, err = js.CreateStream(context.Background(), jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}})
-	require.NoError(t, err)
-	return s.ClientURL(), js
+	return testnats.Start(t, "ORDERS", "orders.>")
 }
 
 func TestNATSJetStreamRoundTripWithRoutingAndDeadLetters(t *testing.T) {

@@ -33,14 +33,7 @@ import (
 // least once).
 func TestNoLossUnderBrokerFaults(t *testing.T) {
 	const n = 30_000
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out", "dlq"))
-	require.NoError(t, err)
-	defer c.Close()
-	broker := strings.Join(c.ListenAddrs(), ",")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	require.NoError(t, err)
-	defer cl.Close()
-	require.NoError(t, ledger.Write(context.Background(), cl, "in", n, 50))
+	c, broker, _ := ledgerCluster(t, 1, n)
 
 	var commits, produces, failedCommits, droppedProduces atomic.Int64
 	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
@@ -81,6 +74,19 @@ func TestNoLossUnderBrokerFaults(t *testing.T) {
 	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
 	assert.Zero(t, rep.Misplaced)
 	assert.Zero(t, rep.Inversions)
+}
+
+// ledgerCluster starts a kfake cluster of brokers with topics in, out and
+// dlq, and writes a ledger of n records into in.
+func ledgerCluster(t *testing.T, brokers, n int) (*kfake.Cluster, string, *kgo.Client) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(brokers), kfake.SeedTopics(3, "in", "out", "dlq"))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	require.NoError(t, err)
+	t.Cleanup(cl.Close)
+	require.NoError(t, ledger.Write(context.Background(), cl, "in", n, 50))
+	return c, strings.Join(c.ListenAddrs(), ","), cl
 }
 
 // runMaskPipeline runs kafka "in" → wasm mask → kafka "out" / "dlq" (for
@@ -130,14 +136,7 @@ switch:
 // saw.
 func TestNoLossUnderLeaderChanges(t *testing.T) {
 	const n = 30_000
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "in", "out", "dlq"))
-	require.NoError(t, err)
-	defer c.Close()
-	broker := strings.Join(c.ListenAddrs(), ",")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
-	require.NoError(t, err)
-	defer cl.Close()
-	require.NoError(t, ledger.Write(context.Background(), cl, "in", n, 50))
+	c, broker, cl := ledgerCluster(t, 3, n)
 
 	var elections atomic.Int64
 	stop := make(chan struct{})

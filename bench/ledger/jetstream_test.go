@@ -11,14 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/bench/ledger"
 	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testnats"
 )
 
 // jsPipeline is a real weir process: JetStream ledger.in → wasm mask →
@@ -54,18 +52,9 @@ http: { enabled: false }
 // after newer messages).
 func TestJetStreamAtLeastOnceUnderSIGKILL(t *testing.T) {
 	const n = 30_000
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	require.NoError(t, err)
-	go s.Start()
-	require.True(t, s.ReadyForConnections(10*time.Second))
-	defer s.Shutdown()
-	nc, err := nats.Connect(s.ClientURL())
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	url, js := testnats.Start(t, "LEDGER", "ledger.>")
 	ctx := context.Background()
-	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "LEDGER", Subjects: []string{"ledger.>"}})
+	stream, err := js.Stream(ctx, "LEDGER")
 	require.NoError(t, err)
 	require.NoError(t, ledger.WriteJetStream(ctx, js, "ledger.in", n, 100))
 
@@ -73,7 +62,7 @@ func TestJetStreamAtLeastOnceUnderSIGKILL(t *testing.T) {
 	mask := filepath.Join(dir, "mask.wasm")
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	conf := filepath.Join(dir, "pipeline.yaml")
-	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(jsPipeline, s.ClientURL(), mask)), 0o644))
+	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(jsPipeline, url, mask)), 0o644))
 	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 	written := func() int64 {
 		info, err := stream.Info(ctx)

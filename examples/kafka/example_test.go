@@ -23,14 +23,7 @@ import (
 // the orders file into `orders`, the mask pipeline, and checks every order
 // came out masked in `orders-masked` and the corrupt line in `orders-dlq`.
 func TestKafkaExample(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "orders", "orders-masked", "orders-dlq"))
-	require.NoError(t, err)
-	defer c.Close()
-	broker := strings.Join(c.ListenAddrs(), ",")
-	mask := filepath.Join(t.TempDir(), "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
-	env := append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0")
-	weir := fixtures.Weir(t)
+	broker, env, weir := setup(t)
 
 	lint := exec.Command(weir, "lint", "examples/kafka/produce.yaml", "examples/kafka/pipeline.yaml", "examples/kafka/show.yaml")
 	lint.Dir = fixtures.Root()
@@ -68,18 +61,23 @@ func TestKafkaExample(t *testing.T) {
 	assert.Equal(t, map[string]int{"orders-masked": 1024, "orders-dlq": 1}, counts)
 }
 
+// setup starts the broker the tests use with the example's topics and
+// returns it, the examples' environment and the weir binary.
+func setup(t *testing.T) (broker string, env []string, weir string) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "orders", "orders-masked", "orders-dlq"))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	broker = strings.Join(c.ListenAddrs(), ",")
+	mask := filepath.Join(t.TempDir(), "mask.wasm")
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	return broker, append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0"), fixtures.Weir(t)
+}
+
 // TestKafkaScaleOutExample runs three copies of the same pipeline, as
 // docs/deploy.md and `make run-kafka-scaleout` do: the broker gives each a
 // partition of `orders`, and together they mask every order once.
 func TestKafkaScaleOutExample(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "orders", "orders-masked", "orders-dlq"))
-	require.NoError(t, err)
-	defer c.Close()
-	broker := strings.Join(c.ListenAddrs(), ",")
-	mask := filepath.Join(t.TempDir(), "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
-	env := append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0")
-	weir := fixtures.Weir(t)
+	broker, env, weir := setup(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

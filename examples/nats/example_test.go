@@ -10,35 +10,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testnats"
 )
 
 // TestNATSExample runs examples/nats against an embedded JetStream server.
 func TestNATSExample(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	require.NoError(t, err)
-	go s.Start()
-	require.True(t, s.ReadyForConnections(10*time.Second))
-	defer s.Shutdown()
-	nc, err := nats.Connect(s.ClientURL())
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	url, js := testnats.Start(t, "ORDERS", "orders.>")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "ORDERS", Subjects: []string{"orders.>"}})
-	require.NoError(t, err)
 
 	mask := filepath.Join(t.TempDir(), "mask.wasm")
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
-	env := append(os.Environ(), "NATS="+s.ClientURL(), "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0")
+	env := append(os.Environ(), "NATS="+url, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0")
 	weir := fixtures.Weir(t)
 	produce := exec.Command(weir, "run", "examples/nats/produce.yaml")
 	produce.Dir, produce.Env = fixtures.Root(), env
