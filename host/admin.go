@@ -23,7 +23,7 @@ import (
 const (
 	EnvAdminAddress    = "WEIR_ADMIN_ADDRESS"
 	EnvAdminToken      = "WEIR_ADMIN_TOKEN"
-	DefaultAdminAddess = "127.0.0.1:4196"
+	DefaultAdminAddress = "127.0.0.1:4196"
 )
 
 // Status is what the admin API reports about one transform slot.
@@ -137,7 +137,7 @@ func startAdmin(log *service.Logger) {
 		return
 	}
 	if addr == "" {
-		addr = DefaultAdminAddess
+		addr = DefaultAdminAddress
 	}
 	token := os.Getenv(EnvAdminToken)
 	host, _, _ := net.SplitHostPort(addr)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
@@ -154,7 +153,7 @@ func fetchManifest(ctx context.Context, target content.Fetcher, desc ocispec.Des
 	if err := json.Unmarshal(raw, &man); err != nil {
 		return man, fmt.Errorf("manifest %s: %w", desc.Digest, err)
 	}
-	if man.SchemaVersion != (specs.Versioned{SchemaVersion: 2}).SchemaVersion {
+	if man.SchemaVersion != 2 {
 		return man, fmt.Errorf("manifest %s: schemaVersion %d, want 2", desc.Digest, man.SchemaVersion)
 	}
 	return man, nil

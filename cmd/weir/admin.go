@@ -18,7 +18,7 @@ import (
 // adminFlags say how to reach a running weir's admin API.
 func adminFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "admin", EnvVars: []string{host.EnvAdminAddress}, Value: host.DefaultAdminAddess, Usage: "address of the running weir's admin API"},
+		&cli.StringFlag{Name: "admin", EnvVars: []string{host.EnvAdminAddress}, Value: host.DefaultAdminAddress, Usage: "address of the running weir's admin API"},
 		&cli.StringFlag{Name: "token", EnvVars: []string{host.EnvAdminToken}, Usage: "admin API bearer token"},
 	}
 }
