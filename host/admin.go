@@ -21,8 +21,8 @@ import (
 // "Authorization: Bearer <token>"; without it the API only listens on
 // loopback. Changes are logged as an audit trail.
 const (
-	EnvAdminAddress    = "WEIR_ADMIN_ADDRESS"
-	EnvAdminToken      = "WEIR_ADMIN_TOKEN"
+	EnvAdminAddress     = "WEIR_ADMIN_ADDRESS"
+	EnvAdminToken       = "WEIR_ADMIN_TOKEN"
 	DefaultAdminAddress = "127.0.0.1:4196"
 )
 
