@@ -20,17 +20,26 @@ import (
 
 var modes = []runtime.Interrupt{runtime.InterruptFuel, runtime.InterruptCloseOnContextDone, runtime.InterruptNone}
 
-// run processes batches with a fresh engine in the given mode.
+// runIn processes batches with a fresh engine in the given mode.
 func runIn(t *testing.T, mode runtime.Interrupt, wasm []byte, cfg runtime.PoolConfig, batches ...[]runtime.Record) [][]runtime.Outcome {
-	e, _ := newEngine(t, runtime.EngineConfig{Interrupt: mode})
+	out, _ := runWith(t, runtime.EngineConfig{Interrupt: mode}, wasm, cfg, batches...)
+	return out
+}
+
+// runWith processes batches with a fresh engine and returns the outcomes
+// and the fuel each batch used.
+func runWith(t *testing.T, ecfg runtime.EngineConfig, wasm []byte, cfg runtime.PoolConfig, batches ...[]runtime.Record) ([][]runtime.Outcome, []int64) {
+	e, _ := newEngine(t, ecfg)
+	var used []int64
+	cfg.OnBatch = func(fuel int64, _ time.Duration) { used = append(used, fuel) }
 	p := newPool(t, e, wasm, cfg)
 	var out [][]runtime.Outcome
 	for _, b := range batches {
 		o, err := p.Process(context.Background(), b)
-		require.NoError(t, err, "mode %s", mode)
+		require.NoError(t, err, "engine %+v", ecfg)
 		out = append(out, o)
 	}
-	return out
+	return out, used
 }
 
 func orders(t *testing.T) []runtime.Record {
@@ -54,15 +63,16 @@ func TestMeteringChangesNoResult(t *testing.T) {
 		wasm    []byte
 		config  string
 		batches [][]runtime.Record
+		clocked bool // a Go guest: its runtime reads the clock, so its fuel varies from run to run
 	}{
-		{"kitchensink (WAT)", wat(t, "kitchensink"), "", [][]runtime.Record{records("x")}}, // one batch: it drops its passive segments
-		{"echo (WAT)", wat(t, "echo"), "", [][]runtime.Record{records("a", "b", "c")}},
-		{"mask (Go) on the orders", fixtures.Go(t, "plugins/mask"), mask, [][]runtime.Record{orders(t)}},
+		{"kitchensink (WAT)", wat(t, "kitchensink"), "", [][]runtime.Record{records("x")}, false}, // one batch: it drops its passive segments
+		{"echo (WAT)", wat(t, "echo"), "", [][]runtime.Record{records("a", "b", "c")}, false},
+		{"mask (Go) on the orders", fixtures.Go(t, "plugins/mask"), mask, [][]runtime.Record{orders(t)}, true},
 		{"conformance (Go)", fixtures.Go(t, "sdk/go/internal/conformance"), "", [][]runtime.Record{
-			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}},
+			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}, true},
 		{"conformance (C)", fixtures.C(t, "sdk/c/conformance"), "", [][]runtime.Record{
-			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}},
-		{"mask (C) on the orders", fixtures.C(t, "bench/guests/mask_c"), "", [][]runtime.Record{orders(t)}},
+			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}, false},
+		{"mask (C) on the orders", fixtures.C(t, "bench/guests/mask_c"), "", [][]runtime.Record{orders(t)}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -70,6 +80,17 @@ func TestMeteringChangesNoResult(t *testing.T) {
 			want := runIn(t, runtime.InterruptNone, c.wasm, cfg, c.batches...)
 			for _, mode := range modes[:2] {
 				assert.Equal(t, want, runIn(t, mode, c.wasm, cfg, c.batches...), "mode %s", mode)
+			}
+			// a check-in at nearly every meter: every check-in path runs
+			// (function entries, loops with and without results, loops with
+			// params), and fuel is charged exactly once per segment however
+			// often the guest checks in
+			out, used := runWith(t, runtime.EngineConfig{}, c.wasm, cfg, c.batches...)
+			outOften, usedOften := runWith(t, runtime.EngineConfig{FuelCheckIn: 3}, c.wasm, cfg, c.batches...)
+			assert.Equal(t, want, out)
+			assert.Equal(t, want, outOften, "checking in every 3 units of fuel")
+			if !c.clocked {
+				assert.Equal(t, used, usedOften, "fuel used does not depend on the check-in interval")
 			}
 		})
 	}

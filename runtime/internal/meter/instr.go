@@ -6,29 +6,36 @@ import (
 
 // Opcodes the rewriter cares about.
 const (
-	opBlock     = 0x02
-	opLoop      = 0x03
-	opIf        = 0x04
-	opElse      = 0x05
-	opEnd       = 0x0b
-	opBrTable   = 0x0e
-	opCall      = 0x10
-	opRefFunc   = 0xd2
-	opGlobalGet = 0x23
-	opGlobalSet = 0x24
-	opI64Const  = 0x42
-	opI64Sub    = 0x7d
-	opI64LtS    = 0x53
-	prefixFC    = 0xfc
-	prefixFD    = 0xfd
+	opBlock       = 0x02
+	opLoop        = 0x03
+	opIf          = 0x04
+	opElse        = 0x05
+	opEnd         = 0x0b
+	opBr          = 0x0c
+	opBrIf        = 0x0d
+	opBrTable     = 0x0e
+	opUnreachable = 0x00
+	opCall        = 0x10
+	opRefFunc     = 0xd2
+	opGlobalGet   = 0x23
+	opGlobalSet   = 0x24
+	opI64Const    = 0x42
+	opI64Sub      = 0x7d
+	blockEmpty    = 0x40 // the block type of a block without params or results
+	opI64LtS      = 0x53
+	opI64Add      = 0x7c
+	prefixFC      = 0xfc
+	prefixFD      = 0xfd
 )
 
 // instr is one decoded instruction: its opcode (with the sub-opcode for the
-// 0xFC and 0xFD prefixes) and, for call and ref.func, the function index.
+// 0xFC and 0xFD prefixes) and the immediates the rewriter changes or needs.
 type instr struct {
-	op      byte
-	sub     uint32
-	funcIdx uint32 // call, ref.func
+	op        byte
+	sub       uint32
+	funcIdx   uint32   // call, ref.func
+	blockType int64    // block, loop, if: -64 (0x40) for none, another negative value type, or a type index
+	labels    []uint32 // br, br_if: one; br_table: the targets, then the default
 }
 
 // next decodes the instruction at the reader's position and skips its
@@ -46,11 +53,15 @@ func next(r *wasmbin.Reader) (instr, error) {
 		op >= 0x45 && op <= 0xc4, op == 0xd1:
 		return in, nil // no immediates
 	case op >= opBlock && op <= opIf:
-		return in, blockType(r)
-	case op == 0x0c, op == 0x0d, op >= 0x20 && op <= 0x26:
+		in.blockType, err = r.S33()
+	case op == opBr, op == opBrIf:
+		var l uint32
+		l, err = r.U32()
+		in.labels = []uint32{l}
+	case op >= 0x20 && op <= 0x26:
 		_, err = r.U32()
 	case op == opBrTable:
-		err = brTable(r)
+		in.labels, err = brTable(r)
 	case op == opCall, op == opRefFunc:
 		in.funcIdx, err = r.U32()
 	case op == 0x11: // call_indirect typeidx tableidx
@@ -93,21 +104,22 @@ func hex(b byte) string {
 	return string([]byte{digits[b>>4], digits[b&15]})
 }
 
-// blockType skips a block type: 0x40, a value type, or an s33 type index.
-func blockType(r *wasmbin.Reader) error {
-	_, err := r.S33()
-	return err
-}
-
-func brTable(r *wasmbin.Reader) error {
+// brTable reads a br_table's targets and default.
+func brTable(r *wasmbin.Reader) ([]uint32, error) {
 	n, err := r.U32()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if int(n) > r.Remaining() {
-		return &wasmbin.Error{Offset: r.Pos(), Msg: "br_table longer than the function"}
+		return nil, &wasmbin.Error{Offset: r.Pos(), Msg: "br_table longer than the function"}
 	}
-	return u32s(r, int(n)+1)
+	labels := make([]uint32, n+1)
+	for i := range labels {
+		if labels[i], err = r.U32(); err != nil {
+			return nil, err
+		}
+	}
+	return labels, nil
 }
 
 func u32s(r *wasmbin.Reader, n int) error {

@@ -16,17 +16,25 @@ import (
 	"github.com/weirstream/weir/runtime/internal/wasmbin"
 )
 
-// modules are every guest the build makes: all WAT test guests and the Go guests.
+// modules are every guest the build makes: all WAT test guests, the C
+// guests and the Go guests.
 func modules(t testing.TB) map[string][]byte {
+	mods := smallModules(t)
+	for _, g := range []string{"plugins/mask", "plugins/echo", "sdk/go/internal/conformance"} {
+		mods[g] = fixtures.Go(t, g)
+	}
+	return mods
+}
+
+// smallModules are the WAT and C guests: quick to build, and small enough
+// to seed the fuzzer (every fuzzing worker process builds them again).
+func smallModules(t testing.TB) map[string][]byte {
 	mods := map[string][]byte{}
 	wats, err := filepath.Glob(filepath.Join(fixtures.Root(), "runtime/testdata/guests/*.wat"))
 	require.NoError(t, err)
 	for _, w := range wats {
 		rel, _ := filepath.Rel(fixtures.Root(), w)
 		mods[filepath.Base(w)] = fixtures.RawWAT(t, rel)
-	}
-	for _, g := range []string{"plugins/mask", "plugins/echo", "sdk/go/internal/conformance"} {
-		mods[g] = fixtures.Go(t, g)
 	}
 	for _, c := range []string{"sdk/c/conformance", "bench/guests/mask_c"} {
 		mods[c] = fixtures.C(t, c)
@@ -83,14 +91,22 @@ func TestRewriteRefusesWhatItCannotMeter(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "unsupported instruction 0x12"), err.Error())
 }
 
+func TestRewriteRefusesABranchOutOfRange(t *testing.T) {
+	mod := []byte("\x00asm\x01\x00\x00\x00" +
+		"\x01\x04\x01\x60\x00\x00" + // type () -> ()
+		"\x03\x02\x01\x00" + // one function
+		"\x0a\x09\x01\x07\x00\x03\x40\x0c\x05\x0b\x0b") // body: loop; br 5; end; end
+	_, err := meter.Rewrite(mod, 1, math.MaxUint32)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "branch depth 5 is outside the 2 enclosing labels")
+}
+
 // FuzzRewrite feeds generated and mutated modules to the rewriter: it must
 // never panic, and whatever wazero accepts before the rewrite it must
 // accept after it.
 func FuzzRewrite(f *testing.F) {
-	for _, wasm := range modules(f) {
-		if len(wasm) < 64<<10 {
-			f.Add(wasm)
-		}
+	for _, wasm := range smallModules(f) {
+		f.Add(wasm)
 	}
 	r := wazero.NewRuntimeWithConfig(context.Background(), wazero.NewRuntimeConfigInterpreter())
 	f.Fuzz(func(t *testing.T, wasm []byte) {

@@ -41,7 +41,7 @@ func rank(id byte) int {
 // rewriter holds what every section rewrite needs.
 // Version changes whenever the rewrite's output does: caches of metered
 // modules are keyed by it.
-const Version = 1
+const Version = 2
 
 type rewriter struct {
 	m            *wasmbin.Module

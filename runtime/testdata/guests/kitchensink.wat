@@ -1,6 +1,8 @@
 ;; Exercises most of WebAssembly 2.0 so the metering rewriter's output can be
 ;; compared with the original: every instruction family, every element
-;; segment form, ref.func in globals and elements, a start-free reactor.
+;; segment form, ref.func in globals and elements, a start-free reactor, and
+;; every loop shape the rewriter treats differently (a loop with a result, a
+;; loop with params, branches and br_table leaving several loops at once).
 ;; weir_process folds everything into an i64 and emits it as record 0's value.
 (module
   (type $i2i (func (param i32) (result i32)))
@@ -21,6 +23,52 @@
       (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
                      (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
   (func $pair (result i32 i64) (i32.const 3) (i64.const 4))
+
+  (func $loops (param $n i32) (result i32)
+    (local $i i32) (local $j i32) (local $s i32)
+    ;; a loop with a result
+    (local.set $s
+      (loop $l (result i32)
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n)))
+        (i32.mul (local.get $i) (i32.const 3))))
+    ;; a loop with params (a type-index block type): sums n..1 on the stack
+    local.get $s
+    i32.const 0
+    local.get $n
+    loop $m (param i32 i32) (result i32)
+      local.set $j
+      local.get $j
+      i32.add
+      local.get $j
+      i32.const 1
+      i32.sub
+      local.tee $j
+      local.get $j
+      i32.const 0
+      i32.gt_s
+      br_if $m
+      drop
+    end
+    i32.add
+    local.set $s
+    ;; nested loops left by br_if, br and br_table, from inside an if
+    (local.set $i (i32.const 0))
+    (local.set $j (i32.const 0))
+    (block $out
+      (loop $a
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (loop $b
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $out (i32.gt_u (local.get $j) (i32.mul (local.get $n) (i32.const 5))))
+          (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $j))))
+          (if (i32.eqz (i32.rem_u (local.get $j) (i32.const 7)))
+            (then (br $a)))
+          (block $skip
+            (br_table $skip $b $a $b $a $out (i32.rem_u (local.get $j) (i32.const 5))))
+          (local.set $s (i32.xor (local.get $s) (local.get $j)))
+          (br $b))))
+    (local.get $s))
 
   (func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
   (func (export "weir_init") (param i32) (result i64) (i64.const 0))
@@ -44,6 +92,7 @@
             (i64.extend_i32_u (call_indirect (type $i2i) (local.get $i) (i32.const 1))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
+    (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $loops (i32.const 40)))))
     ;; recursion, multi-value, select with type, sign extension, saturation
     (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $fib (i32.const 15)))))
     (call $pair)
