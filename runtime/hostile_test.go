@@ -98,6 +98,35 @@ func TestAdmissionRefusals(t *testing.T) {
 	}
 }
 
+// TestAdmissionRefusesDeclaredBombs: wazero allocates what a module
+// declares before reading it. Each bomb adds a few bytes to a valid guest
+// that ask for 100 GB or more; let through, they kill the process with an
+// out-of-memory error when the module is compiled.
+func TestAdmissionRefusesDeclaredBombs(t *testing.T) {
+	const huge = "\xff\xff\xff\xff\x0f" // a count of 2^32-1
+	echo := wat(t, "echo")
+	section := func(id byte, payload string) []byte {
+		return append(append(append([]byte{}, echo...), id, byte(len(payload))), payload...)
+	}
+	bombs := map[string]struct {
+		module []byte
+		want   string
+	}{
+		"data segments":  {section(11, huge), "4294967295 data segments declared"},
+		"function names": {section(0, "\x04name\x01\x05"+huge), "names declared"},
+	}
+	for name, b := range bombs {
+		for _, mode := range modes {
+			t.Run(name+"/"+mode.String(), func(t *testing.T) {
+				e, _ := newEngine(t, runtime.EngineConfig{Interrupt: mode})
+				_, err := e.Load(context.Background(), b.module)
+				require.ErrorIs(t, err, runtime.ErrAdmission)
+				assert.Contains(t, err.Error(), b.want)
+			})
+		}
+	}
+}
+
 func TestAdmissionNeedsAManifest(t *testing.T) {
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	_, err := e.Load(context.Background(), rawWAT(t, "echo"))

@@ -2,6 +2,9 @@
 // its sections, types, imports, functions, tables, memories, exports and
 // custom sections. It never executes code and never panics on bad input:
 // every read is bounds-checked and reported as an error with its offset.
+// Parse also checks every count and size the module declares against the
+// bytes it has, so a module that passes can be handed to wazero's decoder,
+// which allocates what is declared (see bounds.go).
 package wasmbin
 
 import (
@@ -193,6 +196,9 @@ func (m *Module) readSection(s *Section) error {
 	case SectionCustom:
 		s.Name, err = r.Name()
 		s.Body = s.Payload[r.pos:]
+		if err == nil && s.Name == "name" {
+			err = checkNames(r)
+		}
 	case SectionType:
 		err = m.readTypes(r)
 	case SectionImport:
@@ -205,6 +211,14 @@ func (m *Module) readSection(s *Section) error {
 		m.Memories, err = readVec(r, (*Reader).Limits)
 	case SectionExport:
 		m.Exports, err = readVec(r, readExport)
+	case SectionGlobal:
+		err = checkGlobals(r)
+	case SectionElement:
+		err = checkElements(r)
+	case SectionCode:
+		err = checkCode(r)
+	case SectionData:
+		err = checkData(r)
 	}
 	return err
 }

@@ -58,6 +58,60 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
+// withSection is minimal with one more section appended.
+func withSection(id byte, payload string) []byte {
+	b := append([]byte{}, minimal...)
+	b = append(AppendU32(append(b, id), uint32(len(payload))), payload...)
+	return b
+}
+
+// TestDeclaredSizesMustFit: wazero allocates what a module declares before
+// reading it, so every count and size must fit in the bytes that follow.
+func TestDeclaredSizesMustFit(t *testing.T) {
+	const huge = "\xff\xff\xff\xff\x0f" // 2^32-1
+	name := func(sub string) string { return "\x04name" + sub }
+	cases := []struct {
+		name, want string
+		module     []byte
+	}{
+		{"globals", "4294967295 globals declared", withSection(SectionGlobal, huge)},
+		{"element segments", "element segments declared", withSection(SectionElement, huge)},
+		{"elements in a segment", "elements declared", withSection(SectionElement, "\x01\x00\x41\x00\x0b"+huge)},
+		{"function bodies", "function bodies declared", withSection(SectionCode, huge)},
+		{"a body's size", "exceeds", withSection(SectionCode, "\x01"+huge)},
+		{"locals in one declaration", "function body 0 declares over 50000 locals",
+			withSection(SectionCode, "\x01\x08\x01"+huge+"\x7f\x0b")},
+		{"locals over several declarations", "declares over 50000 locals",
+			withSection(SectionCode, "\x01\x0a\x02\xb0\xea\x01\x7f\xb0\xea\x01\x7f\x0b")},
+		{"data segments", "data segments declared", withSection(SectionData, huge)},
+		{"a data segment's size", "exceeds", withSection(SectionData, "\x01\x01"+huge)},
+		{"function names", "names declared", withSection(SectionCustom, name("\x01\x05"+huge))},
+		{"local names", "functions with local names declared", withSection(SectionCustom, name("\x02\x05"+huge))},
+		{"an offset that is not constant", "not allowed in a constant expression",
+			withSection(SectionElement, "\x01\x00\x41\x00\x41\x00\x6a\x0b\x00")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(c.module)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+
+	// the same sections with honest sizes pass
+	ok := [][]byte{
+		withSection(SectionGlobal, "\x01\x7f\x00\x41\x05\x0b"),
+		withSection(SectionElement, "\x02\x00\x41\x00\x0b\x01\x00\x05\x70\x02\xd0\x70\x0b\xd2\x00\x0b"),
+		withSection(SectionCode, "\x01\x08\x02\x10\x7f\x20\x7e\x41\x07\x0b"),
+		withSection(SectionData, "\x02\x00\x41\x00\x0b\x02ab\x01\x01c"),
+		withSection(SectionCustom, name("\x01\x04\x01\x00\x01f\x02\x07\x01\x00\x01\x00\x02ab")),
+	}
+	for i, b := range ok {
+		_, err := Parse(b)
+		assert.NoError(t, err, "honest module %d", i)
+	}
+}
+
 func TestLEB(t *testing.T) {
 	for _, v := range []uint32{0, 1, 127, 128, 1 << 20, 1<<32 - 1} {
 		r := NewReader(AppendU32(nil, v), 0)
