@@ -46,7 +46,7 @@ func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig)
 	}
 	in.state = callState{log: log, fuel: in.fuel, checkIn: m.engine.cfg.FuelCheckIn}
 	m.engine.states.Store(mod, &in.state)
-	in.prepare(m, cfg.InitFuel, cfg.Timeout)
+	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
 	if err := in.init(ctx, m, cfg.Config); err != nil {
 		in.close(ctx, m.engine)
 		return nil, err
@@ -120,20 +120,22 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 	return out, nil
 }
 
-// run sends one batch through weir_process and decodes the verdicts. It
-// returns the fuel the batch used.
-func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig) ([]Outcome, int64, error) {
-	in.prepare(m, cfg.Fuel, cfg.Timeout)
+// run sends one batch, started at start, through weir_process and decodes
+// the verdicts. It returns the fuel the batch used.
+func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig, start time.Time) ([]Outcome, int64, error) {
+	in.prepare(m, cfg.Fuel, start, cfg.Timeout)
 	outcomes, err := in.processBatch(ctx, m, records, cfg.MaxOutputBytes)
 	return outcomes, in.state.used(), err
 }
 
 // prepare resets the instance's call state for the next call: its budget
-// and, under fuel, its deadline (checked at check-ins).
-func (in *instance) prepare(m *Module, budget int64, timeout time.Duration) {
+// and, under fuel, its deadline (checked at check-ins). The caller passes
+// the time the call starts: reading the clock costs ~60 ns on a VM, a
+// third of an empty call.
+func (in *instance) prepare(m *Module, budget int64, start time.Time, timeout time.Duration) {
 	in.state.budget, in.state.deadline = budget, time.Time{}
 	if m.metered {
-		in.state.deadline = time.Now().Add(timeout)
+		in.state.deadline = start.Add(timeout)
 	}
 	in.state.start()
 }

@@ -58,7 +58,7 @@ func (p *Pool) Process(ctx context.Context, records []Record) ([]Outcome, error)
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	outcomes, fuel, err := in.run(ctx, p.mod, records, p.cfg)
+	outcomes, fuel, err := in.run(ctx, p.mod, records, p.cfg, start)
 	p.release(in, err)
 	if p.cfg.OnBatch != nil {
 		p.cfg.OnBatch(fuel, time.Since(start))
