@@ -131,7 +131,7 @@ func (rw *rewriter) function(r *wasmbin.Reader, out []byte) ([]byte, error) {
 // loop header, so on every iteration. Wrapped, the reloads after the call
 // are at the re-entry loop, outside the original one. (A loop that makes
 // other calls keeps paying for those.) On the benchmark masks this took the
-// cost of metering from 25% to 7% (C) and from 15% to 3% (Go); see
+// cost of metering from 25% to 7% (C) and from 15% to about 2% (Go); see
 // docs/RATIONALE.md.
 //
 // Loops with params (a type-index block type) keep the meter inline.
