@@ -128,7 +128,15 @@ func releaseSlot(s *slot) {
 	s.stop()
 	s.swapMu.Lock() // no swap in progress or to come
 	defer s.swapMu.Unlock()
-	retire(s.cur.Load())
+	cur := s.cur.Load()
+	retire(cur)
+	_ = cur.mod.Close(context.Background())
+	s.mu.Lock()
+	if s.prev != nil {
+		_ = s.prev.mod.Close(context.Background())
+		s.prev = nil
+	}
+	s.mu.Unlock()
 }
 
 func startAdmin(log *service.Logger) {

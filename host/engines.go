@@ -50,3 +50,16 @@ func defaultCacheDir() string {
 	}
 	return ""
 }
+
+// CompiledModules is how many transform versions the process holds compiled,
+// across its engines: the serving and previous version of each pipeline
+// slot, and any version still finishing its batches.
+func CompiledModules() int {
+	enginesMu.Lock()
+	defer enginesMu.Unlock()
+	n := 0
+	for _, e := range engines {
+		n += e.Loaded()
+	}
+	return n
+}

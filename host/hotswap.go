@@ -15,7 +15,7 @@ import (
 
 // version is one transform version serving batches.
 type version struct {
-	mod    *runtime.Module
+	mod    *runtime.Module // one reference, closed when the slot drops the version
 	pool   *runtime.Pool
 	id     string // its identity in the source: artifact or module digest
 	origin string // file path or reference@digest
@@ -211,9 +211,11 @@ func (s *slot) prepare(ctx context.Context, c candidate) (*version, error) {
 	return s.warmed(ctx, mod, c.id, c.origin)
 }
 
+// warmed makes a version of mod, taking over the caller's reference to it.
 func (s *slot) warmed(ctx context.Context, mod *runtime.Module, id, origin string) (*version, error) {
 	pool, err := s.warm(ctx, mod)
 	if err != nil {
+		_ = mod.Close(ctx)
 		return nil, refuse("warm", err)
 	}
 	return &version{mod: mod, pool: pool, id: id, origin: origin, since: time.Now()}, nil
@@ -227,6 +229,7 @@ func (s *slot) install(v *version, ev SwapEvent, reject string) {
 	s.mu.Lock()
 	old := s.cur.Swap(v)
 	ev.From, ev.To = old.origin, v.origin
+	dropped := s.prev
 	s.prev = old
 	if reject != "" {
 		s.rejected[old.id] = reject
@@ -235,6 +238,9 @@ func (s *slot) install(v *version, ev SwapEvent, reject string) {
 	s.mu.Unlock()
 	s.log.Infof("weir: %s: %s %s → %s", s.name, ev.Outcome, ev.From, ev.To)
 	go retire(old)
+	if dropped != nil { // retired when it was replaced; now not even a rollback target
+		_ = dropped.mod.Close(context.Background())
+	}
 }
 
 // record appends to the history; the caller holds s.mu.
@@ -285,7 +291,7 @@ func (s *slot) rollback(ctx context.Context, from *version, reason string) error
 	case prev == nil:
 		return fmt.Errorf("%s: no previous version to roll back to", s.name)
 	}
-	v, err := s.warmed(ctx, prev.mod, prev.id, prev.origin)
+	v, err := s.warmed(ctx, prev.mod.Retain(), prev.id, prev.origin)
 	if err != nil {
 		s.failed(SwapEvent{Outcome: "failed", To: prev.origin, Reason: "rollback: " + err.Error()})
 		return err

@@ -236,6 +236,8 @@ func TestSwapUnderLoad(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
+	assert.Eventually(t, func() bool { return host.CompiledModules() <= 2 }, 10*time.Second, 10*time.Millisecond,
+		"after %d versions only the serving and the previous one stay compiled (now %d)", generations, host.CompiledModules())
 
 	out := s.output()
 	require.EqualValues(t, total.Load(), len(out), "records in = records out")

@@ -318,11 +318,13 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 				return nil, err
 			}
 			if s.bind != nil {
-				if err := s.bind.checkModule(mod); err != nil {
-					return nil, err
-				}
+				err = s.bind.checkModule(mod)
 			}
-			if err := mod.CheckFixtures(ctx, mod.Fixtures); err != nil {
+			if err == nil {
+				err = mod.CheckFixtures(ctx, mod.Fixtures)
+			}
+			if err != nil {
+				_ = mod.Close(ctx) // a refused version's compiled code is freed
 				return nil, err
 			}
 			return mod, nil

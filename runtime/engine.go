@@ -15,14 +15,15 @@ import (
 )
 
 // Engine owns one wazero runtime and its compilation cache. Create one per
-// process and share it: compiled modules are cached by digest.
+// process and share it: compiled modules are shared by digest while
+// referenced, and freed when the last reference goes (see Module.Close).
 type Engine struct {
 	cfg     EngineConfig
 	runtime wazero.Runtime
 	cache   wazero.CompilationCache
 
 	mu      sync.Mutex
-	modules map[string]*Module // by digest
+	modules map[string]*Module // by digest, while referenced
 
 	states sync.Map // api.Module → *callState of its instance
 }
@@ -75,10 +76,18 @@ func (e *Engine) stateOf(ctx context.Context, mod api.Module) *callState {
 
 // Load admits and compiles a module, or returns the already loaded one with
 // the same digest. Refusals are *Error of ClassAdmission.
+//
+// The caller holds a reference to the module and closes it when done; each
+// pool holds its own, so a module may be closed as soon as its pools exist.
+// A process that swaps versions for weeks keeps only the compiled code of
+// the versions still referenced.
 func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	digest := Digest(wasm)
 	e.mu.Lock()
 	m, ok := e.modules[digest]
+	if ok {
+		m.refs++
+	}
 	e.mu.Unlock()
 	if ok {
 		return m, nil
@@ -98,14 +107,58 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel}
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if prior, ok := e.modules[digest]; ok {
+	prior, ok := e.modules[digest]
+	if ok {
+		prior.refs++
+	} else {
+		e.modules[digest] = m
+	}
+	e.mu.Unlock()
+	if ok { // loaded concurrently: keep the first
+		_ = compiled.Close(ctx)
 		return prior, nil
 	}
-	e.modules[digest] = m
 	return m, nil
+}
+
+// Retain takes one more reference to m, to be closed in turn.
+func (m *Module) Retain() *Module {
+	m.engine.mu.Lock()
+	m.refs++
+	m.engine.mu.Unlock()
+	return m
+}
+
+// Close releases a reference taken by Load or Retain. With the last one
+// (pools hold theirs until they close) the engine forgets the module and
+// frees its compiled code; a later Load of the same digest compiles it
+// again, from the on-disk cache when there is one.
+func (m *Module) Close(ctx context.Context) error {
+	e := m.engine
+	e.mu.Lock()
+	if m.refs == 0 {
+		e.mu.Unlock()
+		return nil // already freed
+	}
+	m.refs--
+	last := m.refs == 0
+	if last && e.modules[m.Digest] == m {
+		delete(e.modules, m.Digest)
+	}
+	e.mu.Unlock()
+	if last {
+		return m.compiled.Close(ctx)
+	}
+	return nil
+}
+
+// Loaded is the number of modules the engine holds compiled.
+func (e *Engine) Loaded() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.modules)
 }
 
 // prepare returns the code to compile: metered under fuel, otherwise with
@@ -138,6 +191,7 @@ type Module struct {
 	Schema   []byte   // FileDescriptorSet the module was built against, if it declares types
 	Fixtures Fixtures // golden fixtures the module carries, if any
 	compiled wazero.CompiledModule
+	refs     int // guarded by engine.mu: Load and Retain callers, open pools
 	metered  bool
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -12,10 +13,11 @@ import (
 // returned bad output is discarded and replaced on next use; instances are
 // also recycled after MaxCallsPerInstance calls or past MaxMemoryBytes.
 type Pool struct {
-	mod  *Module
-	cfg  PoolConfig
-	log  *guestLog
-	idle chan *instance // nil entries are slots to fill on demand
+	mod    *Module
+	cfg    PoolConfig
+	log    *guestLog
+	idle   chan *instance // nil entries are slots to fill on demand
+	closed sync.Once      // releases the pool's reference to mod
 }
 
 // NewPool creates Size instances up front so the first batch is not slow,
@@ -26,7 +28,7 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	}
 	cfg = cfg.withDefaults()
 	p := &Pool{
-		mod:  m,
+		mod:  m.Retain(),
 		cfg:  cfg,
 		log:  &guestLog{logger: m.engine.cfg.Logger, transform: m.Manifest.ID()},
 		idle: make(chan *instance, cfg.Size),
@@ -103,7 +105,8 @@ func (p *Pool) wornOut(in *instance) bool {
 	return p.cfg.MaxMemoryBytes > 0 && uint64(in.mem.Size()) > p.cfg.MaxMemoryBytes
 }
 
-// Close closes every idle instance. Call it once no batch is in flight.
+// Close closes every idle instance and releases the pool's reference to
+// its module. Call it once no batch is in flight.
 func (p *Pool) Close(ctx context.Context) {
 	for {
 		select {
@@ -112,6 +115,7 @@ func (p *Pool) Close(ctx context.Context) {
 				in.close(ctx, p.mod.engine)
 			}
 		default:
+			p.closed.Do(func() { _ = p.mod.Close(ctx) })
 			return
 		}
 	}
