@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -193,4 +196,21 @@ func TestSignAndVerify(t *testing.T) {
 			assert.NoError(t, repo.Verify(ctx, d1, []*ecdsaPub{otherPub}))
 		})
 	}
+}
+
+// TestFailingRegistryIsRetriedTwice: a registry answering 503 gets the
+// request and two retries, then the error (a swap attempt fails in about a
+// second instead of oras-go's default ~7 s per request).
+func TestFailingRegistryIsRetriedTwice(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	repo, _ := open(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/weir/x:live", registry.Options{})
+	_, err := repo.Resolve(context.Background(), "live")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "503")
+	assert.EqualValues(t, 3, hits.Load(), "one request and two retries")
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
@@ -101,9 +103,23 @@ func Open(ctx context.Context, ref Ref, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry credentials: %w", err)
 	}
-	repo.Client = &auth.Client{Client: retry.DefaultClient, Cache: auth.NewCache(), Credential: credentials.Credential(creds)}
+	client := &http.Client{Transport: &retry.Transport{Policy: func() retry.Policy { return retryPolicy }}}
+	repo.Client = &auth.Client{Client: client, Cache: auth.NewCache(), Credential: credentials.Credential(creds)}
 	r.remote = repo
 	return r, nil
+}
+
+// retryPolicy retries a request that failed with a 5xx, a 429 or a
+// network error twice, after ~250 ms and ~500 ms. oras-go's default retries
+// five times, up to 3 s apart: a swap against a failing registry then
+// spent ~14 s in one attempt while holding the slot (an operator's
+// rollback waited behind it). The watcher tries again at its next interval.
+var retryPolicy retry.Policy = &retry.GenericPolicy{
+	Retryable: retry.DefaultPredicate,
+	Backoff:   retry.DefaultBackoff,
+	MinWait:   200 * time.Millisecond,
+	MaxWait:   time.Second,
+	MaxRetry:  2,
 }
 
 // Push stores a module and points tag at it. It returns the artifact's
