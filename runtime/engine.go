@@ -123,12 +123,24 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	return m, nil
 }
 
-// Retain takes one more reference to m, to be closed in turn.
+// Retain takes one more reference to m, to be closed in turn. The caller
+// must hold one already: a module whose last reference was closed is gone.
 func (m *Module) Retain() *Module {
-	m.engine.mu.Lock()
-	m.refs++
-	m.engine.mu.Unlock()
+	if !m.retain() {
+		panic("weir: Retain on a closed module " + m.Digest)
+	}
 	return m
+}
+
+// retain takes a reference unless the module was already freed.
+func (m *Module) retain() bool {
+	m.engine.mu.Lock()
+	defer m.engine.mu.Unlock()
+	if m.refs == 0 {
+		return false
+	}
+	m.refs++
+	return true
 }
 
 // Close releases a reference taken by Load or Retain. With the last one

@@ -27,8 +27,11 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if !m.retain() {
+		return nil, fmt.Errorf("weir: new pool of %s: the module was closed", m.Manifest.ID())
+	}
 	p := &Pool{
-		mod:  m.Retain(),
+		mod:  m,
 		cfg:  cfg,
 		log:  &guestLog{logger: m.engine.cfg.Logger, transform: m.Manifest.ID()},
 		idle: make(chan *instance, cfg.Size),

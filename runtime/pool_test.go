@@ -44,4 +44,10 @@ func TestModulesAreFreedWithTheirLastReference(t *testing.T) {
 	assert.Equal(t, "b", string(out[0].Emits[0].Value))
 	require.NoError(t, m.Close(ctx))
 	assert.Equal(t, 1, e.Loaded())
+
+	p.Close(ctx)
+	require.NoError(t, m.Close(ctx)) // newPool's Load
+	assert.Equal(t, 0, e.Loaded())
+	_, err = m.NewPool(ctx, runtime.PoolConfig{})
+	assert.ErrorContains(t, err, "the module was closed")
 }
