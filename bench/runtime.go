@@ -29,11 +29,13 @@ func Guests() ([]Guest, error) {
 	echoGo, err2 := fixtures.BuildGo("plugins/echo")
 	maskGo, err3 := fixtures.BuildGo("plugins/mask")
 	maskC, err4 := fixtures.BuildC("bench/guests/mask_c")
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	count, err5 := fixtures.BuildWAT("bench/guests/count.wat")
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return nil, err
 	}
 	return []Guest{
 		{Name: "empty call (WAT)", Wasm: echoWAT},
+		{Name: "tight loop, 10^6 iterations per call (WAT)", Wasm: count},
 		{Name: "echo (WAT)", Wasm: echoWAT, Records: 64},
 		{Name: "echo (Go)", Wasm: echoGo, Records: 64},
 		{Name: "mask (Go)", Wasm: maskGo, Config: refMask, Records: 64},
@@ -59,6 +61,7 @@ func RunGuest(b *testing.B, e *runtime.Engine, g Guest, orders [][]byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	_ = m.Close(context.Background()) // the pool holds its own reference
 	defer p.Close(context.Background())
 	recs := make([]runtime.Record, g.Records)
 	for i := range recs {
