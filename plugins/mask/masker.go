@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/weirstream/weir/sdk/go/jsonpath"
-	"github.com/weirstream/weir/sdk/go/pbwire"
 )
 
 // Config is the transform's config blob (the `config` of the wasm processor).
@@ -51,7 +50,8 @@ type masker struct {
 	proto bool
 	rules []rule
 	mac   hash.Hash
-	spans []jsonpath.Span
+	set   *jsonpath.Set    // JSON mode: every rule's path, scanned in one pass
+	spans []jsonpath.Match // JSON mode: reused per record
 	bufs  [2][]byte
 }
 
@@ -84,6 +84,11 @@ func newMasker(config []byte) (*masker, error) {
 	}
 	if c.HMACKey != "" {
 		m.mac = hmac.New(sha256.New, []byte(c.HMACKey))
+	}
+	if !m.proto {
+		if err := m.compileSet(); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
@@ -153,71 +158,6 @@ func fieldNumbers(path string) ([]uint32, error) {
 		out = append(out, uint32(n))
 	}
 	return out, nil
-}
-
-// applyProto masks string fields of a binary protobuf record by number path,
-// through nested and repeated messages.
-func (m *masker) applyProto(doc []byte) ([]byte, error) {
-	for i, r := range m.rules {
-		out, err := pbwire.ReplaceAll(m.bufs[i%2][:0], doc, r.numbers, func(content []byte) []byte {
-			return []byte(m.maskString(r, string(content)))
-		})
-		if err != nil {
-			return nil, fmt.Errorf("mask: payload is not protobuf: %w", err)
-		}
-		m.bufs[i%2], doc = out, out
-	}
-	return doc, nil
-}
-
-// apply masks every rule's fields. The result aliases an internal buffer
-// that the next call reuses.
-func (m *masker) apply(doc []byte) ([]byte, error) {
-	if m.proto {
-		return m.applyProto(doc)
-	}
-	for i, r := range m.rules {
-		var err error
-		m.spans, err = r.path.Spans(doc, m.spans[:0])
-		if err != nil {
-			return nil, fmt.Errorf("mask: payload is not JSON: %w", err)
-		}
-		if len(m.spans) == 0 {
-			continue
-		}
-		var bad error
-		out := jsonpath.Replace(m.bufs[i%2][:0], doc, m.spans, func(dst, raw []byte) []byte {
-			masked, err := m.mask(dst, r, raw)
-			if err != nil && bad == nil {
-				bad = err
-			}
-			return masked
-		})
-		if bad != nil {
-			return nil, bad
-		}
-		m.bufs[i%2], doc = out, out
-	}
-	return doc, nil
-}
-
-// mask appends the masked form of one raw JSON value.
-func (m *masker) mask(dst []byte, r rule, raw []byte) ([]byte, error) {
-	var s string
-	switch raw[0] {
-	case 'n': // null: nothing to hide
-		return append(dst, raw...), nil
-	case '{', '[':
-		if r.Action != "redact" {
-			return dst, fmt.Errorf("mask: field %s is an object or array; only action redact applies", r.Path)
-		}
-		return jsonpath.AppendQuote(dst, r.With), nil
-	case '"':
-		s, _ = jsonpath.Unquote(raw)
-	default: // numbers and booleans are masked as their text
-		s = string(raw)
-	}
-	return jsonpath.AppendQuote(dst, m.maskString(r, s)), nil
 }
 
 func (m *masker) maskString(r rule, s string) string {

@@ -1,14 +1,15 @@
 package jsonpath
 
 import (
-	"strconv"
 	"unicode/utf8"
 )
 
 // Span is a byte range [Start, End) of a document.
 type Span struct{ Start, End int }
 
-// Spans returns the spans of every value at the path, in document order.
+// Spans returns the spans of every value at the path, in document order,
+// duplicated keys and duplicated parents included. The document is
+// validated whole first.
 func (p Path) Spans(doc []byte, dst []Span) ([]Span, error) {
 	err := p.Each(doc, func(s, e int) { dst = append(dst, Span{s, e}) })
 	return dst, err
@@ -26,27 +27,20 @@ func Replace(dst, doc []byte, spans []Span, repl func(dst, raw []byte) []byte) [
 	return append(dst, doc[prev:]...)
 }
 
-// Unquote decodes a raw JSON string token, quotes included.
-func Unquote(raw []byte) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return "", false
+// ReplaceMatches is Replace for the matches of a Set (as Set.Spans returns
+// them: in order, not overlapping); repl also learns which path matched.
+func ReplaceMatches(dst, doc []byte, ms []Match, repl func(dst []byte, path int, raw []byte) []byte) []byte {
+	prev := 0
+	for _, m := range ms {
+		dst = append(dst, doc[prev:m.Start]...)
+		dst = repl(dst, m.Path, doc[m.Start:m.End])
+		prev = m.End
 	}
-	body := raw[1 : len(raw)-1]
-	simple := true
-	for _, c := range body {
-		if c == '\\' || c < 0x20 {
-			simple = false
-			break
-		}
-	}
-	if simple && utf8.Valid(body) {
-		return string(body), true
-	}
-	s, err := strconv.Unquote(string(raw))
-	return s, err == nil
+	return append(dst, doc[prev:]...)
 }
 
-// AppendQuote appends s as a JSON string.
+// AppendQuote appends s as a JSON string. Invalid UTF-8 becomes \ufffd, so
+// the result is always valid JSON.
 func AppendQuote(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {

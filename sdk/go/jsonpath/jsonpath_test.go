@@ -1,8 +1,11 @@
 package jsonpath
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -98,24 +101,42 @@ func TestCompileRejectsEmptySegments(t *testing.T) {
 	require.Error(t, err)
 }
 
-// FuzzEach checks the scanner never panics and agrees with encoding/json
-// on which documents are valid.
+// FuzzEach checks the scanner never panics, reports only JSON values, and
+// agrees with encoding/json on which documents are valid — except where it
+// is stricter on purpose: invalid UTF-8, unpaired surrogates, nesting past
+// MaxDepth.
 func FuzzEach(f *testing.F) {
 	f.Add([]byte(order), "customer.email")
 	f.Add([]byte(`[1,{"a":[true,null]}]`), "1.a.*")
+	f.Add([]byte(`{"a":1,"a":{"a":2}} `), "a")
+	f.Add([]byte(`{"\ud83d\ude00":"\u00e9"}`), "*")
 	f.Fuzz(func(t *testing.T, doc []byte, path string) {
 		p, err := Compile(path)
 		if err != nil {
 			return
 		}
-		p.wild = true // scan the whole document
 		err = p.Each(doc, func(s, e int) {
 			if !json.Valid(doc[s:e]) {
 				t.Fatalf("span %q is not a JSON value", doc[s:e])
 			}
 		})
-		if err == nil && !json.Valid(doc) {
+		valid := json.Valid(doc)
+		if err == nil && !valid {
 			t.Fatalf("accepted invalid JSON %q", doc)
 		}
+		if err != nil && valid && utf8.Valid(doc) && !surrogateEscape(doc) &&
+			bytes.Count(doc, []byte("["))+bytes.Count(doc, []byte("{")) <= MaxDepth {
+			t.Fatalf("refused valid JSON %q: %v", doc, err)
+		}
 	})
+}
+
+// surrogateEscape reports whether doc may hold a \u escape of a surrogate.
+func surrogateEscape(doc []byte) bool {
+	for i := 0; i+3 < len(doc); i++ {
+		if doc[i] == '\\' && doc[i+1] == 'u' && (doc[i+2] == 'd' || doc[i+2] == 'D') && strings.ContainsRune("89abAB"+"cdefCDEF", rune(doc[i+3])) {
+			return true
+		}
+	}
+	return false
 }

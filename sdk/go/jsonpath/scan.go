@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// maxDepth bounds nesting so a hostile document cannot exhaust memory.
-const maxDepth = 512
+// MaxDepth bounds the nesting of objects and arrays: a deeper document is
+// a SyntaxError. The scanner keeps one small frame per open container, so
+// the bound caps its memory at a few tens of KiB whatever the input.
+const MaxDepth = 512
 
 // SyntaxError is malformed JSON at a byte offset.
 type SyntaxError struct {
@@ -28,7 +31,6 @@ type Path struct {
 	text string
 	segs []string
 	idx  []int // array index of each segment, -1 if not a number
-	wild bool
 }
 
 // Compile parses a dot-separated path. Segments must be non-empty.
@@ -39,7 +41,6 @@ func Compile(path string) (Path, error) {
 		if s == "" {
 			return Path{}, fmt.Errorf("jsonpath: path %q has an empty segment", path)
 		}
-		p.wild = p.wild || s == "*"
 		p.idx[i] = -1
 		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
 			p.idx[i] = n
@@ -60,7 +61,9 @@ func MustCompile(path string) Path {
 // String returns the path as written.
 func (p Path) String() string { return p.text }
 
-// Get returns the raw JSON of the first value at the path.
+// Get returns the raw JSON of the first value at the path in document
+// order. With duplicated keys other parsers may read another one (most keep
+// the last): code that must see every reading uses Each.
 func (p Path) Get(doc []byte) (raw []byte, found bool, err error) {
 	err = p.Each(doc, func(s, e int) {
 		if !found {
@@ -70,132 +73,17 @@ func (p Path) Get(doc []byte) (raw []byte, found bool, err error) {
 	return raw, found, err
 }
 
-// frame is one open object or array.
-type frame struct {
-	kind   byte // '{' or '['
-	onPath bool // its members are compared with the next path segment
-	target bool // the container itself is at the path
-	start  int
-	index  int // element count so far (arrays)
-}
-
-// Each calls fn with the byte span [start, end) of every value at the path,
-// in document order. A path that matches nothing is not an error; malformed
-// JSON met while scanning is. Without wildcards, scanning stops at the first
-// match, so the rest of the document is not read (nor validated).
-//
-// It is one iterative loop with no closures or recursion: function calls
-// are expensive in Go's wasm backend, and this is a guest's hot path.
+// Each validates the whole document (Validate) and calls fn with the byte
+// span [start, end) of every value at the path: every element a wildcard
+// matches, and every occurrence of a duplicated key or of a duplicated
+// parent, since JSON parsers disagree on which duplicate they keep. A
+// container is reported after the values inside it. A path that matches
+// nothing is not an error; malformed JSON is, possibly after some calls to
+// fn: a caller must then drop whatever it built from them.
 func (p Path) Each(doc []byte, fn func(start, end int)) error {
-	var buf [16]frame
-	stack := buf[:0]
-	n := len(doc)
-	match := true // the value about to be read lies on the path
-	i := skipWS(doc, 0)
-	if i >= n {
-		return syntaxErr(i, "empty document")
-	}
-	var f *frame
-	for {
-		// read one value at i
-		if i >= n {
-			return syntaxErr(i, "want a value")
-		}
-		target := match && len(stack) == len(p.segs)
-		if c := doc[i]; c == '{' || c == '[' {
-			if len(stack) >= maxDepth {
-				return syntaxErr(i, "nesting deeper than %d", maxDepth)
-			}
-			stack = append(stack, frame{kind: c, onPath: match && len(stack) < len(p.segs), target: target, start: i})
-			f = &stack[len(stack)-1]
-			i = skipWS(doc, i+1)
-			if i < n && doc[i] == c+2 { // '}' is '{'+2, ']' is '['+2
-				i++
-				goto closed
-			}
-			goto member
-		}
-		{
-			start := i
-			end, err := skipScalar(doc, i)
-			if err != nil {
-				return err
-			}
-			i = end
-			if target {
-				fn(start, end)
-				if !p.wild {
-					return nil
-				}
-			}
-		}
-		goto after
-
-	closed: // the container on top of the stack ended at i
-		f = &stack[len(stack)-1]
-		if f.target {
-			fn(f.start, i)
-			if !p.wild {
-				return nil
-			}
-		}
-		stack = stack[:len(stack)-1]
-
-	after: // a value ended at i: expect ',' or the closing byte
-		i = skipWS(doc, i)
-		if len(stack) == 0 {
-			if i != n {
-				return syntaxErr(i, "unexpected data after the top-level value")
-			}
-			return nil
-		}
-		f = &stack[len(stack)-1]
-		switch {
-		case i >= n:
-			return syntaxErr(i, "want ',' or '%c'", f.kind+2)
-		case doc[i] == f.kind+2:
-			i++
-			goto closed
-		case doc[i] != ',':
-			return syntaxErr(i, "want ',' or '%c', got %q", f.kind+2, doc[i])
-		}
-		f.index++
-		i = skipWS(doc, i+1)
-
-	member: // read the next member's key (objects) and decide whether it is on the path
-		seg := len(stack) - 1
-		if f.kind == '[' {
-			match = f.onPath && (p.idx[seg] == f.index || p.segs[seg] == "*")
-			continue
-		}
-		if i >= n || doc[i] != '"' {
-			return syntaxErr(i, "want a string key")
-		}
-		ke, err := skipString(doc, i)
-		if err != nil {
-			return err
-		}
-		match = f.onPath && (p.segs[seg] == "*" || keyEquals(doc[i+1:ke-1], p.segs[seg]))
-		i = skipWS(doc, ke)
-		if i >= n || doc[i] != ':' {
-			return syntaxErr(i, "want ':' after key")
-		}
-		i = skipWS(doc, i+1)
-	}
-}
-
-// keyEquals compares a raw key (between its quotes) with s.
-func keyEquals(raw []byte, s string) bool {
-	if len(raw) == len(s) && string(raw) == s {
-		return true
-	}
-	for _, c := range raw {
-		if c == '\\' {
-			k, ok := Unquote(append(append([]byte{'"'}, raw...), '"'))
-			return ok && k == s
-		}
-	}
-	return false
+	one := [1]Path{p}
+	s := Set{paths: one[:], all: 1}
+	return s.Each(doc, func(_, start, end int) { fn(start, end) })
 }
 
 func skipWS(doc []byte, i int) int {
@@ -209,7 +97,8 @@ func skipWS(doc []byte, i int) int {
 func skipScalar(doc []byte, i int) (int, error) {
 	switch c := doc[i]; {
 	case c == '"':
-		return skipString(doc, i)
+		end, _, err := skipString(doc, i)
+		return end, err
 	case c == '-' || (c >= '0' && c <= '9'):
 		return skipNumber(doc, i)
 	case c == 't' && hasPrefix(doc[i:], "true"):
@@ -224,57 +113,52 @@ func skipScalar(doc []byte, i int) (int, error) {
 
 func hasPrefix(b []byte, s string) bool { return len(b) >= len(s) && string(b[:len(s)]) == s }
 
-// stringStop marks the bytes that end a run of plain string content.
+// stringStop marks the bytes that end a run of plain ASCII string content:
+// the quote, the backslash, control characters and every non-ASCII byte
+// (whose UTF-8 sequence is then checked).
 var stringStop = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
 		t[c] = true
 	}
 	t['"'], t['\\'] = true, true
 	return t
 }()
 
-// skipString returns the offset after the string starting at the quote at i.
-// The inner loop is a single table lookup per byte: in a wasm guest every
-// comparison in it costs.
-func skipString(doc []byte, i int) (int, error) {
+// skipString returns the offset after the string starting at the quote at
+// i, and whether it holds an escape. The string must be valid RFC 8259 text:
+// known escapes, paired surrogates, no raw control character, valid UTF-8
+// (no overlong forms, no encoded surrogates). The inner loop is a single
+// table lookup per ASCII byte: in a wasm guest every comparison in it costs.
+func skipString(doc []byte, i int) (end int, escaped bool, err error) {
 	j := i + 1
 	for {
 		for j < len(doc) && !stringStop[doc[j]] {
 			j++
 		}
-		switch {
-		case j >= len(doc):
-			return len(doc), syntaxErr(i, "unterminated string")
-		case doc[j] == '"':
-			return j + 1, nil
-		case doc[j] == '\\':
-			j++
-			if j >= len(doc) || !validEscape(doc, j) {
-				return j, syntaxErr(j, "bad escape in string")
+		if j >= len(doc) {
+			return len(doc), escaped, syntaxErr(i, "unterminated string")
+		}
+		switch c := doc[j]; {
+		case c == '"':
+			return j + 1, escaped, nil
+		case c == '\\':
+			escaped = true
+			if j, err = skipEscape(doc, j); err != nil {
+				return j, escaped, err
 			}
-			j++
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(doc[j:])
+			if r == utf8.RuneError && size == 1 {
+				return j, escaped, syntaxErr(j, "invalid UTF-8 in string")
+			}
+			j += size
 		default:
-			return j, syntaxErr(j, "control character in string")
+			return j, escaped, syntaxErr(j, "control character in string")
 		}
 	}
-}
-
-func validEscape(doc []byte, j int) bool {
-	switch doc[j] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return true
-	case 'u':
-		if len(doc)-j < 5 {
-			return false
-		}
-		for _, c := range doc[j+1 : j+5] {
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // skipNumber checks the JSON number grammar:
