@@ -53,6 +53,9 @@ type schemaHints struct {
 	Input     string             `json:"input"`
 	Output    string             `json:"output"`
 	Sensitive []schema.Sensitive `json:"sensitive,omitempty"`
+	// Messages is the input type's shape and its nested types': with it
+	// the mask tells unknown fields from known ones at every depth.
+	Messages map[string]schema.MessageShape `json:"messages"`
 }
 
 // withHints merges the hints into config when it is empty or a JSON
@@ -68,6 +71,7 @@ func (b *binding) withHints(config []byte) ([]byte, error) {
 		Input:     string(b.in.Type.FullName()),
 		Output:    string(b.out.Type.FullName()),
 		Sensitive: schema.SensitiveFields(b.in.Type),
+		Messages:  schema.Shapes(b.in.Type),
 	})
 	if err != nil {
 		return nil, err

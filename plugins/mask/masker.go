@@ -23,13 +23,31 @@ type Config struct {
 	Format  string      `json:"format"`
 	Fields  []FieldRule `json:"fields"`
 	HMACKey string      `json:"hmac_key"`
-	// WeirSchema is added by the host when the pipeline is schema-bound:
-	// with no fields configured, every field marked sensitive is masked.
+	// UnknownFields is what protobuf mode does with a field the bound
+	// schema does not declare, at any depth: "refuse" (default: the record
+	// fails, as a JSON stream's record with an unknown field does at the
+	// host) or "drop" (the field is left out of the output). Never passed
+	// on: the mask cannot tell whether it holds PII.
+	UnknownFields string `json:"unknown_fields"`
+	// WeirSchema is added by the host when the pipeline is schema-bound
+	// (docs/abi.md §3): with no fields configured, every field marked
+	// sensitive is masked, in every message of its type at any depth.
 	WeirSchema *struct {
-		Sensitive []struct {
-			Path, Name, Kind, Action string
-		} `json:"sensitive"`
+		Input    string                  `json:"input"`
+		Messages map[string]messageShape `json:"messages"`
 	} `json:"weir_schema"`
+}
+
+// messageShape and fieldShape mirror schema.MessageShape, which the guest
+// cannot import (it would pull protobuf-go into the module).
+type messageShape map[uint32]fieldShape
+
+type fieldShape struct {
+	Message      string
+	Text         bool
+	Wire         int
+	Packable     bool
+	Kind, Action string
 }
 
 // FieldRule masks the values at one path.
@@ -48,6 +66,7 @@ type rule struct {
 
 type masker struct {
 	proto bool
+	pb    protoMask // protobuf mode
 	rules []rule
 	mac   hash.Hash
 	set   *jsonpath.Set    // JSON mode: every rule's path, scanned in one pass
@@ -62,13 +81,11 @@ func newMasker(config []byte) (*masker, error) {
 			return nil, fmt.Errorf("mask: config: %w", err)
 		}
 	}
-	if len(c.Fields) == 0 && c.WeirSchema != nil {
-		c.Format, c.Fields = "protobuf", schemaRules(c)
-		if len(c.Fields) == 0 {
-			return nil, errors.New("mask: the bound schema marks no field (weir.options.v1.sensitive) and no fields are configured")
-		}
+	bySchema := len(c.Fields) == 0 && c.WeirSchema != nil
+	if bySchema {
+		c.Format = "protobuf"
 	}
-	if len(c.Fields) == 0 {
+	if len(c.Fields) == 0 && !bySchema {
 		return nil, errors.New("mask: config: fields: at least one field rule is required")
 	}
 	m := &masker{proto: c.Format == "protobuf"}
@@ -85,10 +102,14 @@ func newMasker(config []byte) (*masker, error) {
 	if c.HMACKey != "" {
 		m.mac = hmac.New(sha256.New, []byte(c.HMACKey))
 	}
-	if !m.proto {
-		if err := m.compileSet(); err != nil {
-			return nil, err
-		}
+	var err error
+	if m.proto {
+		err = m.compileProto(c, bySchema)
+	} else {
+		err = m.compileSet()
+	}
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -104,6 +125,13 @@ func compileRule(i int, f FieldRule, key string, proto bool) (rule, error) {
 	if err != nil {
 		return rule{}, fmt.Errorf("mask: config: fields[%d].path: %w", i, err)
 	}
+	r.FieldRule, err = compileAction(fmt.Sprintf("fields[%d]", i), f, key)
+	return r, err
+}
+
+// compileAction applies an action's defaults and checks it; where names the
+// rule in errors.
+func compileAction(where string, f FieldRule, key string) (FieldRule, error) {
 	if f.With == "" && f.Action != "hmac" {
 		f.With = "***"
 	}
@@ -114,37 +142,32 @@ func compileRule(i int, f FieldRule, key string, proto bool) (rule, error) {
 	case "redact", "last", "email":
 	case "hmac":
 		if key == "" {
-			return rule{}, fmt.Errorf("mask: config: fields[%d]: action hmac needs hmac_key", i)
+			return FieldRule{}, fmt.Errorf("mask: config: %s: action hmac needs hmac_key", where)
 		}
 	default:
-		return rule{}, fmt.Errorf("mask: config: fields[%d].action: unknown action %q (want redact, last, email or hmac)", i, f.Action)
+		return FieldRule{}, fmt.Errorf("mask: config: %s.action: unknown action %q (want redact, last, email or hmac)", where, f.Action)
 	}
 	if f.Keep < 0 {
-		return rule{}, fmt.Errorf("mask: config: fields[%d].keep: must be >= 0", i)
+		return FieldRule{}, fmt.Errorf("mask: config: %s.keep: must be >= 0", where)
 	}
-	r.FieldRule = f
-	return r, nil
+	return f, nil
 }
 
-// schemaRules turns the schema's sensitive fields into rules.
-func schemaRules(c Config) []FieldRule {
-	var rules []FieldRule
-	for _, s := range c.WeirSchema.Sensitive {
-		r := FieldRule{Path: s.Path, Action: "redact"}
-		switch s.Action {
-		case "email_domain":
-			r.Action = "email"
-		case "last4":
-			r.Action, r.Keep = "last", 4
-			if s.Kind == "card" {
-				r.With = "************"
-			}
-		case "hmac":
-			r.Action = "hmac"
+// sensitiveRule is the rule for a field marked (weir.options.v1.sensitive).
+func sensitiveRule(kind, action string) FieldRule {
+	r := FieldRule{Action: "redact"}
+	switch action {
+	case "email_domain":
+		r.Action = "email"
+	case "last4":
+		r.Action, r.Keep = "last", 4
+		if kind == "card" {
+			r.With = "************"
 		}
-		rules = append(rules, r)
+	case "hmac":
+		r.Action = "hmac"
 	}
-	return rules
+	return r
 }
 
 // fieldNumbers parses a protobuf path of field numbers, "3.3".

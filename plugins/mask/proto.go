@@ -1,22 +1,219 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/weirstream/weir/sdk/go/pbwire"
 )
 
-// applyProto masks string fields of a binary protobuf record by number path,
-// through nested and repeated messages.
-func (m *masker) applyProto(doc []byte) ([]byte, error) {
-	for i, r := range m.rules {
-		out, err := pbwire.ReplaceAll(m.bufs[i%2][:0], doc, r.numbers, func(content []byte) []byte {
-			return []byte(m.maskString(r, string(content)))
-		})
-		if err != nil {
-			return nil, fmt.Errorf("mask: payload is not protobuf: %w", err)
-		}
-		m.bufs[i%2], doc = out, out
+// maxProtoDepth bounds the nesting of messages the mask walks; deeper is
+// refused. The host's schema.max_depth (default 64) normally refuses such a
+// record first.
+const maxProtoDepth = 100
+
+// protoMask is protobuf mode: a walk over the record's wire format that
+// rewrites what a rule names and, when the pipeline is schema-bound,
+// refuses or drops what the schema does not declare, at every depth.
+type protoMask struct {
+	root        *msgType  // the input type; nil when unbound
+	paths       *pathNode // configured rules by field-number path
+	dropUnknown bool
+	scratch     [][]byte // one buffer per depth, reused
+}
+
+// msgType is a message type's declared fields.
+type msgType struct {
+	name   string
+	fields map[uint32]fieldType
+}
+
+type fieldType struct {
+	declared bool // in the bound schema
+	wire     int  // its wire type; length-delimited too if packable
+	packable bool
+	child    *msgType // message-typed fields (map entries included)
+	text     bool     // string or bytes
+	rule     int      // 1 + index of the sensitive field's rule; 0 if none
+}
+
+// pathNode is a trie of configured paths: rule is 1 + the rule's index.
+type pathNode struct {
+	children map[uint32]*pathNode
+	rule     int
+}
+
+func (m *masker) compileProto(c Config, bySchema bool) error {
+	switch c.UnknownFields {
+	case "", "refuse":
+	case "drop":
+		m.pb.dropUnknown = true
+	default:
+		return fmt.Errorf("mask: config: unknown_fields: want refuse or drop, got %q", c.UnknownFields)
 	}
-	return doc, nil
+	m.pb.paths = &pathNode{}
+	for i, r := range m.rules {
+		n := m.pb.paths
+		for _, num := range r.numbers {
+			if n.children[num] == nil {
+				if n.children == nil {
+					n.children = map[uint32]*pathNode{}
+				}
+				n.children[num] = &pathNode{}
+			}
+			n = n.children[num]
+		}
+		if n.rule == 0 {
+			n.rule = i + 1 // the first rule for a path applies
+		}
+	}
+	if c.WeirSchema == nil {
+		return nil
+	}
+	if c.WeirSchema.Messages[c.WeirSchema.Input] == nil {
+		return fmt.Errorf("mask: weir_schema has no shape for the input type %q: the host is older than this mask (it needs weir_schema.messages)", c.WeirSchema.Input)
+	}
+	return m.compileShapes(c, bySchema)
+}
+
+// compileShapes links the schema's message types; with bySchema, every
+// field marked sensitive gets its rule, so a type masks the same at every
+// depth (recursive types included).
+func (m *masker) compileShapes(c Config, bySchema bool) error {
+	types := map[string]*msgType{}
+	for name := range c.WeirSchema.Messages {
+		types[name] = &msgType{name: name, fields: map[uint32]fieldType{}}
+	}
+	names := make([]string, 0, len(types))
+	for name := range types {
+		names = append(names, name)
+	}
+	sort.Strings(names) // rules in a stable order
+	marked := 0
+	for _, name := range names {
+		for num, fs := range c.WeirSchema.Messages[name] {
+			ft := fieldType{declared: true, wire: fs.Wire, packable: fs.Packable, child: types[fs.Message], text: fs.Text}
+			if fs.Message != "" && ft.child == nil {
+				return fmt.Errorf("mask: weir_schema: %s field %d names the unknown type %q", name, num, fs.Message)
+			}
+			if bySchema && fs.Action != "" {
+				r, err := m.sensitiveRule(name, num, fs, c.HMACKey)
+				if err != nil {
+					return err
+				}
+				ft.rule = r
+				marked++
+			}
+			types[name].fields[num] = ft
+		}
+	}
+	if bySchema && marked == 0 {
+		return errors.New("mask: the bound schema marks no field (weir.options.v1.sensitive) and no fields are configured")
+	}
+	m.pb.root = types[c.WeirSchema.Input]
+	return nil
+}
+
+// sensitiveRule adds the rule of a marked field and returns 1 + its index.
+func (m *masker) sensitiveRule(typ string, num uint32, fs fieldShape, key string) (int, error) {
+	where := fmt.Sprintf("%s field %d (sensitive, %s → %s)", typ, num, fs.Kind, fs.Action)
+	f, err := compileAction(where, sensitiveRule(fs.Kind, fs.Action), key)
+	if err != nil {
+		return 0, err
+	}
+	f.Path = fmt.Sprintf("%s.%d", typ, num)
+	m.rules = append(m.rules, rule{FieldRule: f})
+	return len(m.rules), nil
+}
+
+// applyProto masks a binary protobuf record in one walk.
+func (m *masker) applyProto(doc []byte) ([]byte, error) {
+	out, err := m.walk(m.bufs[0][:0], doc, m.pb.root, m.pb.paths, 0)
+	if err != nil {
+		return nil, fmt.Errorf("mask: %w", err)
+	}
+	m.bufs[0] = out
+	return out, nil
+}
+
+// walk appends message b, rewritten, to dst. t is its type (nil when
+// unbound or off the schema) and n its place in the configured paths (nil
+// when off them). Every occurrence of a field is visited: a repeated
+// field's elements, a singular field written twice (readers keep the last),
+// a message written twice (readers merge them).
+func (m *masker) walk(dst, b []byte, t *msgType, n *pathNode, depth int) ([]byte, error) {
+	if depth > maxProtoDepth {
+		return nil, fmt.Errorf("protobuf record nested deeper than %d messages", maxProtoDepth)
+	}
+	for i := 0; i < len(b); {
+		f, err := pbwire.Next(b, i)
+		if err != nil {
+			return nil, fmt.Errorf("payload is not protobuf: %w", err)
+		}
+		i = f.End
+		var ft fieldType
+		if t != nil {
+			known := false
+			if ft, known = t.fields[f.Num]; !known {
+				if m.pb.dropUnknown {
+					continue
+				}
+				return nil, fmt.Errorf("field %d of %s is not in the bound schema: refused, since it could carry PII the mask cannot see (update the schema, or set unknown_fields: drop)", f.Num, t.name)
+			}
+			if f.Type != ft.wire && !(ft.packable && f.Type == pbwire.Bytes) {
+				// protobuf-go would keep it as unknown bytes
+				return nil, fmt.Errorf("field %d of %s has wire type %d, declared %d: refused, readers would keep it as an unknown field", f.Num, t.name, f.Type, ft.wire)
+			}
+		}
+		var next *pathNode
+		if n != nil {
+			next = n.children[f.Num]
+		}
+		if dst, err = m.field(dst, b, f, ft, next, depth); err != nil {
+			return nil, err
+		}
+	}
+	return dst, nil
+}
+
+// field appends one field, rewritten as its rule or its type says.
+func (m *masker) field(dst, b []byte, f pbwire.Field, ft fieldType, n *pathNode, depth int) ([]byte, error) {
+	rule := ft.rule
+	if n != nil && n.rule != 0 {
+		rule = n.rule
+	}
+	switch {
+	case rule != 0 && ft.declared && !ft.text:
+		return dst, nil // marked, but no text to mask: left out, it reads as its default
+	case rule != 0:
+		if f.Type != pbwire.Bytes {
+			return nil, fmt.Errorf("field %d (masked by %s) has wire type %d, not length-delimited: refused, it cannot be masked", f.Num, m.rules[rule-1].Path, f.Type)
+		}
+		masked := m.maskString(m.rules[rule-1], string(b[f.ValStart:f.ValEnd]))
+		return appendBytesField(dst, f.Num, []byte(masked)), nil
+	case ft.child != nil || (n != nil && n.children != nil):
+		if f.Type != pbwire.Bytes {
+			if ft.child != nil {
+				return nil, fmt.Errorf("field %d of type %s has wire type %d, not length-delimited", f.Num, ft.child.name, f.Type)
+			}
+			break // unbound: not the message the path goes through, nothing under it
+		}
+		for len(m.pb.scratch) <= depth {
+			m.pb.scratch = append(m.pb.scratch, nil)
+		}
+		sub, err := m.walk(m.pb.scratch[depth][:0], b[f.ValStart:f.ValEnd], ft.child, n, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		m.pb.scratch[depth] = sub
+		return appendBytesField(dst, f.Num, sub), nil
+	}
+	return append(dst, b[f.Start:f.End]...), nil
+}
+
+func appendBytesField(dst []byte, num uint32, content []byte) []byte {
+	dst = pbwire.AppendVarint(dst, uint64(num)<<3|pbwire.Bytes)
+	dst = pbwire.AppendVarint(dst, uint64(len(content)))
+	return append(dst, content...)
 }

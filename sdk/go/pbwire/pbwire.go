@@ -32,7 +32,13 @@ type Field struct {
 	ValEnd     int
 }
 
-// Varint decodes a varint at b[i:], returning it and the index after it.
+// MaxFieldNumber is the largest field number protobuf allows (2^29-1).
+const MaxFieldNumber = 1<<29 - 1
+
+// ConsumeVarint decodes a varint at b[i:], returning it and the index after
+// it. As in protobuf-go, a varint is at most 10 bytes and the 10th carries
+// only the 64th bit: anything longer or wider is malformed, not truncated
+// into another value.
 func ConsumeVarint(b []byte, i int) (uint64, int, error) {
 	var v uint64
 	for shift := uint(0); shift < 64; shift += 7 {
@@ -41,6 +47,9 @@ func ConsumeVarint(b []byte, i int) (uint64, int, error) {
 		}
 		c := b[i]
 		i++
+		if shift == 63 && c > 1 {
+			break
+		}
 		v |= uint64(c&0x7f) << shift
 		if c < 0x80 {
 			return v, i, nil
@@ -65,10 +74,12 @@ func Next(b []byte, i int) (Field, error) {
 	if err != nil {
 		return f, err
 	}
-	f.Num, f.Type = uint32(tag>>3), int(tag&7)
-	if f.Num == 0 {
-		return f, fmt.Errorf("%w: field number 0", ErrMalformed)
+	if tag>>3 == 0 || tag>>3 > MaxFieldNumber {
+		// a wider number would truncate to another field's: a reader
+		// and this scanner would disagree on which field it is
+		return f, fmt.Errorf("%w: field number %d out of range", ErrMalformed, tag>>3)
 	}
+	f.Num, f.Type = uint32(tag>>3), int(tag&7)
 	f.ValStart = i
 	switch f.Type {
 	case Varint:

@@ -53,6 +53,10 @@ func TestMalformed(t *testing.T) {
 		"length past end":  {0x0a, 0x05, 'a'},
 		"field zero":       {0x00, 0x00},
 		"group":            {0x0b},
+		// field 2^32+1 would truncate to field 1 in a uint32
+		"field number past 2^29-1": append(AppendVarint(nil, (1<<32+1)<<3|Bytes), 0x00),
+		"varint over 10 bytes":     {0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01},
+		"10th varint byte over 1":  {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02},
 	} {
 		_, err := ReplaceAll(nil, b, []uint32{1}, func(c []byte) []byte { return c })
 		assert.ErrorIs(t, err, ErrMalformed, name)
