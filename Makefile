@@ -84,8 +84,13 @@ run-swap-registry: build plugins bin/weir-devbroker ## the same hot swap through
 docs: ## regenerate docs/components/ from the components' ConfigSpecs
 	$(GO) run ./cmd/weir-docs docs/components
 
-test: deps ## run every test, with the race detector
+test: deps fuzz ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...
+
+.PHONY: fuzz
+fuzz: ## a short, bounded run of the mask's fuzz targets (their seeds also run in every go test)
+	$(GO) test -run XXX -fuzz '^FuzzMask$$' -fuzztime 15s ./plugins/mask
+	$(GO) test -run XXX -fuzz '^FuzzMaskProto$$' -fuzztime 10s ./plugins/mask
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
 	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md
