@@ -51,3 +51,12 @@ func BenchmarkMaskNative(b *testing.B) {
 		}
 	}
 }
+
+func TestJSONRulesAreBounded(t *testing.T) {
+	var rules []string
+	for i := 0; i < 65; i++ {
+		rules = append(rules, `{"path":"a","action":"redact"}`)
+	}
+	_, err := newMasker([]byte(`{"fields":[` + strings.Join(rules, ",") + `]}`))
+	require.ErrorContains(t, err, "at most 64")
+}

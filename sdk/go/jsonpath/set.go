@@ -218,9 +218,9 @@ func (s *Set) matchIndex(alive uint64, seg, i int) uint64 {
 // matchKey is the paths of alive whose segment seg is "*" or the key; raw
 // is the key between its quotes, decoded first if it holds escapes.
 func (s *Set) matchKey(alive uint64, seg int, raw []byte, escaped bool) uint64 {
-	var kb [64]byte
 	if escaped {
-		raw = appendUnescaped(kb[:0], raw)
+		var kb [64]byte
+		return s.matchKey(alive, seg, appendUnescaped(kb[:0], raw), false)
 	}
 	var out uint64
 	for m := alive; m != 0; m &= m - 1 {
