@@ -1,6 +1,10 @@
 // Command mask is weir's PII-masking transform: it rewrites JSON fields by
 // path (redact, keep the last N characters, hide an email's local part, or
-// replace with an HMAC-SHA256 token), in nested objects and arrays.
+// replace with an HMAC-SHA256 token), in nested objects and arrays, at every
+// occurrence, after validating the whole record; or, schema-bound, binary
+// protobuf fields marked sensitive, refusing fields the schema does not
+// declare. A record it cannot vouch for fails (docs/RATIONALE.md, "Why does
+// the mask validate the whole document?").
 package main
 
 import (
