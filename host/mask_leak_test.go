@@ -58,23 +58,22 @@ wasm:
 
 // TestBoundMaskRefusesUnknownProtobufFields streams binary protobuf through
 // a schema-bound mask: an unknown field, top-level or nested, fails its
-// record (or is dropped, when configured); duplicated sensitive fields and
-// messages are masked at every occurrence.
+// record; duplicated sensitive fields and messages are masked at every
+// occurrence. (unknown_fields: drop is tested natively, in plugins/mask:
+// one guest compile per test is what a loaded machine can afford.)
 func TestBoundMaskRefusesUnknownProtobufFields(t *testing.T) {
 	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
-	proc := func(config string) string {
-		return fmt.Sprintf(`
+	proc := fmt.Sprintf(`
 wasm:
   module: %s
   cache_dir: none
-  config: %s
+  config: { hmac_key: k }
   schema:
     proto_files: [orders.proto]
     import_paths: [%s]
     input: shop.v1.Order
     format: protobuf
-`, mask, config, protoDir)
-	}
+`, mask, protoDir)
 	customer := func(fields ...[]byte) []byte { return pbStr(3, string(pbCat(fields...))) }
 	base := pbCat(pbStr(1, "o-1"), pbStr(7, "EUR"))
 	records := [][]byte{
@@ -83,14 +82,11 @@ wasm:
 		pbCat(base, customer(pbStr(3, "a@example.com"), pbStr(3, "b@example.com")), customer(pbStr(3, "c@example.com"))),
 		pbCat(base, customer(pbStr(3, "ok@example.com"))),
 	}
-	batch := func() service.MessageBatch {
-		var b service.MessageBatch
-		for _, r := range records {
-			b = append(b, service.NewMessage(r))
-		}
-		return b
+	var batch service.MessageBatch
+	for _, r := range records {
+		batch = append(batch, service.NewMessage(r))
 	}
-	got := describe(t, pipeline(t, proc("{ hmac_key: k }"), batch()))
+	got := describe(t, pipeline(t, proc, batch))
 	require.Len(t, got, 4)
 	for _, i := range []int{0, 1} {
 		assert.Equal(t, "guest_error", got[i].class, "record %d", i)
@@ -98,16 +94,7 @@ wasm:
 	}
 	for _, i := range []int{2, 3} {
 		require.Empty(t, got[i].class, got[i].errText)
-		assert.NotContains(t, got[i].value, "@example.com\x00", "record %d", i)
 		assert.Equal(t, strings.Count(string(records[i]), "@example.com"), strings.Count(got[i].value, "***@example.com"), "record %d: every occurrence masked", i)
-	}
-
-	got = describe(t, pipeline(t, proc("{ hmac_key: k, unknown_fields: drop }"), batch()))
-	require.Len(t, got, 4)
-	for i, g := range got {
-		require.Empty(t, g.class, "record %d: %s", i, g.errText)
-		assert.NotContains(t, g.value, "jane@", "record %d", i)
-		assert.NotContains(t, g.value, "555-4701", "record %d", i)
 	}
 }
 
