@@ -153,8 +153,7 @@ type PoolConfig struct {
 	// emit's value (an unchanged emit carries its input's), port name and
 	// metadata keys and values (the input's, which every emit starts from,
 	// plus its own ops); or the batch's input bytes if larger. Default
-	// 256 MiB, twice the largest batch the default 128 MiB of guest memory
-	// can receive. Cost: what outputs write downstream, and what rewritten
+	// 256 MiB. Cost: what outputs write downstream, and what rewritten
 	// values take in host memory.
 	MaxExpandedBytes int
 	// MaxMetadataPerBatch caps the metadata entries a batch's outputs

@@ -116,6 +116,7 @@ func TestMetadataOpBombIsRefusedBeforeAllocating(t *testing.T) {
 	p := newPool(t, e, wat(t, "fanout"), cfg)
 	var err error
 	heap := allocated(func() { _, err = p.Process(context.Background(), command(13_000_000, modeOps)) })
+	t.Logf("%d KiB of Go heap allocated", heap>>10)
 	require.ErrorIs(t, err, runtime.ErrBadOutput)
 	assert.Contains(t, err.Error(), "record 0: the batch's output passes the cap of 1000000 metadata entries: raise max_metadata_per_batch")
 	assert.Less(t, heap, uint64(heapBound))
