@@ -286,7 +286,7 @@ func (d *decoder) port(idx int, man *Manifest) (string, error) {
 			return p, d.chargeBytes(idx, len(p))
 		}
 	}
-	return "", d.fail("port %s is not declared in the manifest (ports: %q)", excerpt(b), ports)
+	return "", d.fail("port %s is not declared in the manifest (ports: %s)", excerpt(b), excerpts(ports))
 }
 
 func (d *decoder) metaOps(idx int) ([]MetaOp, error) {

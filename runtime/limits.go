@@ -116,3 +116,20 @@ func excerpt(b []byte) string {
 	}
 	return fmt.Sprintf("%q…(%d bytes)", b[:n], len(b))
 }
+
+// excerpts quotes the first few of a module's names (a manifest may
+// declare millions) for an error message.
+func excerpts(names []string) string {
+	const n = 8
+	s := "["
+	for i, name := range names[:min(n, len(names))] {
+		if i > 0 {
+			s += " "
+		}
+		s += excerpt([]byte(name))
+	}
+	if len(names) > n {
+		s += fmt.Sprintf(" …%d more", len(names)-n)
+	}
+	return s + "]"
+}

@@ -104,6 +104,15 @@ func TestGuestErrorsAndPortsAreQuotedWithinBounds(t *testing.T) {
 	require.ErrorIs(t, err, ErrBadOutput)
 	assert.Less(t, len(err.Error()), 1024)
 	assert.Contains(t, err.Error(), "(2097152 bytes) is not declared")
+
+	many := &Manifest{Ports: make([]string, 1_000_000)}
+	for i := range many.Ports {
+		many.Ports[i] = strings.Repeat("p", 100)
+	}
+	_, err = decodeOutput(out{}.u32(1).u32(0).u8(kindEmit).u8(flagPort).str("q"), in, many, unlimited)
+	require.ErrorIs(t, err, ErrBadOutput)
+	assert.Less(t, len(err.Error()), 1024, "a module's own names are quoted in part too")
+	assert.Contains(t, err.Error(), "…999992 more]")
 }
 
 func TestPortsAreTheManifestsOwnStrings(t *testing.T) {
