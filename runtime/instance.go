@@ -120,7 +120,7 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 	ptr, n := uint32(in.stack[0]>>32), uint32(in.stack[0])
 	if uint64(n) > uint64(max) {
 		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(),
-			Msg: fmt.Sprintf("output of %d bytes at pointer %d exceeds the cap of %d (max_output_bytes)", n, ptr, max)}
+			Msg: fmt.Sprintf("output of %d bytes at pointer %d exceeds the cap of %d", n, ptr, max)}
 	}
 	out, ok := in.mem.Read(ptr, n)
 	if !ok {
