@@ -166,6 +166,8 @@ type processorMetrics struct {
 	fuel             *service.MetricCounter
 	swaps            *service.MetricCounter
 	latency          *service.MetricTimer
+	logsDroppedLines *service.MetricCounter
+	logsDroppedBytes *service.MetricCounter
 }
 
 func newProcessorMetrics(m *service.Metrics) processorMetrics {
@@ -177,6 +179,18 @@ func newProcessorMetrics(m *service.Metrics) processorMetrics {
 		fuel:    m.NewCounter("weir_fuel_used", "transform", "version"),
 		swaps:   m.NewCounter("weir_swaps", "outcome"),
 		latency: m.NewTimer("weir_batch_latency_ns", "transform", "version"),
+
+		logsDroppedLines: m.NewCounter("weir_guest_log_dropped", "transform", "version"),
+		logsDroppedBytes: m.NewCounter("weir_guest_log_dropped_bytes", "transform", "version"),
+	}
+}
+
+// logsDropped counts the guest log lines, and bytes, a version's rate
+// limit dropped (runtime.PoolConfig.LogLinesPerSecond).
+func (pm processorMetrics) logsDropped(man runtime.Manifest) func(lines, bytes int64) {
+	return func(lines, bytes int64) {
+		pm.logsDroppedLines.Incr(lines, man.Name, man.Version)
+		pm.logsDroppedBytes.Incr(bytes, man.Name, man.Version)
 	}
 }
 

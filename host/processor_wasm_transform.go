@@ -30,6 +30,13 @@ const (
 	fieldWatchInterval  = "watch_interval"
 	fieldRegistry       = "registry"
 	fieldRollback       = "rollback"
+
+	fieldMaxEmitsPerRecord   = "max_emits_per_record"
+	fieldMaxEmitsPerBatch    = "max_emits_per_batch"
+	fieldMaxExpandedBytes    = "max_expanded_bytes"
+	fieldMaxMetadataPerBatch = "max_metadata_per_batch"
+	fieldLogLinesPerSecond   = "guest_log_lines_per_second"
+	fieldLogBytesPerSecond   = "guest_log_bytes_per_second"
 )
 
 // Metadata keys set on a failed message.
@@ -107,6 +114,7 @@ after a swap is rolled back (docs/registry.md).`).
 		Field(service.NewIntField(fieldMaxOutputBytes).
 			Description("Cap on what the guest may return for one batch.").
 			Default(64<<20).Advanced()).
+		Fields(limitFields()...).
 		Field(service.NewIntField(fieldRecycleCalls).
 			Description("Replace an instance after this many batches (0: never).").
 			Default(0).Advanced()).
@@ -212,6 +220,9 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 		return s, fmt.Errorf("field %s: must be between 1 and 4096, got %d", fieldMaxMemoryMiB, memMiB)
 	}
 	s.engine.maxPages = uint32(memMiB * 16)
+	if err := parseLimits(conf, &s.pool); err != nil {
+		return s, err
+	}
 	s.pool.MaxMemoryBytes = uint64(recycleMiB) << 20
 	s.pool.Size = size
 	if size == 0 {
@@ -332,6 +343,7 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 		warm: func(ctx context.Context, mod *runtime.Module) (*runtime.Pool, error) {
 			cfg := s.pool
 			cfg.OnBatch = metrics.batchDone(mod.Manifest)
+			cfg.OnLogsDropped = metrics.logsDropped(mod.Manifest)
 			return mod.NewPool(ctx, cfg)
 		},
 	}

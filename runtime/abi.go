@@ -85,19 +85,27 @@ func encodeBatch(dst []byte, records []Record) {
 }
 
 // decoder reads the guest's output. Every length is checked against what
-// is left, so no guest-supplied number can make it read out of bounds or
-// allocate more than the output it was given.
+// is left, so no guest-supplied number can make it read out of bounds, and
+// every emit is charged against the batch's outputLimits before anything
+// is allocated for it, so a small output cannot expand into a huge one.
 type decoder struct {
 	buf   []byte
 	pos   int
+	at    int // offset of the field last read, for errors
 	emits []Emit
+	lim   outputLimits
+	use   outputUse
+
+	inherited     int // the record whose inherited metadata is measured below
+	inheritedSize int // its metadata's key and value bytes
 }
 
 func (d *decoder) fail(format string, args ...any) error {
-	return errorf(ClassBadOutput, "output offset %d: %s", d.pos, fmt.Sprintf(format, args...))
+	return errorf(ClassBadOutput, "output offset %d: %s", d.at, fmt.Sprintf(format, args...))
 }
 
 func (d *decoder) u8() (byte, error) {
+	d.at = d.pos
 	if d.pos >= len(d.buf) {
 		return 0, d.fail("truncated: want 1 byte")
 	}
@@ -106,6 +114,7 @@ func (d *decoder) u8() (byte, error) {
 }
 
 func (d *decoder) u32() (uint32, error) {
+	d.at = d.pos
 	if len(d.buf)-d.pos < 4 {
 		return 0, d.fail("truncated: want 4 bytes, %d left", len(d.buf)-d.pos)
 	}
@@ -128,19 +137,11 @@ func (d *decoder) bytes() ([]byte, error) {
 	return b, nil
 }
 
-func (d *decoder) str(what string) (string, error) {
-	b, err := d.bytes()
-	if err == nil && !utf8.Valid(b) {
-		err = d.fail("%s is not valid UTF-8", what)
-	}
-	return string(b), err
-}
-
 // decodeOutput decodes the guest's reply to a batch of inputs into one
-// Outcome per input. It copies everything it keeps out of out, which is
-// guest memory. An error means the whole output is unusable.
-func decodeOutput(out []byte, inputs []Record, man *Manifest) ([]Outcome, error) {
-	d := &decoder{buf: out}
+// Outcome per input, within lim. It copies everything it keeps out of out,
+// which is guest memory. An error means the whole output is unusable.
+func decodeOutput(out []byte, inputs []Record, man *Manifest, lim outputLimits) ([]Outcome, error) {
+	d := &decoder{buf: out, lim: lim, inherited: -1}
 	count, err := d.u32()
 	if err != nil {
 		return nil, err
@@ -152,8 +153,9 @@ func decodeOutput(out []byte, inputs []Record, man *Manifest) ([]Outcome, error)
 	outcomes := make([]Outcome, len(inputs))
 	seen := make([]uint8, len(inputs)) // 0 none, kind of the first entry otherwise
 	// one backing array for every emit: entries are grouped by index, so
-	// each outcome's Emits is a contiguous run of it
-	d.emits = make([]Emit, 0, count)
+	// each outcome's Emits is a contiguous run of it. The batch cap bounds
+	// it, whatever count the guest claims.
+	d.emits = make([]Emit, 0, min(uint64(count), uint64(max(lim.emitsPerBatch, 0))))
 	last := -1
 	for i := uint32(0); i < count; i++ {
 		if last, err = d.entry(inputs, outcomes, seen, last, man); err != nil {
@@ -161,6 +163,7 @@ func decodeOutput(out []byte, inputs []Record, man *Manifest) ([]Outcome, error)
 		}
 	}
 	if d.pos != len(out) {
+		d.at = d.pos
 		return nil, d.fail("%d trailing bytes after %d entries", len(out)-d.pos, count)
 	}
 	for i, k := range seen {
@@ -195,9 +198,12 @@ func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last 
 		if err != nil {
 			return last, err
 		}
-		outcomes[idx].Err = &Error{Class: ClassGuest, Msg: string(msg)}
+		outcomes[idx].Err = &Error{Class: ClassGuest, Msg: guestText(msg, maxGuestErrorBytes)}
 	case kindEmit:
-		e, err := d.emit(inputs[idx], man)
+		if err := d.countEmit(idx, len(outcomes[idx].Emits)); err != nil {
+			return last, err
+		}
+		e, err := d.emit(idx, inputs[idx], man)
 		if err != nil {
 			return last, err
 		}
@@ -210,7 +216,7 @@ func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last 
 	return idx, nil
 }
 
-func (d *decoder) emit(in Record, man *Manifest) (Emit, error) {
+func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 	flags, err := d.u8()
 	if err != nil {
 		return Emit{}, err
@@ -218,29 +224,72 @@ func (d *decoder) emit(in Record, man *Manifest) (Emit, error) {
 	if flags&^(flagValue|flagPort|flagMeta) != 0 {
 		return Emit{}, d.fail("unknown emit flags 0x%02x", flags)
 	}
+	if err := d.inherit(idx, in); err != nil {
+		return Emit{}, err
+	}
 	e := Emit{Value: in.Value, Unchanged: true}
 	if flags&flagValue != 0 {
-		v, err := d.bytes()
-		if err != nil {
+		if e.Value, err = d.value(idx); err != nil {
 			return e, err
 		}
-		e.Value, e.Unchanged = append(make([]byte, 0, len(v)), v...), false
+		e.Unchanged = false
+	} else if err := d.chargeBytes(idx, len(in.Value)); err != nil {
+		return e, err
 	}
 	if flags&flagPort != 0 {
-		if e.Port, err = d.str("port name"); err != nil {
+		if e.Port, err = d.port(idx, man); err != nil {
 			return e, err
-		}
-		if man != nil && !man.HasPort(e.Port) {
-			return e, d.fail("port %q is not declared in the manifest (ports: %v)", e.Port, man.Ports)
 		}
 	}
 	if flags&flagMeta != 0 {
-		e.MetaOps, err = d.metaOps()
+		e.MetaOps, err = d.metaOps(idx)
 	}
 	return e, err
 }
 
-func (d *decoder) metaOps() ([]MetaOp, error) {
+// inherit charges the input's metadata, which every emit starts from.
+func (d *decoder) inherit(idx int, in Record) error {
+	if d.inherited != idx {
+		d.inherited, d.inheritedSize = idx, metaBytes(in.Meta)
+	}
+	if err := d.chargeMetadata(idx, len(in.Meta)); err != nil {
+		return err
+	}
+	return d.chargeBytes(idx, d.inheritedSize)
+}
+
+// value copies a rewritten value out of guest memory once it is charged.
+func (d *decoder) value(idx int) ([]byte, error) {
+	v, err := d.bytes()
+	if err == nil {
+		err = d.chargeBytes(idx, len(v))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(make([]byte, 0, len(v)), v...), nil
+}
+
+// port returns the manifest's own name for a declared port: nothing is
+// allocated, and an undeclared name is quoted only in part.
+func (d *decoder) port(idx int, man *Manifest) (string, error) {
+	b, err := d.bytes()
+	if err != nil || len(b) == 0 {
+		return "", err
+	}
+	var ports []string
+	if man != nil {
+		ports = man.Ports
+	}
+	for _, p := range ports {
+		if string(b) == p {
+			return p, d.chargeBytes(idx, len(p))
+		}
+	}
+	return "", d.fail("port %s is not declared in the manifest (ports: %s)", excerpt(b), excerpts(ports))
+}
+
+func (d *decoder) metaOps(idx int) ([]MetaOp, error) {
 	n, err := d.u32()
 	if err != nil {
 		return nil, err
@@ -248,9 +297,12 @@ func (d *decoder) metaOps() ([]MetaOp, error) {
 	if uint64(n)*5 > uint64(len(d.buf)-d.pos) {
 		return nil, d.fail("metadata op count %d cannot fit in %d bytes", n, len(d.buf)-d.pos)
 	}
+	if err := d.chargeMetadata(idx, int(n)); err != nil {
+		return nil, err
+	}
 	ops := make([]MetaOp, 0, n)
 	for i := uint32(0); i < n; i++ {
-		op, err := d.metaOp()
+		op, err := d.metaOp(idx)
 		if err != nil {
 			return nil, err
 		}
@@ -259,24 +311,43 @@ func (d *decoder) metaOps() ([]MetaOp, error) {
 	return ops, nil
 }
 
-func (d *decoder) metaOp() (MetaOp, error) {
+func (d *decoder) metaOp(idx int) (MetaOp, error) {
 	code, err := d.u8()
 	if err != nil {
 		return MetaOp{}, err
 	}
 	var op MetaOp
-	if op.Key, err = d.str("metadata key"); err != nil {
+	if op.Key, err = d.text(idx, "metadata key"); err != nil {
 		return op, err
 	}
 	switch code {
 	case opSet:
 		var v []byte
-		v, err = d.bytes()
-		op.Value = string(v)
+		if v, err = d.bytes(); err == nil {
+			err = d.chargeBytes(idx, len(v))
+		}
+		if err == nil {
+			op.Value = string(v)
+		}
 	case opDelete:
 		op.Delete = true
 	default:
 		err = d.fail("unknown metadata op %d", code)
 	}
 	return op, err
+}
+
+// text copies a charged, UTF-8 name out of guest memory.
+func (d *decoder) text(idx int, what string) (string, error) {
+	b, err := d.bytes()
+	if err != nil {
+		return "", err
+	}
+	if !utf8.Valid(b) {
+		return "", d.fail("%s is not valid UTF-8", what)
+	}
+	if err := d.chargeBytes(idx, len(b)); err != nil {
+		return "", err
+	}
+	return string(b), nil
 }

@@ -133,6 +133,46 @@ type PoolConfig struct {
 	MaxMemoryBytes uint64
 	// Config is the blob handed to the guest's init once per instance.
 	Config []byte
+
+	// The output caps below bound what one batch's output may expand to,
+	// checked while it is decoded, before anything is allocated for it;
+	// past one the batch fails with class bad_output, naming the record
+	// and the cap (docs/abi.md, "Limits"; docs/RATIONALE.md, "Why are a
+	// batch's outputs capped?"). Each per-batch cap is at least what the
+	// batch brought in, so keeping every record never reaches one.
+
+	// MaxEmitsPerRecord caps the EMIT entries (fan-out) of one record.
+	// Default 10,000. Cost: every emit becomes a message the host holds
+	// until the output has written it.
+	MaxEmitsPerRecord int
+	// MaxEmitsPerBatch caps the EMIT entries of one batch, or its record
+	// count if larger. Default 100,000. Cost: a decoded emit and a host
+	// message each.
+	MaxEmitsPerBatch int
+	// MaxExpandedBytes caps the bytes a batch's outputs carry: every
+	// emit's value (an unchanged emit carries its input's), port name and
+	// metadata keys and values (the input's, which every emit starts from,
+	// plus its own ops); or the batch's input bytes if larger. Default
+	// 256 MiB. Cost: what outputs write downstream, and what rewritten
+	// values take in host memory.
+	MaxExpandedBytes int
+	// MaxMetadataPerBatch caps the metadata entries a batch's outputs
+	// carry: the input's, for every emit, plus every metadata op; or the
+	// batch's own entries if more. Default 1,000,000. Cost: a decoded op
+	// and a map entry of a host message each.
+	MaxMetadataPerBatch int
+	// LogLinesPerSecond is the rate of guest log lines (weir.log calls and
+	// writes to stdout or stderr) a pool lets through, with a burst of ten
+	// seconds' worth; the rest are dropped and counted. Default 100. Cost:
+	// each line is formatted and written by the host logger.
+	LogLinesPerSecond int
+	// LogBytesPerSecond is the same limit in bytes, burst included (at
+	// least one 16 KiB line). Default 64 KiB.
+	LogBytesPerSecond int
+	// OnLogsDropped, if set, is called after a batch (and when the pool
+	// starts or closes) with the guest log lines and bytes dropped since
+	// the last call, if any.
+	OnLogsDropped func(lines, bytes int64)
 }
 
 func (c PoolConfig) withDefaults() PoolConfig {
@@ -151,6 +191,26 @@ func (c PoolConfig) withDefaults() PoolConfig {
 	if c.InitFuel == 0 {
 		c.InitFuel = 1_000_000_000
 	}
+	return c.withLimitDefaults()
+}
+
+func (c PoolConfig) withLimitDefaults() PoolConfig {
+	defaults := []struct {
+		field *int
+		value int
+	}{
+		{&c.MaxEmitsPerRecord, defaultMaxEmitsPerRecord},
+		{&c.MaxEmitsPerBatch, defaultMaxEmitsPerBatch},
+		{&c.MaxExpandedBytes, defaultMaxExpandedBytes},
+		{&c.MaxMetadataPerBatch, defaultMaxMetadataPerBatch},
+		{&c.LogLinesPerSecond, defaultLogLinesPerSecond},
+		{&c.LogBytesPerSecond, defaultLogBytesPerSecond},
+	}
+	for _, d := range defaults {
+		if *d.field == 0 {
+			*d.field = d.value
+		}
+	}
 	return c
 }
 
@@ -167,6 +227,25 @@ func (c PoolConfig) Validate() error {
 		return fmt.Errorf("weir: pool config: Fuel and InitFuel must be >= 0, got %d and %d", c.Fuel, c.InitFuel)
 	case c.MaxCallsPerInstance < 0:
 		return fmt.Errorf("weir: pool config: MaxCallsPerInstance must be >= 0, got %d", c.MaxCallsPerInstance)
+	}
+	return c.validateLimits()
+}
+
+func (c PoolConfig) validateLimits() error {
+	for _, f := range []struct {
+		name  string
+		value int
+	}{
+		{"MaxEmitsPerRecord", c.MaxEmitsPerRecord},
+		{"MaxEmitsPerBatch", c.MaxEmitsPerBatch},
+		{"MaxExpandedBytes", c.MaxExpandedBytes},
+		{"MaxMetadataPerBatch", c.MaxMetadataPerBatch},
+		{"LogLinesPerSecond", c.LogLinesPerSecond},
+		{"LogBytesPerSecond", c.LogBytesPerSecond},
+	} {
+		if f.value < 0 {
+			return fmt.Errorf("weir: pool config: %s must be >= 0, got %d", f.name, f.value)
+		}
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func (in *instance) init(ctx context.Context, m *Module, config []byte) error {
 		return err
 	}
 	if len(msg) > 0 {
-		return &Error{Class: ClassGuest, Transform: m.Manifest.ID(), Msg: "init: " + string(msg)}
+		return &Error{Class: ClassGuest, Transform: m.Manifest.ID(), Msg: "init: " + guestText(msg, maxGuestErrorBytes)}
 	}
 	return nil
 }
@@ -97,25 +97,35 @@ func (in *instance) reserve(ctx context.Context, m *Module, n int) ([]byte, erro
 		}
 		in.bufPtr, in.bufCap = api.DecodeU32(in.stack[0]), uint32(n)
 	}
-	view, ok := in.mem.Read(in.bufPtr, uint32(n))
-	if !ok || in.bufPtr == 0 {
-		in.bufPtr, in.bufCap = 0, 0
-		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(),
-			Msg: fmt.Sprintf("weir_buffer(%d) returned pointer %d outside linear memory of %d bytes", n, in.bufPtr, in.mem.Size())}
+	ptr := in.bufPtr
+	view, ok := in.mem.Read(ptr, uint32(n))
+	if !ok || ptr == 0 {
+		in.bufPtr, in.bufCap = 0, 0 // ask again next time
+		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(), Msg: badBuffer(n, ptr, in.mem.Size())}
 	}
 	return view, nil
+}
+
+// badBuffer says what was wrong with the pointer weir_buffer(n) returned.
+func badBuffer(n int, ptr, memSize uint32) string {
+	if ptr == 0 {
+		return fmt.Sprintf("weir_buffer(%d) returned the null pointer", n)
+	}
+	return fmt.Sprintf("weir_buffer(%d) returned pointer %d: [%d, %d) is outside linear memory of %d bytes",
+		n, ptr, ptr, uint64(ptr)+uint64(n), memSize)
 }
 
 // result reads the (ptr<<32 | len) a guest call returned, bounds-checked.
 func (in *instance) result(m *Module, max int) ([]byte, error) {
 	ptr, n := uint32(in.stack[0]>>32), uint32(in.stack[0])
 	if uint64(n) > uint64(max) {
-		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(), Msg: fmt.Sprintf("output of %d bytes exceeds the cap of %d", n, max)}
+		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(),
+			Msg: fmt.Sprintf("output of %d bytes at pointer %d exceeds the cap of %d", n, ptr, max)}
 	}
 	out, ok := in.mem.Read(ptr, n)
 	if !ok {
 		return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(),
-			Msg: fmt.Sprintf("output at %d+%d is outside linear memory of %d bytes", ptr, n, in.mem.Size())}
+			Msg: fmt.Sprintf("output at pointer %d: [%d, %d) is outside linear memory of %d bytes", ptr, ptr, uint64(ptr)+uint64(n), in.mem.Size())}
 	}
 	return out, nil
 }
@@ -124,7 +134,7 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 // the verdicts. It returns the fuel the batch used.
 func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig, start time.Time) ([]Outcome, int64, error) {
 	in.prepare(m, cfg.Fuel, start, cfg.Timeout)
-	outcomes, err := in.processBatch(ctx, m, records, cfg.MaxOutputBytes)
+	outcomes, err := in.processBatch(ctx, m, records, cfg)
 	return outcomes, in.state.used(), err
 }
 
@@ -140,7 +150,7 @@ func (in *instance) prepare(m *Module, budget int64, start time.Time, timeout ti
 	in.state.start()
 }
 
-func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, maxOut int) ([]Outcome, error) {
+func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, cfg PoolConfig) ([]Outcome, error) {
 	in.calls++
 	view, err := in.reserve(ctx, m, encodedSize(records))
 	if err != nil {
@@ -151,11 +161,11 @@ func (in *instance) processBatch(ctx context.Context, m *Module, records []Recor
 	if err := in.process.CallWithStack(ctx, in.stack[:]); err != nil {
 		return nil, m.classify(ctx, "weir_process", err)
 	}
-	out, err := in.result(m, maxOut)
+	out, err := in.result(m, cfg.MaxOutputBytes)
 	if err != nil {
 		return nil, err
 	}
-	outcomes, err := decodeOutput(out, records, &m.Manifest)
+	outcomes, err := decodeOutput(out, records, &m.Manifest, cfg.outputLimits(records))
 	if err != nil {
 		err.(*Error).Transform = m.Manifest.ID()
 	}

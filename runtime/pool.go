@@ -33,7 +33,7 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	p := &Pool{
 		mod:  m,
 		cfg:  cfg,
-		log:  &guestLog{logger: m.engine.cfg.Logger, transform: m.Manifest.ID()},
+		log:  newGuestLog(m.engine.cfg.Logger, m.Manifest.ID(), cfg),
 		idle: make(chan *instance, cfg.Size),
 	}
 	for i := 0; i < cfg.Size; i++ {
@@ -44,7 +44,15 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 		}
 		p.idle <- in
 	}
+	p.log.report(false)
 	return p, nil
+}
+
+// LogsDropped is how many guest log lines, and bytes in all, the pool's
+// rate limit dropped since it started (PoolConfig.LogLinesPerSecond).
+func (p *Pool) LogsDropped() (lines, bytes int64) {
+	c := p.log.dropped()
+	return c.lines, c.bytes
 }
 
 // Module returns the transform version this pool runs.
@@ -65,6 +73,7 @@ func (p *Pool) Process(ctx context.Context, records []Record) ([]Outcome, error)
 	}
 	outcomes, fuel, err := in.run(ctx, p.mod, records, p.cfg, start)
 	p.release(in, err)
+	p.log.report(false)
 	if p.cfg.OnBatch != nil {
 		p.cfg.OnBatch(fuel, time.Since(start))
 	}
@@ -118,7 +127,10 @@ func (p *Pool) Close(ctx context.Context) {
 				in.close(ctx, p.mod.engine)
 			}
 		default:
-			p.closed.Do(func() { _ = p.mod.Close(ctx) })
+			p.closed.Do(func() {
+				p.log.report(true)
+				_ = p.mod.Close(ctx)
+			})
 			return
 		}
 	}
