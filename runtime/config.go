@@ -18,6 +18,26 @@ type EngineConfig struct {
 	// MaxFunctions caps imported+defined functions, since compiling cannot be
 	// cancelled. Default 200,000.
 	MaxFunctions int
+	// MaxTotalLocals caps the locals declared by all functions together
+	// (each function is also capped at 50,000): wazero's decoder allocates
+	// every declared local before compiling. Default 1,000,000.
+	MaxTotalLocals int
+	// MaxCodeBytes caps the bytes of all function bodies together; the
+	// compiled code and wazero's validation grow with it. Default 32 MiB.
+	MaxCodeBytes int
+	// MaxFunctionBlocks caps the control-flow blocks of one function (every
+	// block, loop, if, else, br_if and br_table target): wazero's compile
+	// time grows with their square. Default 10,000.
+	MaxFunctionBlocks int
+	// MaxFunctionLocalBlocks caps blocks × locals (parameters included) of
+	// one function: the compiler tracks every local at every block, in
+	// memory. Default 1,000,000.
+	MaxFunctionLocalBlocks int
+	// MaxCompileWork caps the module's compile work, the sum over its
+	// functions of blocks² + 25 × blocks × locals: it bounds the total
+	// compile time (docs/RATIONALE.md, "What does compiling a module
+	// cost?"). Default 1,000,000,000.
+	MaxCompileWork int64
 	// MaxTableElements caps every table's declared minimum and maximum, since
 	// a table is allocated by the host whatever the memory limit. Default 1,000,000.
 	MaxTableElements uint64
@@ -77,6 +97,7 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	if c.MaxTableElements == 0 {
 		c.MaxTableElements = 1_000_000
 	}
+	c = c.withCostDefaults()
 	if c.MaxMemoryPages == 0 {
 		c.MaxMemoryPages = 2048
 	}
@@ -93,6 +114,8 @@ func (c EngineConfig) Validate() error {
 		return fmt.Errorf("weir: engine config: MaxModuleBytes must be >= 0, got %d", c.MaxModuleBytes)
 	case c.MaxFunctions < 0:
 		return fmt.Errorf("weir: engine config: MaxFunctions must be >= 0, got %d", c.MaxFunctions)
+	case c.validateCost() != nil:
+		return c.validateCost()
 	case c.Interrupt < InterruptFuel || c.Interrupt > InterruptNone:
 		return fmt.Errorf("weir: engine config: unknown Interrupt %d", int(c.Interrupt))
 	case c.FuelCheckIn < 0:

@@ -58,11 +58,14 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-// withSection is minimal with one more section appended.
+// withSection is a module of that one section, after a type and a function
+// section declaring one function when it is the code section.
 func withSection(id byte, payload string) []byte {
-	b := append([]byte{}, minimal...)
-	b = append(AppendU32(append(b, id), uint32(len(payload))), payload...)
-	return b
+	b := append([]byte{}, minimal[:8]...)
+	if id == SectionCode {
+		b = append(b, "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00"...)
+	}
+	return append(AppendU32(append(b, id), uint32(len(payload))), payload...)
 }
 
 // TestDeclaredSizesMustFit: wazero allocates what a module declares before
