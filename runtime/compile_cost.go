@@ -17,11 +17,12 @@ type CompileCost struct {
 	MaxDepth    int    // deepest block nesting of one function
 	MaxLocalBlk uint64 // most blocks × locals of one function
 	Work        uint64 // Σ blocks² + 25 × blocks × locals over the functions
+	Entries     uint64 // types, imports, functions, globals, exports, segments, elements…
 }
 
 func compileCost(c wasmbin.Cost) CompileCost {
 	return CompileCost{Functions: c.Bodies, CodeBytes: c.CodeBytes, Locals: c.Locals, MaxBlocks: c.MaxBodyBlocks,
-		MaxDepth: c.MaxDepth, MaxLocalBlk: c.MaxBodyLocalBlocks, Work: c.Work}
+		MaxDepth: c.MaxDepth, MaxLocalBlk: c.MaxBodyLocalBlocks, Work: c.Work, Entries: c.Entries}
 }
 
 // costLimit is one limit: what it bounds, its field and how to read it.
@@ -33,6 +34,8 @@ type costLimit struct {
 }
 
 var costLimits = []costLimit{
+	{"declared entries (types, imports, functions, globals, exports, segments, elements)", "MaxEntries",
+		func(c CompileCost) uint64 { return c.Entries }, func(e EngineConfig) uint64 { return uint64(e.MaxEntries) }},
 	{"code bytes of all functions", "MaxCodeBytes",
 		func(c CompileCost) uint64 { return c.CodeBytes }, func(e EngineConfig) uint64 { return uint64(e.MaxCodeBytes) }},
 	{"locals declared by all functions", "MaxTotalLocals",
@@ -78,7 +81,10 @@ func (c EngineConfig) withCostDefaults() EngineConfig {
 		c.MaxTotalLocals = 1_000_000
 	}
 	if c.MaxCodeBytes == 0 {
-		c.MaxCodeBytes = 32 << 20
+		c.MaxCodeBytes = 16 << 20
+	}
+	if c.MaxEntries == 0 {
+		c.MaxEntries = 1_000_000
 	}
 	if c.MaxFunctionBlocks == 0 {
 		c.MaxFunctionBlocks = 10_000
@@ -96,7 +102,7 @@ func (c EngineConfig) validateCost() error {
 	fields := []struct {
 		name string
 		v    int64
-	}{{"MaxTotalLocals", int64(c.MaxTotalLocals)}, {"MaxCodeBytes", int64(c.MaxCodeBytes)},
+	}{{"MaxTotalLocals", int64(c.MaxTotalLocals)}, {"MaxCodeBytes", int64(c.MaxCodeBytes)}, {"MaxEntries", int64(c.MaxEntries)},
 		{"MaxFunctionBlocks", int64(c.MaxFunctionBlocks)}, {"MaxFunctionLocalBlocks", int64(c.MaxFunctionLocalBlocks)},
 		{"MaxCompileWork", c.MaxCompileWork}}
 	for _, f := range fields {

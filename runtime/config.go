@@ -23,8 +23,14 @@ type EngineConfig struct {
 	// every declared local before compiling. Default 1,000,000.
 	MaxTotalLocals int
 	// MaxCodeBytes caps the bytes of all function bodies together; the
-	// compiled code and wazero's validation grow with it. Default 32 MiB.
+	// compiled code and the memory of Inspect's validation (wazero's
+	// interpreter) grow with it. Default 16 MiB.
 	MaxCodeBytes int
+	// MaxEntries caps the entries a module declares (types, imports,
+	// functions, globals, exports, element segments and their elements,
+	// data segments): wazero's decoder makes a Go value of each, tens of
+	// times the bytes on the wire. Default 1,000,000.
+	MaxEntries int
 	// MaxFunctionBlocks caps the control-flow blocks of one function (every
 	// block, loop, if, else, br_if and br_table target): wazero's compile
 	// time grows with their square. Default 10,000.

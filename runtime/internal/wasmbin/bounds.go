@@ -30,6 +30,7 @@ func checkGlobals(r *Reader, c *Cost) error {
 // checkElements bounds the segment count and each segment's element count.
 func checkElements(r *Reader, c *Cost) error {
 	n, err := count(r, "element segments")
+	c.Segments = int(n)
 	for i := uint32(0); err == nil && i < n; i++ {
 		err = checkElement(r, c)
 	}

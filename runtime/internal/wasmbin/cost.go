@@ -26,7 +26,12 @@ type Cost struct {
 	Work         uint64
 	Globals      int
 	DataSegments int
+	Segments     int    // element segments
 	Elements     uint64 // elements of all element segments
+	// Entries counts every entry wazero's decoder makes a Go value of:
+	// types, imports, functions, tables, memories, globals, exports,
+	// element segments and their elements, data segments.
+	Entries uint64
 }
 
 // MeasureCost parses wasm and returns its cost.

@@ -194,6 +194,9 @@ func (m *Module) checkCounts(r *Reader) error {
 	if m.dataCount >= 0 && m.dataCount != m.Cost.DataSegments {
 		return r.errorf("data count section says %d segments but the data section has %d", m.dataCount, m.Cost.DataSegments)
 	}
+	c := &m.Cost
+	c.Entries = uint64(len(m.Types)+len(m.Imports)+len(m.Functions)+len(m.Tables)+len(m.Memories)+
+		c.Globals+len(m.Exports)+c.Segments+c.DataSegments) + c.Elements
 	return nil
 }
 

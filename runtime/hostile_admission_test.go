@@ -1,0 +1,178 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	goruntime "runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/runtime/internal/wasmgen"
+)
+
+// packed is a generated module with a manifest, so it passes admission.
+func packed(t testing.TB, m *wasmgen.Module) []byte {
+	t.Helper()
+	b, err := runtime.Pack(m.Bytes(), runtime.Manifest{ABI: 1, Name: "bomb", Version: "1"})
+	require.NoError(t, err)
+	return b
+}
+
+// blocksFunc is a function of n empty blocks that declares locals.
+func blocksFunc(n, locals int) wasmgen.Func {
+	f := wasmgen.Func{Body: bytes.Repeat([]byte{0x02, 0x40, 0x0b}, n)}
+	if locals > 0 {
+		f.Locals = [][2]uint32{{uint32(locals), wasmgen.I32}}
+	}
+	return f
+}
+
+func withFuncs(fs ...wasmgen.Func) *wasmgen.Module {
+	m := wasmgen.Guest()
+	t := m.AddType(wasmgen.Type{})
+	for _, f := range fs {
+		f.Type = t
+		m.AddFunc(f)
+	}
+	return m
+}
+
+func repeatFunc(f wasmgen.Func, n int) []wasmgen.Func {
+	fs := make([]wasmgen.Func, n)
+	for i := range fs {
+		fs[i] = f
+	}
+	return fs
+}
+
+// overTheLimits has, for each compile-cost limit at its default, a module
+// just over it.
+var overTheLimits = []struct {
+	field, what string
+	module      func() *wasmgen.Module
+}{
+	{"MaxTotalLocals", "locals declared by all functions is 1000001", func() *wasmgen.Module {
+		return withFuncs(append(repeatFunc(blocksFunc(0, 50_000), 20), blocksFunc(0, 1))...)
+	}},
+	{"MaxCodeBytes", "code bytes of all functions", func() *wasmgen.Module { return wasmgen.Instructions(6, 1_000_000) }},
+	{"MaxEntries", "declared entries", func() *wasmgen.Module { return wasmgen.Globals(1_000_000) }},
+	{"MaxFunctionBlocks", "control-flow blocks in one function is 10001", func() *wasmgen.Module { return withFuncs(blocksFunc(10_001, 0)) }},
+	{"MaxFunctionLocalBlocks", "blocks × locals in one function is 1001000", func() *wasmgen.Module { return withFuncs(blocksFunc(1000, 1001)) }},
+	{"MaxCompileWork", "compile work", func() *wasmgen.Module { return withFuncs(repeatFunc(blocksFunc(10_000, 0), 11)...) }},
+}
+
+// TestCompileBombsAreRefused: a module just over each compile-cost limit
+// is refused by Inspect and by Load, before wazero sees it, with an error
+// that names the measure, the figure and the field to raise.
+func TestCompileBombsAreRefused(t *testing.T) {
+	for _, c := range overTheLimits {
+		t.Run(c.field, func(t *testing.T) {
+			wasm := packed(t, c.module())
+			r := runtime.Inspect(wasm, runtime.EngineConfig{})
+			require.ErrorIs(t, r.Err, runtime.ErrAdmission)
+			assert.Contains(t, r.Err.Error(), c.what)
+			assert.Contains(t, r.Err.Error(), "raise EngineConfig."+c.field)
+			e, _ := newEngine(t, runtime.EngineConfig{Interrupt: runtime.InterruptNone})
+			_, err := e.Load(context.Background(), wasm)
+			require.ErrorIs(t, err, runtime.ErrAdmission)
+			assert.Contains(t, err.Error(), c.field)
+		})
+	}
+}
+
+// TestTheIssueBombIsRefused: the module of issue #11 (~200,000 functions
+// of 50,000 locals, 1.6 MB) drove wazero past 8 GB.
+func TestTheIssueBombIsRefused(t *testing.T) {
+	wasm := packed(t, wasmgen.Locals(200_000, 50_000))
+	r := runtime.Inspect(wasm, runtime.EngineConfig{})
+	require.ErrorIs(t, r.Err, runtime.ErrAdmission)
+	assert.Contains(t, r.Err.Error(), "locals declared by all functions is 10000000000, over the limit of 1000000")
+}
+
+// TestMeteringGrowthIsChecked: the limits hold on the code wazero compiles.
+// Metering adds a check-in block to every loop, so a function of 9,000
+// loops is over the block limit once metered, and refused naming the stage.
+func TestMeteringGrowthIsChecked(t *testing.T) {
+	loops := wasmgen.Func{Body: bytes.Repeat([]byte{0x03, 0x40, 0x0b}, 9_000)}
+	wasm := packed(t, withFuncs(loops))
+	r := runtime.Inspect(wasm, runtime.EngineConfig{Interrupt: runtime.InterruptNone})
+	require.NoError(t, r.Err)
+	r = runtime.Inspect(wasm, runtime.EngineConfig{})
+	require.ErrorIs(t, r.Err, runtime.ErrAdmission)
+	assert.Contains(t, r.Err.Error(), "module as compiled, after fuel metering: control-flow blocks in one function")
+	assert.Greater(t, r.Compiled.MaxBlocks, r.Cost.MaxBlocks)
+	e, _ := newEngine(t, runtime.EngineConfig{})
+	_, err := e.Load(context.Background(), wasm)
+	assert.ErrorContains(t, err, "after fuel metering")
+}
+
+// compileHeapBound is the Go heap growth a module at the compile-cost
+// limits may cause while it is admitted and compiled. Measured peaks are
+// 10–150 MiB (docs/RATIONALE.md, "What does compiling a module cost?");
+// the bound leaves 3× margin and is far below the 4–8 GB the bombs of
+// issue #11 reached.
+const compileHeapBound = 512 << 20
+
+// TestModulesAtTheLimitsCompileWithinTheBound: at each memory-driving
+// limit, Load (admission and wazero's compile) stays under compileHeapBound.
+func TestModulesAtTheLimitsCompileWithinTheBound(t *testing.T) {
+	atTheLimits := map[string]func() *wasmgen.Module{
+		"MaxTotalLocals":         func() *wasmgen.Module { return withFuncs(repeatFunc(blocksFunc(0, 50_000), 20)...) },
+		"MaxEntries":             func() *wasmgen.Module { return wasmgen.DataSegments(1_000_000 - 10) },
+		"MaxFunctionBlocks":      func() *wasmgen.Module { return withFuncs(blocksFunc(10_000, 0)) },
+		"MaxFunctionLocalBlocks": func() *wasmgen.Module { return wasmgen.Loops(1000, 1000) },
+	}
+	for name, build := range atTheLimits {
+		t.Run(name, func(t *testing.T) {
+			wasm := packed(t, build())
+			cfg := runtime.EngineConfig{Interrupt: runtime.InterruptCloseOnContextDone, CacheDir: t.TempDir()}
+			require.NoError(t, runtime.Inspect(wasm, cfg).Err)
+			e, _ := newEngine(t, cfg)
+			growth := peakHeapGrowth(t, func() {
+				m, err := e.Load(context.Background(), wasm)
+				require.NoError(t, err)
+				require.NoError(t, m.Close(context.Background()))
+			})
+			t.Logf("%s: peak heap growth %d MiB", name, growth>>20)
+			assert.Less(t, growth, uint64(compileHeapBound))
+		})
+	}
+}
+
+// peakHeapGrowth runs f while sampling the live heap every millisecond
+// and returns the largest growth over the heap before f.
+func peakHeapGrowth(t *testing.T, f func()) uint64 {
+	goruntime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	base := s[0].Value.Uint64()
+	var peak atomic.Uint64
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for !done.Load() {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	f()
+	done.Store(true)
+	wg.Wait()
+	if peak.Load() < base {
+		return 0
+	}
+	return peak.Load() - base
+}
