@@ -76,6 +76,10 @@ func checkCompiledCost(code []byte, cfg EngineConfig) (CompileCost, error) {
 	return cost, checkCost(cost, cfg, stage)
 }
 
+// Limits returns c with every unset compile-cost limit (and every other
+// field) at its default: the limits admission applies.
+func (c EngineConfig) Limits() EngineConfig { return c.withDefaults() }
+
 func (c EngineConfig) withCostDefaults() EngineConfig {
 	if c.MaxTotalLocals == 0 {
 		c.MaxTotalLocals = 1_000_000

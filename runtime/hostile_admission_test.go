@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/runtime/internal/wasmgen"
 )
@@ -175,4 +176,32 @@ func peakHeapGrowth(t *testing.T, f func()) uint64 {
 		return 0
 	}
 	return peak.Load() - base
+}
+
+// TestShippedGuestsFitTheCompileCostLimits: the defaults admit the guests
+// we ship, metered, with at least 3× margin on every measure (their figures
+// are in docs/RATIONALE.md, "What does compiling a module cost?").
+func TestShippedGuestsFitTheCompileCostLimits(t *testing.T) {
+	guests := map[string]func() []byte{
+		"plugins/mask":         func() []byte { return fixtures.Go(t, "plugins/mask") },
+		"plugins/echo":         func() []byte { return fixtures.Go(t, "plugins/echo") },
+		"bench/guests/protogo": func() []byte { return fixtures.Go(t, "bench/guests/protogo") },
+		"bench/guests/mask_c":  func() []byte { return fixtures.C(t, "bench/guests/mask_c") },
+	}
+	cfg := runtime.EngineConfig{}
+	limits := runtime.EngineConfig{}.Limits()
+	for name, build := range guests {
+		t.Run(name, func(t *testing.T) {
+			r := runtime.Inspect(build(), cfg)
+			require.NoError(t, r.Err)
+			c := r.Compiled
+			t.Logf("%s as compiled: %+v", name, c)
+			assert.LessOrEqual(t, 3*c.CodeBytes, uint64(limits.MaxCodeBytes))
+			assert.LessOrEqual(t, 3*c.Locals, uint64(limits.MaxTotalLocals))
+			assert.LessOrEqual(t, 3*c.Entries, uint64(limits.MaxEntries))
+			assert.LessOrEqual(t, 3*c.MaxBlocks, uint64(limits.MaxFunctionBlocks))
+			assert.LessOrEqual(t, 3*c.MaxLocalBlk, uint64(limits.MaxFunctionLocalBlocks))
+			assert.LessOrEqual(t, 3*c.Work, uint64(limits.MaxCompileWork))
+		})
+	}
 }
