@@ -51,8 +51,11 @@ func inspectAction(c *cli.Context) error {
 	if path == "" {
 		return cli.Exit("usage: weir transform inspect FILE.wasm | REF", 2)
 	}
-	wasm, err := os.ReadFile(path)
-	if registry.IsRef(path) {
+	var wasm []byte
+	var err error
+	if !registry.IsRef(path) {
+		wasm, err = runtime.ReadModuleFile(path, 0)
+	} else {
 		var repo *registry.Repo
 		var ref registry.Ref
 		if repo, ref, err = openRef(c, path); err == nil {
@@ -158,7 +161,7 @@ func packAction(c *cli.Context) error {
 	if in == "" {
 		return cli.Exit("usage: weir transform pack --manifest manifest.json -o OUT.wasm IN.wasm", 2)
 	}
-	wasm, err := os.ReadFile(in)
+	wasm, err := runtime.ReadModuleFile(in, 0)
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
