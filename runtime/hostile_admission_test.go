@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/wasmgen"
 	"github.com/weirstream/weir/runtime"
-	"github.com/weirstream/weir/runtime/internal/wasmgen"
 )
 
 // packed is a generated module with a manifest, so it passes admission.

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirstream/weir/internal/wasmgen"
 	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/runtime/internal/wasmbin"
-	"github.com/weirstream/weir/runtime/internal/wasmgen"
 )
 
 // sections splits a module into its raw sections (id, size, payload).

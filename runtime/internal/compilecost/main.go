@@ -24,8 +24,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
+	"github.com/weirstream/weir/internal/wasmgen"
 	"github.com/weirstream/weir/runtime/internal/wasmbin"
-	"github.com/weirstream/weir/runtime/internal/wasmgen"
 )
 
 var bombs = map[string]func(a, b int) *wasmgen.Module{

@@ -4,13 +4,32 @@
 // axis of the compiler's cost at a time.
 package wasmgen
 
-import "github.com/weirstream/weir/runtime/internal/wasmbin"
-
 // Value types.
 const (
-	I32  = wasmbin.ValI32
-	I64  = wasmbin.ValI64
-	V128 = wasmbin.ValV128
+	I32     = 0x7f
+	I64     = 0x7e
+	V128    = 0x7b
+	FuncRef = 0x70
+)
+
+// Section ids and external kinds.
+const (
+	SectionCustom = iota
+	SectionType
+	SectionImport
+	SectionFunction
+	SectionTable
+	SectionMemory
+	SectionGlobal
+	SectionExport
+	SectionStart
+	SectionElement
+	SectionCode
+	SectionData
+	SectionDataCount
+
+	kindFunc   = 0
+	kindMemory = 2
 )
 
 // Type is a function signature.
@@ -70,36 +89,36 @@ func (m *Module) AddFunc(f Func) uint32 {
 
 // ExportFunc exports function idx as name.
 func (m *Module) ExportFunc(name string, idx uint32) {
-	m.Exports = append(m.Exports, append(Name(nil, name), append([]byte{wasmbin.KindFunc}, U32(nil, idx)...)...))
+	m.Exports = append(m.Exports, append(Name(nil, name), append([]byte{kindFunc}, U32(nil, idx)...)...))
 }
 
 // Bytes encodes the module.
 func (m *Module) Bytes() []byte {
 	out := []byte("\x00asm\x01\x00\x00\x00")
-	out = section(out, wasmbin.SectionType, vec(len(m.Types), func(b []byte, i int) []byte {
+	out = section(out, SectionType, vec(len(m.Types), func(b []byte, i int) []byte {
 		b = append(b, 0x60)
 		b = append(U32(b, uint32(len(m.Types[i].Params))), m.Types[i].Params...)
 		return append(U32(b, uint32(len(m.Types[i].Results))), m.Types[i].Results...)
 	}))
 	if m.ImportCount > 0 {
-		out = section(out, wasmbin.SectionImport, append(U32(nil, uint32(m.ImportCount)), m.Imports...))
+		out = section(out, SectionImport, append(U32(nil, uint32(m.ImportCount)), m.Imports...))
 	}
-	out = section(out, wasmbin.SectionFunction, vec(len(m.Funcs), func(b []byte, i int) []byte { return U32(b, m.Funcs[i].Type) }))
+	out = section(out, SectionFunction, vec(len(m.Funcs), func(b []byte, i int) []byte { return U32(b, m.Funcs[i].Type) }))
 	if m.Table > 0 {
-		out = section(out, wasmbin.SectionTable, append([]byte{1, wasmbin.ValFuncRef, 0}, U32(nil, m.Table)...))
+		out = section(out, SectionTable, append([]byte{1, FuncRef, 0}, U32(nil, m.Table)...))
 	}
 	if m.Memory {
-		out = section(out, wasmbin.SectionMemory, []byte{1, 0, 1})
+		out = section(out, SectionMemory, []byte{1, 0, 1})
 	}
-	out = rawSection(out, wasmbin.SectionGlobal, m.Globals)
+	out = rawSection(out, SectionGlobal, m.Globals)
 	exports := m.Exports
 	if m.Memory {
-		exports = append([][]byte{append(Name(nil, "memory"), wasmbin.KindMemory, 0)}, exports...)
+		exports = append([][]byte{append(Name(nil, "memory"), kindMemory, 0)}, exports...)
 	}
-	out = rawSection(out, wasmbin.SectionExport, exports)
-	out = rawSection(out, wasmbin.SectionElement, m.Elements)
-	out = section(out, wasmbin.SectionCode, vec(len(m.Funcs), func(b []byte, i int) []byte { return m.Funcs[i].encode(b) }))
-	return rawSection(out, wasmbin.SectionData, m.Data)
+	out = rawSection(out, SectionExport, exports)
+	out = rawSection(out, SectionElement, m.Elements)
+	out = section(out, SectionCode, vec(len(m.Funcs), func(b []byte, i int) []byte { return m.Funcs[i].encode(b) }))
+	return rawSection(out, SectionData, m.Data)
 }
 
 func (f Func) encode(b []byte) []byte {
@@ -136,7 +155,16 @@ func Section(module []byte, id byte, payload []byte) []byte {
 }
 
 // U32 appends v as an unsigned LEB128.
-func U32(b []byte, v uint32) []byte { return wasmbin.AppendU32(b, v) }
+func U32(b []byte, v uint32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v == 0 {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
 
 // Name appends a length-prefixed string.
 func Name(b []byte, s string) []byte { return append(U32(b, uint32(len(s))), s...) }
