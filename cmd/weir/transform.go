@@ -93,6 +93,20 @@ func printJSON(w io.Writer, r runtime.Report) error {
 	})
 }
 
+// printCost shows the compile-cost figures against the default limits, of
+// the code wazero compiles when Inspect got that far.
+func printCost(w io.Writer, r runtime.Report) {
+	c := r.Compiled
+	if c.Functions == 0 {
+		c = r.Cost
+	}
+	l := runtime.EngineConfig{}.Limits()
+	fmt.Fprintf(w, "compile cost (of limit): code %d (%d) bytes, locals %d (%d), entries %d (%d), "+
+		"blocks/function %d (%d), blocks×locals/function %d (%d), work %d (%d)\n",
+		c.CodeBytes, l.MaxCodeBytes, c.Locals, l.MaxTotalLocals, c.Entries, l.MaxEntries,
+		c.MaxBlocks, l.MaxFunctionBlocks, c.MaxLocalBlk, l.MaxFunctionLocalBlocks, c.Work, l.MaxCompileWork)
+}
+
 func printReport(w io.Writer, path string, r runtime.Report) {
 	fmt.Fprintf(w, "module:    %s\ndigest:    %s\nsize:      %d bytes\nfunctions: %d\n", path, r.Digest, r.Size, r.Functions)
 	if r.Manifest.Name != "" {
@@ -122,6 +136,7 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 	for i, m := range r.Memories {
 		fmt.Fprintf(w, "memory %d:  min %d pages%s\n", i, m.Min, maxString(m.HasMax, m.Max))
 	}
+	printCost(w, r)
 	if r.Err != nil {
 		fmt.Fprintf(w, "verdict:   REFUSED: %v\n", r.Err)
 		return
