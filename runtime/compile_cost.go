@@ -34,13 +34,13 @@ type costLimit struct {
 }
 
 var costLimits = []costLimit{
-	{"declared entries (types, imports, functions, globals, exports, segments, elements)", "MaxEntries",
+	{"declared entries (types, parameters, imports, functions, globals, exports, segments, elements)", "MaxEntries",
 		func(c CompileCost) uint64 { return c.Entries }, func(e EngineConfig) uint64 { return uint64(e.MaxEntries) }},
 	{"code bytes of all functions", "MaxCodeBytes",
 		func(c CompileCost) uint64 { return c.CodeBytes }, func(e EngineConfig) uint64 { return uint64(e.MaxCodeBytes) }},
 	{"locals declared by all functions", "MaxTotalLocals",
 		func(c CompileCost) uint64 { return c.Locals }, func(e EngineConfig) uint64 { return uint64(e.MaxTotalLocals) }},
-	{"control-flow blocks in one function", "MaxFunctionBlocks",
+	{"blocks (control flow, calls, trap checks) in one function", "MaxFunctionBlocks",
 		func(c CompileCost) uint64 { return c.MaxBlocks }, func(e EngineConfig) uint64 { return uint64(e.MaxFunctionBlocks) }},
 	{"blocks × locals in one function", "MaxFunctionLocalBlocks",
 		func(c CompileCost) uint64 { return c.MaxLocalBlk }, func(e EngineConfig) uint64 { return uint64(e.MaxFunctionLocalBlocks) }},
@@ -91,13 +91,13 @@ func (c EngineConfig) withCostDefaults() EngineConfig {
 		c.MaxEntries = 1_000_000
 	}
 	if c.MaxFunctionBlocks == 0 {
-		c.MaxFunctionBlocks = 10_000
+		c.MaxFunctionBlocks = 20_000
 	}
 	if c.MaxFunctionLocalBlocks == 0 {
 		c.MaxFunctionLocalBlocks = 1_000_000
 	}
 	if c.MaxCompileWork == 0 {
-		c.MaxCompileWork = 1_000_000_000
+		c.MaxCompileWork = 4_000_000_000
 	}
 	return c
 }

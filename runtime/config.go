@@ -26,14 +26,16 @@ type EngineConfig struct {
 	// compiled code and the memory of Inspect's validation (wazero's
 	// interpreter) grow with it. Default 16 MiB.
 	MaxCodeBytes int
-	// MaxEntries caps the entries a module declares (types, imports,
+	// MaxEntries caps the entries a module declares (types and their
+	// parameters and results, imports,
 	// functions, globals, exports, element segments and their elements,
 	// data segments): wazero's decoder makes a Go value of each, tens of
 	// times the bytes on the wire. Default 1,000,000.
 	MaxEntries int
-	// MaxFunctionBlocks caps the control-flow blocks of one function (every
-	// block, loop, if, else, br_if and br_table target): wazero's compile
-	// time grows with their square. Default 10,000.
+	// MaxFunctionBlocks caps the blocks of one function: every block,
+	// loop, if, else, br_if and br_table target, and every call, memory
+	// access, division and other check that may trap. wazero's compile
+	// memory grows with them and its time with their square. Default 20,000.
 	MaxFunctionBlocks int
 	// MaxFunctionLocalBlocks caps blocks × locals (parameters included) of
 	// one function: the compiler tracks every local at every block, in
@@ -42,7 +44,7 @@ type EngineConfig struct {
 	// MaxCompileWork caps the module's compile work, the sum over its
 	// functions of blocks² + 25 × blocks × locals: it bounds the total
 	// compile time (docs/RATIONALE.md, "What does compiling a module
-	// cost?"). Default 1,000,000,000.
+	// cost?"). Default 4,000,000,000.
 	MaxCompileWork int64
 	// MaxTableElements caps every table's declared minimum and maximum, since
 	// a table is allocated by the host whatever the memory limit. Default 1,000,000.

@@ -64,9 +64,11 @@ var overTheLimits = []struct {
 	}},
 	{"MaxCodeBytes", "code bytes of all functions", func() *wasmgen.Module { return wasmgen.Instructions(6, 1_000_000) }},
 	{"MaxEntries", "declared entries", func() *wasmgen.Module { return wasmgen.Globals(1_000_000) }},
-	{"MaxFunctionBlocks", "control-flow blocks in one function is 10001", func() *wasmgen.Module { return withFuncs(blocksFunc(10_001, 0)) }},
+	{"MaxFunctionBlocks", "blocks (control flow, calls, trap checks) in one function is 20001", func() *wasmgen.Module { return withFuncs(blocksFunc(20_001, 0)) }},
+	{"MaxFunctionBlocks", "in one function is 20001", func() *wasmgen.Module { return wasmgen.CallIndirect(1, 20_001) }},
 	{"MaxFunctionLocalBlocks", "blocks × locals in one function is 1001000", func() *wasmgen.Module { return withFuncs(blocksFunc(1000, 1001)) }},
-	{"MaxCompileWork", "compile work", func() *wasmgen.Module { return withFuncs(repeatFunc(blocksFunc(10_000, 0), 11)...) }},
+	{"MaxCompileWork", "compile work", func() *wasmgen.Module { return withFuncs(repeatFunc(blocksFunc(20_000, 0), 11)...) }},
+	{"MaxEntries", "declared entries", func() *wasmgen.Module { return wasmgen.Params(1000, 1000) }},
 }
 
 // TestCompileBombsAreRefused: a module just over each compile-cost limit
@@ -74,7 +76,7 @@ var overTheLimits = []struct {
 // that names the measure, the figure and the field to raise.
 func TestCompileBombsAreRefused(t *testing.T) {
 	for _, c := range overTheLimits {
-		t.Run(c.field, func(t *testing.T) {
+		t.Run(c.field+"/"+c.what, func(t *testing.T) {
 			wasm := packed(t, c.module())
 			r := runtime.Inspect(wasm, runtime.EngineConfig{})
 			require.ErrorIs(t, r.Err, runtime.ErrAdmission)
@@ -98,16 +100,16 @@ func TestTheIssueBombIsRefused(t *testing.T) {
 }
 
 // TestMeteringGrowthIsChecked: the limits hold on the code wazero compiles.
-// Metering adds a check-in block to every loop, so a function of 9,000
+// Metering adds check-in blocks to every loop, so a function of 18,000
 // loops is over the block limit once metered, and refused naming the stage.
 func TestMeteringGrowthIsChecked(t *testing.T) {
-	loops := wasmgen.Func{Body: bytes.Repeat([]byte{0x03, 0x40, 0x0b}, 9_000)}
+	loops := wasmgen.Func{Body: bytes.Repeat([]byte{0x03, 0x40, 0x0b}, 18_000)}
 	wasm := packed(t, withFuncs(loops))
 	r := runtime.Inspect(wasm, runtime.EngineConfig{Interrupt: runtime.InterruptNone})
 	require.NoError(t, r.Err)
 	r = runtime.Inspect(wasm, runtime.EngineConfig{})
 	require.ErrorIs(t, r.Err, runtime.ErrAdmission)
-	assert.Contains(t, r.Err.Error(), "module as compiled, after fuel metering: control-flow blocks in one function")
+	assert.Contains(t, r.Err.Error(), "module as compiled, after fuel metering: blocks (control flow, calls, trap checks) in one function")
 	assert.Greater(t, r.Compiled.MaxBlocks, r.Cost.MaxBlocks)
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	_, err := e.Load(context.Background(), wasm)
@@ -126,8 +128,8 @@ const compileHeapBound = 512 << 20
 func TestModulesAtTheLimitsCompileWithinTheBound(t *testing.T) {
 	atTheLimits := map[string]func() *wasmgen.Module{
 		"MaxTotalLocals":         func() *wasmgen.Module { return withFuncs(repeatFunc(blocksFunc(0, 50_000), 20)...) },
-		"MaxEntries":             func() *wasmgen.Module { return wasmgen.DataSegments(1_000_000 - 10) },
-		"MaxFunctionBlocks":      func() *wasmgen.Module { return withFuncs(blocksFunc(10_000, 0)) },
+		"MaxEntries":             func() *wasmgen.Module { return wasmgen.DataSegments(1_000_000 - 30) },
+		"MaxFunctionBlocks":      func() *wasmgen.Module { return wasmgen.CallIndirect(1, 20_000-4) }, // the costliest block measured
 		"MaxFunctionLocalBlocks": func() *wasmgen.Module { return wasmgen.Loops(1000, 1000) },
 	}
 	for name, build := range atTheLimits {

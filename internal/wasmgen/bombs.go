@@ -189,3 +189,19 @@ func SeqBlocks(n int) *Module {
 func Ifs(n int) *Module {
 	return single(bytes.Repeat([]byte{0x41, 0x01, 0x04, 0x40, 0x0b}, n), nil)
 }
+
+// Loads adds funcs functions each of n i32.load from address 0.
+func Loads(funcs, n int) *Module {
+	return repeatBody(funcs, []byte{0x41, 0x00, 0x28, 0x02, 0x00, 0x1a}, n)
+}
+
+// Divs adds funcs functions each of n i32.div_s by a local (a trap check each).
+func Divs(funcs, n int) *Module {
+	m := Guest()
+	t := m.AddType(Type{})
+	body := bytes.Repeat([]byte{0x41, 0x07, 0x20, 0x00, 0x6d, 0x1a}, n)
+	for i := 0; i < funcs; i++ {
+		m.AddFunc(Func{Type: t, Locals: [][2]uint32{{1, I32}}, Body: body})
+	}
+	return m
+}

@@ -41,6 +41,8 @@ var bombs = map[string]func(a, b int) *wasmgen.Module{
 	"stack":         func(a, _ int) *wasmgen.Module { return wasmgen.Stack(a) },
 	"calls":         wasmgen.Calls,
 	"call-indirect": wasmgen.CallIndirect,
+	"loads":         wasmgen.Loads,
+	"divs":          wasmgen.Divs,
 	"simd":          wasmgen.SIMD,
 	"params":        wasmgen.Params,
 	"globals":       func(a, _ int) *wasmgen.Module { return wasmgen.Globals(a) },

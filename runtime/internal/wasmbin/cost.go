@@ -12,10 +12,10 @@ type Cost struct {
 	MaxDepth       int    // deepest block nesting of any body
 	BrTableTargets uint64 // br_table targets, summed over all bodies
 	MaxBodyBytes   uint64 // the largest body
-	// MaxBodyBlocks is the most control-flow blocks of any body: every
-	// block, loop, if and else, every br_if and every br_table target
-	// starts one in wazero's compiler, whose time grows with the square of
-	// a function's blocks.
+	// MaxBodyBlocks is the most blocks of any body: every block, loop, if
+	// and else, br_if and br_table target, and every call and trap check
+	// (startsBlock) starts one in wazero's compiler, whose memory grows
+	// with a function's blocks and its time with their square.
 	MaxBodyBlocks uint64
 	// MaxBodyLocalBlocks is the most blocks × locals (parameters
 	// included) of any body: wazero's compiler tracks every local at every
@@ -29,8 +29,9 @@ type Cost struct {
 	Segments     int    // element segments
 	Elements     uint64 // elements of all element segments
 	// Entries counts every entry wazero's decoder makes a Go value of:
-	// types, imports, functions, tables, memories, globals, exports,
-	// element segments and their elements, data segments.
+	// types and their parameters and results, imports, functions, tables,
+	// memories, globals, exports, element segments and their elements,
+	// data segments.
 	Entries uint64
 }
 
@@ -109,6 +110,10 @@ func (c *Cost) readBody(r *Reader, fn uint32, params int) error {
 			c.MaxDepth = max(c.MaxDepth, depth)
 		case 0x05, 0x0d: // else, br_if
 			blocks++
+		default:
+			if startsBlock(op) {
+				blocks++
+			}
 		case 0x0e: // br_table: its targets and default
 			blocks += uint64(targets) + 1
 		case 0x0b:
@@ -119,6 +124,25 @@ func (c *Cost) readBody(r *Reader, fn uint32, params int) error {
 		return r.errorf("function body %d has %d bytes after its final end", fn, r.Remaining())
 	}
 	return nil
+}
+
+// startsBlock reports whether wazero's compiler ends a basic block at op
+// besides control flow: calls, and every check that may trap (memory
+// bounds, table bounds and signature, division by zero, float truncation).
+// Measured, each costs 2–14 KiB of compiler memory and adds to the
+// function's quadratic time as a block does.
+func startsBlock(op byte) bool {
+	switch {
+	case op == 0x10, op == 0x11: // call, call_indirect
+	case op >= 0x28 && op <= 0x3e: // loads and stores
+	case op == 0x40: // memory.grow
+	case op >= 0x6d && op <= 0x70, op >= 0x7f && op <= 0x82: // div, rem
+	case op >= 0xa8 && op <= 0xb1: // trapping truncations
+	case op == 0xfc, op == 0xfd: // bulk memory and table ops; SIMD (its loads and stores)
+	default:
+		return false
+	}
+	return true
 }
 
 func checkLocals(r *Reader, fn uint32) (uint64, error) {

@@ -197,6 +197,9 @@ func (m *Module) checkCounts(r *Reader) error {
 	c := &m.Cost
 	c.Entries = uint64(len(m.Types)+len(m.Imports)+len(m.Functions)+len(m.Tables)+len(m.Memories)+
 		c.Globals+len(m.Exports)+c.Segments+c.DataSegments) + c.Elements
+	for _, t := range m.Types {
+		c.Entries += uint64(len(t.Params) + len(t.Results))
+	}
 	return nil
 }
 
