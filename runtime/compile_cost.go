@@ -34,7 +34,7 @@ type costLimit struct {
 }
 
 var costLimits = []costLimit{
-	{"declared entries (types, parameters, imports, functions, globals, exports, segments, elements)", "MaxEntries",
+	{"declared entries (types, parameters, imports, functions, globals, exports, segments, elements, names)", "MaxEntries",
 		func(c CompileCost) uint64 { return c.Entries }, func(e EngineConfig) uint64 { return uint64(e.MaxEntries) }},
 	{"code bytes of all functions", "MaxCodeBytes",
 		func(c CompileCost) uint64 { return c.CodeBytes }, func(e EngineConfig) uint64 { return uint64(e.MaxCodeBytes) }},

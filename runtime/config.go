@@ -27,9 +27,9 @@ type EngineConfig struct {
 	// interpreter) grow with it. Default 16 MiB.
 	MaxCodeBytes int
 	// MaxEntries caps the entries a module declares (types and their
-	// parameters and results, imports,
-	// functions, globals, exports, element segments and their elements,
-	// data segments): wazero's decoder makes a Go value of each, tens of
+	// parameters and results, imports, functions, globals, exports,
+	// element segments and their elements, data segments, names in the
+	// name section): wazero's decoder makes a Go value of each, tens of
 	// times the bytes on the wire. Default 1,000,000.
 	MaxEntries int
 	// MaxFunctionBlocks caps the blocks of one function: every block,

@@ -103,7 +103,7 @@ func checkData(r *Reader, c *Cost) error {
 }
 
 // checkNames bounds the function and local name maps of the name section.
-func checkNames(r *Reader) error {
+func checkNames(r *Reader, c *Cost) error {
 	for !r.EOF() {
 		id, err := r.Byte()
 		if err != nil {
@@ -120,9 +120,9 @@ func checkNames(r *Reader) error {
 		s := &Reader{buf: sub, base: r.Pos() - len(sub)}
 		switch id {
 		case 1:
-			err = checkNameMap(s)
+			err = checkNameMap(s, c)
 		case 2:
-			err = checkLocalNames(s)
+			err = checkLocalNames(s, c)
 		}
 		if err != nil {
 			return err
@@ -131,18 +131,21 @@ func checkNames(r *Reader) error {
 	return nil
 }
 
-func checkLocalNames(r *Reader) error {
+func checkLocalNames(r *Reader, c *Cost) error {
 	n, err := count(r, "functions with local names")
 	for i := uint32(0); err == nil && i < n; i++ {
 		if _, err = r.U32(); err == nil {
-			err = checkNameMap(r)
+			err = checkNameMap(r, c)
 		}
 	}
 	return err
 }
 
-func checkNameMap(r *Reader) error {
+// checkNameMap reads a name map; wazero's decoder keeps every name, so
+// each counts as an entry.
+func checkNameMap(r *Reader, c *Cost) error {
 	n, err := count(r, "names")
+	c.Names += uint64(n)
 	for i := uint32(0); err == nil && i < n; i++ {
 		if _, err = r.U32(); err == nil {
 			_, err = r.Name()

@@ -31,8 +31,9 @@ type Cost struct {
 	// Entries counts every entry wazero's decoder makes a Go value of:
 	// types and their parameters and results, imports, functions, tables,
 	// memories, globals, exports, element segments and their elements,
-	// data segments.
+	// data segments, and the names of the name section.
 	Entries uint64
+	Names   uint64 // function and local names in the name section
 }
 
 // MeasureCost parses wasm and returns its cost.

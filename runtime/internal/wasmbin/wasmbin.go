@@ -196,7 +196,7 @@ func (m *Module) checkCounts(r *Reader) error {
 	}
 	c := &m.Cost
 	c.Entries = uint64(len(m.Types)+len(m.Imports)+len(m.Functions)+len(m.Tables)+len(m.Memories)+
-		c.Globals+len(m.Exports)+c.Segments+c.DataSegments) + c.Elements
+		c.Globals+len(m.Exports)+c.Segments+c.DataSegments) + c.Elements + c.Names
 	for _, t := range m.Types {
 		c.Entries += uint64(len(t.Params) + len(t.Results))
 	}
@@ -267,7 +267,7 @@ func (m *Module) readPayload(s *Section, r *Reader) error {
 		s.Name, err = r.Name()
 		s.Body = s.Payload[r.pos:]
 		if err == nil && s.Name == "name" {
-			err = checkNames(r)
+			err = checkNames(r, &m.Cost)
 		}
 	case SectionType:
 		err = m.readTypes(r)
