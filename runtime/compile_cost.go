@@ -15,8 +15,8 @@ type CompileCost struct {
 	Locals      uint64 // locals declared by all functions
 	MaxBlocks   uint64 // most control-flow blocks of one function
 	MaxDepth    int    // deepest block nesting of one function
-	MaxLocalBlk uint64 // most blocks × locals of one function
-	Work        uint64 // Σ blocks² + 25 × blocks × locals over the functions
+	MaxLocalBlk uint64 // most control-flow blocks × locals of one function
+	Work        uint64 // Σ control² + 25 × control × locals over the functions
 	Entries     uint64 // types, imports, functions, globals, exports, segments, elements…
 }
 
@@ -42,9 +42,9 @@ var costLimits = []costLimit{
 		func(c CompileCost) uint64 { return c.Locals }, func(e EngineConfig) uint64 { return uint64(e.MaxTotalLocals) }},
 	{"blocks (control flow, calls, trap checks) in one function", "MaxFunctionBlocks",
 		func(c CompileCost) uint64 { return c.MaxBlocks }, func(e EngineConfig) uint64 { return uint64(e.MaxFunctionBlocks) }},
-	{"blocks × locals in one function", "MaxFunctionLocalBlocks",
+	{"control-flow blocks × locals in one function", "MaxFunctionLocalBlocks",
 		func(c CompileCost) uint64 { return c.MaxLocalBlk }, func(e EngineConfig) uint64 { return uint64(e.MaxFunctionLocalBlocks) }},
-	{"compile work (Σ blocks² + 25 × blocks × locals)", "MaxCompileWork",
+	{"compile work (Σ control² + 25 × control × locals)", "MaxCompileWork",
 		func(c CompileCost) uint64 { return c.Work }, func(e EngineConfig) uint64 { return uint64(e.MaxCompileWork) }},
 }
 
@@ -97,7 +97,7 @@ func (c EngineConfig) withCostDefaults() EngineConfig {
 		c.MaxFunctionLocalBlocks = 1_000_000
 	}
 	if c.MaxCompileWork == 0 {
-		c.MaxCompileWork = 4_000_000_000
+		c.MaxCompileWork = 1_000_000_000
 	}
 	return c
 }

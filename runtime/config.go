@@ -37,14 +37,16 @@ type EngineConfig struct {
 	// access, division and other check that may trap. wazero's compile
 	// memory grows with them and its time with their square. Default 20,000.
 	MaxFunctionBlocks int
-	// MaxFunctionLocalBlocks caps blocks × locals (parameters included) of
-	// one function: the compiler tracks every local at every block, in
-	// memory. Default 1,000,000.
+	// MaxFunctionLocalBlocks caps control-flow blocks (block, loop, if,
+	// else, br_if, br_table targets) × locals (parameters included) of one
+	// function: the compiler tracks every local where control flow
+	// merges, in memory. Default 1,000,000.
 	MaxFunctionLocalBlocks int
 	// MaxCompileWork caps the module's compile work, the sum over its
-	// functions of blocks² + 25 × blocks × locals: it bounds the total
-	// compile time (docs/RATIONALE.md, "What does compiling a module
-	// cost?"). Default 4,000,000,000.
+	// functions of control² + 25 × control × locals, control being the
+	// control-flow blocks: it bounds the total compile time
+	// (docs/RATIONALE.md, "What does compiling a module cost?").
+	// Default 1,000,000,000.
 	MaxCompileWork int64
 	// MaxTableElements caps every table's declared minimum and maximum, since
 	// a table is allocated by the host whatever the memory limit. Default 1,000,000.

@@ -205,3 +205,14 @@ func Divs(funcs, n int) *Module {
 	}
 	return m
 }
+
+// LoadsAndLocals adds one function of loads i32.load (each a trap check)
+// interleaved with reads of locals i64 locals.
+func LoadsAndLocals(loads, locals int) *Module {
+	var body []byte
+	for i := 0; i < loads; i++ {
+		body = append(body, 0x41, 0x00, 0x28, 0x02, 0x00, 0x1a)
+		body = append(U32(append(body, 0x20), uint32(i%locals)), 0x1a)
+	}
+	return single(body, [][2]uint32{{uint32(locals), I64}})
+}

@@ -42,6 +42,7 @@ var bombs = map[string]func(a, b int) *wasmgen.Module{
 	"calls":         wasmgen.Calls,
 	"call-indirect": wasmgen.CallIndirect,
 	"loads":         wasmgen.Loads,
+	"loads-locals":  wasmgen.LoadsAndLocals,
 	"divs":          wasmgen.Divs,
 	"simd":          wasmgen.SIMD,
 	"params":        wasmgen.Params,

@@ -12,17 +12,18 @@ type Cost struct {
 	MaxDepth       int    // deepest block nesting of any body
 	BrTableTargets uint64 // br_table targets, summed over all bodies
 	MaxBodyBytes   uint64 // the largest body
-	// MaxBodyBlocks is the most blocks of any body: every block, loop, if
-	// and else, br_if and br_table target, and every call and trap check
-	// (startsBlock) starts one in wazero's compiler, whose memory grows
-	// with a function's blocks and its time with their square.
+	// MaxBodyBlocks is the most blocks of any body: every control-flow
+	// block (see Work) and every call and trap check (startsBlock) starts
+	// one in wazero's compiler, whose memory grows with them.
 	MaxBodyBlocks uint64
-	// MaxBodyLocalBlocks is the most blocks × locals (parameters
-	// included) of any body: wazero's compiler tracks every local at every
-	// block, in time and in memory.
+	// MaxBodyLocalBlocks is the most control-flow blocks × locals
+	// (parameters included) of any body: wazero's compiler tracks every
+	// local where control flow merges, in time and in memory.
 	MaxBodyLocalBlocks uint64
 	// Work is the module's compile work: the sum over all bodies of
-	// blocks² + LocalWeight × blocks × locals (see WorkOf).
+	// control² + LocalWeight × control × locals (see WorkOf), where
+	// control counts every block, loop, if, else, br_if and br_table
+	// target, whose square drives the compile time of a function.
 	Work         uint64
 	Globals      int
 	DataSegments int
@@ -77,8 +78,9 @@ func (m *Module) readCode(r *Reader) error {
 // than a block × block, measured (docs/RATIONALE.md).
 const LocalWeight = 25
 
-// WorkOf is the compile work of one body of that many blocks and locals.
-func WorkOf(blocks, locals uint64) uint64 { return blocks*blocks + LocalWeight*blocks*locals }
+// WorkOf is the compile work of one body of that many control-flow blocks
+// and locals.
+func WorkOf(control, locals uint64) uint64 { return control*control + LocalWeight*control*locals }
 
 func (c *Cost) readBody(r *Reader, fn uint32, params int) error {
 	locals, err := checkLocals(r, fn)
@@ -87,12 +89,12 @@ func (c *Cost) readBody(r *Reader, fn uint32, params int) error {
 	}
 	c.Locals += locals
 	c.MaxBodyBytes = max(c.MaxBodyBytes, uint64(r.Remaining()+r.pos))
-	var blocks uint64
+	var control, checks uint64
 	defer func() {
 		all := locals + uint64(params)
-		c.MaxBodyBlocks = max(c.MaxBodyBlocks, blocks)
-		c.MaxBodyLocalBlocks = max(c.MaxBodyLocalBlocks, blocks*all)
-		c.Work += WorkOf(blocks, all)
+		c.MaxBodyBlocks = max(c.MaxBodyBlocks, control+checks)
+		c.MaxBodyLocalBlocks = max(c.MaxBodyLocalBlocks, control*all)
+		c.Work += WorkOf(control, all)
 	}()
 	for depth := 1; depth > 0; {
 		if r.EOF() {
@@ -107,16 +109,16 @@ func (c *Cost) readBody(r *Reader, fn uint32, params int) error {
 		switch op {
 		case 0x02, 0x03, 0x04: // block, loop, if
 			depth++
-			blocks++
+			control++
 			c.MaxDepth = max(c.MaxDepth, depth)
 		case 0x05, 0x0d: // else, br_if
-			blocks++
+			control++
 		default:
 			if startsBlock(op) {
-				blocks++
+				checks++
 			}
 		case 0x0e: // br_table: its targets and default
-			blocks += uint64(targets) + 1
+			control += uint64(targets) + 1
 		case 0x0b:
 			depth--
 		}
@@ -130,8 +132,8 @@ func (c *Cost) readBody(r *Reader, fn uint32, params int) error {
 // startsBlock reports whether wazero's compiler ends a basic block at op
 // besides control flow: calls, and every check that may trap (memory
 // bounds, table bounds and signature, division by zero, float truncation).
-// Measured, each costs 2–14 KiB of compiler memory and adds to the
-// function's quadratic time as a block does.
+// Measured, each costs 2–14 KiB of compiler memory, and time about
+// linearly.
 func startsBlock(op byte) bool {
 	switch {
 	case op == 0x10, op == 0x11: // call, call_indirect

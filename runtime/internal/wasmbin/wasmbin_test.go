@@ -169,8 +169,9 @@ func TestStructureIsStrict(t *testing.T) {
 	}
 }
 
-// TestCostCountsWhatTheCompilerPays: blocks, calls and trap checks start
-// blocks; locals and parameters multiply them.
+// TestCostCountsWhatTheCompilerPays: control flow, calls and trap checks
+// start blocks; control-flow blocks are squared and multiplied by locals
+// and parameters.
 func TestCostCountsWhatTheCompilerPays(t *testing.T) {
 	// (func (param i32) (local i32 i32) block loop local.get 0 br_if 0 i32.load call 0 end end)
 	body := "\x01\x02\x7f" + "\x02\x40\x03\x40\x20\x00\x0d\x00\x41\x00\x28\x02\x00\x1a\x10\x00\x0b\x0b\x0b"
@@ -179,8 +180,8 @@ func TestCostCountsWhatTheCompilerPays(t *testing.T) {
 	c, err := MeasureCost([]byte(wasm))
 	require.NoError(t, err)
 	assert.Equal(t, uint64(5), c.MaxBodyBlocks, "block, loop, br_if, i32.load, call")
-	assert.Equal(t, uint64(5*3), c.MaxBodyLocalBlocks, "3 locals with the parameter")
-	assert.Equal(t, WorkOf(5, 3), c.Work)
+	assert.Equal(t, uint64(3*3), c.MaxBodyLocalBlocks, "3 control-flow blocks × 3 locals with the parameter")
+	assert.Equal(t, WorkOf(3, 3), c.Work)
 	assert.Equal(t, uint64(2), c.Locals)
 	assert.Equal(t, 3, c.MaxDepth)
 	assert.Equal(t, uint64(1+1+1), c.Entries, "one type, its parameter, one function")
