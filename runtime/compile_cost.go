@@ -94,7 +94,7 @@ func (c EngineConfig) withCostDefaults() EngineConfig {
 		c.MaxFunctionBlocks = 20_000
 	}
 	if c.MaxFunctionLocalBlocks == 0 {
-		c.MaxFunctionLocalBlocks = 1_000_000
+		c.MaxFunctionLocalBlocks = 500_000
 	}
 	if c.MaxCompileWork == 0 {
 		c.MaxCompileWork = 1_000_000_000

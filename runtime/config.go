@@ -40,7 +40,7 @@ type EngineConfig struct {
 	// MaxFunctionLocalBlocks caps control-flow blocks (block, loop, if,
 	// else, br_if, br_table targets) × locals (parameters included) of one
 	// function: the compiler tracks every local where control flow
-	// merges, in memory. Default 1,000,000.
+	// merges, in memory. Default 500,000.
 	MaxFunctionLocalBlocks int
 	// MaxCompileWork caps the module's compile work, the sum over its
 	// functions of control² + 25 × control × locals, control being the

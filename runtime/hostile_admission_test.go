@@ -62,14 +62,18 @@ var overTheLimits = []struct {
 	{"MaxTotalLocals", "locals declared by all functions is 1000001", func() *wasmgen.Module {
 		return withFuncs(append(repeatFunc(blocksFunc(0, 50_000), 20), blocksFunc(0, 1))...)
 	}},
-	{"MaxCodeBytes", "code bytes of all functions", func() *wasmgen.Module { return wasmgen.Instructions(6, 1_000_000) }},
+	{"MaxCodeBytes", "code bytes of all functions is 1050021, over the limit of 1048576", func() *wasmgen.Module { return wasmgen.Instructions(3, 116_667) }},
 	{"MaxEntries", "declared entries", func() *wasmgen.Module { return wasmgen.Globals(1_000_000) }},
 	{"MaxFunctionBlocks", "blocks (control flow, calls, trap checks) in one function is 20001", func() *wasmgen.Module { return withFuncs(blocksFunc(20_001, 0)) }},
 	{"MaxFunctionBlocks", "in one function is 20001", func() *wasmgen.Module { return wasmgen.CallIndirect(1, 20_001) }},
-	{"MaxFunctionLocalBlocks", "control-flow blocks × locals in one function is 1001000", func() *wasmgen.Module { return withFuncs(blocksFunc(1000, 1001)) }},
+	{"MaxFunctionLocalBlocks", "control-flow blocks × locals in one function is 500500", func() *wasmgen.Module { return withFuncs(blocksFunc(500, 1001)) }},
 	{"MaxCompileWork", "compile work (Σ control² + 25 × control × locals) is 1200000000", func() *wasmgen.Module { return withFuncs(repeatFunc(blocksFunc(20_000, 0), 3)...) }},
 	{"MaxEntries", "declared entries", func() *wasmgen.Module { return wasmgen.Params(1000, 1000) }},
 }
+
+// configured are the limits set below their default for a test: a module
+// over the default 16 MiB of code takes long to parse under -race.
+var configured = map[string]runtime.EngineConfig{"MaxCodeBytes": {MaxCodeBytes: 1 << 20}}
 
 // TestCompileBombsAreRefused: a module just over each compile-cost limit
 // is refused by Inspect and by Load, before wazero sees it, with an error
@@ -78,11 +82,13 @@ func TestCompileBombsAreRefused(t *testing.T) {
 	for _, c := range overTheLimits {
 		t.Run(c.field+"/"+c.what, func(t *testing.T) {
 			wasm := packed(t, c.module())
-			r := runtime.Inspect(wasm, runtime.EngineConfig{})
+			r := runtime.Inspect(wasm, configured[c.field])
 			require.ErrorIs(t, r.Err, runtime.ErrAdmission)
 			assert.Contains(t, r.Err.Error(), c.what)
 			assert.Contains(t, r.Err.Error(), "raise EngineConfig."+c.field)
-			e, _ := newEngine(t, runtime.EngineConfig{Interrupt: runtime.InterruptNone})
+			cfg := configured[c.field]
+			cfg.Interrupt = runtime.InterruptNone
+			e, _ := newEngine(t, cfg)
 			_, err := e.Load(context.Background(), wasm)
 			require.ErrorIs(t, err, runtime.ErrAdmission)
 			assert.Contains(t, err.Error(), c.field)
@@ -130,7 +136,7 @@ func TestModulesAtTheLimitsCompileWithinTheBound(t *testing.T) {
 		"MaxTotalLocals":         func() *wasmgen.Module { return withFuncs(repeatFunc(blocksFunc(0, 50_000), 20)...) },
 		"MaxEntries":             func() *wasmgen.Module { return wasmgen.DataSegments(1_000_000 - 30) },
 		"MaxFunctionBlocks":      func() *wasmgen.Module { return wasmgen.CallIndirect(1, 20_000-4) }, // the costliest block measured
-		"MaxFunctionLocalBlocks": func() *wasmgen.Module { return wasmgen.Loops(1000, 1000) },
+		"MaxFunctionLocalBlocks": func() *wasmgen.Module { return wasmgen.Loops(500, 1000) },
 	}
 	for name, build := range atTheLimits {
 		t.Run(name, func(t *testing.T) {
