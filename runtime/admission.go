@@ -101,7 +101,9 @@ func prepareCode(wasm []byte, cfg EngineConfig) ([]byte, error) {
 	return out, nil
 }
 
-// inspect is Inspect without the rewrite, which Engine.Load does anyway.
+// inspect is Inspect's checks of the module as given (structure, compile
+// cost, imports, exports, manifest); Engine.Load then prepares the code,
+// checks its cost and compiles it, its compiler validating as it goes.
 func inspect(wasm []byte, cfg EngineConfig) Report {
 	cfg = cfg.withDefaults()
 	r := Report{Digest: Digest(wasm), Size: len(wasm)}
