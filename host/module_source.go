@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -62,7 +61,7 @@ type fileSource struct {
 func (f *fileSource) String() string { return f.path }
 
 func (f *fileSource) resolve(context.Context) (string, error) {
-	wasm, err := os.ReadFile(f.path)
+	wasm, err := runtime.ReadModuleFile(f.path, 0)
 	if err != nil {
 		return "", err
 	}
@@ -70,7 +69,7 @@ func (f *fileSource) resolve(context.Context) (string, error) {
 }
 
 func (f *fileSource) fetch(_ context.Context, id string) (candidate, error) {
-	wasm, err := os.ReadFile(f.path)
+	wasm, err := runtime.ReadModuleFile(f.path, 0)
 	if err != nil {
 		return candidate{}, err
 	}

@@ -46,9 +46,11 @@ type Report struct {
 	Functions int
 	Tables    []wasmbin.Limits
 	Memories  []wasmbin.Limits
-	Schema    []byte   // the "weir.schema" section (a FileDescriptorSet), if any
-	Fixtures  Fixtures // the "weir.fixtures" section, if any
-	Err       error    // an *Error of ClassAdmission, or nil when admitted
+	Schema    []byte      // the "weir.schema" section (a FileDescriptorSet), if any
+	Fixtures  Fixtures    // the "weir.fixtures" section, if any
+	Cost      CompileCost // of the module as given
+	Compiled  CompileCost // of the code wazero compiles (after fuel metering); set by Inspect
+	Err       error       // an *Error of ClassAdmission, or nil when admitted
 }
 
 // Digest is the content digest of a module, "sha256:<hex>".
@@ -57,19 +59,51 @@ func Digest(wasm []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// Inspect runs every admission check on wasm without compiling it,
-// including, under fuel metering, the metering rewrite.
+// Inspect runs every admission check Engine.Load runs, so the verdicts
+// agree: the structural checks, the compile-cost limits on the module and
+// on the code wazero will compile (metered under fuel), and wazero's own
+// decoder and validator over that code, in a throwaway interpreter runtime
+// (docs/RATIONALE.md, "Why is admitted the same as loadable?").
 func Inspect(wasm []byte, cfg EngineConfig) Report {
+	cfg = cfg.withDefaults()
 	r := inspect(wasm, cfg)
-	if r.Err == nil && cfg.Interrupt == InterruptFuel {
-		if _, err := meter.Rewrite(wasm, 1, cfg.withDefaults().MaxTableElements); err != nil {
-			r.Err = &Error{Class: ClassAdmission, Transform: r.Manifest.ID(), Msg: "fuel metering rewrite failed", Cause: err}
-		}
+	if r.Err != nil {
+		return r
+	}
+	code, err := prepareCode(wasm, cfg)
+	if err == nil {
+		r.Compiled, err = checkCompiledCost(code, cfg)
+	}
+	if err == nil {
+		err = validate(code, cfg)
+	}
+	if err != nil {
+		err.(*Error).Transform = r.Manifest.ID()
+		r.Err = err
 	}
 	return r
 }
 
-// inspect is Inspect without the rewrite, which Engine.Load does anyway.
+// prepareCode is the code Engine.Load compiles: metered under fuel,
+// otherwise with its tables clamped (meter.ClampTables).
+func prepareCode(wasm []byte, cfg EngineConfig) ([]byte, error) {
+	if cfg.Interrupt == InterruptFuel {
+		out, err := meter.Rewrite(wasm, cfg.FuelCheckIn, cfg.MaxTableElements)
+		if err != nil {
+			return nil, &Error{Class: ClassAdmission, Msg: "fuel metering rewrite failed", Cause: err}
+		}
+		return out, nil
+	}
+	out, err := meter.ClampTables(wasm, cfg.MaxTableElements)
+	if err != nil {
+		return nil, &Error{Class: ClassAdmission, Msg: "table clamp failed", Cause: err}
+	}
+	return out, nil
+}
+
+// inspect is Inspect's checks of the module as given (structure, compile
+// cost, imports, exports, manifest); Engine.Load then prepares the code,
+// checks its cost and compiles it, its compiler validating as it goes.
 func inspect(wasm []byte, cfg EngineConfig) Report {
 	cfg = cfg.withDefaults()
 	r := Report{Digest: Digest(wasm), Size: len(wasm)}
@@ -83,7 +117,10 @@ func inspect(wasm []byte, cfg EngineConfig) Report {
 		return r
 	}
 	r.describe(m)
-	r.Err = admit(m, cfg)
+	r.Err = checkCost(r.Cost, cfg, "module")
+	if r.Err == nil {
+		r.Err = admit(m, cfg)
+	}
 	if r.Err == nil {
 		r.Manifest, err = readManifest(m)
 		if err != nil {
@@ -112,6 +149,7 @@ func (r *Report) describe(m *wasmbin.Module) {
 	r.Functions = m.ImportedFuncs + len(m.Functions)
 	r.Tables, r.Memories = m.Tables, m.Memories
 	r.Schema, _ = m.CustomSection(SchemaSection)
+	r.Cost = compileCost(m.Cost)
 }
 
 // admit applies the structural checks, cheapest and most dangerous first.

@@ -18,6 +18,36 @@ type EngineConfig struct {
 	// MaxFunctions caps imported+defined functions, since compiling cannot be
 	// cancelled. Default 200,000.
 	MaxFunctions int
+	// MaxTotalLocals caps the locals declared by all functions together
+	// (each function is also capped at 50,000): wazero's decoder allocates
+	// every declared local before compiling. Default 1,000,000.
+	MaxTotalLocals int
+	// MaxCodeBytes caps the bytes of all function bodies together; the
+	// compiled code and the memory of Inspect's validation (wazero's
+	// interpreter) grow with it. Default 16 MiB.
+	MaxCodeBytes int
+	// MaxEntries caps the entries a module declares (types and their
+	// parameters and results, imports, functions, globals, exports,
+	// element segments and their elements, data segments, names in the
+	// name section): wazero's decoder makes a Go value of each, tens of
+	// times the bytes on the wire. Default 1,000,000.
+	MaxEntries int
+	// MaxFunctionBlocks caps the blocks of one function: every block,
+	// loop, if, else, br_if and br_table target, and every call, memory
+	// access, division and other check that may trap. wazero's compile
+	// memory grows with them and its time with their square. Default 20,000.
+	MaxFunctionBlocks int
+	// MaxFunctionLocalBlocks caps control-flow blocks (block, loop, if,
+	// else, br_if, br_table targets) × locals (parameters included) of one
+	// function: the compiler tracks every local where control flow
+	// merges, in memory. Default 500,000.
+	MaxFunctionLocalBlocks int
+	// MaxCompileWork caps the module's compile work, the sum over its
+	// functions of control² + 25 × control × locals, control being the
+	// control-flow blocks: it bounds the total compile time
+	// (docs/RATIONALE.md, "What does compiling a module cost?").
+	// Default 1,000,000,000.
+	MaxCompileWork int64
 	// MaxTableElements caps every table's declared minimum and maximum, since
 	// a table is allocated by the host whatever the memory limit. Default 1,000,000.
 	MaxTableElements uint64
@@ -77,6 +107,7 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	if c.MaxTableElements == 0 {
 		c.MaxTableElements = 1_000_000
 	}
+	c = c.withCostDefaults()
 	if c.MaxMemoryPages == 0 {
 		c.MaxMemoryPages = 2048
 	}
@@ -93,6 +124,8 @@ func (c EngineConfig) Validate() error {
 		return fmt.Errorf("weir: engine config: MaxModuleBytes must be >= 0, got %d", c.MaxModuleBytes)
 	case c.MaxFunctions < 0:
 		return fmt.Errorf("weir: engine config: MaxFunctions must be >= 0, got %d", c.MaxFunctions)
+	case c.validateCost() != nil:
+		return c.validateCost()
 	case c.Interrupt < InterruptFuel || c.Interrupt > InterruptNone:
 		return fmt.Errorf("weir: engine config: unknown Interrupt %d", int(c.Interrupt))
 	case c.FuelCheckIn < 0:

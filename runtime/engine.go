@@ -10,8 +10,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
-
-	"github.com/weirstream/weir/runtime/internal/meter"
 )
 
 // Engine owns one wazero runtime and its compilation cache. Create one per
@@ -98,6 +96,9 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	}
 	var err error
 	code, err := e.prepare(wasm, digest)
+	if err == nil {
+		_, err = checkCompiledCost(code, e.cfg)
+	}
 	if err != nil {
 		err.(*Error).Transform = report.Manifest.ID()
 		return nil, err
@@ -179,11 +180,7 @@ func (e *Engine) prepare(wasm []byte, digest string) ([]byte, error) {
 	if e.cfg.Interrupt == InterruptFuel {
 		return e.meteredModule(wasm, digest)
 	}
-	out, err := meter.ClampTables(wasm, e.cfg.MaxTableElements)
-	if err != nil {
-		return nil, &Error{Class: ClassAdmission, Msg: "table clamp failed", Cause: err}
-	}
-	return out, nil
+	return prepareCode(wasm, e.cfg)
 }
 
 // Close releases the runtime, every instance and the in-memory cache.

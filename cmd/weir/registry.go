@@ -78,7 +78,7 @@ func push(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) 
 	if ref.Digest != "" {
 		return "", fmt.Errorf("push: give a tag, not a digest: the digest is computed")
 	}
-	wasm, err := os.ReadFile(args[0])
+	wasm, err := runtime.ReadModuleFile(args[0], 0)
 	if err != nil {
 		return "", err
 	}

@@ -51,8 +51,11 @@ func inspectAction(c *cli.Context) error {
 	if path == "" {
 		return cli.Exit("usage: weir transform inspect FILE.wasm | REF", 2)
 	}
-	wasm, err := os.ReadFile(path)
-	if registry.IsRef(path) {
+	var wasm []byte
+	var err error
+	if !registry.IsRef(path) {
+		wasm, err = runtime.ReadModuleFile(path, 0)
+	} else {
 		var repo *registry.Repo
 		var ref registry.Ref
 		if repo, ref, err = openRef(c, path); err == nil {
@@ -90,6 +93,20 @@ func printJSON(w io.Writer, r runtime.Report) error {
 	})
 }
 
+// printCost shows the compile-cost figures against the default limits, of
+// the code wazero compiles when Inspect got that far.
+func printCost(w io.Writer, r runtime.Report) {
+	c := r.Compiled
+	if c.Functions == 0 {
+		c = r.Cost
+	}
+	l := runtime.EngineConfig{}.Limits()
+	fmt.Fprintf(w, "compile cost (of limit): code %d (%d) bytes, locals %d (%d), entries %d (%d), "+
+		"blocks/function %d (%d), blocks×locals/function %d (%d), work %d (%d)\n",
+		c.CodeBytes, l.MaxCodeBytes, c.Locals, l.MaxTotalLocals, c.Entries, l.MaxEntries,
+		c.MaxBlocks, l.MaxFunctionBlocks, c.MaxLocalBlk, l.MaxFunctionLocalBlocks, c.Work, l.MaxCompileWork)
+}
+
 func printReport(w io.Writer, path string, r runtime.Report) {
 	fmt.Fprintf(w, "module:    %s\ndigest:    %s\nsize:      %d bytes\nfunctions: %d\n", path, r.Digest, r.Size, r.Functions)
 	if r.Manifest.Name != "" {
@@ -119,6 +136,7 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 	for i, m := range r.Memories {
 		fmt.Fprintf(w, "memory %d:  min %d pages%s\n", i, m.Min, maxString(m.HasMax, m.Max))
 	}
+	printCost(w, r)
 	if r.Err != nil {
 		fmt.Fprintf(w, "verdict:   REFUSED: %v\n", r.Err)
 		return
@@ -158,7 +176,7 @@ func packAction(c *cli.Context) error {
 	if in == "" {
 		return cli.Exit("usage: weir transform pack --manifest manifest.json -o OUT.wasm IN.wasm", 2)
 	}
-	wasm, err := os.ReadFile(in)
+	wasm, err := runtime.ReadModuleFile(in, 0)
 	if err != nil {
 		return cli.Exit(err, 1)
 	}

@@ -84,3 +84,18 @@ func TestPackWithProtoAndInspectShowTypes(t *testing.T) {
 	_, err = runTransform(t, "pack", "--manifest", man, "--proto", "orders.proto", "-I", protos, "-o", packed, raw)
 	require.ErrorContains(t, err, `message "shop.v1.Nope": not found`)
 }
+
+// TestModuleReadsAreCapped: /dev/zero reached 6.9 GB in
+// `weir transform inspect` before the read was capped.
+func TestModuleReadsAreCapped(t *testing.T) {
+	cases := [][]string{
+		{"inspect", "/dev/zero"},
+		{"pack", "--manifest", "/dev/null", "-o", filepath.Join(t.TempDir(), "x"), "/dev/zero"},
+		{"push", "--registry-dir=" + t.TempDir(), "/dev/zero", "local://weir/zero:v1"},
+	}
+	for _, args := range cases {
+		out, err := runTransform(t, args...)
+		require.Error(t, err)
+		assert.Contains(t, err.Error()+out, "module /dev/zero is over the 67108864-byte cap (EngineConfig.MaxModuleBytes)")
+	}
+}

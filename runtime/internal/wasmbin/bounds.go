@@ -11,22 +11,33 @@ const MaxLocals = 50_000
 // elements, code, data, the name section) far enough to see every declared
 // count and size, and refuse any that cannot fit in the bytes left.
 
-// checkGlobals bounds the global count.
-func checkGlobals(r *Reader) error {
-	_, err := count(r, "globals")
-	return err
-}
-
-// checkElements bounds the segment count and each segment's element count.
-func checkElements(r *Reader) error {
-	n, err := count(r, "element segments")
+// checkGlobals bounds the global count and reads every global.
+func checkGlobals(r *Reader, c *Cost) error {
+	n, err := count(r, "globals")
+	c.Globals = int(n)
 	for i := uint32(0); err == nil && i < n; i++ {
-		err = checkElement(r)
+		var t byte
+		if t, err = r.Byte(); err == nil && !isValType(t) {
+			return r.errorf("global %d: unknown value type 0x%02x", i, t)
+		}
+		if _, err = r.Byte(); err == nil { // mutability
+			err = skipConstExpr(r)
+		}
 	}
 	return err
 }
 
-func checkElement(r *Reader) error {
+// checkElements bounds the segment count and each segment's element count.
+func checkElements(r *Reader, c *Cost) error {
+	n, err := count(r, "element segments")
+	c.Segments = int(n)
+	for i := uint32(0); err == nil && i < n; i++ {
+		err = checkElement(r, c)
+	}
+	return err
+}
+
+func checkElement(r *Reader, c *Cost) error {
 	flags, err := r.U32()
 	if err != nil {
 		return err
@@ -50,6 +61,7 @@ func checkElement(r *Reader) error {
 		}
 	}
 	n, err := count(r, "elements")
+	c.Elements += uint64(n)
 	for i := uint32(0); err == nil && i < n; i++ {
 		if flags&4 != 0 {
 			err = skipConstExpr(r)
@@ -60,42 +72,10 @@ func checkElement(r *Reader) error {
 	return err
 }
 
-// checkCode bounds the body count, each body's size and its locals.
-func checkCode(r *Reader) error {
-	n, err := count(r, "function bodies")
-	for i := uint32(0); err == nil && i < n; i++ {
-		var size uint32
-		if size, err = r.U32(); err != nil {
-			return err
-		}
-		var body []byte
-		if body, err = r.Bytes(int(size)); err != nil {
-			return err
-		}
-		err = checkLocals(&Reader{buf: body, base: r.Pos() - len(body)}, i)
-	}
-	return err
-}
-
-func checkLocals(r *Reader, fn uint32) error {
-	n, err := count(r, "local declarations")
-	var total uint64
-	for i := uint32(0); err == nil && i < n; i++ {
-		var k uint32
-		if k, err = r.U32(); err != nil {
-			return err
-		}
-		if total += uint64(k); total > MaxLocals {
-			return r.errorf("function body %d declares over %d locals", fn, MaxLocals)
-		}
-		_, err = r.Byte()
-	}
-	return err
-}
-
 // checkData bounds the segment count and each segment's size.
-func checkData(r *Reader) error {
+func checkData(r *Reader, c *Cost) error {
 	n, err := count(r, "data segments")
+	c.DataSegments = int(n)
 	for i := uint32(0); err == nil && i < n; i++ {
 		var flags uint32
 		if flags, err = r.U32(); err != nil {
@@ -123,7 +103,7 @@ func checkData(r *Reader) error {
 }
 
 // checkNames bounds the function and local name maps of the name section.
-func checkNames(r *Reader) error {
+func checkNames(r *Reader, c *Cost) error {
 	for !r.EOF() {
 		id, err := r.Byte()
 		if err != nil {
@@ -140,9 +120,9 @@ func checkNames(r *Reader) error {
 		s := &Reader{buf: sub, base: r.Pos() - len(sub)}
 		switch id {
 		case 1:
-			err = checkNameMap(s)
+			err = checkNameMap(s, c)
 		case 2:
-			err = checkLocalNames(s)
+			err = checkLocalNames(s, c)
 		}
 		if err != nil {
 			return err
@@ -151,18 +131,21 @@ func checkNames(r *Reader) error {
 	return nil
 }
 
-func checkLocalNames(r *Reader) error {
+func checkLocalNames(r *Reader, c *Cost) error {
 	n, err := count(r, "functions with local names")
 	for i := uint32(0); err == nil && i < n; i++ {
 		if _, err = r.U32(); err == nil {
-			err = checkNameMap(r)
+			err = checkNameMap(r, c)
 		}
 	}
 	return err
 }
 
-func checkNameMap(r *Reader) error {
+// checkNameMap reads a name map; wazero's decoder keeps every name, so
+// each counts as an entry.
+func checkNameMap(r *Reader, c *Cost) error {
 	n, err := count(r, "names")
+	c.Names += uint64(n)
 	for i := uint32(0); err == nil && i < n; i++ {
 		if _, err = r.U32(); err == nil {
 			_, err = r.Name()

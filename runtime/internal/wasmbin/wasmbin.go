@@ -98,6 +98,8 @@ type Module struct {
 	Memories      []Limits
 	Exports       []Export
 	ImportedFuncs int
+	Cost          Cost
+	dataCount     int // -1 without a data count section
 }
 
 // Error is a malformed-binary error at a byte offset.
@@ -111,34 +113,94 @@ func (e *Error) Error() string { return fmt.Sprintf("wasm binary: offset %d: %s"
 // ErrNotWasm is returned when the input lacks the wasm magic and version 1.
 var ErrNotWasm = errors.New("not a WebAssembly binary (missing \\0asm version 1 header)")
 
-// Parse reads the module structure. It does not validate function bodies.
+// Parse reads the module structure and checks it as strictly as wazero's
+// decoder does: known section ids, each at most once and in the order the
+// specification requires, every section read to its exact end, one body
+// per declared function, a data count that matches. Function bodies are
+// walked instruction by instruction (to measure their Cost and to find
+// where each ends) but not type-checked.
 func Parse(b []byte) (*Module, error) {
 	if len(b) < len(magic) || string(b[:len(magic)]) != string(magic) {
 		return nil, ErrNotWasm
 	}
-	m := &Module{}
+	m := &Module{dataCount: -1}
 	r := &Reader{buf: b, pos: len(magic)}
+	last := -1 // rank of the last known section
 	for !r.EOF() {
-		id, err := r.Byte()
+		s, err := nextSection(r)
 		if err != nil {
 			return nil, err
 		}
-		size, err := r.U32()
-		if err != nil {
+		if last, err = checkOrder(s, last); err != nil {
 			return nil, err
 		}
-		start := r.pos
-		payload, err := r.Bytes(int(size))
-		if err != nil {
-			return nil, err
-		}
-		s := Section{ID: id, Offset: start, Payload: payload}
 		if err := m.readSection(&s); err != nil {
 			return nil, err
 		}
 		m.Sections = append(m.Sections, s)
 	}
-	return m, nil
+	return m, m.checkCounts(r)
+}
+
+func nextSection(r *Reader) (Section, error) {
+	at := r.Pos()
+	id, err := r.Byte()
+	if err != nil {
+		return Section{}, err
+	}
+	if id > SectionDataCount {
+		return Section{}, &Error{Offset: at, Msg: fmt.Sprintf("unknown section id %d (WebAssembly 2.0 defines 0 to 12)", id)}
+	}
+	size, err := r.U32()
+	if err != nil {
+		return Section{}, err
+	}
+	start := r.Pos()
+	payload, err := r.Bytes(int(size))
+	return Section{ID: id, Offset: start, Payload: payload}, err
+}
+
+// sectionOrder is the order the specification requires for known sections.
+var sectionOrder = []byte{
+	SectionType, SectionImport, SectionFunction, SectionTable, SectionMemory, SectionGlobal,
+	SectionExport, SectionStart, SectionElement, SectionDataCount, SectionCode, SectionData,
+}
+
+var sectionNames = []string{"custom", "type", "import", "function", "table", "memory", "global",
+	"export", "start", "element", "code", "data", "data count"}
+
+func checkOrder(s Section, last int) (int, error) {
+	if s.ID == SectionCustom {
+		return last, nil
+	}
+	rank := 0
+	for sectionOrder[rank] != s.ID {
+		rank++
+	}
+	if rank == last {
+		return last, &Error{Offset: s.Offset, Msg: fmt.Sprintf("duplicate %s section", sectionNames[s.ID])}
+	}
+	if rank < last {
+		return last, &Error{Offset: s.Offset, Msg: fmt.Sprintf("%s section out of order: it must come before the %s section", sectionNames[s.ID], sectionNames[sectionOrder[last]])}
+	}
+	return rank, nil
+}
+
+// checkCounts checks what spans sections, once all are read.
+func (m *Module) checkCounts(r *Reader) error {
+	if m.Cost.Bodies != len(m.Functions) {
+		return r.errorf("the function section declares %d functions but the module has %d function bodies", len(m.Functions), m.Cost.Bodies)
+	}
+	if m.dataCount >= 0 && m.dataCount != m.Cost.DataSegments {
+		return r.errorf("data count section says %d segments but the data section has %d", m.dataCount, m.Cost.DataSegments)
+	}
+	c := &m.Cost
+	c.Entries = uint64(len(m.Types)+len(m.Imports)+len(m.Functions)+len(m.Tables)+len(m.Memories)+
+		c.Globals+len(m.Exports)+c.Segments+c.DataSegments) + c.Elements + c.Names
+	for _, t := range m.Types {
+		c.Entries += uint64(len(t.Params) + len(t.Results))
+	}
+	return nil
 }
 
 // CustomSection returns the payload of the first custom section called name.
@@ -191,13 +253,21 @@ func (m *Module) Export(name string) (Export, bool) {
 
 func (m *Module) readSection(s *Section) error {
 	r := &Reader{buf: s.Payload, base: s.Offset}
+	err := m.readPayload(s, r)
+	if err == nil && s.ID != SectionCustom && !r.EOF() {
+		err = r.errorf("%s section has %d bytes after its last entry", sectionNames[s.ID], r.Remaining())
+	}
+	return err
+}
+
+func (m *Module) readPayload(s *Section, r *Reader) error {
 	var err error
 	switch s.ID {
 	case SectionCustom:
 		s.Name, err = r.Name()
 		s.Body = s.Payload[r.pos:]
 		if err == nil && s.Name == "name" {
-			err = checkNames(r)
+			err = checkNames(r, &m.Cost)
 		}
 	case SectionType:
 		err = m.readTypes(r)
@@ -212,13 +282,19 @@ func (m *Module) readSection(s *Section) error {
 	case SectionExport:
 		m.Exports, err = readVec(r, readExport)
 	case SectionGlobal:
-		err = checkGlobals(r)
+		err = checkGlobals(r, &m.Cost)
+	case SectionStart:
+		_, err = r.U32()
 	case SectionElement:
-		err = checkElements(r)
+		err = checkElements(r, &m.Cost)
+	case SectionDataCount:
+		var n uint32
+		n, err = r.U32()
+		m.dataCount = int(n)
 	case SectionCode:
-		err = checkCode(r)
+		err = m.readCode(r)
 	case SectionData:
-		err = checkData(r)
+		err = checkData(r, &m.Cost)
 	}
 	return err
 }

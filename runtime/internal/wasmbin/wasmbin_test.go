@@ -58,11 +58,14 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-// withSection is minimal with one more section appended.
+// withSection is a module of that one section, after a type and a function
+// section declaring one function when it is the code section.
 func withSection(id byte, payload string) []byte {
-	b := append([]byte{}, minimal...)
-	b = append(AppendU32(append(b, id), uint32(len(payload))), payload...)
-	return b
+	b := append([]byte{}, minimal[:8]...)
+	if id == SectionCode {
+		b = append(b, "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00"...)
+	}
+	return append(AppendU32(append(b, id), uint32(len(payload))), payload...)
 }
 
 // TestDeclaredSizesMustFit: wazero allocates what a module declares before
@@ -135,4 +138,51 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStructureIsStrict: what wazero's decoder refuses, Parse refuses, with
+// the problem and its offset.
+func TestStructureIsStrict(t *testing.T) {
+	header := string(minimal[:8])
+	typ := "\x01\x04\x01\x60\x00\x00"
+	fn := "\x03\x02\x01\x00"
+	code := "\x0a\x04\x01\x02\x00\x0b"
+	cases := map[string]struct{ module, want string }{
+		"unknown section id":   {header + "\x0d\x00", "offset 8: unknown section id 13"},
+		"out of order":         {header + fn + typ + code, "offset 14: type section out of order: it must come before the function section"},
+		"duplicate":            {header + typ + typ, "offset 16: duplicate type section"},
+		"bytes after entries":  {header + "\x01\x05\x01\x60\x00\x00\x00", "type section has 1 bytes after its last entry"},
+		"bodies without funcs": {header + typ + code, "code section has 1 function bodies but the function section declares 0"},
+		"funcs without bodies": {header + typ + fn, "declares 1 functions but the module has 0 function bodies"},
+		"body past its end":    {header + typ + fn + "\x0a\x05\x01\x03\x00\x0b\x0b", "function body 0 has 1 bytes after its final end"},
+		"body without end":     {header + typ + fn + "\x0a\x04\x01\x02\x00\x01", "function body 0 ends before its final end"},
+		"unknown instruction":  {header + typ + fn + "\x0a\x05\x01\x03\x00\xff\x0b", "unknown or unsupported instruction 0xff"},
+		"data count mismatch":  {header + "\x0c\x01\x01", "data count section says 1 segments but the data section has 0"},
+		"bad local type":       {header + typ + fn + "\x0a\x06\x01\x04\x01\x01\x01\x0b", "unknown local type 0x01"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(c.module))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+// TestCostCountsWhatTheCompilerPays: control flow, calls and trap checks
+// start blocks; control-flow blocks are squared and multiplied by locals
+// and parameters.
+func TestCostCountsWhatTheCompilerPays(t *testing.T) {
+	// (func (param i32) (local i32 i32) block loop local.get 0 br_if 0 i32.load call 0 end end)
+	body := "\x01\x02\x7f" + "\x02\x40\x03\x40\x20\x00\x0d\x00\x41\x00\x28\x02\x00\x1a\x10\x00\x0b\x0b\x0b"
+	wasm := string(minimal[:8]) + "\x01\x05\x01\x60\x01\x7f\x00" + "\x03\x02\x01\x00" +
+		"\x0a" + string(AppendU32(nil, uint32(len(body)+2))) + "\x01" + string(AppendU32(nil, uint32(len(body)))) + body
+	c, err := MeasureCost([]byte(wasm))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(5), c.MaxBodyBlocks, "block, loop, br_if, i32.load, call")
+	assert.Equal(t, uint64(3*3), c.MaxBodyLocalBlocks, "3 control-flow blocks × 3 locals with the parameter")
+	assert.Equal(t, WorkOf(3, 3), c.Work)
+	assert.Equal(t, uint64(2), c.Locals)
+	assert.Equal(t, 3, c.MaxDepth)
+	assert.Equal(t, uint64(1+1+1), c.Entries, "one type, its parameter, one function")
 }
