@@ -41,7 +41,7 @@ func rank(id byte) int {
 // rewriter holds what every section rewrite needs.
 // Version changes whenever the rewrite's output does: caches of metered
 // modules are keyed by it.
-const Version = 2
+const Version = 3
 
 type rewriter struct {
 	m            *wasmbin.Module
@@ -52,6 +52,7 @@ type rewriter struct {
 	initialFuel  int64
 	importedFunc uint32 // function imports before rewriting
 	maxTable     uint64
+	codeBuf      []byte // reused by each function's rewrite
 }
 
 // Rewrite returns the metered module. initialFuel is the fuel global's
