@@ -12,16 +12,14 @@ import (
 )
 
 // hostileGuest assembles a guest speaking just enough ABI v1 to be loaded:
-// memory, a table, weir_buffer and a weir_init that answers success, plus
-// the functions in fields (WAT module fields: weir_process, start,
-// _initialize …). It is generated here rather than kept under testdata
+// memory and a table, plus the module fields given (weir_buffer,
+// weir_init, weir_process, a start function …). It is generated here rather than kept under testdata
 // because some bodies are thousands of instructions long.
 func hostileGuest(t testing.TB, name, fields string) []byte {
 	t.Helper()
 	src := `(module
   (memory (export "memory") 160 1024)
   (table $t 16 1000000 funcref)
-  (func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
 ` + fields + `
 )`
 	dir := t.TempDir()
@@ -36,8 +34,9 @@ func hostileGuest(t testing.TB, name, fields string) []byte {
 	return packed
 }
 
-// initOK is a weir_init that accepts any config.
-const initOK = `(func (export "weir_init") (param i32) (result i64) (i64.const 0))`
+// initOK are a weir_buffer at 1024 and a weir_init that accepts any config.
+const initOK = `(func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
+(func (export "weir_init") (param i32) (result i64) (i64.const 0))`
 
 // emptyOutput ends a weir_process: an output of zero verdicts at 8.
 const emptyOutput = `(i32.store (i32.const 8) (i32.const 0)) (i64.or (i64.shl (i64.const 8) (i64.const 32)) (i64.const 4))`
