@@ -51,8 +51,8 @@ type slot struct {
 	// operator commands. It is never held while a candidate is fetched or
 	// warmed (that may wait on a registry, or on a guest's start-up up to
 	// its timeout): an operator command cancels the prepare in flight
-	// instead of waiting behind it (docs/RATIONALE.md, "Why does no
-	// operator command wait behind a swap?").
+	// instead of waiting behind it (docs/RATIONALE.md, "How quickly is a
+	// looping guest stopped?").
 	swapMu   sync.Mutex
 	updateMu sync.Mutex // serializes the watcher's updates
 

@@ -18,7 +18,7 @@ import (
 func hostileGuest(t testing.TB, name, fields string) []byte {
 	t.Helper()
 	src := `(module
-  (memory (export "memory") 160 1024)
+  (memory (export "memory") 160 2048)
   (table $t 16 1000000 funcref)
 ` + fields + `
 )`
