@@ -54,7 +54,7 @@ func BenchmarkBulkCost(b *testing.B) {
 			}
 			wasm := hostileGuest(b, "bulk", fields+`
 (func (export "weir_process") (param i32) (result i64) (local $i i32) (local $acc i32) `+c.inner+emptyOutput+`)`)
-			e, _ := newEngine(b, runtime.EngineConfig{Interrupt: c.mode, MaxMemoryPages: 1024})
+			e, _ := newEngine(b, runtime.EngineConfig{Interrupt: c.mode, MaxMemoryPages: 2048})
 			p := newPool(b, e, wasm, runtime.PoolConfig{})
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

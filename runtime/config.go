@@ -132,8 +132,9 @@ type PoolConfig struct {
 	// Default 2,000,000,000: over 100× what the Go mask plugin uses on a
 	// batch of 64 orders, and under a second of a tight loop.
 	Fuel int64
-	// InitFuel is the budget of instantiation (start function and
-	// _initialize: a Go guest's runtime start-up) and, again, of weir_init.
+	// InitFuel is the budget of each start-up phase of an instance: the
+	// start function, _initialize (a Go guest's runtime start-up) and
+	// weir_init (with the weir_buffer call before it) each get it afresh.
 	// Default 10,000,000,000.
 	InitFuel int64
 	// OnBatch, if set, is called after every batch with the fuel it used
