@@ -47,7 +47,14 @@ type slot struct {
 
 	cur atomic.Pointer[version]
 
-	swapMu sync.Mutex // serializes swaps, which may wait on a registry for long
+	// swapMu serializes what changes the serving version: installs and
+	// operator commands. It is never held while a candidate is fetched or
+	// warmed (that may wait on a registry, or on a guest's start-up up to
+	// its timeout): an operator command cancels the prepare in flight
+	// instead of waiting behind it (docs/RATIONALE.md, "How quickly is a
+	// looping guest stopped?").
+	swapMu   sync.Mutex
+	updateMu sync.Mutex // serializes the watcher's updates
 
 	mu       sync.Mutex // guards what follows, briefly: status never waits for a swap
 	prev     *version   // the version before cur, kept compiled (pool closed) for rollback
@@ -58,6 +65,9 @@ type slot struct {
 	lastGood string     // the id cached as the source's last known good
 	watching bool
 	stop     context.CancelFunc // stops the watcher
+
+	preparing context.CancelFunc // cancels the prepare in flight, if any
+	epoch     uint64             // bumped by each operator command: a prepare begun before one is dropped
 }
 
 // rollbackPolicy: roll back to the previous version when, within window of
@@ -164,8 +174,8 @@ func (s *slot) keep(ctx context.Context, c candidate) {
 
 // update swaps to what the source offers now, if it is new and allowed.
 func (s *slot) update(ctx context.Context) {
-	s.swapMu.Lock()
-	defer s.swapMu.Unlock()
+	s.updateMu.Lock()
+	defer s.updateMu.Unlock()
 	began := time.Now()
 	s.mu.Lock()
 	pinned := s.pinned
@@ -173,33 +183,98 @@ func (s *slot) update(ctx context.Context) {
 	if pinned {
 		return
 	}
-	id, err := s.source.resolve(ctx)
+	pctx, epoch, done := s.beginPrepare(ctx)
+	defer done()
+	id, err := s.source.resolve(pctx)
 	if err != nil {
-		s.failed(SwapEvent{Outcome: "failed", Reason: "resolve: " + err.Error()})
+		s.failedUnlessInterrupted(pctx, SwapEvent{Outcome: "failed", Reason: "resolve: " + err.Error()})
 		return
 	}
 	s.mu.Lock()
 	skip := id == s.cur.Load().id || s.rejected[id] != ""
 	s.mu.Unlock()
 	if !skip {
-		_ = s.swapTo(ctx, id, "swapped", began)
+		_ = s.swapTo(pctx, epoch, id, "swapped", began)
 	}
 }
 
-// swapTo loads id and swaps it in; the caller holds s.swapMu.
-func (s *slot) swapTo(ctx context.Context, id, outcome string, began time.Time) error {
+// beginPrepare starts a prepare that operator commands can cancel. It
+// returns the prepare's context, the epoch it began in, and a func to call
+// when it is over.
+func (s *slot) beginPrepare(ctx context.Context) (context.Context, uint64, func()) {
+	pctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.preparing = cancel
+	epoch := s.epoch
+	return pctx, epoch, func() {
+		cancel()
+		s.mu.Lock()
+		if s.epoch == epoch {
+			s.preparing = nil
+		}
+		s.mu.Unlock()
+	}
+}
+
+// interrupt cancels the prepare in flight and makes sure whatever it
+// prepared is dropped: an operator command wins over it at once.
+func (s *slot) interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.epoch++
+	if s.preparing != nil {
+		s.preparing()
+		s.preparing = nil
+	}
+}
+
+var errInterrupted = errors.New("interrupted by an operator command")
+
+// swapTo loads id outside s.swapMu, then swaps it in unless an operator
+// command came meanwhile (the epoch moved) or ctx ended.
+func (s *slot) swapTo(ctx context.Context, epoch uint64, id, outcome string, began time.Time) error {
 	c, v, err := s.load(ctx, id)
 	if err != nil {
 		ev := SwapEvent{Outcome: "failed", To: id, Reason: err.Error()}
 		if errors.Is(err, errRefused) {
 			ev.Outcome = "refused"
 		}
-		s.failed(ev)
+		if s.failedUnlessInterrupted(ctx, ev) {
+			return errInterrupted
+		}
 		return err
 	}
+	s.swapMu.Lock()
+	s.mu.Lock()
+	current := s.epoch == epoch && ctx.Err() == nil
+	s.mu.Unlock()
+	if !current {
+		s.swapMu.Unlock()
+		drop(v)
+		return errInterrupted
+	}
 	s.install(v, SwapEvent{Outcome: outcome, TookMs: float64(time.Since(began).Microseconds()) / 1000}, "")
+	s.swapMu.Unlock()
 	s.keep(ctx, c)
 	return nil
+}
+
+// failedUnlessInterrupted records a failed step, unless it failed because
+// an operator command (or the slot's shutdown) cancelled it; it reports
+// whether it was interrupted.
+func (s *slot) failedUnlessInterrupted(ctx context.Context, ev SwapEvent) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	s.failed(ev)
+	return false
+}
+
+// drop closes a prepared version that never served.
+func drop(v *version) {
+	v.pool.Close(context.Background())
+	_ = v.mod.Close(context.Background())
 }
 
 // prepare admits a candidate and warms its instances.
@@ -278,8 +353,10 @@ func (s *slot) failed(ev SwapEvent) {
 }
 
 // rollback goes back from version from (any, if nil) to the one before
-// it, and rejects from's id so the watcher does not take it again.
+// it, and rejects from's id so the watcher does not take it again. It
+// cancels a swap being prepared rather than wait for it.
 func (s *slot) rollback(ctx context.Context, from *version, reason string) error {
+	s.interrupt()
 	s.swapMu.Lock()
 	defer s.swapMu.Unlock()
 	s.mu.Lock()
@@ -301,18 +378,28 @@ func (s *slot) rollback(ctx context.Context, from *version, reason string) error
 }
 
 // pin holds the slot at version id (the serving one if empty): the watcher
-// stops following the source until unpin.
+// stops following the source until unpin. It cancels a swap being
+// prepared rather than wait for it; its own prepare of id can in turn be
+// cancelled by the next operator command.
 func (s *slot) pin(ctx context.Context, id string) error {
-	s.swapMu.Lock()
-	defer s.swapMu.Unlock()
+	s.interrupt()
 	if id != "" && id != s.cur.Load().id {
 		s.mu.Lock()
+		was := s.pinned
+		s.pinned = true        // the watcher starts no prepare meanwhile
 		delete(s.rejected, id) // an operator's explicit choice
 		s.mu.Unlock()
-		if err := s.swapTo(ctx, id, "swapped", time.Now()); err != nil {
+		pctx, epoch, done := s.beginPrepare(ctx)
+		defer done()
+		if err := s.swapTo(pctx, epoch, id, "swapped", time.Now()); err != nil {
+			s.mu.Lock()
+			s.pinned = was
+			s.mu.Unlock()
 			return err
 		}
 	}
+	s.swapMu.Lock()
+	defer s.swapMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pinned = true
@@ -320,7 +407,10 @@ func (s *slot) pin(ctx context.Context, id string) error {
 	return nil
 }
 
+// unpin lets the watcher follow the source again; it cancels a pin's
+// prepare in flight.
 func (s *slot) unpin() {
+	s.interrupt()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pinned = false

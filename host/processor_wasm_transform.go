@@ -97,8 +97,8 @@ after a swap is rolled back (docs/registry.md).`).
 			Description("Deadline of one batch inside the guest; past it the batch fails with class `timeout`.").
 			Default("5s")).
 		Field(service.NewIntField(fieldFuel).
-			Description("Fuel budget of one batch: a unit is one straight-line instruction after a function entry or loop header. Running out fails the batch with class `fuel_exhausted` and replaces the instance. The fuel each batch used is exported as the `weir_fuel_used` counter.").
-			Default(20_000_000).Advanced()).
+			Description("Fuel budget of one batch: a unit is one executed wasm instruction (bulk memory and table operations are also charged for their length before they run). Running out fails the batch with class `fuel_exhausted` and replaces the instance. The fuel each batch used is exported as the `weir_fuel_used` counter.").
+			Default(2_000_000_000).Advanced()).
 		Field(service.NewStringAnnotatedEnumField(fieldInterrupt, map[string]string{
 			"fuel":                  "Meter the module at load (default): near-native speed, stopped by fuel or at the next fuel check-in past the deadline.",
 			"close_on_context_done": "wazero's WithCloseOnContextDone: exact deadlines, guest code 6–11× slower.",

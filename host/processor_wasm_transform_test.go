@@ -165,7 +165,7 @@ func TestLoopingGuestTimesOutAndThePipelineKeepsFlowing(t *testing.T) {
 switch:
   - check: content() == "loop"
     processors:
-      - wasm: { module: %s, timeout: 100ms, cache_dir: none }
+      - wasm: { module: %s, timeout: 100ms, fuel: 2000000, cache_dir: none }
   - processors:
       - wasm: { module: %s, cache_dir: none }
 `, loop, echo)
@@ -175,7 +175,7 @@ switch:
 	assert.Equal(t, []seen{{value: "ok-1"}, {value: "ok-2"}}, []seen{got[1], got[3]})
 	for _, s := range []seen{got[0], got[2]} {
 		assert.Equal(t, "loop", s.value)
-		assert.Equal(t, "fuel_exhausted", s.class, "the default budget stops a loop long before the timeout")
+		assert.Equal(t, "fuel_exhausted", s.class, "a budget of 2,000,000 (a millisecond of this loop) stops it long before the timeout")
 		assert.Contains(t, s.errText, `transform "loop@0.0.0": fuel_exhausted: weir_process: fuel exhausted`)
 	}
 }

@@ -55,12 +55,18 @@ type EngineConfig struct {
 	// Default 2048 (128 MiB).
 	MaxMemoryPages uint32
 	// Interrupt is how a running guest is stopped. Default InterruptFuel:
-	// modules are metered at load (docs/RATIONALE.md, "Why fuel?").
+	// modules are metered at load (docs/RATIONALE.md, "Why fuel?"). In
+	// every mode but InterruptNone each phase — instantiation (start
+	// function, _initialize), weir_init, each batch — runs under the
+	// pool's Timeout.
 	Interrupt Interrupt
 	// FuelCheckIn is how much fuel a guest burns between check-ins with the
 	// host, where the deadline is checked and Go's GC may stop the
-	// goroutine. It bounds the GC pause a busy guest can cause. Default
-	// 1,000,000 (about 1–2 ms of a tight loop here; docs/benchmarks.md).
+	// goroutine. Between two check-ins a guest runs at most FuelCheckIn
+	// units plus one function's forward path plus one bulk operation
+	// (docs/RATIONALE.md, "How quickly is a looping guest stopped?"), so it
+	// bounds the GC pause and the overrun of the deadline. Default
+	// 1,000,000. Lower costs a host call per FuelCheckIn units.
 	FuelCheckIn int64
 	// Logger receives guest logs and engine events. Default slog.Default().
 	Logger *slog.Logger
@@ -70,15 +76,18 @@ type EngineConfig struct {
 type Interrupt int
 
 const (
-	// InterruptFuel meters the module at load: fuel is charged at every
-	// function entry and loop header, refilled at check-ins with the host
-	// from the batch's budget, and the deadline is checked at each check-in.
+	// InterruptFuel meters the module at load: every instruction is
+	// charged (docs/RATIONALE.md, "What does a unit of fuel measure?"),
+	// the counter is refilled at check-ins with the host from the call's
+	// budget, and the deadline is checked at each check-in.
 	InterruptFuel Interrupt = iota
 	// InterruptCloseOnContextDone uses wazero's WithCloseOnContextDone:
 	// exact deadlines, but 6–11× slower guest code.
 	InterruptCloseOnContextDone
-	// InterruptNone runs guests unbounded. A guest that loops forever hangs
-	// the process at the next GC. For benchmarks only.
+	// InterruptNone runs guests unbounded: no fuel, no deadline, in any
+	// phase. A guest that loops forever — in a batch, its start function
+	// or init — never returns and hangs the process at the next GC. For
+	// benchmarks only.
 	InterruptNone
 )
 
@@ -140,18 +149,26 @@ func (c EngineConfig) Validate() error {
 type PoolConfig struct {
 	// Size is the number of instances, one per concurrent batch. Default 1.
 	Size int
-	// Timeout is the per-batch deadline of a guest call. Default 5s. With
-	// fuel it is checked at every check-in, so a guest overruns it by at
-	// most one check-in interval.
+	// Timeout is the deadline of each guest call: every batch, and
+	// separately instantiation (start function and _initialize) and
+	// weir_init. Default 5s. Under InterruptFuel it is checked at every
+	// check-in, so a guest overruns it by at most one check-in interval
+	// (see EngineConfig.FuelCheckIn); under InterruptCloseOnContextDone
+	// wazero stops the guest at once.
 	Timeout time.Duration
-	// Fuel is the budget of one batch. A unit is one straight-line wasm
-	// instruction after a function entry or loop header (docs/RATIONALE.md,
-	// "What does a unit of fuel measure?"). Running out fails the batch
-	// with class fuel_exhausted. Default 20,000,000: ~100× what the mask
-	// plugin uses on a batch of 64 orders, ~30 ms of a tight loop.
+	// Fuel is the budget of one batch. A unit is one executed wasm
+	// instruction; a bulk memory operation (memory.fill, memory.copy,
+	// memory.init, memory.grow) is charged one more unit per
+	// byte copied, per 4 bytes filled or grown, and 16 per table element,
+	// before it runs (docs/RATIONALE.md, "What does a unit of fuel
+	// measure?"). Running out fails the batch with class fuel_exhausted.
+	// Default 2,000,000,000: over 100× what the Go mask plugin uses on a
+	// batch of 64 orders, and under a second of a tight loop.
 	Fuel int64
-	// InitFuel is the budget of instantiation plus init (a Go guest's
-	// runtime start-up included). Default 1,000,000,000.
+	// InitFuel is the budget of each start-up phase of an instance: the
+	// start function, _initialize (a Go guest's runtime start-up) and
+	// weir_init (with the weir_buffer call before it) each get it afresh.
+	// Default 10,000,000,000.
 	InitFuel int64
 	// OnBatch, if set, is called after every batch with the fuel it used
 	// (0 without fuel metering) and its duration.
@@ -219,10 +236,10 @@ func (c PoolConfig) withDefaults() PoolConfig {
 		c.MaxOutputBytes = 64 << 20
 	}
 	if c.Fuel == 0 {
-		c.Fuel = 20_000_000
+		c.Fuel = 2_000_000_000
 	}
 	if c.InitFuel == 0 {
-		c.InitFuel = 1_000_000_000
+		c.InitFuel = 10_000_000_000
 	}
 	return c.withLimitDefaults()
 }

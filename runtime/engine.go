@@ -210,7 +210,7 @@ type Module struct {
 func (m *Module) moduleConfig(log *guestLog) wazero.ModuleConfig {
 	return wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions("_initialize").
+		WithStartFunctions(). // _initialize is called by newInstance, under its own deadline
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader).

@@ -50,10 +50,13 @@ func (s *callState) used() int64 {
 	return s.loaded - int64(s.fuel.Get())
 }
 
-// hostFuel is weir.fuel(), called by metered code when the counter goes
-// negative. It refills the counter from the budget, or stops the guest by
-// panicking (wazero turns the panic into the call's error). Being a Go
-// function, it is also where a busy guest lets the GC stop its goroutine.
+// hostFuel is weir.fuel(), called by metered code when a check finds the
+// counter negative. It refills the counter from the budget, or stops the
+// guest by panicking (wazero turns the panic into the call's error): past
+// the deadline, or when the budget cannot pay the debt — so a bulk
+// operation whose length charge is more than the budget left never runs.
+// Being a Go function, it is also where a busy guest lets the GC stop its
+// goroutine.
 func hostFuel(s *callState, mod api.Module) {
 	if s == nil {
 		panic(errFuelExhausted)
@@ -68,9 +71,11 @@ func hostFuel(s *callState, mod api.Module) {
 	if !s.deadline.IsZero() && time.Now().After(s.deadline) {
 		panic(errDeadline)
 	}
-	left := int64(s.fuel.Get()) // negative: the debt of the segment that ran out
-	for left < 0 && s.budget > 0 {
-		refill := min(s.checkIn, s.budget)
+	left := int64(s.fuel.Get()) // negative: the debt run up since the last check
+	if left < 0 {
+		// as many whole check-ins as pay the debt (a bulk operation's
+		// charge may be many), in one step rather than one by one
+		refill := max(0, min((-left+s.checkIn-1)/s.checkIn*s.checkIn, s.budget))
 		s.budget -= refill
 		s.loaded += refill
 		left += refill

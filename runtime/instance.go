@@ -27,12 +27,17 @@ type instance struct {
 	calls          int
 }
 
-// newInstance instantiates the module and delivers the config blob to init,
-// each under the pool's init budget and deadline.
+// newInstance instantiates the module and starts it: the start function
+// (inside InstantiateModule), _initialize, then weir_init with the config
+// blob. Each phase runs under its own InitFuel budget and the pool's
+// Timeout, in every interrupt mode but InterruptNone, and an error names
+// the phase.
 func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig) (*instance, error) {
-	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ctx, log, cfg), m.compiled, m.moduleConfig(log))
+	ictx, cancel := m.deadline(ctx, cfg.Timeout)
+	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, log, cfg), m.compiled, m.moduleConfig(log))
+	cancel()
 	if err != nil {
-		return nil, m.classify(ctx, "instantiate", err)
+		return nil, m.classify(ictx, phaseStart, err)
 	}
 	in := &instance{
 		mod:     mod,
@@ -46,12 +51,44 @@ func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig)
 	}
 	in.state = callState{log: log, fuel: in.fuel, checkIn: m.engine.cfg.FuelCheckIn}
 	m.engine.states.Store(mod, &in.state)
-	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
-	if err := in.init(ctx, m, cfg.Config); err != nil {
+	if err := in.start(ctx, m, cfg); err != nil {
 		in.close(ctx, m.engine)
 		return nil, err
 	}
 	return in, nil
+}
+
+// Phases of an instance's start-up, as errors name them.
+const (
+	phaseStart      = "start function"
+	phaseInitialize = "_initialize"
+)
+
+// start runs _initialize, if the module exports it, and weir_init.
+func (in *instance) start(ctx context.Context, m *Module, cfg PoolConfig) error {
+	if initialize := in.mod.ExportedFunction(phaseInitialize); initialize != nil {
+		in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
+		ictx, cancel := m.deadline(ctx, cfg.Timeout)
+		_, err := initialize.Call(ictx)
+		cancel()
+		var exit *sys.ExitError
+		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 0) { // exit(0) is success, as wazero has it
+			return m.classify(ictx, phaseInitialize, err)
+		}
+	}
+	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
+	ictx, cancel := m.deadline(ctx, cfg.Timeout)
+	defer cancel()
+	return in.init(ictx, m, cfg.Config)
+}
+
+// deadline bounds a start-up phase under InterruptCloseOnContextDone (fuel
+// checks its deadline at check-ins; InterruptNone has none).
+func (m *Module) deadline(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if m.engine.cfg.Interrupt != InterruptCloseOnContextDone {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, timeout)
 }
 
 func (in *instance) init(ctx context.Context, m *Module, config []byte) error {
@@ -177,9 +214,9 @@ func (in *instance) close(ctx context.Context, e *Engine) {
 	_ = in.mod.Close(ctx)
 }
 
-// instantiationState is the call state of instantiation (start functions
-// and _initialize run inside InstantiateModule, before the instance is
-// known): the host functions find it in the context.
+// instantiationState is the call state of instantiation (the start
+// function runs inside InstantiateModule, before the instance is known):
+// the host functions find it in the context.
 func (m *Module) instantiationState(ctx context.Context, log *guestLog, cfg PoolConfig) context.Context {
 	s := &callState{log: log, checkIn: m.engine.cfg.FuelCheckIn, budget: cfg.InitFuel - m.engine.cfg.FuelCheckIn,
 		loaded: m.engine.cfg.FuelCheckIn} // the fuel global's initial value
@@ -189,7 +226,8 @@ func (m *Module) instantiationState(ctx context.Context, log *guestLog, cfg Pool
 	return context.WithValue(ctx, callStateKey{}, s)
 }
 
-// classify turns a wazero call error into a trap, a timeout or fuel exhaustion.
+// classify turns a wazero call error into a trap, a timeout or fuel
+// exhaustion of the guest function fn.
 func (m *Module) classify(ctx context.Context, fn string, err error) *Error {
 	class := ClassTrap
 	var exit *sys.ExitError
@@ -203,5 +241,9 @@ func (m *Module) classify(ctx context.Context, fn string, err error) *Error {
 	case ctx.Err() != nil:
 		class = ClassTimeout
 	}
-	return &Error{Class: class, Transform: m.Manifest.ID(), Msg: fn, Cause: err}
+	msg := fn
+	if fn == phaseStart && class == ClassTrap {
+		msg = "instantiate (data, elements or the start function)"
+	}
+	return &Error{Class: class, Transform: m.Manifest.ID(), Msg: msg, Cause: err}
 }

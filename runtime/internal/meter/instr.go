@@ -26,6 +26,26 @@ const (
 	opI64Add      = 0x7c
 	prefixFC      = 0xfc
 	prefixFD      = 0xfd
+
+	opReturn        = 0x0f
+	opCallIndirect  = 0x11
+	opLocalGet      = 0x20
+	opLocalTee      = 0x22
+	opMemoryGrow    = 0x40
+	opI64Shl        = 0x86
+	opI64ShrU       = 0x88
+	opI64ExtendI32U = 0xad
+)
+
+// Sub-opcodes of the 0xFC prefix that do work in proportion to an operand.
+const (
+	subMemoryInit = 8
+	subMemoryCopy = 10
+	subMemoryFill = 11
+	subTableInit  = 12
+	subTableCopy  = 14
+	subTableGrow  = 15
+	subTableFill  = 17
 )
 
 // instr is one decoded instruction: its opcode (with the sub-opcode for the

@@ -130,3 +130,33 @@ func FuzzRewrite(f *testing.F) {
 		require.NoError(t, compile(t, r, out), "rewritten module does not validate")
 	})
 }
+
+// TestRewriteGrowth checks the growth bound of the package doc on the
+// worst instructions, repeated, and reports the growth of real guests.
+func TestRewriteGrowth(t *testing.T) {
+	for name, body := range map[string]string{
+		"memory.grow": "\x41\x00" + strings.Repeat("\x40\x00", 200) + "\x1a",
+		"call":        strings.Repeat("\x10\x00", 200),
+		"empty loop":  strings.Repeat("\x03\x40\x0b", 200),
+		"then nop":    strings.Repeat("\x41\x00\x04\x40\x01\x05\x01\x0b", 100),
+	} {
+		code := append([]byte{0}, body...) // no locals
+		code = append(code, 0x0b)
+		mod := []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x05\x03\x01\x00\x01\x0a")
+		fn := append(uleb32(uint32(len(code))), code...)
+		sec := append([]byte{1}, fn...)
+		mod = append(append(mod, uleb32(uint32(len(sec)))...), sec...)
+		out, err := meter.Rewrite(mod, 1000, math.MaxUint32)
+		require.NoError(t, err, name)
+		grown := len(out) - len(mod) - 64 // less the sections the rewrite adds
+		assert.LessOrEqual(t, grown, 33*len(code)+64, "%s: %d bytes → %d", name, len(code), len(code)+grown)
+		t.Logf("%s: body of %d bytes grew by %d (%.1f×)", name, len(code), grown, float64(len(code)+grown)/float64(len(code)))
+	}
+	for name, wasm := range smallModules(t) {
+		out, err := meter.Rewrite(wasm, 1000, math.MaxUint32)
+		require.NoError(t, err)
+		t.Logf("%s: %d → %d bytes (%.2f×)", name, len(wasm), len(out), float64(len(out))/float64(len(wasm)))
+	}
+}
+
+func uleb32(v uint32) []byte { return wasmbin.AppendU32(nil, v) }

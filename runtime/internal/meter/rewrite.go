@@ -1,11 +1,25 @@
 // Package meter rewrites a WebAssembly module so it can be stopped without
-// wazero's costly interruption switch: a fuel counter in a new mutable
-// global is charged at every function entry and loop header (the only ways
-// code can run unboundedly), and when it runs out the guest calls the host
-// (weir.fuel), which refills it from the batch's budget, checks the
-// deadline, or stops the guest. The check-in is also a point where Go's
-// garbage collector can stop the goroutine, so a long-running guest cannot
-// stall it for longer than one refill.
+// wazero's costly interruption switch. A fuel counter in a new mutable
+// global is charged, on entry to every straight-line segment, the number of
+// instructions in it, and before every bulk memory or table operation, its
+// length (see segment and bulk.go): so fuel charged equals instructions run.
+// At function entries, loop headers, returns from calls and bulk
+// operations the counter is checked, and when it went negative the guest
+// calls the host (weir.fuel), which refills it from the call's budget,
+// checks the deadline, or stops the guest. The check-in is also where Go's
+// garbage collector can stop the goroutine.
+//
+// The invariant: between two check-ins a guest runs at most the refill
+// (FuelCheckIn) + 2·S + B units, S the largest static cost of a function
+// (a forward path through one function, then the entry segment of the
+// next), B the largest charge of one bulk operation, which runs after the
+// check-in that paid for it.
+//
+// The rewrite grows a function body to at most 34 × its size + 64 bytes
+// (the worst instruction is a 2-byte memory.grow opening a segment: a
+// 19-byte charge, a 29-byte length charge and a 17-byte check; a call gets
+// a charge and a check, 36 bytes; a wrapped loop 69) and adds one i32
+// local to a function with bulk operations (TestRewriteGrowth).
 package meter
 
 import (
@@ -41,7 +55,7 @@ func rank(id byte) int {
 // rewriter holds what every section rewrite needs.
 // Version changes whenever the rewrite's output does: caches of metered
 // modules are keyed by it.
-const Version = 2
+const Version = 3
 
 type rewriter struct {
 	m            *wasmbin.Module
@@ -52,6 +66,7 @@ type rewriter struct {
 	initialFuel  int64
 	importedFunc uint32 // function imports before rewriting
 	maxTable     uint64
+	codeBuf      []byte // reused by each function's rewrite
 }
 
 // Rewrite returns the metered module. initialFuel is the fuel global's

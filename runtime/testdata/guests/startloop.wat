@@ -1,0 +1,8 @@
+(module
+  (memory (export "memory") 2)
+  (start $forever)
+  (func $forever (loop $l (br $l)))
+  (func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
+  (func (export "weir_init") (param i32) (result i64) (i64.const 0))
+  (func (export "weir_process") (param i32) (result i64) (i64.const 0))
+)
