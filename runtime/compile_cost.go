@@ -85,7 +85,7 @@ func (c EngineConfig) withCostDefaults() EngineConfig {
 		c.MaxTotalLocals = 1_000_000
 	}
 	if c.MaxCodeBytes == 0 {
-		c.MaxCodeBytes = 16 << 20
+		c.MaxCodeBytes = 24 << 20
 	}
 	if c.MaxEntries == 0 {
 		c.MaxEntries = 1_000_000

@@ -24,7 +24,7 @@ type EngineConfig struct {
 	MaxTotalLocals int
 	// MaxCodeBytes caps the bytes of all function bodies together; the
 	// compiled code and the memory of Inspect's validation (wazero's
-	// interpreter) grow with it. Default 16 MiB.
+	// interpreter) grow with it. Default 24 MiB.
 	MaxCodeBytes int
 	// MaxEntries caps the entries a module declares (types and their
 	// parameters and results, imports, functions, globals, exports,
