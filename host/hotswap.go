@@ -68,6 +68,7 @@ type slot struct {
 
 	preparing context.CancelFunc // cancels the prepare in flight, if any
 	epoch     uint64             // bumped by each operator command: a prepare begun before one is dropped
+	released  bool               // the processor closed the slot: nothing more may be installed
 }
 
 // rollbackPolicy: roll back to the previous version when, within window of
@@ -247,7 +248,7 @@ func (s *slot) swapTo(ctx context.Context, epoch uint64, id, outcome string, beg
 	}
 	s.swapMu.Lock()
 	s.mu.Lock()
-	current := s.epoch == epoch && ctx.Err() == nil
+	current := s.epoch == epoch && ctx.Err() == nil && !s.released
 	s.mu.Unlock()
 	if !current {
 		s.swapMu.Unlock()
