@@ -53,17 +53,6 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	return e, nil
 }
 
-func newCache(dir string) (wazero.CompilationCache, error) {
-	if dir == "" {
-		return wazero.NewCompilationCache(), nil
-	}
-	c, err := wazero.NewCompilationCacheWithDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("weir: compilation cache directory %q: %w", dir, err)
-	}
-	return c, nil
-}
-
 // stateOf finds the call state of the instance calling a host function:
 // registered per instance, or in the context during instantiation.
 func (e *Engine) stateOf(ctx context.Context, mod api.Module) *callState {
@@ -96,13 +85,12 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if report.Err != nil {
 		return nil, report.Err
 	}
-	var err error
-	code, err := e.prepare(wasm, digest)
+	code, err := e.prepare(wasm)
 	if err != nil {
 		err.(*Error).Transform = report.Manifest.ID()
 		return nil, err
 	}
-	compiled, err := e.runtime.CompileModule(ctx, code)
+	compiled, err := e.compile(ctx, code)
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
@@ -175,15 +163,27 @@ func (e *Engine) Loaded() int {
 
 // prepare returns the code to compile: metered under fuel, otherwise with
 // its tables clamped (meter.ClampTables).
-func (e *Engine) prepare(wasm []byte, digest string) ([]byte, error) {
+func (e *Engine) prepare(wasm []byte) ([]byte, error) {
 	if e.cfg.Interrupt == InterruptFuel {
-		return e.meteredModule(wasm, digest)
+		return e.meteredModule(wasm)
 	}
 	out, err := meter.ClampTables(wasm, e.cfg.MaxTableElements)
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Msg: "table clamp failed", Cause: err}
 	}
 	return out, nil
+}
+
+// compile compiles code, through the cache. An unreadable entry of the
+// disk cache fails wazero's compile: the cache is emptied and the code
+// compiled again.
+func (e *Engine) compile(ctx context.Context, code []byte) (wazero.CompiledModule, error) {
+	compiled, err := e.runtime.CompileModule(ctx, code)
+	if isCacheCorruption(err) && e.cfg.CacheDir != "" {
+		e.purgeWazeroCache(err)
+		compiled, err = e.runtime.CompileModule(ctx, code)
+	}
+	return compiled, err
 }
 
 // Close releases the runtime, every instance and the in-memory cache.
