@@ -34,6 +34,19 @@ type EngineConfig struct {
 	FuelCheckIn int64
 	// Logger receives guest logs and engine events. Default slog.Default().
 	Logger *slog.Logger
+	// MaxTotalMemoryBytes bounds the memory the engine's pools reserve
+	// together: a pool reserves Size × Module.InstanceBytes (each
+	// instance's linear memory at its limit, its tables, and a fixed
+	// overhead for the call stack) when created and releases it when
+	// closed; a pool that would exceed the bound is refused
+	// (ErrMemoryBudget). A hot swap holds two pools while it warms the new
+	// one. Default DefaultMaxTotalMemory(): half of the cgroup's or the
+	// machine's memory. Must be 0 when MemoryBudget is set.
+	MaxTotalMemoryBytes uint64
+	// MemoryBudget, when set, is a bound shared with other engines, so the
+	// bound is the process's (weir's host gives all its engines one).
+	// Default nil: a budget of MaxTotalMemoryBytes for this engine alone.
+	MemoryBudget *MemoryBudget
 }
 
 // Interrupt selects how guest calls are bounded.
@@ -99,6 +112,8 @@ func (c EngineConfig) Validate() error {
 		return fmt.Errorf("weir: engine config: FuelCheckIn must be >= 0, got %d", c.FuelCheckIn)
 	case c.MaxMemoryPages > 65536:
 		return fmt.Errorf("weir: engine config: MaxMemoryPages must be <= 65536, got %d", c.MaxMemoryPages)
+	case c.MemoryBudget != nil && c.MaxTotalMemoryBytes != 0:
+		return fmt.Errorf("weir: engine config: set MaxTotalMemoryBytes or MemoryBudget, not both (the budget has its own limit)")
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ type Engine struct {
 	cfg     EngineConfig
 	runtime wazero.Runtime
 	cache   wazero.CompilationCache
+	budget  *MemoryBudget // what pools reserve; shared with other engines when configured
 
 	mu      sync.Mutex
 	modules map[string]*Module // by digest, while referenced
@@ -42,7 +43,10 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(cfg.MaxMemoryPages).
 		WithCloseOnContextDone(cfg.Interrupt == InterruptCloseOnContextDone)
-	e := &Engine{cfg: cfg, cache: cache, modules: map[string]*Module{}}
+	e := &Engine{cfg: cfg, cache: cache, budget: cfg.MemoryBudget, modules: map[string]*Module{}}
+	if e.budget == nil {
+		e.budget = NewMemoryBudget(cfg.MaxTotalMemoryBytes)
+	}
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
 		return nil, fmt.Errorf("weir: instantiate WASI: %w", err)
@@ -95,7 +99,8 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1}
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1,
+		instanceBytes: instanceBytes(report, e.cfg)}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
 	if ok {
@@ -154,6 +159,9 @@ func (m *Module) Close(ctx context.Context) error {
 	return nil
 }
 
+// MemoryBudget is the bound the engine's pools reserve from.
+func (e *Engine) MemoryBudget() *MemoryBudget { return e.budget }
+
 // Loaded is the number of modules the engine holds compiled.
 func (e *Engine) Loaded() int {
 	e.mu.Lock()
@@ -205,6 +213,8 @@ type Module struct {
 	compiled wazero.CompiledModule
 	refs     int // guarded by engine.mu: Load and Retain callers, open pools
 	metered  bool
+
+	instanceBytes uint64 // what a pool reserves per instance (InstanceBytes)
 }
 
 // moduleConfig is the sandbox of every instance: real clocks (fake ones
