@@ -34,7 +34,23 @@ func NewMemoryBudget(limit uint64) *MemoryBudget {
 }
 
 // Limit is the budget's bound in bytes.
-func (b *MemoryBudget) Limit() uint64 { return b.limit }
+func (b *MemoryBudget) Limit() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limit
+}
+
+// SetLimit changes the bound (0: DefaultMaxTotalMemory()). Open pools keep
+// their reservations: under a lower bound, new pools are refused until
+// enough of them close.
+func (b *MemoryBudget) SetLimit(limit uint64) {
+	if limit == 0 {
+		limit = DefaultMaxTotalMemory()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.limit = limit
+}
 
 // Reserved is what open pools hold, in bytes.
 func (b *MemoryBudget) Reserved() uint64 {
@@ -43,16 +59,16 @@ func (b *MemoryBudget) Reserved() uint64 {
 	return b.reserved
 }
 
-// reserve takes n bytes, or reports what was already reserved when n does
-// not fit.
-func (b *MemoryBudget) reserve(n uint64) (ok bool, reserved uint64) {
+// reserve takes n bytes, or reports what was already reserved, and the
+// limit, when n does not fit.
+func (b *MemoryBudget) reserve(n uint64) (ok bool, reserved, limit uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if n > b.limit || b.reserved > b.limit-n {
-		return false, b.reserved
+		return false, b.reserved, b.limit
 	}
 	b.reserved += n
-	return true, b.reserved
+	return true, b.reserved, b.limit
 }
 
 func (b *MemoryBudget) release(n uint64) {
@@ -112,11 +128,11 @@ func (m *Module) reserve(size int) (uint64, error) {
 		need = ^uint64(0) // fits in no budget
 	}
 	b := m.engine.budget
-	if ok, reserved := b.reserve(need); !ok {
+	if ok, reserved, limit := b.reserve(need); !ok {
 		return 0, fmt.Errorf("weir: transform %q: a pool of %d instances needs %s (%s each: linear memory at its limit, tables, stack), "+
 			"but the memory budget of %s has %s reserved by other pools: raise EngineConfig.MaxTotalMemoryBytes "+
 			"(max_total_memory_mib), or lower the pool size (pool_size) or the memory limit (max_memory_mib): %w",
-			m.Manifest.ID(), size, mib(need), mib(m.instanceBytes), mib(b.limit), mib(reserved), ErrMemoryBudget)
+			m.Manifest.ID(), size, mib(need), mib(m.instanceBytes), mib(limit), mib(reserved), ErrMemoryBudget)
 	}
 	return need, nil
 }
