@@ -37,6 +37,12 @@ func TestMemoryBombCostsItsLimit(t *testing.T) {
 	assert.Greater(t, f.peak, int64(limit*3/4), "the bomb touched its memory (the measure measures)")
 	assert.LessOrEqual(t, f.peak, int64(limit+32<<20), "peak RSS growth stays within the limit plus the host's margin")
 	assert.LessOrEqual(t, f.after, int64(16<<20), "closing the instance returned its memory")
+
+	// the call stack is the other cost a guest controls (wazero grows it on
+	// the Go heap up to its ceiling): reported, bounded by the instance
+	// overhead a pool reserves (docs/RATIONALE.md)
+	f = measureGuest(t, "recursion")
+	t.Logf("recursion until the stack overflows: peak %+d MiB, after close %+d MiB", f.peak>>20, f.after>>20)
 }
 
 type memoryFigures struct{ peak, after int64 } // growth over the RSS before the batch
@@ -67,7 +73,7 @@ func runMemoryChild(t *testing.T, name string) {
 }
 
 // procStatus reads a size field of /proc/self/status, in bytes.
-func procStatus(t *testing.T, field string) int64 {
+func procStatus(t testing.TB, field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	require.NoError(t, err)
 	for _, l := range strings.Split(string(b), "\n") {
