@@ -10,7 +10,10 @@ import (
 // documented default; Validate reports the first bad field by name.
 type EngineConfig struct {
 	// CacheDir holds compiled code keyed by module digest and wazero version,
-	// so a Go guest's ~1 s compile happens once per machine. Default "":
+	// so a Go guest's ~1 s compile happens once per machine. It is native
+	// code the process runs: the directory is created 0700, and NewEngine
+	// refuses it if it, a directory above it or an entry in it is owned by
+	// another user or writable by others (docs/RATIONALE.md). Default "":
 	// in-memory cache only.
 	CacheDir string
 	// MaxModuleBytes caps a module's size before parsing. Default 64 MiB.
