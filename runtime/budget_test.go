@@ -132,7 +132,19 @@ func moduleWithMemory(t *testing.T, min, max int) []byte {
 	if max > 0 {
 		limits += fmt.Sprint(" ", max)
 	}
-	src := `(module (memory (export "memory") ` + limits + `)
+	return doNothing(t, limits, `(memory (export "memory") `+limits+`)`)
+}
+
+// moduleWithData is a do-nothing guest whose data segment lies past the
+// end of its memory: it compiles, and every instantiation fails.
+func moduleWithData(t *testing.T) []byte {
+	return doNothing(t, "data", `(memory (export "memory") 1) (data (i32.const 70000) "x")`)
+}
+
+// doNothing assembles a guest of ABI v1 that keeps nothing, with decls.
+func doNothing(t *testing.T, version, decls string) []byte {
+	t.Helper()
+	src := `(module ` + decls + `
   (func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
   (func (export "weir_init") (param i32) (result i64) (i64.const 0))
   (func (export "weir_process") (param i32) (result i64) (i64.const 0)))`
@@ -143,7 +155,7 @@ func moduleWithMemory(t *testing.T, min, max int) []byte {
 	require.NoError(t, err, string(b))
 	wasm, err := os.ReadFile(out)
 	require.NoError(t, err)
-	wasm, err = runtime.Pack(wasm, runtime.Manifest{ABI: runtime.ABIVersion, Name: "memory", Version: limits})
+	wasm, err = runtime.Pack(wasm, runtime.Manifest{ABI: runtime.ABIVersion, Name: "memory", Version: version})
 	require.NoError(t, err)
 	return wasm
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,4 +99,21 @@ func TestOutcomesOutliveTheirInstance(t *testing.T) {
 	require.NoError(t, err)
 	p.Close(context.Background())
 	assert.Equal(t, "kept after close", string(out[0].Emits[0].Value))
+}
+
+// An instantiation that fails after its memory was mapped (here a data
+// segment past the end of memory) does not leak the mapping: it is
+// unmapped once the failed instance is garbage.
+func TestFailedInstantiationsDoNotLeakMemory(t *testing.T) {
+	e, _ := newEngine(t, runtime.EngineConfig{MaxMemoryPages: 2048})
+	m := loaded(t, e, moduleWithData(t))
+	before := procStatus(t, "VmSize")
+	for range 50 {
+		_, err := m.NewPool(context.Background(), runtime.PoolConfig{})
+		require.Error(t, err)
+	}
+	require.Eventually(t, func() bool {
+		goruntime.GC()
+		return procStatus(t, "VmSize")-before < 1<<30
+	}, time.Minute, 10*time.Millisecond, "50 failed instances reserved 6.4 GB of address space; it was not returned")
 }

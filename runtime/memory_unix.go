@@ -3,6 +3,8 @@
 package runtime
 
 import (
+	goruntime "runtime"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -22,6 +24,7 @@ import (
 type mappedMemory struct {
 	mem       []byte // the reservation, len = the maximum
 	committed int    // bytes made readable and writable
+	cleanup   goruntime.Cleanup
 }
 
 // allocateMemory reserves max bytes, or falls back to a Go slice where the
@@ -38,7 +41,12 @@ func allocateMemory(capacity, max uint64) experimental.LinearMemory {
 	if err != nil {
 		return &heapMemory{max: max}
 	}
-	return &mappedMemory{mem: b}
+	m := &mappedMemory{mem: b}
+	// wazero frees a memory when its instance closes, but not when an
+	// instantiation fails after allocating it (a data segment out of
+	// bounds): the mapping then goes with the garbage.
+	m.cleanup = goruntime.AddCleanup(m, func(b []byte) { _ = unix.Munmap(b) }, b)
+	return m
 }
 
 // Reallocate makes the first size bytes accessible. It returns nil (the
@@ -60,6 +68,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 // Free unmaps the memory.
 func (m *mappedMemory) Free() {
 	if m.mem != nil {
+		m.cleanup.Stop()
 		_ = unix.Munmap(m.mem)
 		m.mem, m.committed = nil, 0
 	}
