@@ -65,7 +65,8 @@ func measureGuest(t *testing.T, name string) memoryFigures {
 
 func runMemoryChild(t *testing.T, name string) {
 	e, _ := newEngine(t, runtime.EngineConfig{CacheDir: t.TempDir(), MaxMemoryPages: 2048})
-	p := newPool(t, e, wat(t, name), runtime.PoolConfig{})
+	// only the trap may end the run: no deadline or fuel a busy machine could hit first
+	p := newPool(t, e, wat(t, name), runtime.PoolConfig{Timeout: time.Hour, Fuel: 1 << 50})
 	debug.FreeOSMemory()
 	before := procStatus(t, "VmRSS")
 	_, err := p.Process(context.Background(), records("x"))
