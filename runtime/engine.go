@@ -195,6 +195,8 @@ func (e *Engine) compile(ctx context.Context, code []byte) (wazero.CompiledModul
 }
 
 // Close releases the runtime, every instance and the in-memory cache.
+// Call it once no batch is in flight on its pools: closing unmaps every
+// instance's memory; a pool used afterwards returns an error.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.runtime.Close(ctx)
 	if cerr := e.cache.Close(ctx); err == nil {

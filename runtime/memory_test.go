@@ -118,3 +118,19 @@ func TestFailedInstantiationsDoNotLeakMemory(t *testing.T) {
 		return procStatus(t, "VmSize")-before < 1<<30
 	}, time.Minute, 10*time.Millisecond, "50 failed instances reserved 6.4 GB of address space; it was not returned")
 }
+
+// A pool used after its engine closed (which unmapped its instances'
+// memory) returns an error instead of writing into the unmapped pages.
+func TestPoolAfterEngineCloseFails(t *testing.T) {
+	e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{})
+	require.NoError(t, err)
+	m, err := e.Load(context.Background(), wat(t, "echo"))
+	require.NoError(t, err)
+	p, err := m.NewPool(context.Background(), runtime.PoolConfig{})
+	require.NoError(t, err)
+	_, err = p.Process(context.Background(), records("warm the buffer"))
+	require.NoError(t, err)
+	require.NoError(t, e.Close(context.Background()))
+	_, err = p.Process(context.Background(), records("after close"))
+	require.ErrorContains(t, err, "the engine was closed")
+}

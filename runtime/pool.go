@@ -86,6 +86,10 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 		if !ok {
 			return nil, errors.New("weir: pool is closed")
 		}
+		if in != nil && in.mod.IsClosed() { // the engine was closed: its memory is unmapped
+			p.idle <- in
+			return nil, fmt.Errorf("weir: transform %q: the engine was closed", p.mod.Manifest.ID())
+		}
 		if in != nil {
 			return in, nil
 		}
