@@ -23,6 +23,7 @@ const (
 	fieldRecycleCalls   = "recycle_after_calls"
 	fieldRecycleMemMiB  = "recycle_above_memory_mib"
 	fieldCacheDir       = "cache_dir"
+	fieldMaxTotalMemMiB = "max_total_memory_mib"
 	fieldPortMeta       = "port_metadata_key"
 	fieldFuel           = "fuel"
 	fieldInterrupt      = "interrupt"
@@ -121,8 +122,11 @@ after a swap is rolled back (docs/registry.md).`).
 		Field(service.NewIntField(fieldRecycleMemMiB).
 			Description("Replace an instance whose memory grew past this many MiB (0: never).").
 			Default(0).Advanced()).
+		Field(service.NewIntField(fieldMaxTotalMemMiB).
+			Description("Bound, in MiB, on the memory the wasm processors of this process reserve together. A pool reserves its worst case when it starts — `pool_size` × (`max_memory_mib`, the module's tables and a fixed per-instance overhead for the call stack) — and releases it when it closes; a pipeline whose pool does not fit is refused at start, and a hot swap (which warms the new pool while the old one serves) is refused rather than overcommitting. 0: half of the machine's memory, or of the cgroup's limit. The bound is the process's: set it on one processor, or the same on all (docs/RATIONALE.md, \"How much memory can a pipeline use?\").").
+			Default(0).Advanced()).
 		Field(service.NewStringField(fieldCacheDir).
-			Description("Directory for compiled code, keyed by module digest and wazero version. Empty: the user cache directory (`weir/compiled`); `none`: memory only.").
+			Description("Directory for compiled code, keyed by module digest and wazero version. Empty: the user cache directory (`weir/compiled`); `none`: memory only. The directory holds native code the process runs: it is created 0700, and refused if it, a directory above it or an entry in it is owned by another user or writable by others.").
 			Default("").Advanced()).
 		Field(service.NewStringField(fieldPortMeta).
 			Description("Metadata key that carries the port a message was routed to.").
@@ -164,6 +168,7 @@ type wasmSettings struct {
 	watch    bool
 	policy   rollbackPolicy
 	engine   engineKey
+	totalMiB int // max_total_memory_mib: the process's memory budget, 0 for the default
 	pool     runtime.PoolConfig
 	portMeta string
 	bind     *binding // nil when the transform is not schema-bound
@@ -208,6 +213,7 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	var size, memMiB, recycleMiB int
 	ints[fieldPoolSize], ints[fieldMaxMemoryMiB], ints[fieldRecycleMemMiB] = &size, &memMiB, &recycleMiB
 	ints[fieldMaxOutputBytes], ints[fieldRecycleCalls] = &s.pool.MaxOutputBytes, &s.pool.MaxCallsPerInstance
+	ints[fieldMaxTotalMemMiB] = &s.totalMiB
 	for name, dst := range ints {
 		if *dst, err = conf.FieldInt(name); err != nil {
 			return s, err
@@ -317,7 +323,7 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 // newSlot loads the first version and starts following the source.
 func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service.Logger) (*slot, error) {
 	ctx := context.Background()
-	engine, err := sharedEngine(ctx, s.engine, log)
+	engine, err := sharedEngine(ctx, s.engine, s.totalMiB, log)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,10 @@ import (
 // documented default; Validate reports the first bad field by name.
 type EngineConfig struct {
 	// CacheDir holds compiled code keyed by module digest and wazero version,
-	// so a Go guest's ~1 s compile happens once per machine. Default "":
+	// so a Go guest's ~1 s compile happens once per machine. It is native
+	// code the process runs: the directory is created 0700, and NewEngine
+	// refuses it if it, a directory above it or an entry in it is owned by
+	// another user or writable by others (docs/RATIONALE.md). Default "":
 	// in-memory cache only.
 	CacheDir string
 	// MaxModuleBytes caps a module's size before parsing. Default 64 MiB.
@@ -70,6 +73,19 @@ type EngineConfig struct {
 	FuelCheckIn int64
 	// Logger receives guest logs and engine events. Default slog.Default().
 	Logger *slog.Logger
+	// MaxTotalMemoryBytes bounds the memory the engine's pools reserve
+	// together: a pool reserves Size × Module.InstanceBytes (each
+	// instance's linear memory at its limit, its tables, and a fixed
+	// overhead for the call stack) when created and releases it when
+	// closed; a pool that would exceed the bound is refused
+	// (ErrMemoryBudget). A hot swap holds two pools while it warms the new
+	// one. Default DefaultMaxTotalMemory(): half of the cgroup's or the
+	// machine's memory. Must be 0 when MemoryBudget is set.
+	MaxTotalMemoryBytes uint64
+	// MemoryBudget, when set, is a bound shared with other engines, so the
+	// bound is the process's (weir's host gives all its engines one).
+	// Default nil: a budget of MaxTotalMemoryBytes for this engine alone.
+	MemoryBudget *MemoryBudget
 }
 
 // Interrupt selects how guest calls are bounded.
@@ -141,6 +157,8 @@ func (c EngineConfig) Validate() error {
 		return fmt.Errorf("weir: engine config: FuelCheckIn must be >= 0, got %d", c.FuelCheckIn)
 	case c.MaxMemoryPages > 65536:
 		return fmt.Errorf("weir: engine config: MaxMemoryPages must be <= 65536, got %d", c.MaxMemoryPages)
+	case c.MemoryBudget != nil && c.MaxTotalMemoryBytes != 0:
+		return fmt.Errorf("weir: engine config: set MaxTotalMemoryBytes or MemoryBudget, not both (the budget has its own limit)")
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ type Engine struct {
 	cfg     EngineConfig
 	runtime wazero.Runtime
 	cache   wazero.CompilationCache
+	budget  *MemoryBudget // what pools reserve; shared with other engines when configured
 
 	mu      sync.Mutex
 	modules map[string]*Module // by digest, while referenced
@@ -40,7 +41,10 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(cfg.MaxMemoryPages).
 		WithCloseOnContextDone(cfg.Interrupt == InterruptCloseOnContextDone)
-	e := &Engine{cfg: cfg, cache: cache, modules: map[string]*Module{}}
+	e := &Engine{cfg: cfg, cache: cache, budget: cfg.MemoryBudget, modules: map[string]*Module{}}
+	if e.budget == nil {
+		e.budget = NewMemoryBudget(cfg.MaxTotalMemoryBytes)
+	}
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
 		return nil, fmt.Errorf("weir: instantiate WASI: %w", err)
@@ -49,17 +53,6 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
-}
-
-func newCache(dir string) (wazero.CompilationCache, error) {
-	if dir == "" {
-		return wazero.NewCompilationCache(), nil
-	}
-	c, err := wazero.NewCompilationCacheWithDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("weir: compilation cache directory %q: %w", dir, err)
-	}
-	return c, nil
 }
 
 // stateOf finds the call state of the instance calling a host function:
@@ -94,8 +87,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if report.Err != nil {
 		return nil, report.Err
 	}
-	var err error
-	code, err := e.prepare(wasm, digest)
+	code, err := e.prepare(wasm)
 	if err == nil {
 		_, err = checkCompiledCost(code, e.cfg)
 	}
@@ -103,12 +95,13 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		err.(*Error).Transform = report.Manifest.ID()
 		return nil, err
 	}
-	compiled, err := e.runtime.CompileModule(ctx, code)
+	compiled, err := e.compile(ctx, code)
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1}
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1,
+		instanceBytes: instanceBytes(report, e.cfg)}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
 	if ok {
@@ -167,6 +160,9 @@ func (m *Module) Close(ctx context.Context) error {
 	return nil
 }
 
+// MemoryBudget is the bound the engine's pools reserve from.
+func (e *Engine) MemoryBudget() *MemoryBudget { return e.budget }
+
 // Loaded is the number of modules the engine holds compiled.
 func (e *Engine) Loaded() int {
 	e.mu.Lock()
@@ -176,14 +172,28 @@ func (e *Engine) Loaded() int {
 
 // prepare returns the code to compile: metered under fuel, otherwise with
 // its tables clamped (meter.ClampTables).
-func (e *Engine) prepare(wasm []byte, digest string) ([]byte, error) {
+func (e *Engine) prepare(wasm []byte) ([]byte, error) {
 	if e.cfg.Interrupt == InterruptFuel {
-		return e.meteredModule(wasm, digest)
+		return e.meteredModule(wasm)
 	}
 	return prepareCode(wasm, e.cfg)
 }
 
+// compile compiles code, through the cache. An unreadable entry of the
+// disk cache fails wazero's compile: the cache is emptied and the code
+// compiled again.
+func (e *Engine) compile(ctx context.Context, code []byte) (wazero.CompiledModule, error) {
+	compiled, err := e.runtime.CompileModule(ctx, code)
+	if isCacheCorruption(err) && e.cfg.CacheDir != "" {
+		e.purgeWazeroCache(err)
+		compiled, err = e.runtime.CompileModule(ctx, code)
+	}
+	return compiled, err
+}
+
 // Close releases the runtime, every instance and the in-memory cache.
+// Call it once no batch is in flight on its pools: closing unmaps every
+// instance's memory; a pool used afterwards returns an error.
 func (e *Engine) Close(ctx context.Context) error {
 	err := e.runtime.Close(ctx)
 	if cerr := e.cache.Close(ctx); err == nil {
@@ -202,6 +212,8 @@ type Module struct {
 	compiled wazero.CompiledModule
 	refs     int // guarded by engine.mu: Load and Retain callers, open pools
 	metered  bool
+
+	instanceBytes uint64 // what a pool reserves per instance (InstanceBytes)
 }
 
 // moduleConfig is the sandbox of every instance: real clocks (fake ones

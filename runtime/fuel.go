@@ -2,10 +2,6 @@ package runtime
 
 import (
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -83,46 +79,5 @@ func hostFuel(s *callState, mod api.Module) {
 	s.fuel.Set(uint64(left))
 	if left < 0 {
 		panic(errFuelExhausted)
-	}
-}
-
-// meteredModule returns the module rewritten for fuel, from the on-disk
-// cache when this digest was rewritten before.
-func (e *Engine) meteredModule(wasm []byte, digest string) ([]byte, error) {
-	var path string
-	if e.cfg.CacheDir != "" {
-		// the rewrite depends on the rewriter and its parameters, not only the module
-		variant := fmt.Sprintf("v%d-%d-%d", meter.Version, e.cfg.FuelCheckIn, e.cfg.MaxTableElements)
-		path = filepath.Join(e.cfg.CacheDir, "metered", variant, strings.TrimPrefix(digest, "sha256:")+".wasm")
-		if b, err := os.ReadFile(path); err == nil {
-			return b, nil
-		}
-	}
-	out, err := meter.Rewrite(wasm, e.cfg.FuelCheckIn, e.cfg.MaxTableElements)
-	if err != nil {
-		return nil, &Error{Class: ClassAdmission, Msg: "fuel metering rewrite failed", Cause: err}
-	}
-	if path != "" {
-		writeAtomically(path, out) // best effort: a cache miss only costs a rewrite
-	}
-	return out, nil
-}
-
-// writeAtomically writes via a temporary file and a rename, so a concurrent
-// reader never sees half a module.
-func writeAtomically(path string, b []byte) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil && cerr == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -171,25 +170,4 @@ func TestInitRunsOutOfFuel(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.NewPool(context.Background(), runtime.PoolConfig{InitFuel: 5000})
 	require.ErrorIs(t, err, runtime.ErrFuel, "a Go runtime cannot start on 5000 units")
-}
-
-// The metered-module cache is keyed by the rewrite's parameters: engines
-// with different check-in intervals sharing a cache directory never pick
-// up each other's rewrite.
-func TestMeteredCacheKeyedByParameters(t *testing.T) {
-	dir := t.TempDir()
-	wasm := fixtures.WAT(t, "runtime/testdata/guests/echo.wat")
-	for _, checkIn := range []int64{1000, 2_000_000} {
-		e, _ := newEngine(t, runtime.EngineConfig{CacheDir: dir, FuelCheckIn: checkIn})
-		_, err := e.Load(context.Background(), wasm)
-		require.NoError(t, err)
-	}
-	variants, err := filepath.Glob(filepath.Join(dir, "metered", "*", strings.TrimPrefix(runtime.Digest(wasm), "sha256:")+".wasm"))
-	require.NoError(t, err)
-	require.Len(t, variants, 2, "one rewrite per check-in interval")
-	a, err := os.ReadFile(variants[0])
-	require.NoError(t, err)
-	b, err := os.ReadFile(variants[1])
-	require.NoError(t, err)
-	assert.NotEqual(t, a, b)
 }

@@ -17,27 +17,36 @@ type Pool struct {
 	cfg    PoolConfig
 	log    *guestLog
 	idle   chan *instance // nil entries are slots to fill on demand
-	closed sync.Once      // releases the pool's reference to mod
+	closed sync.Once      // releases the pool's reference to mod and its reservation
+	memory uint64         // reserved from the engine's MemoryBudget
 }
 
 // NewPool creates Size instances up front so the first batch is not slow,
-// and fails if the guest's init refuses its config.
+// and fails if the guest's init refuses its config, or if the pool's worst
+// case (Size × InstanceBytes) does not fit in the engine's MemoryBudget
+// (ErrMemoryBudget).
 func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	reserved, err := m.reserve(cfg.Size)
+	if err != nil {
+		return nil, err
+	}
 	if !m.retain() {
+		m.engine.budget.release(reserved)
 		return nil, fmt.Errorf("weir: new pool of %s: the module was closed", m.Manifest.ID())
 	}
 	p := &Pool{
-		mod:  m,
-		cfg:  cfg,
-		log:  newGuestLog(m.engine.cfg.Logger, m.Manifest.ID(), cfg),
-		idle: make(chan *instance, cfg.Size),
+		mod:    m,
+		cfg:    cfg,
+		log:    newGuestLog(m.engine.cfg.Logger, m.Manifest.ID(), cfg),
+		idle:   make(chan *instance, cfg.Size),
+		memory: reserved,
 	}
 	for i := 0; i < cfg.Size; i++ {
-		in, err := m.newInstance(ctx, p.log, cfg)
+		in, err := p.newInstance(ctx)
 		if err != nil {
 			p.Close(ctx)
 			return nil, err
@@ -86,10 +95,14 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 		if !ok {
 			return nil, errors.New("weir: pool is closed")
 		}
+		if in != nil && in.mod.IsClosed() { // the engine was closed: its memory is unmapped
+			p.idle <- in
+			return nil, fmt.Errorf("weir: transform %q: the engine was closed", p.mod.Manifest.ID())
+		}
 		if in != nil {
 			return in, nil
 		}
-		in, err := p.mod.newInstance(ctx, p.log, p.cfg)
+		in, err := p.newInstance(ctx)
 		if err != nil {
 			p.idle <- nil // keep the slot for the next try
 			return nil, fmt.Errorf("weir: replace instance: %w", err)
@@ -98,6 +111,12 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// newInstance creates an instance whose linear memory lives outside the Go
+// heap (mappedMemory).
+func (p *Pool) newInstance(ctx context.Context) (*instance, error) {
+	return p.mod.newInstance(withLinearMemory(ctx), p.log, p.cfg)
 }
 
 // release returns a healthy instance to the pool; a broken or worn-out
@@ -118,7 +137,7 @@ func (p *Pool) wornOut(in *instance) bool {
 }
 
 // Close closes every idle instance and releases the pool's reference to
-// its module. Call it once no batch is in flight.
+// its module and its memory reservation. Call it once no batch is in flight.
 func (p *Pool) Close(ctx context.Context) {
 	for {
 		select {
@@ -129,6 +148,7 @@ func (p *Pool) Close(ctx context.Context) {
 		default:
 			p.closed.Do(func() {
 				p.log.report(true)
+				p.mod.engine.budget.release(p.memory)
 				_ = p.mod.Close(ctx)
 			})
 			return
