@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run run-proto run-kafka run-kafka-scaleout run-nats run-swap run-swap-registry docs test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto run-kafka run-kafka-scaleout run-nats run-swap run-swap-registry docs test test-stress bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -86,6 +86,18 @@ docs: ## regenerate docs/components/ from the components' ConfigSpecs
 
 test: deps ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...
+
+# The packages whose tests wait on pipelines, brokers, registries and
+# compiles: the ones a busy machine slows (docs/RATIONALE.md, "How does the
+# suite stay green on a busy machine?").
+STRESS_PACKAGES := ./host/... ./runtime/... ./registry/... ./cmd/... ./examples/... ./bench/...
+
+test-stress: deps ## run the timing-sensitive packages with -race while a CPU hog busies every core
+	@hogs=""; trap 'kill $$hogs 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	for i in $$(seq $$(nproc)); do sha256sum /dev/zero & hogs="$$hogs $$!"; done; \
+	echo "test-stress: $$(nproc) CPU hogs running; $$(uptime)"; \
+	time $(GO) test -race -count=1 $(STRESS_PACKAGES); \
+	status=$$?; echo "test-stress: $$(uptime)"; exit $$status
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
 	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md

@@ -98,7 +98,7 @@ func runMaskPipeline(t *testing.T, broker, group string, n int) ledger.Report {
 	require.NoError(t, b.SetLoggerYAML("level: none"))
 	b.SetThreads(1) // per-partition order needs one processing thread (docs/deploy.md)
 	require.NoError(t, b.AddInputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: %s }", broker, group)))
-	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf("wasm: { module: %s, cache_dir: none, config: { fields: [ { path: secret, action: redact } ] } }", mask)))
+	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf("wasm: { module: %s, cache_dir: %s, config: { fields: [ { path: secret, action: redact } ] } }", mask, fixtures.CacheDir(t))))
 	require.NoError(t, b.AddOutputYAML(fmt.Sprintf(`
 switch:
   cases:
