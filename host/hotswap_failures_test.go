@@ -86,7 +86,7 @@ func TestBadArtifactsNeverGoLive(t *testing.T) {
 			return "g03"
 		}},
 		{"admission refuses it", "memory declares 36 initial pages, over the limit of 16", func() string {
-			r.push(fixtures.Go(t, "plugins/echo"), "echo")
+			r.push(fixtures.Warm(t, fixtures.Go(t, "plugins/echo")), "echo")
 			r.sign("echo", key)
 			return "echo"
 		}},

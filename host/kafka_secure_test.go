@@ -68,7 +68,7 @@ func TestKafkaOverTLSWithSASL(t *testing.T) {
 	admin := kafkaClient(t, brokers, kgo.DialTLSConfig(&tls.Config{RootCAs: pool}),
 		kgo.SASL(plain.Auth{User: users["PLAIN"], Pass: "pw-" + users["PLAIN"]}.AsMechanism()))
 
-	module := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	module := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance")))
 	sent := 0
 	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
 		t.Run(mech, func(t *testing.T) {

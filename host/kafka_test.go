@@ -56,7 +56,7 @@ func TestKafkaRoundTripWithRoutingAndDeadLetters(t *testing.T) {
 	}
 	require.NoError(t, kafkaClient(t, brokers).ProduceSync(context.Background(), sent...).FirstErr())
 
-	module := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	module := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance")))
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: warn"))
 	require.NoError(t, b.AddInputYAML(fmt.Sprintf(`

@@ -32,7 +32,7 @@ func TestNATSJetStreamRoundTripWithRoutingAndDeadLetters(t *testing.T) {
 		_, err := js.PublishMsg(ctx, msg)
 		require.NoError(t, err)
 	}
-	module := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	module := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance")))
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: warn"))
 	require.NoError(t, b.AddInputYAML(fmt.Sprintf(`

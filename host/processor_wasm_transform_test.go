@@ -110,7 +110,7 @@ func describe(t *testing.T, msgs service.MessageBatch) []seen {
 }
 
 func conformanceProc(t *testing.T) string {
-	return fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  pool_size: 2\n", writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance")), fixtures.CacheDir(t))
+	return fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  pool_size: 2\n", writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance"))), fixtures.CacheDir(t))
 }
 
 func TestVerdictsMapToBenthos(t *testing.T) {
@@ -188,7 +188,7 @@ func TestCloseOnContextDoneStillAvailable(t *testing.T) {
 }
 
 func TestMaskPlugin(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	proc := fmt.Sprintf(`
 wasm:
   module: %s
@@ -223,7 +223,7 @@ func hmacHex(key, s string) string {
 }
 
 func TestMaskPluginRefusesBadConfigAtStart(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  config: { fields: [ { path: a, action: explode } ] }\n", mask, fixtures.CacheDir(t)))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `fields[0].action: unknown action "explode"`)

@@ -50,7 +50,7 @@ wasm:
 const goodOrder = `{"order_id":"o-1","customer":{"id":"c-1","name":"jane","email":"jane@example.com","phone":"+34-555-4701","card":"4822126380948868"},"items":[{"sku":"S1","qty":1,"price":2.5}],"currency":"EUR"}`
 
 func TestSchemaBoundMask(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	proc := boundProc(t, mask, `
   config:
     format: protobuf
@@ -93,7 +93,7 @@ func TestSchemaBoundMask(t *testing.T) {
 }
 
 func TestSchemaBoundOutputIsValidated(t *testing.T) {
-	echo := writeModule(t, withSchema(t, fixtures.Go(t, "sdk/go/internal/protoecho"), "orders.proto"))
+	echo := writeModule(t, fixtures.Warm(t, withSchema(t, fixtures.Go(t, "sdk/go/internal/protoecho"), "orders.proto")))
 	out := pipeline(t, boundProc(t, echo, "\n  config: clear-order-id"), batchOf(goodOrder))
 	got := describe(t, out)
 	require.Len(t, got, 1)
@@ -141,14 +141,14 @@ func TestBoundPipelineRefusesAModuleWithoutTypes(t *testing.T) {
 }
 
 func TestSchemaConfigErrors(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
-	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  schema:\n    proto_files: [orders.proto]\n    import_paths: [%s]\n    input: shop.v1.Nope\n", mask, protoDir))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
+	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  schema:\n    proto_files: [orders.proto]\n    import_paths: [%s]\n    input: shop.v1.Nope\n", mask, fixtures.CacheDir(t), protoDir))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `field schema.input: schema: message "shop.v1.Nope": not found`)
 }
 
 func TestSchemaDrivenMaskingNeedsNoFieldConfig(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	out := pipeline(t, boundProc(t, mask, "\n  config: { hmac_key: k }"), batchOf(goodOrder))
 	got := describe(t, out)
 	require.Len(t, got, 1)

@@ -93,7 +93,7 @@ func ledgerCluster(t *testing.T, brokers, n int) (*kfake.Cluster, string, *kgo.C
 // failures) in process until the ledger of n records is read back.
 func runMaskPipeline(t *testing.T, broker, group string, n int) ledger.Report {
 	mask := filepath.Join(t.TempDir(), "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	require.NoError(t, os.WriteFile(mask, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")), 0o644))
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: none"))
 	b.SetThreads(1) // per-partition order needs one processing thread (docs/deploy.md)
