@@ -85,7 +85,7 @@ docs: ## regenerate docs/components/ from the components' ConfigSpecs
 	$(GO) run ./cmd/weir-docs docs/components
 
 test: deps ## run every test, with the race detector
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # The packages whose tests wait on pipelines, brokers, registries and
 # compiles: the ones a busy machine slows (docs/RATIONALE.md, "How does the
@@ -96,7 +96,7 @@ test-stress: deps ## run the timing-sensitive packages with -race while a CPU ho
 	@hogs=""; trap 'kill $$hogs 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	for i in $$(seq $$(nproc)); do sha256sum /dev/zero & hogs="$$hogs $$!"; done; \
 	echo "test-stress: $$(nproc) CPU hogs running; $$(uptime)"; \
-	time $(GO) test -race -count=1 $(STRESS_PACKAGES); \
+	time $(GO) test -race -count=1 -timeout 30m $(STRESS_PACKAGES); \
 	status=$$?; echo "test-stress: $$(uptime)"; exit $$status
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
