@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
 )
 
