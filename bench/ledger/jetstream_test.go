@@ -60,7 +60,7 @@ func TestJetStreamAtLeastOnceUnderSIGKILL(t *testing.T) {
 
 	dir := t.TempDir()
 	mask := filepath.Join(dir, "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")), 0o644))
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	conf := filepath.Join(dir, "pipeline.yaml")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(jsPipeline, url, mask)), 0o644))
 	env := append(os.Environ(), "XDG_CACHE_HOME="+fixtures.CacheHome(t))

@@ -21,8 +21,8 @@ import (
 func TestHotSwapDemo(t *testing.T) {
 	weir := fixtures.Weir(t)
 	plugins := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(plugins, "echo.wasm"), fixtures.Warm(t, fixtures.Go(t, "plugins/echo")), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(plugins, "mask.wasm"), fixtures.Warm(t, fixtures.Go(t, "plugins/mask")), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(plugins, "echo.wasm"), fixtures.Go(t, "plugins/echo"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(plugins, "mask.wasm"), fixtures.Go(t, "plugins/mask"), 0o644))
 	srv := testregistry.Start(t)
 	for name, base := range map[string]string{"local store": "local://weir/orders", "registry": "oci://" + srv.Host + "/weir/orders"} {
 		t.Run(name, func(t *testing.T) {

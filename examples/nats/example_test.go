@@ -23,7 +23,7 @@ func TestNATSExample(t *testing.T) {
 	ctx := fixtures.Patient(t)
 
 	mask := filepath.Join(t.TempDir(), "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")), 0o644))
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	env := append(os.Environ(), "NATS="+url, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0", "XDG_CACHE_HOME="+fixtures.CacheHome(t))
 	weir := fixtures.Weir(t)
 	produce := exec.Command(weir, "run", "examples/nats/produce.yaml")

@@ -21,7 +21,7 @@ import (
 func TestOrdersProtoExample(t *testing.T) {
 	dir := t.TempDir()
 	mask := filepath.Join(dir, "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")), 0o644))
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	deadLetter := filepath.Join(dir, "dead.jsonl")
 	cmd := exec.Command(fixtures.Weir(t), "run", "examples/orders-proto/pipeline.yaml")
 	cmd.Dir = fixtures.Root()

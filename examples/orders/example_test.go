@@ -23,7 +23,7 @@ func TestOrdersExample(t *testing.T) {
 	dir := t.TempDir()
 	weir := fixtures.Weir(t)
 	mask := filepath.Join(dir, "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")), 0o644))
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	deadLetter := filepath.Join(dir, "dead.jsonl")
 
 	cmd := exec.Command(weir, "run", filepath.Join(fixtures.Root(), "examples/orders/pipeline.yaml"))
