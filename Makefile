@@ -6,7 +6,7 @@ PLUGINS := echo mask
 PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
-.PHONY: help deps build plugins run run-proto run-kafka run-kafka-scaleout run-nats run-swap run-swap-registry docs test bench check fmt vet tidy clean
+.PHONY: help deps build plugins run run-proto run-kafka run-kafka-scaleout run-nats run-swap run-swap-registry docs test test-stress bench check fmt vet tidy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -84,8 +84,20 @@ run-swap-registry: build plugins bin/weir-devbroker ## the same hot swap through
 docs: ## regenerate docs/components/ from the components' ConfigSpecs
 	$(GO) run ./cmd/weir-docs docs/components
 
-test: deps fuzz ## run every test, with the race detector
-	$(GO) test -race -count=1 ./...
+test: deps fuzz ## run every test, with the race detector (and a bounded fuzz run of the mask)
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The packages whose tests wait on pipelines, brokers, registries and
+# compiles: the ones a busy machine slows (docs/RATIONALE.md, "How does the
+# suite stay green on a busy machine?").
+STRESS_PACKAGES := ./host/... ./runtime/... ./registry/... ./cmd/... ./examples/... ./bench/...
+
+test-stress: deps ## run the timing-sensitive packages with -race while a CPU hog busies every core
+	@hogs=""; trap 'kill $$hogs 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	for i in $$(seq $$(nproc)); do sha256sum /dev/zero & hogs="$$hogs $$!"; done; \
+	echo "test-stress: $$(nproc) CPU hogs running; $$(uptime)"; \
+	time $(GO) test -race -count=1 -timeout 30m $(STRESS_PACKAGES); \
+	status=$$?; echo "test-stress: $$(uptime)"; exit $$status
 
 .PHONY: fuzz
 # Budgets are counts of inputs, not durations: a -fuzztime duration races Go

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -87,7 +86,7 @@ func TestBadArtifactsNeverGoLive(t *testing.T) {
 			return "g03"
 		}},
 		{"admission refuses it", "memory declares 36 initial pages, over the limit of 16", func() string {
-			r.push(fixtures.Go(t, "plugins/echo"), "echo")
+			r.push(fixtures.Warm(t, fixtures.Go(t, "plugins/echo")), "echo")
 			r.sign("echo", key)
 			return "echo"
 		}},
@@ -160,9 +159,9 @@ wasm:
   module: local://weir/stamp:live
   watch: true
   watch_interval: 10ms
-  cache_dir: none
+  cache_dir: %s
   registry: { local_dir: %s, cache_dir: %s }
-`, dir, t.TempDir()), 1)
+`, fixtures.CacheDir(t), dir, t.TempDir()), 1)
 	waitFor(t, "tampered", "serving", func(st host.Status) bool { return st.Serving.Transform == "stamp@g01" })
 
 	g02 := fixtures.Stamp(t, "g02", false)
@@ -228,9 +227,7 @@ func startErr(t *testing.T, processors string) error {
 	require.NoError(t, b.AddBatchConsumerFunc(func(context.Context, service.MessageBatch) error { return nil }))
 	stream, err := b.Build()
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	return stream.Run(ctx)
+	return stream.Run(fixtures.Patient(t))
 }
 
 // A swapped-in version that fails records is rolled back on its own, and
@@ -261,7 +258,7 @@ func TestAutomaticRollback(t *testing.T) {
 	assert.Contains(t, last.Reason, "records failed within")
 	assert.Contains(t, st.Rejected, r.digests["broken"])
 
-	time.Sleep(100 * time.Millisecond) // several watch intervals: the tag still names broken
+	r.watched(3) // the tag still names broken
 	stillServes(t, s, "g01")
 	r.stamp("g02")
 	r.move("g02")
@@ -309,8 +306,12 @@ func TestOperatorRollbackAndPin(t *testing.T) {
 	waitFor(t, "operator", "serving g03", serving(r.digests["g03"]))
 	code, _ = call("POST", "/weir/transforms/operator/pin", "s3cret")
 	require.Equal(t, http.StatusOK, code)
+	// a pinned slot does not even resolve the tag: an unpinned one, on the
+	// same watch interval, shows the tag moved and was looked at since
+	startStream(t, r.proc("operator-observer", "", ""), 1)
 	r.move("g01")
-	time.Sleep(100 * time.Millisecond)
+	waitFor(t, "operator-observer", "the observer serving g01", serving(r.digests["g01"]))
+	r.watched(3)
 	assert.Equal(t, r.digests["g03"], statusOf(t, "operator").Serving.ID, "pinned: the tag is not followed")
 
 	code, _ = call("POST", "/weir/transforms/operator/pin?id="+r.digests["g02"], "s3cret")
@@ -340,7 +341,7 @@ func TestWatchedFileSwaps(t *testing.T) {
 		require.NoError(t, os.Rename(tmp, path))
 	}
 	replace(fixtures.Stamp(t, "g01", false))
-	s := startStream(t, fmt.Sprintf("label: filewatch\nwasm:\n  module: %s\n  watch: true\n  cache_dir: none\n", path), 1)
+	s := startStream(t, fmt.Sprintf("label: filewatch\nwasm:\n  module: %s\n  watch: true\n  cache_dir: %s\n", path, fixtures.CacheDir(t)), 1)
 	waitFor(t, "filewatch", "serving g01", func(st host.Status) bool { return st.Serving.Transform == "stamp@g01" })
 	stillServes(t, s, "g01")
 

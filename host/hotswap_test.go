@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/assert"
@@ -57,6 +56,18 @@ func (r *rig) move(tag string) {
 	require.NoError(r.t, err)
 }
 
+// watched waits until the registry has answered n more manifest requests
+// than now: a watcher following the tag has looked at it since, however
+// slow the machine. Tests asserting that a tag move is not followed wait
+// on this rather than sleeping for "several watch intervals".
+func (r *rig) watched(n int64) {
+	r.t.Helper()
+	from := r.srv.ManifestRequests()
+	fixtures.WaitUntil(r.t, fmt.Sprintf("%d more resolutions of the tag", n), func() bool {
+		return r.srv.ManifestRequests() >= from+n
+	})
+}
+
 // proc is a wasm processor following "live", with extra registry fields
 // and extra YAML lines.
 func (r *rig) proc(label, registryExtra, extra string) string {
@@ -66,9 +77,9 @@ wasm:
   module: oci://%s/weir/stamp:live
   watch: true
   watch_interval: 10ms
-  cache_dir: none
+  cache_dir: %s
   registry: { cache_dir: %s %s }
-%s`, label, r.srv.Host, r.cache, registryExtra, extra)
+%s`, label, r.srv.Host, fixtures.CacheDir(r.t), r.cache, registryExtra, extra)
 }
 
 // serve starts a one-thread pipeline following "live", pointed at tag
@@ -85,6 +96,14 @@ type stream struct {
 	produce func(context.Context, service.MessageBatch) error
 	mu      sync.Mutex
 	out     service.MessageBatch
+	stamps  map[string]int // stamp → records that came out with it
+}
+
+// served is how many records version's stamp has come out on.
+func (s *stream) served(version string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stamps[version]
 }
 
 func (s *stream) output() service.MessageBatch {
@@ -99,7 +118,7 @@ func startStream(t *testing.T, processors string, threads int) *stream {
 	require.NoError(t, b.SetLoggerYAML("level: none"))
 	b.SetThreads(threads)
 	require.NoError(t, b.AddProcessorYAML(processors))
-	s := &stream{}
+	s := &stream{stamps: map[string]int{}}
 	var err error
 	s.produce, err = b.AddBatchProducerFunc()
 	require.NoError(t, err)
@@ -107,6 +126,9 @@ func startStream(t *testing.T, processors string, threads int) *stream {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.out = append(s.out, batch...)
+		for _, m := range batch {
+			s.stamps[stampOf(m)]++
+		}
 		return nil
 	}))
 	st, err := b.Build()
@@ -120,7 +142,7 @@ func startStream(t *testing.T, processors string, threads int) *stream {
 		close(done)
 	}()
 	t.Cleanup(func() {
-		stopCtx, stopCancel := context.WithTimeout(context.Background(), 20*time.Second)
+		stopCtx, stopCancel := context.WithTimeout(context.Background(), fixtures.Patience)
 		defer stopCancel()
 		_ = st.Stop(stopCtx)
 		cancel()
@@ -161,20 +183,17 @@ func lookup(name string) (host.Status, bool) {
 	return host.Status{}, false
 }
 
-// waitFor polls the slot's status until ok, failing after 30 s.
+// waitFor polls the slot's status until ok (fixtures.WaitUntil) and
+// returns the status that satisfied it.
 func waitFor(t *testing.T, name, what string, ok func(host.Status) bool) host.Status {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		st, found := lookup(name)
-		if found && ok(st) {
-			return st
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; status: %+v", what, st)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	var st host.Status
+	fixtures.WaitUntilShowing(t, what+" (status of "+name+")", func() bool {
+		var found bool
+		st, found = lookup(name)
+		return found && ok(st)
+	}, func() string { return fmt.Sprintf("%+v", st) })
+	return st
 }
 
 func serving(id string) func(host.Status) bool {
@@ -184,7 +203,8 @@ func serving(id string) func(host.Status) bool {
 // At full speed through 4 pipeline threads, the tag moves through 20
 // versions: no record lost or duplicated, each stamped by exactly one
 // version, and each producer (one batch in flight at a time) never sees
-// an older version after a newer one.
+// an older version after a newer one. The tag moves on only once the
+// version it names has served records, however slow the machine.
 func TestSwapUnderLoad(t *testing.T) {
 	r := newRig(t)
 	const generations, producers, batchSize, minRecords = 20, 4, 64, 100_000
@@ -228,7 +248,7 @@ func TestSwapUnderLoad(t *testing.T) {
 		v := fmt.Sprintf("g%02d", g)
 		r.move(v)
 		waitFor(t, "swapload", "serving "+v, serving(r.digests[v]))
-		time.Sleep(20 * time.Millisecond) // let batches flow on it
+		fixtures.WaitUntil(t, v+" serving records", func() bool { return s.served(v) > 0 })
 	}
 	close(moved)
 	wg.Wait()
@@ -236,8 +256,8 @@ func TestSwapUnderLoad(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	assert.Eventually(t, func() bool { return host.CompiledModules() <= 2 }, 10*time.Second, 10*time.Millisecond,
-		"after %d versions only the serving and the previous one stay compiled (now %d)", generations, host.CompiledModules())
+	fixtures.WaitUntil(t, fmt.Sprintf("only the serving and the previous version compiled after %d versions", generations),
+		func() bool { return host.CompiledModules() <= 2 })
 
 	out := s.output()
 	require.EqualValues(t, total.Load(), len(out), "records in = records out")

@@ -68,7 +68,7 @@ func TestKafkaOverTLSWithSASL(t *testing.T) {
 	admin := kafkaClient(t, brokers, kgo.DialTLSConfig(&tls.Config{RootCAs: pool}),
 		kgo.SASL(plain.Auth{User: users["PLAIN"], Pass: "pw-" + users["PLAIN"]}.AsMechanism()))
 
-	module := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	module := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance")))
 	sent := 0
 	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
 		t.Run(mech, func(t *testing.T) {
@@ -85,7 +85,7 @@ func TestKafkaOverTLSWithSASL(t *testing.T) {
 			b := service.NewStreamBuilder()
 			require.NoError(t, b.SetLoggerYAML("level: warn"))
 			require.NoError(t, b.AddInputYAML(fmt.Sprintf("kafka:\n  %s\n  topics: [in]\n  consumer_group: g-%s\n", secure, mech)))
-			require.NoError(t, b.AddProcessorYAML("wasm: { module: "+module+", cache_dir: none }"))
+			require.NoError(t, b.AddProcessorYAML("wasm: { module: "+module+", cache_dir: "+fixtures.CacheDir(t)+" }"))
 			require.NoError(t, b.AddOutputYAML(fmt.Sprintf("kafka:\n  %s\n  topic: out\n", secure)))
 			stream, err := b.Build()
 			require.NoError(t, err)
@@ -97,8 +97,7 @@ func TestKafkaOverTLSWithSASL(t *testing.T) {
 				kgo.SASL(plain.Auth{User: users["PLAIN"], Pass: "pw-" + users["PLAIN"]}.AsMechanism()),
 				kgo.ConsumeTopics("out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 			got := map[string]bool{}
-			pollCtx, pollCancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer pollCancel()
+			pollCtx := fixtures.Patient(t)
 			for len(got) < sent && pollCtx.Err() == nil {
 				for _, r := range reader.PollFetches(pollCtx).Records() {
 					got[string(r.Value)] = true

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/assert"
@@ -32,11 +31,11 @@ func kafkaClient(t *testing.T, brokers string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-// consumeAll reads topics until n records arrived or the deadline passed.
+// consumeAll reads topics until n records arrived or fixtures.Patience
+// passed.
 func consumeAll(t *testing.T, brokers string, n int, topics ...string) []*kgo.Record {
 	cl := kafkaClient(t, brokers, kgo.ConsumeTopics(topics...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := fixtures.Patient(t)
 	var out []*kgo.Record
 	for len(out) < n && ctx.Err() == nil {
 		out = append(out, cl.PollFetches(ctx).Records()...)
@@ -57,7 +56,7 @@ func TestKafkaRoundTripWithRoutingAndDeadLetters(t *testing.T) {
 	}
 	require.NoError(t, kafkaClient(t, brokers).ProduceSync(context.Background(), sent...).FirstErr())
 
-	module := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	module := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance")))
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: warn"))
 	require.NoError(t, b.AddInputYAML(fmt.Sprintf(`
@@ -67,7 +66,7 @@ kafka:
   consumer_group: weir-test
   max_poll_records: 50
 `, brokers)))
-	require.NoError(t, b.AddProcessorYAML("wasm: { module: "+module+", cache_dir: none }"))
+	require.NoError(t, b.AddProcessorYAML("wasm: { module: "+module+", cache_dir: "+fixtures.CacheDir(t)+" }"))
 	require.NoError(t, b.AddOutputYAML(fmt.Sprintf(`
 switch:
   cases:

@@ -32,13 +32,13 @@ func TestNATSJetStreamRoundTripWithRoutingAndDeadLetters(t *testing.T) {
 		_, err := js.PublishMsg(ctx, msg)
 		require.NoError(t, err)
 	}
-	module := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	module := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance")))
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: warn"))
 	require.NoError(t, b.AddInputYAML(fmt.Sprintf(`
 nats_jetstream: { urls: [%q], stream: ORDERS, filter_subjects: [orders.in], durable: weir, batch_size: 32 }
 `, url)))
-	require.NoError(t, b.AddProcessorYAML("wasm: { module: "+module+", cache_dir: none }"))
+	require.NoError(t, b.AddProcessorYAML("wasm: { module: "+module+", cache_dir: "+fixtures.CacheDir(t)+" }"))
 	require.NoError(t, b.AddOutputYAML(fmt.Sprintf(`
 switch:
   cases:
@@ -59,8 +59,8 @@ switch:
 	require.NoError(t, err)
 	bySubject := map[string]int{}
 	traces := map[string]bool{}
-	deadline := time.Now().Add(30 * time.Second)
-	for n := 0; n < 100 && time.Now().Before(deadline); {
+	patient := fixtures.Patient(t)
+	for n := 0; n < 100 && patient.Err() == nil; {
 		batch, err := check.Fetch(100, jetstream.FetchMaxWait(time.Second))
 		require.NoError(t, err)
 		for m := range batch.Messages() {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/assert"
@@ -49,8 +48,7 @@ func pipeline(t *testing.T, processors string, batches ...service.MessageBatch) 
 	}))
 	stream, err := b.Build()
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := fixtures.Patient(t)
 	done := make(chan error, 1)
 	go func() { done <- stream.Run(ctx) }()
 	for _, batch := range batches {
@@ -63,7 +61,9 @@ func pipeline(t *testing.T, processors string, batches ...service.MessageBatch) 
 	return out
 }
 
-// buildErr returns the error of building a stream with the processors.
+// buildErr returns the error of building a stream with the processors,
+// which must fail at start (a stream that starts runs until
+// fixtures.Patience and fails the test there).
 func buildErr(t *testing.T, processors string) error {
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: none"))
@@ -78,10 +78,7 @@ func buildErr(t *testing.T, processors string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go func() { time.Sleep(2 * time.Second); _ = stream.Stop(ctx) }()
-	return stream.Run(ctx)
+	return stream.Run(fixtures.Patient(t))
 }
 
 func batchOf(values ...string) service.MessageBatch {
@@ -113,7 +110,7 @@ func describe(t *testing.T, msgs service.MessageBatch) []seen {
 }
 
 func conformanceProc(t *testing.T) string {
-	return fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: none\n  pool_size: 2\n", writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance")))
+	return fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  pool_size: 2\n", writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance"))), fixtures.CacheDir(t))
 }
 
 func TestVerdictsMapToBenthos(t *testing.T) {
@@ -150,7 +147,7 @@ func TestMetadataReachesTheGuest(t *testing.T) {
 
 func TestTrapFlagsTheWholeBatchAndTheNextBatchFlows(t *testing.T) {
 	trap := writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/trap.wat"))
-	out := pipeline(t, "wasm:\n  module: "+trap+"\n  cache_dir: none\n", batchOf("a", "b"), batchOf("c"))
+	out := pipeline(t, "wasm:\n  module: "+trap+"\n  cache_dir: "+fixtures.CacheDir(t)+"\n", batchOf("a", "b"), batchOf("c"))
 	require.Len(t, out, 3, "nothing is dropped")
 	for _, s := range describe(t, out) {
 		assert.Equal(t, "trap", s.class)
@@ -165,21 +162,23 @@ func TestLoopingGuestTimesOutAndThePipelineKeepsFlowing(t *testing.T) {
 switch:
   - check: content() == "loop"
     processors:
-      - wasm: { module: %s, timeout: 100ms, fuel: 2000000, cache_dir: none }
+      - wasm: { module: %[3]s, timeout: %[4]s, fuel: 2000000, cache_dir: %[1]s }
   - processors:
-      - wasm: { module: %s, cache_dir: none }
-`, loop, echo)
+      - wasm: { module: %[2]s, cache_dir: %[1]s }
+`, fixtures.CacheDir(t), echo, loop, fixtures.Patience)
 	out := pipeline(t, procs, batchOf("loop"), batchOf("ok-1"), batchOf("loop"), batchOf("ok-2"))
 	got := describe(t, out)
 	require.Len(t, got, 4)
 	assert.Equal(t, []seen{{value: "ok-1"}, {value: "ok-2"}}, []seen{got[1], got[3]})
 	for _, s := range []seen{got[0], got[2]} {
 		assert.Equal(t, "loop", s.value)
-		assert.Equal(t, "fuel_exhausted", s.class, "a budget of 2,000,000 (a millisecond of this loop) stops it long before the timeout")
+		assert.Equal(t, "fuel_exhausted", s.class, "only the fuel budget (2,000,000 units, a millisecond of this loop) can stop it: its timeout is minutes away")
 		assert.Contains(t, s.errText, `transform "loop@0.0.0": fuel_exhausted: weir_process: fuel exhausted`)
 	}
 }
 
+// The one pipeline without a disk cache (cache_dir: none): a WAT guest
+// compiles in milliseconds, loaded or not.
 func TestCloseOnContextDoneStillAvailable(t *testing.T) {
 	loop := writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/loop.wat"))
 	out := pipeline(t, "wasm: { module: "+loop+", timeout: 100ms, cache_dir: none, interrupt: close_on_context_done }\n", batchOf("loop"))
@@ -189,11 +188,11 @@ func TestCloseOnContextDoneStillAvailable(t *testing.T) {
 }
 
 func TestMaskPlugin(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	proc := fmt.Sprintf(`
 wasm:
   module: %s
-  cache_dir: none
+  cache_dir: %s
   config:
     hmac_key: k
     fields:
@@ -203,7 +202,7 @@ wasm:
       - { path: items.*.sku, action: redact }
       - { path: customer.id, action: hmac }
       - { path: missing.field, action: redact }
-`, mask)
+`, mask, fixtures.CacheDir(t))
 	in := batchOf(
 		`{"customer":{"id":"c-1","email":"jane@x.com","phone":"+34-555-4701","card":"4822126380948868"},"items":[{"sku":"A"},{"sku":"B"}]}`,
 		`not json`,
@@ -224,8 +223,8 @@ func hmacHex(key, s string) string {
 }
 
 func TestMaskPluginRefusesBadConfigAtStart(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
-	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: none\n  config: { fields: [ { path: a, action: explode } ] }\n", mask))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
+	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  config: { fields: [ { path: a, action: explode } ] }\n", mask, fixtures.CacheDir(t)))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `fields[0].action: unknown action "explode"`)
 }
@@ -243,7 +242,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 
 func TestTableBombIsNeverInstantiated(t *testing.T) {
 	bomb := writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/tablebomb.wat"))
-	err := buildErr(t, "wasm:\n  module: "+bomb+"\n  cache_dir: none\n")
+	err := buildErr(t, "wasm:\n  module: "+bomb+"\n  cache_dir: "+fixtures.CacheDir(t)+"\n")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "admission_refused: table 0 declares 100000000 initial elements")
 }

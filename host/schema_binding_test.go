@@ -35,23 +35,23 @@ func withSchemaFrom(t *testing.T, wasm []byte, dir, protoFile string) []byte {
 	return out
 }
 
-func boundProc(module, extra string) string {
+func boundProc(t *testing.T, module, extra string) string {
 	return fmt.Sprintf(`
 wasm:
   module: %s
-  cache_dir: none%s
+  cache_dir: %s%s
   schema:
     proto_files: [orders.proto]
     import_paths: [%s]
     input: shop.v1.Order
-`, module, extra, protoDir)
+`, module, fixtures.CacheDir(t), extra, protoDir)
 }
 
 const goodOrder = `{"order_id":"o-1","customer":{"id":"c-1","name":"jane","email":"jane@example.com","phone":"+34-555-4701","card":"4822126380948868"},"items":[{"sku":"S1","qty":1,"price":2.5}],"currency":"EUR"}`
 
 func TestSchemaBoundMask(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
-	proc := boundProc(mask, `
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
+	proc := boundProc(t, mask, `
   config:
     format: protobuf
     fields:
@@ -93,8 +93,8 @@ func TestSchemaBoundMask(t *testing.T) {
 }
 
 func TestSchemaBoundOutputIsValidated(t *testing.T) {
-	echo := writeModule(t, withSchema(t, fixtures.Go(t, "sdk/go/internal/protoecho"), "orders.proto"))
-	out := pipeline(t, boundProc(echo, "\n  config: clear-order-id"), batchOf(goodOrder))
+	echo := writeModule(t, fixtures.Warm(t, withSchema(t, fixtures.Go(t, "sdk/go/internal/protoecho"), "orders.proto")))
+	out := pipeline(t, boundProc(t, echo, "\n  config: clear-order-id"), batchOf(goodOrder))
 	got := describe(t, out)
 	require.Len(t, got, 1)
 	assert.Equal(t, "schema_violation", got[0].class)
@@ -102,7 +102,7 @@ func TestSchemaBoundOutputIsValidated(t *testing.T) {
 	assert.Equal(t, "order_id", field)
 	assert.JSONEq(t, goodOrder, got[0].value, "the failed record keeps its original value")
 
-	out = pipeline(t, boundProc(echo, ""), batchOf(goodOrder))
+	out = pipeline(t, boundProc(t, echo, ""), batchOf(goodOrder))
 	got = describe(t, out)
 	require.Len(t, got, 1)
 	assert.Empty(t, got[0].class)
@@ -119,7 +119,7 @@ func TestIncompatibleModuleIsRefusedWithADiff(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "orders.proto"), []byte(changed), 0o644))
 	bad := writeModule(t, withSchemaFrom(t, fixtures.Go(t, "sdk/go/internal/protoecho"), dir, "orders.proto"))
-	err = buildErr(t, boundProc(bad, ""))
+	err = buildErr(t, boundProc(t, bad, ""))
 	require.Error(t, err)
 	for _, want := range []string{
 		"transform protoecho@1.0.0",
@@ -135,21 +135,21 @@ func TestIncompatibleModuleIsRefusedWithADiff(t *testing.T) {
 
 func TestBoundPipelineRefusesAModuleWithoutTypes(t *testing.T) {
 	conf := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
-	err := buildErr(t, boundProc(conf, ""))
+	err := buildErr(t, boundProc(t, conf, ""))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "declares no input type, but the pipeline is bound to shop.v1.Order")
 }
 
 func TestSchemaConfigErrors(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
-	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  schema:\n    proto_files: [orders.proto]\n    import_paths: [%s]\n    input: shop.v1.Nope\n", mask, protoDir))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
+	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  schema:\n    proto_files: [orders.proto]\n    import_paths: [%s]\n    input: shop.v1.Nope\n", mask, fixtures.CacheDir(t), protoDir))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `field schema.input: schema: message "shop.v1.Nope": not found`)
 }
 
 func TestSchemaDrivenMaskingNeedsNoFieldConfig(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
-	out := pipeline(t, boundProc(mask, "\n  config: { hmac_key: k }"), batchOf(goodOrder))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
+	out := pipeline(t, boundProc(t, mask, "\n  config: { hmac_key: k }"), batchOf(goodOrder))
 	got := describe(t, out)
 	require.Len(t, got, 1)
 	require.Empty(t, got[0].class, got[0].errText)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -67,7 +68,9 @@ func TestTrapIsClassified(t *testing.T) {
 
 func TestUnboundedRecursionTraps(t *testing.T) {
 	e, _ := newEngine(t, runtime.EngineConfig{})
-	p := newPool(t, e, wat(t, "recursion"), runtime.PoolConfig{})
+	// only the stack overflow may stop it: the default 5 s deadline came
+	// first on a loaded machine (make test-stress)
+	p := newPool(t, e, wat(t, "recursion"), runtime.PoolConfig{Timeout: fixtures.Patience})
 	_, err := p.Process(context.Background(), records("x"))
 	require.ErrorIs(t, err, runtime.ErrTrap)
 	assert.Contains(t, err.Error(), "stack overflow")

@@ -75,7 +75,9 @@ func TestMeteringChangesNoResult(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := runtime.PoolConfig{Config: []byte(c.config)}
+			// results are compared, not speeds: a check-in every 3 units
+			// under -race on a busy machine outran the default 5 s deadline
+			cfg := runtime.PoolConfig{Config: []byte(c.config), Timeout: fixtures.Patience}
 			want := runIn(t, runtime.InterruptNone, c.wasm, cfg, c.batches...)
 			for _, mode := range modes[:2] {
 				assert.Equal(t, want, runIn(t, mode, c.wasm, cfg, c.batches...), "mode %s", mode)

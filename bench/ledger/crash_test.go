@@ -104,7 +104,7 @@ func setup(t *testing.T) (broker string, cl *kgo.Client, conf string, env []stri
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	conf = filepath.Join(dir, "pipeline.yaml")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(pipeline, broker, mask, maxPoll, maxUncommitted)), 0o644))
-	return broker, cl, conf, append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	return broker, cl, conf, append(os.Environ(), "XDG_CACHE_HOME="+fixtures.CacheHome(t))
 }
 
 // check reads the ledger back. A loaded machine (CI runs packages in

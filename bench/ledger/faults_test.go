@@ -93,12 +93,12 @@ func ledgerCluster(t *testing.T, brokers, n int) (*kfake.Cluster, string, *kgo.C
 // failures) in process until the ledger of n records is read back.
 func runMaskPipeline(t *testing.T, broker, group string, n int) ledger.Report {
 	mask := filepath.Join(t.TempDir(), "mask.wasm")
-	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	require.NoError(t, os.WriteFile(mask, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")), 0o644))
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: none"))
 	b.SetThreads(1) // per-partition order needs one processing thread (docs/deploy.md)
 	require.NoError(t, b.AddInputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: %s }", broker, group)))
-	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf("wasm: { module: %s, cache_dir: none, config: { fields: [ { path: secret, action: redact } ] } }", mask)))
+	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf("wasm: { module: %s, cache_dir: %s, config: { fields: [ { path: secret, action: redact } ] } }", mask, fixtures.CacheDir(t))))
 	require.NoError(t, b.AddOutputYAML(fmt.Sprintf(`
 switch:
   cases:

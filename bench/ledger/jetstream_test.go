@@ -63,7 +63,7 @@ func TestJetStreamAtLeastOnceUnderSIGKILL(t *testing.T) {
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	conf := filepath.Join(dir, "pipeline.yaml")
 	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(jsPipeline, url, mask)), 0o644))
-	env := append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+	env := append(os.Environ(), "XDG_CACHE_HOME="+fixtures.CacheHome(t))
 	written := func() int64 {
 		info, err := stream.Info(ctx)
 		require.NoError(t, err)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/assert"
@@ -100,9 +99,9 @@ wasm:
   module: local://weir/stamp:live
   watch: true
   watch_interval: 10ms
-  cache_dir: none
+  cache_dir: %s
   registry: { local_dir: %s, cache_dir: %s }
-`, dir, t.TempDir())))
+`, fixtures.CacheDir(t), dir, t.TempDir())))
 	_, err = b.AddBatchProducerFunc()
 	require.NoError(t, err)
 	require.NoError(t, b.AddBatchConsumerFunc(func(context.Context, service.MessageBatch) error { return nil }))
@@ -125,7 +124,7 @@ wasm:
 	}
 	eventually := func(want string) {
 		t.Helper()
-		require.Eventually(t, func() bool { return strings.Contains(status(), want) }, 30*time.Second, 10*time.Millisecond, "status never showed %q:\n%s", want, status())
+		fixtures.WaitUntilShowing(t, fmt.Sprintf("status showing %q", want), func() bool { return strings.Contains(status(), want) }, status)
 	}
 	eventually("stamp@v1 (following local://weir/stamp:live)")
 

@@ -9,10 +9,11 @@ PLUGINS=${PLUGINS:-build/plugins}
 export WEIR_REGISTRY_DIR=${WEIR_REGISTRY_DIR:-build/registry}
 
 step() { printf '\n### %s\n' "$*" >&2; }
+WAIT_SECONDS=${WAIT_SECONDS:-30} # how long wait_for waits before giving up
 wait_for() { # wait until `weir transform status` shows $1
 	i=0
 	until "$WEIR" transform status orders_transform 2>/dev/null | grep -q "$1"; do
-		i=$((i + 1)); [ $i -lt 150 ] || { echo "demo: status never showed $1" >&2; exit 1; }
+		i=$((i + 1)); [ $i -lt $((WAIT_SECONDS * 5)) ] || { echo "demo: status never showed $1 in ${WAIT_SECONDS}s" >&2; exit 1; }
 		sleep 0.2
 	done
 }

@@ -2,6 +2,7 @@ package hotswap_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,8 @@ func TestHotSwapDemo(t *testing.T) {
 			cmd := exec.Command(filepath.Join(fixtures.Root(), "examples/hotswap/demo.sh"), base)
 			cmd.Env = append(os.Environ(), "WEIR="+weir, "PLUGINS="+plugins, "WEIR_REGISTRY_DIR="+t.TempDir(),
 				"HTTP_ADDRESS=127.0.0.1:0", "WEIR_ADMIN_ADDRESS=127.0.0.1:14196", "INTERVAL=50ms", "WATCH_INTERVAL=100ms",
-				"XDG_CACHE_HOME="+t.TempDir())
+				"XDG_CACHE_HOME="+fixtures.CacheHome(t),
+				fmt.Sprintf("WAIT_SECONDS=%d", int(fixtures.Patience.Seconds())))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			require.NoError(t, cmd.Run(), "stderr:\n%s", stderr.String())

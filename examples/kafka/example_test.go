@@ -1,14 +1,12 @@
 package kafka_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,8 +33,7 @@ func TestKafkaExample(t *testing.T) {
 	out, err = produce.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := fixtures.Patient(t)
 	pipeline := exec.CommandContext(ctx, weir, "run", "examples/kafka/pipeline.yaml")
 	pipeline.Dir, pipeline.Env = fixtures.Root(), env
 	require.NoError(t, pipeline.Start())
@@ -70,7 +67,8 @@ func setup(t *testing.T) (broker string, env []string, weir string) {
 	broker = strings.Join(c.ListenAddrs(), ",")
 	mask := filepath.Join(t.TempDir(), "mask.wasm")
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
-	return broker, append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0"), fixtures.Weir(t)
+	return broker, append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0",
+		"XDG_CACHE_HOME="+fixtures.CacheHome(t)), fixtures.Weir(t)
 }
 
 // TestKafkaScaleOutExample runs three copies of the same pipeline, as
@@ -79,8 +77,7 @@ func setup(t *testing.T) (broker string, env []string, weir string) {
 func TestKafkaScaleOutExample(t *testing.T) {
 	broker, env, weir := setup(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	ctx := fixtures.Patient(t)
 	for i := 0; i < 3; i++ {
 		p := exec.CommandContext(ctx, weir, "run", "examples/kafka/pipeline.yaml")
 		p.Dir, p.Env = fixtures.Root(), env
@@ -92,7 +89,7 @@ func TestKafkaScaleOutExample(t *testing.T) {
 	require.NoError(t, err)
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	require.Eventually(t, func() bool {
+	fixtures.WaitUntil(t, "three members of weir-mask, one partition each", func() bool {
 		groups, err := adm.DescribeGroups(ctx, "weir-mask")
 		if err != nil {
 			return false
@@ -105,7 +102,7 @@ func TestKafkaScaleOutExample(t *testing.T) {
 			}
 		}
 		return g.State == "Stable" && owned == 3
-	}, 60*time.Second, 200*time.Millisecond, "three members, one partition each")
+	})
 
 	produce := exec.Command(weir, "run", "examples/kafka/produce.yaml")
 	produce.Dir, produce.Env = fixtures.Root(), env

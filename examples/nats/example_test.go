@@ -1,7 +1,6 @@
 package nats_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -21,12 +20,11 @@ import (
 // TestNATSExample runs examples/nats against an embedded JetStream server.
 func TestNATSExample(t *testing.T) {
 	url, js := testnats.Start(t, "ORDERS", "orders.>")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := fixtures.Patient(t)
 
 	mask := filepath.Join(t.TempDir(), "mask.wasm")
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
-	env := append(os.Environ(), "NATS="+url, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0")
+	env := append(os.Environ(), "NATS="+url, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0", "XDG_CACHE_HOME="+fixtures.CacheHome(t))
 	weir := fixtures.Weir(t)
 	produce := exec.Command(weir, "run", "examples/nats/produce.yaml")
 	produce.Dir, produce.Env = fixtures.Root(), env

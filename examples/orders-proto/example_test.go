@@ -25,7 +25,8 @@ func TestOrdersProtoExample(t *testing.T) {
 	deadLetter := filepath.Join(dir, "dead.jsonl")
 	cmd := exec.Command(fixtures.Weir(t), "run", "examples/orders-proto/pipeline.yaml")
 	cmd.Dir = fixtures.Root()
-	cmd.Env = append(os.Environ(), "WEIR_MASK="+mask, "DEAD_LETTER="+deadLetter, "ORDERS=70", "HTTP_ADDRESS=127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "WEIR_MASK="+mask, "DEAD_LETTER="+deadLetter, "ORDERS=70", "HTTP_ADDRESS=127.0.0.1:0",
+		"XDG_CACHE_HOME="+fixtures.CacheHome(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())

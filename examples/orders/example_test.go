@@ -27,7 +27,8 @@ func TestOrdersExample(t *testing.T) {
 	deadLetter := filepath.Join(dir, "dead.jsonl")
 
 	cmd := exec.Command(weir, "run", filepath.Join(fixtures.Root(), "examples/orders/pipeline.yaml"))
-	cmd.Env = append(os.Environ(), "WEIR_MASK="+mask, "DEAD_LETTER="+deadLetter, "ORDERS=50", "HTTP_ADDRESS=127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "WEIR_MASK="+mask, "DEAD_LETTER="+deadLetter, "ORDERS=50", "HTTP_ADDRESS=127.0.0.1:0",
+		"XDG_CACHE_HOME="+fixtures.CacheHome(t))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())

@@ -5,12 +5,13 @@ package testnats
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/internal/fixtures"
 )
 
 // Start runs a server until the test ends, creates a stream named name
@@ -20,7 +21,7 @@ func Start(t testing.TB, name string, subjects ...string) (string, jetstream.Jet
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
 	require.NoError(t, err)
 	go s.Start()
-	require.True(t, s.ReadyForConnections(10*time.Second))
+	require.True(t, s.ReadyForConnections(fixtures.Patience), "NATS server not ready")
 	t.Cleanup(s.Shutdown)
 	nc, err := nats.Connect(s.ClientURL())
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/distribution/distribution/v3/configuration"
@@ -27,6 +28,9 @@ type Server struct {
 	mu    sync.Mutex
 	down  bool // everything answers 503
 	blobs bool // blob reads answer 503: tags resolve, content does not come
+	// manifests counts manifest requests, answered or not: a tag watcher
+	// resolving its tag makes one per check.
+	manifests atomic.Int64
 }
 
 var quiet sync.Once
@@ -62,6 +66,9 @@ func Listen(addr string) (*Server, error) {
 	}
 	s := &Server{Host: ln.Addr().String(), ln: ln}
 	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/manifests/") {
+			s.manifests.Add(1)
+		}
 		s.mu.Lock()
 		down := s.down || s.blobs && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/")
 		s.mu.Unlock()
@@ -90,6 +97,11 @@ func (s *Server) SetBlobsDown(down bool) {
 	s.blobs = down
 	s.mu.Unlock()
 }
+
+// ManifestRequests is how many manifest requests the registry has had. A
+// test that asserts nothing happens while a tag watcher runs waits until
+// this grew by a few, so the watcher has looked, however slow the machine.
+func (s *Server) ManifestRequests() int64 { return s.manifests.Load() }
 
 // Close stops the registry.
 func (s *Server) Close() { _ = s.srv.Close() }
