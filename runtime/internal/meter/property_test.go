@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/weirstream/weir/runtime/internal/meter"
+	"github.com/weirstream/weir/runtime/internal/wasmbin"
 )
 
 // TestMeteringChargesWhatRuns is the property test of the rewriter on a
@@ -462,16 +463,8 @@ func section(out []byte, id byte, payload []byte) []byte {
 
 func name(s string) []byte { return append(uleb(nil, uint64(len(s))), s...) }
 
-func uleb(out []byte, v uint64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v == 0 {
-			return append(out, c)
-		}
-		out = append(out, c|0x80)
-	}
-}
+// uleb is wasmbin's LEB128 encoder (every value here fits 32 bits).
+func uleb(out []byte, v uint64) []byte { return wasmbin.AppendU32(out, uint32(v)) }
 
 func sleb(out []byte, v int64) []byte {
 	for {
