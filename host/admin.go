@@ -129,10 +129,11 @@ func releaseSlot(s *slot) {
 	s.mu.Lock()
 	s.released = true // a prepare still in flight is dropped, not installed
 	s.mu.Unlock()
-	s.interrupt()             // cancel a prepare in flight…
-	s.updateMu.Lock()         // …and wait for the watcher's update to end, its
-	defer s.updateMu.Unlock() // last-known-good write included
-	s.swapMu.Lock()           // no swap in progress or to come
+	s.interrupt() // cancel a prepare in flight…
+	if s.watcherDone != nil {
+		<-s.watcherDone // …and wait for the watcher to return: no poll of the source, no last-known-good write after Close
+	}
+	s.swapMu.Lock() // no swap in progress or to come
 	defer s.swapMu.Unlock()
 	cur := s.cur.Load()
 	retire(cur)

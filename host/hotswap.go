@@ -56,15 +56,16 @@ type slot struct {
 	swapMu   sync.Mutex
 	updateMu sync.Mutex // serializes the watcher's updates
 
-	mu       sync.Mutex // guards what follows, briefly: status never waits for a swap
-	prev     *version   // the version before cur, kept compiled (pool closed) for rollback
-	pinned   bool
-	rejected map[string]string // id → why it can never go live
-	history  []SwapEvent
-	failure  *SwapEvent // the last failed step
-	lastGood string     // the id cached as the source's last known good
-	watching bool
-	stop     context.CancelFunc // stops the watcher
+	mu          sync.Mutex // guards what follows, briefly: status never waits for a swap
+	prev        *version   // the version before cur, kept compiled (pool closed) for rollback
+	pinned      bool
+	rejected    map[string]string // id → why it can never go live
+	history     []SwapEvent
+	failure     *SwapEvent // the last failed step
+	lastGood    string     // the id cached as the source's last known good
+	watching    bool
+	stop        context.CancelFunc // stops the watcher
+	watcherDone chan struct{}      // closed when the watcher has returned; nil without one
 
 	preparing context.CancelFunc // cancels the prepare in flight, if any
 	epoch     uint64             // bumped by each operator command: a prepare begun before one is dropped
@@ -177,6 +178,9 @@ func (s *slot) keep(ctx context.Context, c candidate) {
 func (s *slot) update(ctx context.Context) {
 	s.updateMu.Lock()
 	defer s.updateMu.Unlock()
+	if ctx.Err() != nil { // the watcher was stopped: touch neither source nor slot
+		return
+	}
 	began := time.Now()
 	s.mu.Lock()
 	pinned := s.pinned

@@ -362,7 +362,11 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 		var wctx context.Context
 		wctx, sl.stop = context.WithCancel(ctx)
 		sl.watching = true
-		go s.source.watch(wctx, func() { sl.update(wctx) })
+		sl.watcherDone = make(chan struct{})
+		go func() {
+			defer close(sl.watcherDone)
+			s.source.watch(wctx, func() { sl.update(wctx) })
+		}()
 	}
 	return sl, nil
 }
