@@ -2,7 +2,6 @@ package host_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/metrics"
@@ -30,11 +29,7 @@ const swapHeapBound = 256 << 20
 func TestCompileBombDuringHotSwap(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "stamp.wasm")
-	replace := func(b []byte) {
-		tmp := filepath.Join(dir, "tmp")
-		require.NoError(t, os.WriteFile(tmp, b, 0o644))
-		require.NoError(t, os.Rename(tmp, path))
-	}
+	replace := func(b []byte) { replaceFile(t, path, b) }
 	replace(fixtures.Stamp(t, "g01", false))
 	s := startStream(t, fmt.Sprintf("label: bombswap\nwasm:\n  module: %s\n  watch: true\n  cache_dir: none\n", path), 1)
 	waitFor(t, "bombswap", "serving g01", func(st host.Status) bool { return st.Serving.Transform == "stamp@g01" })

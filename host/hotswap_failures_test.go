@@ -330,16 +330,21 @@ func must(err error) string {
 	return ""
 }
 
+// replaceFile replaces path with b in one rename, as a deploy would, so a
+// watcher never reads half a module.
+func replaceFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	tmp := path + ".tmp"
+	require.NoError(t, os.WriteFile(tmp, b, 0o644))
+	require.NoError(t, os.Rename(tmp, path))
+}
+
 // A watched file swaps as soon as it is replaced; a broken file changes
 // nothing.
 func TestWatchedFileSwaps(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "stamp.wasm")
-	replace := func(b []byte) {
-		tmp := filepath.Join(dir, "tmp")
-		require.NoError(t, os.WriteFile(tmp, b, 0o644))
-		require.NoError(t, os.Rename(tmp, path))
-	}
+	replace := func(b []byte) { replaceFile(t, path, b) }
 	replace(fixtures.Stamp(t, "g01", false))
 	s := startStream(t, fmt.Sprintf("label: filewatch\nwasm:\n  module: %s\n  watch: true\n  cache_dir: %s\n", path, fixtures.CacheDir(t)), 1)
 	waitFor(t, "filewatch", "serving g01", func(st host.Status) bool { return st.Serving.Transform == "stamp@g01" })
