@@ -86,8 +86,10 @@ func (p Path) Each(doc []byte, fn func(start, end int)) error {
 	return s.Each(doc, func(_, start, end int) { fn(start, end) })
 }
 
+// skipWS returns the offset of the first non-whitespace byte at or after
+// i. Compact JSON has none: one comparison answers the common case.
 func skipWS(doc []byte, i int) int {
-	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\n' || doc[i] == '\t' || doc[i] == '\r') {
+	for i < len(doc) && doc[i] <= ' ' && (doc[i] == ' ' || doc[i] == '\n' || doc[i] == '\t' || doc[i] == '\r') {
 		i++
 	}
 	return i
@@ -130,14 +132,12 @@ var stringStop = func() (t [256]bool) {
 // skipString returns the offset after the string starting at the quote at
 // i, and whether it holds an escape. The string must be valid RFC 8259 text:
 // known escapes, paired surrogates, no raw control character, valid UTF-8
-// (no overlong forms, no encoded surrogates). The inner loop is a single
-// table lookup per ASCII byte: in a wasm guest every comparison in it costs.
+// (no overlong forms, no encoded surrogates). Runs of plain bytes are
+// skipped by plainRun; every stop byte takes the exact path below.
 func skipString(doc []byte, i int) (end int, escaped bool, err error) {
 	j := i + 1
 	for {
-		for j < len(doc) && !stringStop[doc[j]] {
-			j++
-		}
+		j = plainRun(doc, j)
 		if j >= len(doc) {
 			return len(doc), escaped, syntaxErr(i, "unterminated string")
 		}

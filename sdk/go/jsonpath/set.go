@@ -11,8 +11,9 @@ const MaxPaths = 64
 // Set is paths scanned together: one pass over a document validates it
 // and finds the values at all of them.
 type Set struct {
-	paths []Path
-	all   uint64 // one bit per path
+	paths  []Path
+	all    uint64  // one bit per path
+	levels []level // by depth (plan); nil for Path.Each's one-path set
 }
 
 // NewSet groups up to MaxPaths paths; path i is reported as index i.
@@ -20,7 +21,7 @@ func NewSet(paths ...Path) (*Set, error) {
 	if len(paths) > MaxPaths {
 		return nil, fmt.Errorf("jsonpath: %d paths in one set, at most %d", len(paths), MaxPaths)
 	}
-	s := &Set{paths: paths}
+	s := &Set{paths: paths, levels: plan(paths)}
 	if len(paths) > 0 {
 		s.all = ^uint64(0) >> (MaxPaths - len(paths))
 	}
@@ -191,8 +192,8 @@ func report(fn func(path, start, end int), target uint64, start, end int) {
 	}
 }
 
-// endingAt is the paths of match that end at depth d.
-func (s *Set) endingAt(match uint64, d int) uint64 {
+// endingAtEach is endingAt without a plan: one test per path.
+func (s *Set) endingAtEach(match uint64, d int) uint64 {
 	var out uint64
 	for m := match; m != 0; m &= m - 1 {
 		p := bits.TrailingZeros64(m)
@@ -203,8 +204,8 @@ func (s *Set) endingAt(match uint64, d int) uint64 {
 	return out
 }
 
-// matchIndex is the paths of alive whose segment seg is "*" or index i.
-func (s *Set) matchIndex(alive uint64, seg, i int) uint64 {
+// matchIndexEach is matchIndex without a plan.
+func (s *Set) matchIndexEach(alive uint64, seg, i int) uint64 {
 	var out uint64
 	for m := alive; m != 0; m &= m - 1 {
 		p := bits.TrailingZeros64(m)
@@ -215,17 +216,12 @@ func (s *Set) matchIndex(alive uint64, seg, i int) uint64 {
 	return out
 }
 
-// matchKey is the paths of alive whose segment seg is "*" or the key; raw
-// is the key between its quotes, decoded first if it holds escapes.
-func (s *Set) matchKey(alive uint64, seg int, raw []byte, escaped bool) uint64 {
-	if escaped {
-		var kb [64]byte
-		return s.matchKey(alive, seg, appendUnescaped(kb[:0], raw), false)
-	}
+// matchKeyEach is matchKey without a plan; key is decoded.
+func (s *Set) matchKeyEach(alive uint64, seg int, key []byte) uint64 {
 	var out uint64
 	for m := alive; m != 0; m &= m - 1 {
 		p := bits.TrailingZeros64(m)
-		if sg := s.paths[p].segs[seg]; sg == "*" || sg == string(raw) {
+		if sg := s.paths[p].segs[seg]; sg == "*" || sg == string(key) {
 			out |= 1 << p
 		}
 	}

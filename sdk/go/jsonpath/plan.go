@@ -1,0 +1,95 @@
+package jsonpath
+
+// level is what a Set's paths ask of the values at one depth d: which
+// paths end there, and which member names or array indexes lead on. With
+// it a value costs one AND to learn the paths it is at, and a key one
+// comparison per distinct name at that depth, not one per path.
+type level struct {
+	ends uint64    // paths of exactly d segments
+	star uint64    // paths whose segment d is "*"
+	segs []segment // the other segments d, each distinct text once
+}
+
+// segment is one distinct segment text at a depth and the paths that have it.
+type segment struct {
+	text  string
+	index int // its array index, -1 if not a number (Path.idx)
+	paths uint64
+}
+
+// plan builds the levels of paths: one per depth, up to the longest path.
+func plan(paths []Path) []level {
+	depth := 0
+	for _, p := range paths {
+		depth = max(depth, len(p.segs))
+	}
+	lv := make([]level, depth+1)
+	for i, p := range paths {
+		bit := uint64(1) << i
+		lv[len(p.segs)].ends |= bit
+		for d, sg := range p.segs {
+			if sg == "*" {
+				lv[d].star |= bit
+			} else {
+				lv[d].add(sg, p.idx[d], bit)
+			}
+		}
+	}
+	return lv
+}
+
+func (l *level) add(text string, index int, bit uint64) {
+	for i := range l.segs {
+		if l.segs[i].text == text {
+			l.segs[i].paths |= bit
+			return
+		}
+	}
+	l.segs = append(l.segs, segment{text: text, index: index, paths: bit})
+}
+
+// endingAt is the paths of match that end at depth d.
+func (s *Set) endingAt(match uint64, d int) uint64 {
+	if s.levels == nil {
+		return s.endingAtEach(match, d)
+	}
+	if d >= len(s.levels) {
+		return 0
+	}
+	return match & s.levels[d].ends
+}
+
+// matchIndex is the paths of alive whose segment seg is "*" or index i.
+func (s *Set) matchIndex(alive uint64, seg, i int) uint64 {
+	if s.levels == nil {
+		return s.matchIndexEach(alive, seg, i)
+	}
+	l := &s.levels[seg]
+	out := alive & l.star
+	for k := range l.segs {
+		if g := &l.segs[k]; g.index == i {
+			out |= alive & g.paths
+		}
+	}
+	return out
+}
+
+// matchKey is the paths of alive whose segment seg is "*" or the key; raw
+// is the key between its quotes, decoded first if it holds escapes.
+func (s *Set) matchKey(alive uint64, seg int, raw []byte, escaped bool) uint64 {
+	var kb [64]byte
+	if escaped {
+		raw = appendUnescaped(kb[:0], raw)
+	}
+	if s.levels == nil {
+		return s.matchKeyEach(alive, seg, raw)
+	}
+	l := &s.levels[seg]
+	out := alive & l.star
+	for k := range l.segs {
+		if g := &l.segs[k]; g.paths&alive != 0 && g.text == string(raw) {
+			out |= alive & g.paths
+		}
+	}
+	return out
+}
