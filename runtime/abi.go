@@ -98,6 +98,8 @@ type decoder struct {
 
 	inherited     int // the record whose inherited metadata is measured below
 	inheritedSize int // its metadata's key and value bytes
+
+	proj *projection // the batch's fields, when it came through weir_process_fields
 }
 
 func (d *decoder) fail(format string, args ...any) error {
@@ -141,7 +143,11 @@ func (d *decoder) bytes() ([]byte, error) {
 // Outcome per input, within lim. It copies everything it keeps out of out,
 // which is guest memory. An error means the whole output is unusable.
 func decodeOutput(out []byte, inputs []Record, man *Manifest, lim outputLimits) ([]Outcome, error) {
-	d := &decoder{buf: out, lim: lim, inherited: -1}
+	return (&decoder{buf: out, lim: lim, inherited: -1}).decode(inputs, man)
+}
+
+func (d *decoder) decode(inputs []Record, man *Manifest) ([]Outcome, error) {
+	out := d.buf
 	count, err := d.u32()
 	if err != nil {
 		return nil, err
@@ -155,7 +161,7 @@ func decodeOutput(out []byte, inputs []Record, man *Manifest, lim outputLimits) 
 	// one backing array for every emit: entries are grouped by index, so
 	// each outcome's Emits is a contiguous run of it. The batch cap bounds
 	// it, whatever count the guest claims.
-	d.emits = make([]Emit, 0, min(uint64(count), uint64(max(lim.emitsPerBatch, 0))))
+	d.emits = make([]Emit, 0, min(uint64(count), uint64(max(d.lim.emitsPerBatch, 0))))
 	last := -1
 	for i := uint32(0); i < count; i++ {
 		if last, err = d.entry(inputs, outcomes, seen, last, man); err != nil {
@@ -221,8 +227,8 @@ func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 	if err != nil {
 		return Emit{}, err
 	}
-	if flags&^(flagValue|flagPort|flagMeta) != 0 {
-		return Emit{}, d.fail("unknown emit flags 0x%02x", flags)
+	if err := d.checkFlags(idx, flags); err != nil {
+		return Emit{}, err
 	}
 	if err := d.inherit(idx, in); err != nil {
 		return Emit{}, err
@@ -233,8 +239,10 @@ func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 			return e, err
 		}
 		e.Unchanged = false
-	} else if err := d.chargeBytes(idx, len(in.Value)); err != nil {
-		return e, err
+	} else if flags&flagFields == 0 {
+		if err := d.chargeBytes(idx, len(in.Value)); err != nil {
+			return e, err
+		}
 	}
 	if flags&flagPort != 0 {
 		if e.Port, err = d.port(idx, man); err != nil {
@@ -242,7 +250,12 @@ func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 		}
 	}
 	if flags&flagMeta != 0 {
-		e.MetaOps, err = d.metaOps(idx)
+		if e.MetaOps, err = d.metaOps(idx); err != nil {
+			return e, err
+		}
+	}
+	if flags&flagFields != 0 {
+		e.Value, e.Unchanged, err = d.fields(idx, in)
 	}
 	return e, err
 }

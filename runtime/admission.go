@@ -235,6 +235,9 @@ func checkExports(m *wasmbin.Module) error {
 			return refuse("export %q has signature %s, want %s", want.name, sigString(got), sigString(want.sig))
 		}
 	}
+	if err := checkFieldExports(m); err != nil {
+		return err
+	}
 	if ex, ok := m.Export("_initialize"); ok {
 		if got, _ := m.FuncType(ex.Index); ex.Kind != wasmbin.KindFunc || len(got.Params)+len(got.Results) != 0 {
 			return refuse("export \"_initialize\" must be a function () -> ()")

@@ -16,6 +16,7 @@ const (
 	ClassFuel      Class = "fuel_exhausted"    // the guest used its whole fuel budget
 	ClassGuest     Class = "guest_error"       // the guest reported an error for a record
 	ClassBadOutput Class = "bad_output"        // the guest returned output that breaks the ABI
+	ClassBadInput  Class = "bad_input"         // the record itself is malformed (not JSON for a projecting transform)
 )
 
 // Error is a classified transform failure. errors.Is(err, ErrTrap) and the
@@ -35,6 +36,7 @@ var (
 	ErrFuel      = &Error{Class: ClassFuel}
 	ErrGuest     = &Error{Class: ClassGuest}
 	ErrBadOutput = &Error{Class: ClassBadOutput}
+	ErrBadInput  = &Error{Class: ClassBadInput}
 )
 
 func (e *Error) Error() string {

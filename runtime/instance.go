@@ -25,6 +25,11 @@ type instance struct {
 	bufPtr, bufCap uint32 // the guest's input buffer, from weir_buffer
 	stack          [1]uint64
 	calls          int
+
+	// set when the instance projects (weir_fields declared paths): its
+	// batches go through weir_process_fields (fields.go)
+	processFields api.Function
+	proj          *projection
 }
 
 // newInstance instantiates the module and starts it: the start function
@@ -64,7 +69,8 @@ const (
 	phaseInitialize = "_initialize"
 )
 
-// start runs _initialize, if the module exports it, and weir_init.
+// start runs _initialize, if the module exports it, weir_init and then
+// weir_fields, if the module exports it.
 func (in *instance) start(ctx context.Context, m *Module, cfg PoolConfig) error {
 	if initialize := in.mod.ExportedFunction(phaseInitialize); initialize != nil {
 		in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
@@ -78,8 +84,15 @@ func (in *instance) start(ctx context.Context, m *Module, cfg PoolConfig) error 
 	}
 	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
+	err := in.init(ictx, m, cfg.Config)
+	cancel()
+	if err != nil {
+		return err
+	}
+	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
+	ictx, cancel = m.deadline(ctx, cfg.Timeout)
 	defer cancel()
-	return in.init(ictx, m, cfg.Config)
+	return in.loadFields(ictx, m)
 }
 
 // deadline bounds a start-up phase under InterruptCloseOnContextDone (fuel
@@ -189,6 +202,9 @@ func (in *instance) prepare(m *Module, budget int64, start time.Time, timeout ti
 
 func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, cfg PoolConfig) ([]Outcome, error) {
 	in.calls++
+	if in.proj != nil {
+		return in.processProjected(ctx, m, records, cfg)
+	}
 	view, err := in.reserve(ctx, m, encodedSize(records))
 	if err != nil {
 		return nil, err

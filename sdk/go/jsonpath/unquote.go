@@ -22,6 +22,23 @@ func Unquote(raw []byte) (string, bool) {
 	return string(appendUnescaped(nil, body)), true
 }
 
+// AppendUnquoted is Unquote appending to dst: no string is allocated. On
+// false dst is returned unchanged.
+func AppendUnquoted(dst, raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return dst, false
+	}
+	end, escaped, err := skipString(raw, 0)
+	if err != nil || end != len(raw) {
+		return dst, false
+	}
+	body := raw[1 : len(raw)-1]
+	if !escaped {
+		return append(dst, body...), true
+	}
+	return appendUnescaped(dst, body), true
+}
+
 // appendUnescaped appends the decoded content of a string body the scanner
 // has validated (between its quotes). A surrogate pair becomes one rune.
 func appendUnescaped(dst, body []byte) []byte {
