@@ -1,0 +1,8 @@
+;; exports weir_fields without weir_process_fields (refused at admission)
+(module
+  (memory (export "memory") 1)
+  (func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
+  (func (export "weir_init") (param i32) (result i64) (i64.const 0))
+  (func (export "weir_process") (param i32) (result i64) (i64.const 0))
+  (func (export "weir_fields") (result i64) (i64.const 0))
+)
