@@ -101,7 +101,7 @@ func TestFieldReplacementsAreSpliced(t *testing.T) {
 	out := wire{}.u32(3).
 		emitFields(0, 0, 2).repl(0, 1, "q\"\n\x01é").repl(2, 0, `{"z":[true]}`).
 		emitFields(0, 0, 1).repl(1, 0, "null").
-		u32(0).u8(1).u8(2|8).str("a").u32(0) // a plain keep, routed: port, then fields
+		u32(0).u8(1).u8(2 | 8).str("a").u32(0) // a plain keep, routed: port, then fields
 	p := reflectPool(t, e, decl("a", "n.*.a"), out, runtime.PoolConfig{})
 	o, err := p.Process(context.Background(), in)
 	require.NoError(t, err)
