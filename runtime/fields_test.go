@@ -1,0 +1,111 @@
+package runtime
+
+import (
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/sdk/go/jsonpath"
+)
+
+func newProjection(t testing.TB, paths ...string) *projection {
+	t.Helper()
+	var b out
+	b = b.u32(uint32(len(paths)))
+	for _, p := range paths {
+		b = b.str(p)
+	}
+	ps, set, err := parseFieldPaths(b)
+	require.NoError(t, err)
+	return &projection{paths: ps, set: set}
+}
+
+// TestEncodeProjected is the worked example of docs/abi.md §4b.
+func TestEncodeProjected(t *testing.T) {
+	p := newProjection(t, "a", "b.*")
+	recs := []Record{
+		{Value: []byte(`{"a":"h\u0069","b":[7,null]}`), Meta: []Meta{{"k", "v"}}},
+		{Value: []byte(`{"a"}`), Meta: []Meta{{"k", "v"}}},
+	}
+	buf := make([]byte, p.scan(recs, "t@1"))
+	p.encode(buf, recs)
+	want := out{}.u32(2).
+		u32(3).u32(0).u8(typeString).str("hi").u32(1).u8(typeNumber).str("7").u32(1).u8(typeNull).str("null").
+		u32(1).str("k").str("v").
+		u32(0).u32(0) // not JSON: no fields, no metadata
+	assert.Equal(t, []byte(want), buf)
+	require.NoError(t, p.bad[0])
+	require.ErrorIs(t, p.bad[1], ErrBadInput)
+	assert.Equal(t, `weir: transform "t@1": bad_input: record is not JSON: offset 4: want ':' after key`, p.bad[1].Error())
+}
+
+// TestScanReusesItsScratch: a projecting instance's hot path allocates
+// nothing per record once its scratch has grown.
+func TestScanReusesItsScratch(t *testing.T) {
+	p := newProjection(t, "customer.email", "customer.phone", "customer.card")
+	recs := []Record{{Value: []byte(`{"customer":{"email":"a\u0040x","phone":"1","card":"4"}}`)}}
+	for range 10 {
+		recs = append(recs, recs[0])
+	}
+	buf := make([]byte, p.scan(recs, "t"))
+	allocs := testing.AllocsPerRun(100, func() { p.encode(buf[:p.scan(recs, "t")], recs) })
+	assert.Zero(t, allocs)
+}
+
+// TestAppendQuotedIsAppendQuote: on valid UTF-8, the host quotes text
+// replacements exactly as jsonpath.AppendQuote does.
+func TestAppendQuotedIsAppendQuote(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\", "\n\r\t\b\f\x00\x1f\x7f", "é😀\u2028", "<>&"} {
+		checkQuoted(t, []byte(s))
+	}
+}
+
+func FuzzAppendQuoted(f *testing.F) {
+	f.Add([]byte("q\"\x01é"))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if utf8.Valid(v) {
+			checkQuoted(t, v)
+		}
+	})
+}
+
+func checkQuoted(t *testing.T, v []byte) {
+	got := appendQuoted(nil, v)
+	require.Equal(t, string(jsonpath.AppendQuote(nil, string(v))), string(got))
+	require.Len(t, got, quotedLen(v))
+	var back string
+	require.NoError(t, json.Unmarshal(got, &back))
+	require.Equal(t, string(v), back)
+}
+
+// FuzzDecodeProjected: whatever a guest answers to a projected batch, the
+// host fails it as bad_output or returns values that are valid JSON for
+// every record that was, never larger than charged.
+func FuzzDecodeProjected(f *testing.F) {
+	f.Add(`{"a":"x","b":[1,"y"]}`, []byte(out{}.u32(1).u32(0).u8(1).u8(8).u32(2).u32(0).u8(1).str("z").u32(2).u8(0).str("[]")))
+	f.Add(`{"a":1}`, []byte(out{}.u32(1).u32(0).u8(1).u8(8).u32(1).u32(0).u8(0).str(`{"k":1}`)))
+	f.Add(`[]`, []byte(out{}.u32(1).u32(0).u8(1).u8(9).str("v").u32(0)))
+	f.Fuzz(func(t *testing.T, doc string, reply []byte) {
+		p := newProjection(t, "a", "b.*", "*")
+		recs := []Record{{Value: []byte(doc)}}
+		p.scan(recs, "t")
+		lim := PoolConfig{}.withDefaults().outputLimits(recs)
+		lim.expandedBytes = 1 << 16
+		o, err := decodeProjected(reply, recs, &Manifest{}, lim, p)
+		if err != nil {
+			require.Equal(t, ClassBadOutput, ClassOf(err), "%v", err)
+			return
+		}
+		total := 0
+		for _, e := range o[0].Emits {
+			total += len(e.Value)
+			if p.bad[0] == nil {
+				require.True(t, json.Valid(e.Value), "%q", e.Value)
+			}
+		}
+		require.LessOrEqual(t, total, lim.expandedBytes)
+	})
+}
