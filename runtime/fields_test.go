@@ -40,6 +40,13 @@ func TestEncodeProjected(t *testing.T) {
 	require.NoError(t, p.bad[0])
 	require.ErrorIs(t, p.bad[1], ErrBadInput)
 	assert.Equal(t, `weir: transform "t@1": bad_input: record is not JSON: offset 4: want ':' after key`, p.bad[1].Error())
+
+	reply := out{}.u32(2).
+		u32(0).u8(kindEmit).u8(flagFields).u32(2).u32(0).u8(replText).str("x").u32(2).u8(replJSON).str("[]").
+		u32(1).u8(kindEmit).u8(0)
+	o, err := decodeProjected(reply, recs, &Manifest{}, PoolConfig{}.withDefaults().outputLimits(recs), p)
+	require.NoError(t, err)
+	assert.Equal(t, `{"a":"x","b":[7,[]]}`, string(o[0].Emits[0].Value))
 }
 
 // TestScanReusesItsScratch: a projecting instance's hot path allocates
