@@ -77,9 +77,8 @@ func (s *Set) matchIndex(alive uint64, seg, i int) uint64 {
 // matchKey is the paths of alive whose segment seg is "*" or the key; raw
 // is the key between its quotes, decoded first if it holds escapes.
 func (s *Set) matchKey(alive uint64, seg int, raw []byte, escaped bool) uint64 {
-	var kb [64]byte
 	if escaped {
-		raw = appendUnescaped(kb[:0], raw)
+		return s.matchEscapedKey(alive, seg, raw)
 	}
 	if s.levels == nil {
 		return s.matchKeyEach(alive, seg, raw)
@@ -92,4 +91,11 @@ func (s *Set) matchKey(alive uint64, seg int, raw []byte, escaped bool) uint64 {
 		}
 	}
 	return out
+}
+
+// matchEscapedKey is matchKey of a key that holds escapes: decoded, then
+// compared (on the stack up to 64 bytes).
+func (s *Set) matchEscapedKey(alive uint64, seg int, raw []byte) uint64 {
+	var kb [64]byte
+	return s.matchKey(alive, seg, appendUnescaped(kb[:0], raw), false)
 }

@@ -1,6 +1,7 @@
 package jsonpath
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 )
@@ -119,10 +120,27 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 			goto member
 		}
 		{
-			start := i
-			end, err := skipScalar(doc, i)
-			if err != nil {
-				return err
+			start, end := i, -1
+			if doc[i] == '"' { // plainRun and its closing quote, inlined by hand (as below): the hot path
+				j := i + 1
+				for ; j+8 <= n; j += 8 {
+					if w := stops(binary.LittleEndian.Uint64(doc[j:])); w != 0 {
+						j += bits.TrailingZeros64(w) >> 3
+						break
+					}
+				}
+				if j+8 > n {
+					j = plainTail(doc, j)
+				}
+				if j < n && doc[j] == '"' {
+					end = j + 1
+				}
+			}
+			if end < 0 { // not a plain string: the exact path
+				var err error
+				if end, err = skipScalar(doc, i); err != nil {
+					return err
+				}
 			}
 			i = end
 			if target != 0 {
@@ -170,9 +188,25 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 		if i >= n || doc[i] != '"' {
 			return syntaxErr(i, "want a string key")
 		}
-		ke, escaped, err := skipString(doc, i)
-		if err != nil {
-			return err
+		ke, escaped := -1, false
+		j := i + 1
+		for ; j+8 <= n; j += 8 {
+			if w := stops(binary.LittleEndian.Uint64(doc[j:])); w != 0 {
+				j += bits.TrailingZeros64(w) >> 3
+				break
+			}
+		}
+		if j+8 > n {
+			j = plainTail(doc, j)
+		}
+		if j < n && doc[j] == '"' {
+			ke = j + 1
+		}
+		if ke < 0 {
+			var err error
+			if ke, escaped, err = skipString(doc, i); err != nil {
+				return err
+			}
 		}
 		if f.alive != 0 {
 			match = s.matchKey(f.alive, len(stack)-1, doc[i+1:ke-1], escaped)

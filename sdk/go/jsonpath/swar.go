@@ -23,11 +23,17 @@ const (
 // may also set it in bytes above one (borrows run upwards), never below:
 // the lowest bit set is the first stop byte, which is all that is used.
 func plainRun(doc []byte, j int) int {
-	for ; j+8 <= len(doc); j += 8 {
+	for j+8 <= len(doc) {
 		if s := stops(binary.LittleEndian.Uint64(doc[j:])); s != 0 {
 			return j + bits.TrailingZeros64(s)>>3
 		}
+		j += 8
 	}
+	return plainTail(doc, j)
+}
+
+// plainTail is plainRun byte by byte, for the last bytes of a document.
+func plainTail(doc []byte, j int) int {
 	for j < len(doc) && !stringStop[doc[j]] {
 		j++
 	}
@@ -42,4 +48,18 @@ func stops(w uint64) uint64 {
 	zeroB := (b - lsb) &^ b                // a byte of w was '\\'
 	ctl := (w - space) &^ w                // a byte of w was below 0x20
 	return (zeroQ | zeroB | ctl | w) & msb // | w: a byte of w was ≥ 0x80
+}
+
+// quoteAfterPlain returns the offset after the string at i if it is plain
+// (a quote, plain bytes, a quote), else -1: one word-at-a-time pass, no
+// escape or UTF-8 state.
+func quoteAfterPlain(doc []byte, i int) int {
+	if doc[i] != '"' {
+		return -1
+	}
+	j := plainRun(doc, i+1)
+	if j < len(doc) && doc[j] == '"' {
+		return j + 1
+	}
+	return -1
 }
