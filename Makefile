@@ -103,9 +103,11 @@ test-stress: deps ## run the timing-sensitive packages with -race while a CPU ho
 # Budgets are counts of inputs, not durations: a -fuzztime duration races Go
 # 1.26's fuzz coordinator on a loaded machine (golang/go#75804, a bare
 # "context deadline exceeded" with no crasher). Seconds each, more when loaded.
-fuzz: ## a short, bounded run of the mask's fuzz targets (their seeds also run in every go test)
+fuzz: ## a short, bounded run of the mask's, the scanner's and projection's fuzz targets (their seeds also run in every go test)
 	$(GO) test -run XXX -fuzz '^FuzzMask$$' -fuzztime 50000x ./plugins/mask
 	$(GO) test -run XXX -fuzz '^FuzzMaskProto$$' -fuzztime 20000x ./plugins/mask
+	$(GO) test -run XXX -fuzz '^FuzzScanAgreesWithReference$$' -fuzztime 20000x ./sdk/go/jsonpath
+	$(GO) test -run XXX -fuzz '^FuzzDecodeProjected$$' -fuzztime 20000x ./runtime
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
 	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md
