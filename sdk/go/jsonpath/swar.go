@@ -49,17 +49,3 @@ func stops(w uint64) uint64 {
 	ctl := (w - space) &^ w                // a byte of w was below 0x20
 	return (zeroQ | zeroB | ctl | w) & msb // | w: a byte of w was ≥ 0x80
 }
-
-// quoteAfterPlain returns the offset after the string at i if it is plain
-// (a quote, plain bytes, a quote), else -1: one word-at-a-time pass, no
-// escape or UTF-8 state.
-func quoteAfterPlain(doc []byte, i int) int {
-	if doc[i] != '"' {
-		return -1
-	}
-	j := plainRun(doc, i+1)
-	if j < len(doc) && doc[j] == '"' {
-		return j + 1
-	}
-	return -1
-}
