@@ -243,6 +243,16 @@ func TestFieldDeclarationsAreBounded(t *testing.T) {
 	})
 }
 
+func TestATrapInWeirFieldsFailsTheStart(t *testing.T) {
+	e, _ := newEngine(t, runtime.EngineConfig{})
+	m, err := e.Load(context.Background(), wat(t, "fieldstrap"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Close(context.Background()) })
+	_, err = m.NewPool(context.Background(), runtime.PoolConfig{})
+	require.ErrorIs(t, err, runtime.ErrTrap)
+	assert.Contains(t, err.Error(), `transform "fieldstrap@0.0.0": trap: weir_fields`)
+}
+
 // TestNoPathsMeansNoProjection: a declaration of no paths keeps the
 // full-value ABI (weir_process gets the record values).
 func TestNoPathsMeansNoProjection(t *testing.T) {
