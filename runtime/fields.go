@@ -76,11 +76,11 @@ func (p *projection) scan(records []Record, transform string) int {
 	p.bad = p.bad[:0]
 	size := 4
 	for _, r := range records {
-		size += 8 + metaBytes(r.Meta) + 8*len(r.Meta)
 		err := p.scanRecord(r.Value, transform)
 		p.bad = append(p.bad, err)
-		if err != nil {
-			size -= metaBytes(r.Meta) + 8*len(r.Meta) // sent as field_count 0, meta_count 0
+		size += 8 // field_count, meta_count
+		if err == nil { // a record that is not JSON is sent without metadata
+			size += metaBytes(r.Meta) + 8*len(r.Meta)
 		}
 		for _, f := range p.fields[p.first[len(p.first)-1]:] {
 			size += 9 + f.vend - f.vstart
