@@ -123,7 +123,7 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 			start, end := i, -1
 			if doc[i] == '"' { // plainRun and its closing quote, inlined by hand (as below): the hot path
 				j := i + 1
-				for ; j+8 <= n; j += 8 {
+				for ; j <= n-8; j += 8 {
 					if w := stops(binary.LittleEndian.Uint64(doc[j:])); w != 0 {
 						j += bits.TrailingZeros64(w) >> 3
 						break
@@ -190,7 +190,7 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 		}
 		ke, escaped := -1, false
 		j := i + 1
-		for ; j+8 <= n; j += 8 {
+		for ; j <= n-8; j += 8 {
 			if w := stops(binary.LittleEndian.Uint64(doc[j:])); w != 0 {
 				j += bits.TrailingZeros64(w) >> 3
 				break

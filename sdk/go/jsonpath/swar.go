@@ -23,7 +23,7 @@ const (
 // may also set it in bytes above one (borrows run upwards), never below:
 // the lowest bit set is the first stop byte, which is all that is used.
 func plainRun(doc []byte, j int) int {
-	for j+8 <= len(doc) {
+	for j <= len(doc)-8 {
 		if s := stops(binary.LittleEndian.Uint64(doc[j:])); s != 0 {
 			return j + bits.TrailingZeros64(s)>>3
 		}
