@@ -78,7 +78,7 @@ func (p *projection) scan(records []Record, transform string) int {
 	for _, r := range records {
 		err := p.scanRecord(r.Value, transform)
 		p.bad = append(p.bad, err)
-		size += 8 // field_count, meta_count
+		size += 8       // field_count, meta_count
 		if err == nil { // a record that is not JSON is sent without metadata
 			size += metaBytes(r.Meta) + 8*len(r.Meta)
 		}
