@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -71,24 +72,49 @@ mapping: |
 	}
 }
 
-// ModulePaths builds the pipeline cases' modules from source into dir and
-// returns their paths by name (echo, mask, echo-wat, mask-c).
+// Modules are the guests the cases run, by name, each built from source
+// with internal/fixtures: "go:<package>", "c:<dir>" or "wat:<file>". To
+// measure another build of a case's guest, point its name elsewhere.
+var Modules = map[string]string{
+	"mask":         "go:plugins/mask",
+	"echo":         "go:plugins/echo",
+	"echo-wat":     "wat:runtime/testdata/guests/echo.wat",
+	"mask-c":       "c:bench/guests/mask_c",
+	"connect-echo": "go:bench/guests/connect_echo",
+	"connect-mask": "go:bench/guests/connect_mask",
+	"extism-echo":  "go:bench/guests/extism_echo",
+	"extism-mask":  "go:bench/guests/extism_mask",
+}
+
+// BuildModule builds one entry of Modules.
+func BuildModule(source string) ([]byte, error) {
+	kind, src, _ := strings.Cut(source, ":")
+	switch kind {
+	case "go":
+		return fixtures.BuildGo(src)
+	case "c":
+		return fixtures.BuildC(src)
+	case "wat":
+		return fixtures.BuildWAT(src)
+	}
+	return nil, fmt.Errorf("bench: module source %q: want go:, c: or wat:", source)
+}
+
+// ModulePaths builds Modules from source into dir and returns their paths
+// by name.
 func ModulePaths(dir string) (map[string]string, error) {
-	mask, err1 := fixtures.BuildGo("plugins/mask")
-	echo, err2 := fixtures.BuildGo("plugins/echo")
-	echoWAT, err3 := fixtures.BuildWAT("runtime/testdata/guests/echo.wat")
-	maskC, err4 := fixtures.BuildC("bench/guests/mask_c")
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return nil, err
-	}
 	paths := map[string]string{}
-	for name, wasm := range map[string][]byte{"mask": mask, "echo": echo, "echo-wat": echoWAT, "mask-c": maskC} {
-		paths[name] = filepath.Join(dir, name+".wasm")
-		if err := os.WriteFile(paths[name], wasm, 0o644); err != nil {
-			return nil, err
+	var errs []error
+	for name, source := range Modules {
+		wasm, err := BuildModule(source)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
 		}
+		paths[name] = filepath.Join(dir, name+".wasm")
+		errs = append(errs, os.WriteFile(paths[name], wasm, 0o644))
 	}
-	return paths, nil
+	return paths, errors.Join(errs...)
 }
 
 // KafkaCases are the processors compared through Kafka.
