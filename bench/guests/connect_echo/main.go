@@ -1,3 +1,5 @@
+//go:build wasip1
+
 // Command connect_echo is an echo on the Connect-style per-message ABI
 // (bench/peer_connect.go): it reads the message and writes it back.
 package main
@@ -23,8 +25,9 @@ func allocate(n uint32) unsafe.Pointer {
 //go:wasmexport process
 func process() {
 	arena = arena[:0]
-	v := msgAsBytes()
-	msgSetBytes(unsafe.Pointer(uintptr(v>>32)), uint32(v))
+	n := uint32(msgAsBytes())
+	doc := arena[len(arena)-1][:n] // the host filled the last allocation
+	msgSetBytes(unsafe.Pointer(unsafe.SliceData(doc)), uint32(len(doc)))
 }
 
 func main() {}

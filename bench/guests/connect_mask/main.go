@@ -1,3 +1,5 @@
+//go:build wasip1
+
 // Command connect_mask is the reference masking (bench/internal/scanmask)
 // on the Connect-style per-message ABI (bench/peer_connect.go).
 package main
@@ -30,8 +32,8 @@ func allocate(n uint32) unsafe.Pointer {
 //go:wasmexport process
 func process() {
 	arena = arena[:0]
-	v := msgAsBytes()
-	doc := unsafe.Slice((*byte)(unsafe.Pointer(uintptr(v>>32))), uint32(v))
+	n := uint32(msgAsBytes())
+	doc := arena[len(arena)-1][:n] // the host filled the last allocation
 	out = scanmask.Mask(out[:0], doc)
 	msgSetBytes(unsafe.Pointer(unsafe.SliceData(out)), uint32(len(out)))
 }

@@ -1,3 +1,5 @@
+//go:build wasip1
+
 // Command extism_echo is an echo as an Extism plugin (go-pdk): export
 // "echo" returns its input.
 package main

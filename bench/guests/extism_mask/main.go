@@ -1,3 +1,5 @@
+//go:build wasip1
+
 // Command extism_mask is the reference masking (bench/internal/scanmask)
 // as an Extism plugin (go-pdk): export "mask" returns its input masked.
 package main
