@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -155,17 +156,21 @@ func OrdersPath() string {
 }
 
 // Run pushes b.N messages in batches of batchSize through the case's
-// pipeline (one thread, one instance) and reports ns/msg and msgs/s.
+// pipeline (one thread, one instance) and reports ns/msg, msgs/s and the
+// process's CPU time per message (cpu-ns/msg).
 // Producing blocks until the batch reached the output, so this measures
 // the full per-message cost on one core.
 func Run(b *testing.B, c Case, batchSize int, orders [][]byte) {
 	b.ReportAllocs()
-	err := Push(c, batchSize, b.N, orders, b.ResetTimer)
+	var cpu0 time.Duration
+	err := Push(c, batchSize, b.N, orders, func() { b.ResetTimer(); cpu0 = CPUTime() })
 	b.StopTimer()
+	cpu := CPUTime() - cpu0
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
 }
 
 // Push sends n messages through a fresh pipeline for the case, calling

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/weirstream/weir/bench"
+)
+
+// stallThreshold is the latency over which a paced batch counts as stalled.
+const stallThreshold = 2 * time.Millisecond
+
+// latencySection measures each latency case's capacity, then runs them
+// paced at half the Go mask's capacity, alternating, and analyses their
+// slow batches.
+func latencySection(b *strings.Builder, paths map[string]string, orders [][]byte, rounds int, d time.Duration) targetRows {
+	cases := bench.LatencyCases(paths)
+	capacity := map[string]float64{}
+	for _, c := range cases {
+		rate, err := bench.Capacity(c, 64, 20_000, orders)
+		check(wrap(c.Name, err))
+		capacity[c.Name] = rate
+		fmt.Fprintf(os.Stderr, "capacity: %-36s %8.0f msgs/s\n", c.Name, rate)
+	}
+	rate := capacity[bench.CaseGoMask] / 2
+	runs := map[string][]*bench.LatencyRun{}
+	for r := range rounds {
+		order := slices.Clone(cases)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, c := range order {
+			run, err := bench.Paced(c, rate, 64, d, orders)
+			check(wrap(c.Name, err))
+			runs[c.Name] = append(runs[c.Name], run)
+			fmt.Fprintf(os.Stderr, "paced round %d: %s\n", r+1, run)
+		}
+	}
+	writeLatency(b, cases, capacity, rate, runs, d)
+	writeStalls(b, cases, runs)
+	return targetRows{latencyTarget(runs[bench.CaseGoMask], runs[bench.CaseNoop])}
+}
+
+func writeLatency(b *strings.Builder, cases []bench.Case, capacity map[string]float64, rate float64, runs map[string][]*bench.LatencyRun, d time.Duration) {
+	fmt.Fprintf(b, "\n## Latency at half capacity\n\nCapacity: a one-thread stream (the producer waiting for each batch of 64 to reach the output) as fast as it goes. Then each case runs paced at half the Go mask's capacity (%.0f msgs/s, a batch of 64 every %s) for %s, the cases alternating, with up to %d batches waiting on the stream: a batch's latency runs from when it was due to be sent, not when it was, to its acknowledgement by the output, so a stall also counts against the batches queued behind it. Every message has its batch's latency. Two `bench_clock` probes bracket the case's processor to time each pass through it.\n\n",
+		rate, time.Duration(64/rate*1e9).Round(time.Microsecond), d, 512)
+	b.WriteString("| case | capacity msgs/s | load at this rate |\n|---|---:|---:|\n")
+	for _, c := range cases {
+		fmt.Fprintf(b, "| %s | %.0f | %.0f%% |\n", c.Name, capacity[c.Name], 100*rate/capacity[c.Name])
+	}
+	b.WriteString("\n| case | round | p50 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, c := range cases {
+		for i, r := range runs[c.Name] {
+			fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s |\n", c.Name, i+1, ms(bench.Percentile(r.Latency, 0.5)),
+				ms(bench.Percentile(r.Latency, 0.99)), ms(bench.Percentile(r.Latency, 0.999)), ms(bench.Percentile(r.Latency, 1)))
+		}
+	}
+}
+
+func writeStalls(b *strings.Builder, cases []bench.Case, runs map[string][]*bench.LatencyRun) {
+	fmt.Fprintf(b, "\n### What coincides with the slow batches\n\nA batch over %s is slow; slow batches whose windows (due → acknowledged) overlap form one episode. For each episode: did a pass through the case's processor overlapping it take over 4× the median pass (at least 1 ms) — a *slow call*; did a host GC cycle complete in it (`/gc/cycles/total:gc-cycles`, read every %s); did any goroutine wait ≥ 1 ms runnable before running (`/sched/latencies:seconds`) — a *run-queue wait*. An episode can have several. Intervals are between consecutive starts, median (min–max).\n\n",
+		ms(stallThreshold), bench.SampleEvery)
+	b.WriteString("| case | round | slow batches | episodes | with slow call | with host GC | with run-queue wait | none of these | episode interval | slow calls | slow-call interval | pass p50 / p99 / max | host GCs |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range cases {
+		for i, r := range runs[c.Name] {
+			s := bench.FindStalls(r, stallThreshold)
+			slow := 0
+			for _, e := range s.Episodes {
+				slow += e.Batches
+			}
+			fmt.Fprintf(b, "| %s | %d | %d of %d | %d | %d | %d | %d | %d | %s | %d | %s | %s / %s / %s | %d |\n", c.Name, i+1, slow, len(r.Latency),
+				len(s.Episodes), s.WithSlowCall, s.WithHostGC, s.WithWaits, s.Unexplained, intervals(s.EpisodeStarts()),
+				len(s.SlowCalls), intervals(s.SlowCallStarts()), ms(s.CallP50), ms(s.CallP99), ms(s.CallMax), s.HostGCs)
+		}
+	}
+	writeCallHistogram(b, cases, runs)
+}
+
+// writeCallHistogram counts every pass through the case's processor by
+// duration, over all rounds.
+func writeCallHistogram(b *strings.Builder, cases []bench.Case, runs map[string][]*bench.LatencyRun) {
+	bounds := []time.Duration{500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
+	b.WriteString("\nPasses through the case's processor by duration (all rounds):\n\n| case | < 0.5 ms | 0.5–1 ms | 1–2 ms | 2–5 ms | 5–10 ms | 10–20 ms | ≥ 20 ms |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range cases {
+		counts := make([]int, len(bounds)+1)
+		for _, r := range runs[c.Name] {
+			for _, call := range r.Calls {
+				i, _ := slices.BinarySearch(bounds, call.Took+1)
+				counts[i]++
+			}
+		}
+		fmt.Fprintf(b, "| %s |", c.Name)
+		for _, n := range counts {
+			fmt.Fprintf(b, " %d |", n)
+		}
+		b.WriteString("\n")
+	}
+}
+
+func intervals(starts []time.Duration) string {
+	iv := bench.Intervals(starts)
+	if len(iv) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%s (%s–%s)", ms(iv[len(iv)/2]), ms(iv[0]), ms(iv[len(iv)-1]))
+}
+
+// latencyTarget is the Go mask's p99 over the rounds, against the no-op's.
+func latencyTarget(mask, noop []*bench.LatencyRun) targetRow {
+	p99 := func(runs []*bench.LatencyRun) []float64 {
+		var out []float64
+		for _, r := range runs {
+			out = append(out, float64(bench.Percentile(r.Latency, 0.99)))
+		}
+		return out
+	}
+	m, n := p99(mask), p99(noop)
+	d := func(x float64) string { return ms(time.Duration(x)) }
+	return targetRow{name: "p99 latency, Go mask through a stream at half its capacity, batch 64", goal: "≤ 10 ms",
+		measured: d(median(m)), spread: d(minOf(m)) + "–" + d(maxOf(m)),
+		wall: "no-op p99 " + d(median(n)), met: median(m) <= float64(10*time.Millisecond)}
+}

@@ -1,0 +1,219 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// A paced run brackets the case's processors with two bench_clock
+// processors, which note when each batch enters and leaves them: with one
+// processing thread the batches pass both in the same order, so the i-th
+// start and the i-th end are the same batch's call.
+func init() {
+	spec := service.NewConfigSpec().
+		Summary("Benchmark probe: notes the time each batch passes, for a paced latency run.").
+		Field(service.NewStringField("clock").Description("The run's clock.")).
+		Field(service.NewStringEnumField("edge", "start", "end").Description("Which side of the timed processors this is."))
+	err := service.RegisterBatchProcessor("bench_clock", spec, func(conf *service.ParsedConfig, _ *service.Resources) (service.BatchProcessor, error) {
+		id, err := conf.FieldString("clock")
+		if err != nil {
+			return nil, err
+		}
+		edge, err := conf.FieldString("edge")
+		if err != nil {
+			return nil, err
+		}
+		c, ok := clocks.Load(id)
+		if !ok {
+			return nil, fmt.Errorf("bench_clock: no clock %q", id)
+		}
+		return clockEdge{c.(*callClock), edge == "end"}, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+}
+
+var (
+	clocks  sync.Map // id → *callClock
+	clockID atomic.Int64
+)
+
+// callClock collects the start and end times of the batches of one run.
+type callClock struct {
+	id         string
+	mu         sync.Mutex
+	base       time.Time
+	on         bool
+	starts     []time.Duration
+	ends       []time.Duration
+	dropStarts int // starts noted before the run began whose ends come after
+}
+
+func newCallClock() *callClock {
+	c := &callClock{id: fmt.Sprint(clockID.Add(1))}
+	clocks.Store(c.id, c)
+	return c
+}
+
+func (c *callClock) drop() { clocks.Delete(c.id) }
+
+func (c *callClock) yaml(edge string) string {
+	return fmt.Sprintf("bench_clock: { clock: %q, edge: %s }", c.id, edge)
+}
+
+// start begins noting calls, from base.
+func (c *callClock) start(base time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.base, c.on = base, true
+}
+
+func (c *callClock) note(end bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on {
+		return
+	}
+	at := time.Since(c.base)
+	if end {
+		c.ends = append(c.ends, at)
+	} else {
+		c.starts = append(c.starts, at)
+	}
+}
+
+// calls pairs the starts and ends noted (a batch that started before the
+// clock did is not counted: its end is the first one noted after a start
+// only if the first start came first).
+func (c *callClock) calls() []Call {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ends := c.ends
+	if len(ends) > 0 && len(c.starts) > 0 && ends[0] < c.starts[0] {
+		ends = ends[1:]
+	}
+	out := make([]Call, min(len(c.starts), len(ends)))
+	for i := range out {
+		out[i] = Call{At: c.starts[i], Took: ends[i] - c.starts[i]}
+	}
+	return out
+}
+
+type clockEdge struct {
+	c   *callClock
+	end bool
+}
+
+func (e clockEdge) ProcessBatch(_ context.Context, b service.MessageBatch) ([]service.MessageBatch, error) {
+	e.c.note(e.end)
+	return []service.MessageBatch{b}, nil
+}
+
+func (clockEdge) Close(context.Context) error { return nil }
+
+// SampleEvery is how often a paced run reads Go's runtime metrics.
+const SampleEvery = 5 * time.Millisecond
+
+// Sample is what Go's runtime reported over one SampleEvery.
+type Sample struct {
+	At        time.Duration // end of the interval, from the start of the run
+	GCs       uint64        // host GC cycles completed in the interval
+	GCPause   time.Duration // longest stop-the-world pause of the interval (bucket bound)
+	Waits1ms  uint64        // goroutines that waited ≥ 1 ms runnable before running
+	WaitMax   time.Duration // the longest such wait (bucket bound)
+	Goroutine int           // live goroutines
+}
+
+const (
+	metricGCs     = "/gc/cycles/total:gc-cycles"
+	metricPauses  = "/sched/pauses/total/gc:seconds"
+	metricWaits   = "/sched/latencies:seconds"
+	metricGorouts = "/sched/goroutines:goroutines"
+)
+
+type sampler struct {
+	stopc   chan struct{}
+	done    chan []Sample
+	samples []metrics.Sample
+}
+
+func startSampler(base time.Time) *sampler {
+	s := &sampler{stopc: make(chan struct{}), done: make(chan []Sample, 1), samples: []metrics.Sample{
+		{Name: metricGCs}, {Name: metricPauses}, {Name: metricWaits}, {Name: metricGorouts},
+	}}
+	metrics.Read(s.samples)
+	go s.loop(base)
+	return s
+}
+
+func (s *sampler) stop() []Sample {
+	close(s.stopc)
+	return <-s.done
+}
+
+func (s *sampler) loop(base time.Time) {
+	var out []Sample
+	t := time.NewTicker(SampleEvery)
+	defer t.Stop()
+	prev := s.read()
+	for {
+		select {
+		case <-s.stopc:
+			s.done <- out
+			return
+		case <-t.C:
+			cur := s.read()
+			out = append(out, diff(time.Since(base), prev, cur))
+			prev = cur
+		}
+	}
+}
+
+type reading struct {
+	gcs    uint64
+	pauses *metrics.Float64Histogram
+	waits  *metrics.Float64Histogram
+	gor    uint64
+}
+
+func (s *sampler) read() reading {
+	metrics.Read(s.samples)
+	return reading{s.samples[0].Value.Uint64(), s.samples[1].Value.Float64Histogram(),
+		s.samples[2].Value.Float64Histogram(), s.samples[3].Value.Uint64()}
+}
+
+func diff(at time.Duration, a, b reading) Sample {
+	waits, waitMax := countOver(a.waits, b.waits, 1e-3)
+	_, pause := countOver(a.pauses, b.pauses, 0)
+	return Sample{At: at, GCs: b.gcs - a.gcs, GCPause: pause, Waits1ms: waits, WaitMax: waitMax, Goroutine: int(b.gor)}
+}
+
+// countOver counts the observations added between a and b in buckets
+// starting at or above min, and the upper bound of the highest bucket that
+// gained any (infinite buckets report their lower bound).
+func countOver(a, b *metrics.Float64Histogram, min float64) (uint64, time.Duration) {
+	var n uint64
+	var top time.Duration
+	for i := range b.Counts {
+		d := b.Counts[i] - a.Counts[i]
+		if d == 0 {
+			continue
+		}
+		hi := b.Buckets[i+1]
+		if hi > 1e9 {
+			hi = b.Buckets[i]
+		}
+		top = time.Duration(hi * 1e9)
+		if b.Buckets[i] >= min {
+			n += d
+		}
+	}
+	return n, top
+}
