@@ -27,8 +27,10 @@ type LatencyRun struct {
 }
 
 // Call is one batch through the case's processors: when it began (from the
-// start of the run) and how long it took.
-type Call struct{ At, Took time.Duration }
+// start of the run), how long it took, and how much of that its thread was
+// on a CPU (-1: unknown, the goroutine changed threads). A long call with
+// CPU close to Took did more work; one with CPU well under Took waited.
+type Call struct{ At, Took, CPU time.Duration }
 
 // Capacity is the case's throughput through a one-thread stream with one
 // batch in flight, in messages per second.

@@ -3,10 +3,15 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 )
@@ -45,15 +50,21 @@ var (
 	clockID atomic.Int64
 )
 
-// callClock collects the start and end times of the batches of one run.
+// callClock collects the start and end of the batches of one run: the
+// time, the thread, and the thread's CPU time.
 type callClock struct {
-	id         string
-	mu         sync.Mutex
-	base       time.Time
-	on         bool
-	starts     []time.Duration
-	ends       []time.Duration
-	dropStarts int // starts noted before the run began whose ends come after
+	id     string
+	mu     sync.Mutex
+	base   time.Time
+	on     bool
+	starts []edgeTime
+	ends   []edgeTime
+}
+
+type edgeTime struct {
+	at  time.Duration // from base
+	tid int
+	cpu time.Duration // the thread's CPU time
 }
 
 func newCallClock() *callClock {
@@ -76,32 +87,47 @@ func (c *callClock) start(base time.Time) {
 }
 
 func (c *callClock) note(end bool) {
+	e := edgeTime{tid: unix.Gettid(), cpu: threadCPU()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.on {
 		return
 	}
-	at := time.Since(c.base)
+	e.at = time.Since(c.base)
 	if end {
-		c.ends = append(c.ends, at)
+		c.ends = append(c.ends, e)
 	} else {
-		c.starts = append(c.starts, at)
+		c.starts = append(c.starts, e)
 	}
 }
 
-// calls pairs the starts and ends noted (a batch that started before the
-// clock did is not counted: its end is the first one noted after a start
-// only if the first start came first).
+// threadCPU is the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// calls pairs the starts and ends noted (an end noted before the first
+// start belongs to a batch that started before the clock did). A call's
+// CPU is its thread's CPU time over it, or -1 when the goroutine changed
+// threads on the way.
 func (c *callClock) calls() []Call {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ends := c.ends
-	if len(ends) > 0 && len(c.starts) > 0 && ends[0] < c.starts[0] {
+	if len(ends) > 0 && len(c.starts) > 0 && ends[0].at < c.starts[0].at {
 		ends = ends[1:]
 	}
 	out := make([]Call, min(len(c.starts), len(ends)))
 	for i := range out {
-		out[i] = Call{At: c.starts[i], Took: ends[i] - c.starts[i]}
+		s, e := c.starts[i], ends[i]
+		out[i] = Call{At: s.at, Took: e.at - s.at, CPU: -1}
+		if s.tid == e.tid {
+			out[i].CPU = e.cpu - s.cpu
+		}
 	}
 	return out
 }
@@ -128,6 +154,7 @@ type Sample struct {
 	GCPause   time.Duration // longest stop-the-world pause of the interval (bucket bound)
 	Waits1ms  uint64        // goroutines that waited ≥ 1 ms runnable before running
 	WaitMax   time.Duration // the longest such wait (bucket bound)
+	OSWait    time.Duration // the process's threads' time waiting for a core in the kernel's run queue
 	Goroutine int           // live goroutines
 }
 
@@ -181,18 +208,20 @@ type reading struct {
 	pauses *metrics.Float64Histogram
 	waits  *metrics.Float64Histogram
 	gor    uint64
+	osWait time.Duration
 }
 
 func (s *sampler) read() reading {
 	metrics.Read(s.samples)
 	return reading{s.samples[0].Value.Uint64(), s.samples[1].Value.Float64Histogram(),
-		s.samples[2].Value.Float64Histogram(), s.samples[3].Value.Uint64()}
+		s.samples[2].Value.Float64Histogram(), s.samples[3].Value.Uint64(), runQueueWait()}
 }
 
 func diff(at time.Duration, a, b reading) Sample {
 	waits, waitMax := countOver(a.waits, b.waits, 1e-3)
 	_, pause := countOver(a.pauses, b.pauses, 0)
-	return Sample{At: at, GCs: b.gcs - a.gcs, GCPause: pause, Waits1ms: waits, WaitMax: waitMax, Goroutine: int(b.gor)}
+	return Sample{At: at, GCs: b.gcs - a.gcs, GCPause: pause, Waits1ms: waits, WaitMax: waitMax,
+		OSWait: max(0, b.osWait-a.osWait), Goroutine: int(b.gor)}
 }
 
 // countOver counts the observations added between a and b in buckets
@@ -216,4 +245,32 @@ func countOver(a, b *metrics.Float64Histogram, min float64) (uint64, time.Durati
 		}
 	}
 	return n, top
+}
+
+// runQueueWait sums, over the process's threads, the time each has spent
+// runnable but waiting for a core (the second field of Linux's
+// /proc/self/task/<tid>/schedstat); 0 where there is no such file. A
+// thread that ended takes its share out of the sum, so a difference of two
+// readings can undercount, never overcount by more than the ended
+// threads' waits.
+func runQueueWait() time.Duration {
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		if ns, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
 }

@@ -11,9 +11,10 @@ import (
 type Episode struct {
 	From, To    time.Duration // from the start of the run
 	Batches     int           // slow batches in it
-	LongestCall time.Duration // longest pass through the case's processors overlapping it
+	LongestCall Call          // longest pass through the case's processors overlapping it
 	HostGCs     uint64        // host GC cycles completed in it
 	Waits1ms    uint64        // goroutines that waited ≥ 1 ms runnable in it
+	OSWait      time.Duration // the process's threads' wait for a core in the kernel's run queue
 }
 
 // Stalls is the slow part of a paced run and what coincided with it.
@@ -25,12 +26,20 @@ type Stalls struct {
 	CallP50      time.Duration
 	CallP99      time.Duration
 	CallMax      time.Duration
+	CPUP50       time.Duration // the passes' thread CPU time (passes that changed threads left out)
+	CPUP99       time.Duration
+	CPUMax       time.Duration
+	Heavy        []Call // passes whose CPU time is over twice the median's: more work done in them
 	HostGCs      uint64 // in the whole run
 	RunDuration  time.Duration
-	WithSlowCall int // episodes overlapping a slow call
-	WithHostGC   int // episodes with a host GC cycle in them
-	WithWaits    int // episodes with a run-queue wait ≥ 1 ms in them
-	Unexplained  int // episodes with none of these
+	SlowBusy     int           // slow calls whose thread was on a CPU ≥ 80% of the call: more work
+	SlowOffCPU   int           // slow calls whose thread was on a CPU < 80% of the call: waited
+	OSWait       time.Duration // the threads' kernel run-queue wait over the whole run
+	WithSlowCall int           // episodes overlapping a slow call
+	WithHostGC   int           // episodes with a host GC cycle in them
+	WithWaits    int           // episodes with a Go run-queue wait ≥ 1 ms in them
+	WithOSWait   int           // episodes in which the threads waited ≥ 1 ms for a core
+	Unexplained  int           // episodes with none of these
 }
 
 // FindStalls analyses r: batches slower than threshold, merged into
@@ -42,13 +51,31 @@ func FindStalls(r *LatencyRun, threshold time.Duration) Stalls {
 	}
 	s := Stalls{Threshold: threshold, CallP50: Percentile(took, 0.5), CallP99: Percentile(took, 0.99), CallMax: Percentile(took, 1)}
 	s.SlowCall = max(4*s.CallP50, time.Millisecond)
+	var cpu []time.Duration
+	for _, c := range r.Calls {
+		if c.CPU >= 0 {
+			cpu = append(cpu, c.CPU)
+		}
+	}
+	s.CPUP50, s.CPUP99, s.CPUMax = Percentile(cpu, 0.5), Percentile(cpu, 0.99), Percentile(cpu, 1)
+	for _, c := range r.Calls {
+		if c.CPU > 2*s.CPUP50 {
+			s.Heavy = append(s.Heavy, c)
+		}
+	}
 	for _, c := range r.Calls {
 		if c.Took > s.SlowCall {
 			s.SlowCalls = append(s.SlowCalls, c)
+			if c.CPU >= c.Took*8/10 {
+				s.SlowBusy++
+			} else {
+				s.SlowOffCPU++
+			}
 		}
 	}
 	for _, x := range r.Samples {
 		s.HostGCs += x.GCs
+		s.OSWait += x.OSWait
 		s.RunDuration = x.At
 	}
 	s.Episodes = episodes(r, threshold)
@@ -78,17 +105,18 @@ func episodes(r *LatencyRun, threshold time.Duration) []Episode {
 
 func (s *Stalls) attribute(e *Episode, r *LatencyRun) {
 	for _, c := range r.Calls {
-		if c.At < e.To && c.At+c.Took > e.From {
-			e.LongestCall = max(e.LongestCall, c.Took)
+		if c.At < e.To && c.At+c.Took > e.From && c.Took > e.LongestCall.Took {
+			e.LongestCall = c
 		}
 	}
 	for _, x := range r.Samples {
 		if x.At >= e.From && x.At-SampleEvery <= e.To {
 			e.HostGCs += x.GCs
 			e.Waits1ms += x.Waits1ms
+			e.OSWait += x.OSWait
 		}
 	}
-	slow := e.LongestCall > s.SlowCall
+	slow := e.LongestCall.Took > s.SlowCall
 	if slow {
 		s.WithSlowCall++
 	}
@@ -98,7 +126,11 @@ func (s *Stalls) attribute(e *Episode, r *LatencyRun) {
 	if e.Waits1ms > 0 {
 		s.WithWaits++
 	}
-	if !slow && e.HostGCs == 0 && e.Waits1ms == 0 {
+	osWait := e.OSWait >= time.Millisecond
+	if osWait {
+		s.WithOSWait++
+	}
+	if !slow && e.HostGCs == 0 && e.Waits1ms == 0 && !osWait {
 		s.Unexplained++
 	}
 }
@@ -123,9 +155,14 @@ func (s Stalls) EpisodeStarts() []time.Duration {
 	return out
 }
 
-func (s Stalls) SlowCallStarts() []time.Duration {
-	out := make([]time.Duration, len(s.SlowCalls))
-	for i, c := range s.SlowCalls {
+func (s Stalls) SlowCallStarts() []time.Duration { return starts(s.SlowCalls) }
+
+// HeavyStarts are the times the heavy passes began, for Intervals.
+func (s Stalls) HeavyStarts() []time.Duration { return starts(s.Heavy) }
+
+func starts(calls []Call) []time.Duration {
+	out := make([]time.Duration, len(calls))
+	for i, c := range calls {
 		out[i] = c.At
 	}
 	return out

@@ -54,16 +54,16 @@ func writeLatency(b *strings.Builder, cases []bench.Case, capacity map[string]fl
 	b.WriteString("\n| case | round | p50 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, c := range cases {
 		for i, r := range runs[c.Name] {
-			fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s |\n", c.Name, i+1, ms(bench.Percentile(r.Latency, 0.5)),
-				ms(bench.Percentile(r.Latency, 0.99)), ms(bench.Percentile(r.Latency, 0.999)), ms(bench.Percentile(r.Latency, 1)))
+			fmt.Fprintf(b, "| %s | %d | %s | %s | %s | %s |\n", c.Name, i+1, msFine(bench.Percentile(r.Latency, 0.5)),
+				msFine(bench.Percentile(r.Latency, 0.99)), msFine(bench.Percentile(r.Latency, 0.999)), msFine(bench.Percentile(r.Latency, 1)))
 		}
 	}
 }
 
 func writeStalls(b *strings.Builder, cases []bench.Case, runs map[string][]*bench.LatencyRun) {
-	fmt.Fprintf(b, "\n### What coincides with the slow batches\n\nA batch over %s is slow; slow batches whose windows (due → acknowledged) overlap form one episode. For each episode: did a pass through the case's processor overlapping it take over 4× the median pass (at least 1 ms) — a *slow call*; did a host GC cycle complete in it (`/gc/cycles/total:gc-cycles`, read every %s); did any goroutine wait ≥ 1 ms runnable before running (`/sched/latencies:seconds`) — a *run-queue wait*. An episode can have several. Intervals are between consecutive starts, median (min–max).\n\n",
-		ms(stallThreshold), bench.SampleEvery)
-	b.WriteString("| case | round | slow batches | episodes | with slow call | with host GC | with run-queue wait | none of these | episode interval | slow calls | slow-call interval | pass p50 / p99 / max | host GCs |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(b, "\n### What coincides with the slow batches\n\nA batch over %s is slow; slow batches whose windows (due → acknowledged) overlap form one episode. For each episode: did a pass through the case's processor overlapping it take over 4× the median pass (at least 1 ms) — a *slow call*; did a host GC cycle complete in it (`/gc/cycles/total:gc-cycles`, read every %s); did any goroutine wait ≥ 1 ms runnable before Go's scheduler ran it (`/sched/latencies:seconds`) — a *Go run-queue wait*; did the process's threads wait ≥ 1 ms in all for a core in the kernel's run queue (`/proc/self/task/*/schedstat`) — a *kernel run-queue wait*. An episode can have several. A slow call is *busy* if its thread was on a CPU for ≥ 80%% of it (clock_gettime(CLOCK_THREAD_CPUTIME_ID)): the call did more work; else it waited. Intervals are between consecutive starts, median (min–max).\n\n",
+		msFine(stallThreshold), bench.SampleEvery)
+	b.WriteString("| case | round | slow batches | episodes | with slow call | with host GC | with Go run-queue wait | with kernel run-queue wait | none of these | episode interval |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cases {
 		for i, r := range runs[c.Name] {
 			s := bench.FindStalls(r, stallThreshold)
@@ -71,41 +71,62 @@ func writeStalls(b *strings.Builder, cases []bench.Case, runs map[string][]*benc
 			for _, e := range s.Episodes {
 				slow += e.Batches
 			}
-			fmt.Fprintf(b, "| %s | %d | %d of %d | %d | %d | %d | %d | %d | %s | %d | %s | %s / %s / %s | %d |\n", c.Name, i+1, slow, len(r.Latency),
-				len(s.Episodes), s.WithSlowCall, s.WithHostGC, s.WithWaits, s.Unexplained, intervals(s.EpisodeStarts()),
-				len(s.SlowCalls), intervals(s.SlowCallStarts()), ms(s.CallP50), ms(s.CallP99), ms(s.CallMax), s.HostGCs)
+			fmt.Fprintf(b, "| %s | %d | %d of %d | %d | %d | %d | %d | %d | %d | %s |\n", c.Name, i+1, slow, len(r.Latency),
+				len(s.Episodes), s.WithSlowCall, s.WithHostGC, s.WithWaits, s.WithOSWait, s.Unexplained, intervals(s.EpisodeStarts()))
+		}
+	}
+	b.WriteString("\nThe passes through the case's processor themselves: wall time, and the thread's CPU time over the pass. A *heavy* pass used over twice the median pass's CPU time — it did more work (a Go guest's own garbage collection runs inside the call); a *slow* pass took over 4× the median wall time, *busy* if on a CPU ≥ 80% of it, else it waited for one. The kernel run-queue wait is summed over the process's threads.\n\n")
+	b.WriteString("| case | round | wall p50 / p99 / max | CPU p50 / p99 / max | heavy passes | heavy interval | slow passes (busy / waited) | host GCs | kernel run-queue wait |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range cases {
+		for i, r := range runs[c.Name] {
+			s := bench.FindStalls(r, stallThreshold)
+			fmt.Fprintf(b, "| %s | %d | %s / %s / %s | %s / %s / %s | %d of %d | %s | %d (%d / %d) | %d | %s of %s |\n", c.Name, i+1,
+				msFine(s.CallP50), msFine(s.CallP99), msFine(s.CallMax), msFine(s.CPUP50), msFine(s.CPUP99), msFine(s.CPUMax),
+				len(s.Heavy), len(r.Calls), intervals(s.HeavyStarts()), len(s.SlowCalls), s.SlowBusy, s.SlowOffCPU, s.HostGCs,
+				msFine(s.OSWait), msFine(s.RunDuration))
 		}
 	}
 	writeCallHistogram(b, cases, runs)
 }
 
 // writeCallHistogram counts every pass through the case's processor by
-// duration, over all rounds.
+// wall time and by its thread's CPU time, over all rounds.
 func writeCallHistogram(b *strings.Builder, cases []bench.Case, runs map[string][]*bench.LatencyRun) {
 	bounds := []time.Duration{500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
-	b.WriteString("\nPasses through the case's processor by duration (all rounds):\n\n| case | < 0.5 ms | 0.5–1 ms | 1–2 ms | 2–5 ms | 5–10 ms | 10–20 ms | ≥ 20 ms |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("\nPasses through the case's processor by duration (all rounds; CPU: the passes that stayed on one thread):\n\n| case | time | < 0.5 ms | 0.5–1 ms | 1–2 ms | 2–5 ms | 5–10 ms | 10–20 ms | ≥ 20 ms |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cases {
-		counts := make([]int, len(bounds)+1)
-		for _, r := range runs[c.Name] {
-			for _, call := range r.Calls {
-				i, _ := slices.BinarySearch(bounds, call.Took+1)
-				counts[i]++
+		for _, kind := range []string{"wall", "CPU"} {
+			counts := make([]int, len(bounds)+1)
+			for _, r := range runs[c.Name] {
+				for _, call := range r.Calls {
+					d := call.Took
+					if kind == "CPU" {
+						d = call.CPU
+					}
+					if d >= 0 {
+						i, _ := slices.BinarySearch(bounds, d+1)
+						counts[i]++
+					}
+				}
 			}
+			fmt.Fprintf(b, "| %s | %s |", c.Name, kind)
+			for _, n := range counts {
+				fmt.Fprintf(b, " %d |", n)
+			}
+			b.WriteString("\n")
 		}
-		fmt.Fprintf(b, "| %s |", c.Name)
-		for _, n := range counts {
-			fmt.Fprintf(b, " %d |", n)
-		}
-		b.WriteString("\n")
 	}
 }
+
+// msFine is d in milliseconds, to 0.01 ms.
+func msFine(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
 func intervals(starts []time.Duration) string {
 	iv := bench.Intervals(starts)
 	if len(iv) == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%s (%s–%s)", ms(iv[len(iv)/2]), ms(iv[0]), ms(iv[len(iv)-1]))
+	return fmt.Sprintf("%s (%s–%s)", msFine(iv[len(iv)/2]), msFine(iv[0]), msFine(iv[len(iv)-1]))
 }
 
 // latencyTarget is the Go mask's p99 over the rounds, against the no-op's.
@@ -118,7 +139,7 @@ func latencyTarget(mask, noop []*bench.LatencyRun) targetRow {
 		return out
 	}
 	m, n := p99(mask), p99(noop)
-	d := func(x float64) string { return ms(time.Duration(x)) }
+	d := func(x float64) string { return msFine(time.Duration(x)) }
 	return targetRow{name: "p99 latency, Go mask through a stream at half its capacity, batch 64", goal: "≤ 10 ms",
 		measured: d(median(m)), spread: d(minOf(m)) + "–" + d(maxOf(m)),
 		wall: "no-op p99 " + d(median(n)), met: median(m) <= float64(10*time.Millisecond)}
