@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/metrics"
 	"strconv"
 	"strings"
-	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,6 +155,8 @@ type Sample struct {
 	Waits1ms  uint64        // goroutines that waited ≥ 1 ms runnable before running
 	WaitMax   time.Duration // the longest such wait (bucket bound)
 	OSWait    time.Duration // the process's threads' time waiting for a core in the kernel's run queue
+	Runnable  int           // the machine's runnable tasks at the end of the interval (procs_running)
+	Steal     time.Duration // time the hypervisor ran something else on the machine's vCPUs
 	Goroutine int           // live goroutines
 }
 
@@ -209,19 +211,20 @@ type reading struct {
 	waits  *metrics.Float64Histogram
 	gor    uint64
 	osWait time.Duration
+	stat   machineStat
 }
 
 func (s *sampler) read() reading {
 	metrics.Read(s.samples)
 	return reading{s.samples[0].Value.Uint64(), s.samples[1].Value.Float64Histogram(),
-		s.samples[2].Value.Float64Histogram(), s.samples[3].Value.Uint64(), runQueueWait()}
+		s.samples[2].Value.Float64Histogram(), s.samples[3].Value.Uint64(), runQueueWait(), readMachineStat()}
 }
 
 func diff(at time.Duration, a, b reading) Sample {
 	waits, waitMax := countOver(a.waits, b.waits, 1e-3)
 	_, pause := countOver(a.pauses, b.pauses, 0)
 	return Sample{At: at, GCs: b.gcs - a.gcs, GCPause: pause, Waits1ms: waits, WaitMax: waitMax,
-		OSWait: max(0, b.osWait-a.osWait), Goroutine: int(b.gor)}
+		OSWait: max(0, b.osWait-a.osWait), Runnable: b.stat.running, Steal: b.stat.steal - a.stat.steal, Goroutine: int(b.gor)}
 }
 
 // countOver counts the observations added between a and b in buckets
@@ -273,4 +276,29 @@ func runQueueWait() time.Duration {
 		}
 	}
 	return sum
+}
+
+// machineStat is what /proc/stat says of the whole machine.
+type machineStat struct {
+	steal   time.Duration // cumulative steal time (USER_HZ ticks, taken as 10 ms)
+	running int           // procs_running: tasks runnable now, on a core or waiting for one
+}
+
+func readMachineStat() machineStat {
+	var m machineStat
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return m
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 8 && f[0] == "cpu":
+			ticks, _ := strconv.ParseInt(f[8], 10, 64)
+			m.steal = time.Duration(ticks) * 10 * time.Millisecond
+		case len(f) == 2 && f[0] == "procs_running":
+			m.running, _ = strconv.Atoi(f[1])
+		}
+	}
+	return m
 }

@@ -35,11 +35,14 @@ type Stalls struct {
 	SlowBusy     int           // slow calls whose thread was on a CPU ≥ 80% of the call: more work
 	SlowOffCPU   int           // slow calls whose thread was on a CPU < 80% of the call: waited
 	OSWait       time.Duration // the threads' kernel run-queue wait over the whole run
-	WithSlowCall int           // episodes overlapping a slow call
-	WithHostGC   int           // episodes with a host GC cycle in them
-	WithWaits    int           // episodes with a Go run-queue wait ≥ 1 ms in them
-	WithOSWait   int           // episodes in which the threads waited ≥ 1 ms for a core
-	Unexplained  int           // episodes with none of these
+	Steal        time.Duration // the machine's steal time over the run
+	RunnableP50  int           // the machine's runnable tasks, median and most of the samples
+	RunnableMax  int
+	WithSlowCall int // episodes overlapping a slow call
+	WithHostGC   int // episodes with a host GC cycle in them
+	WithWaits    int // episodes with a Go run-queue wait ≥ 1 ms in them
+	WithOSWait   int // episodes in which the threads waited ≥ 1 ms for a core
+	Unexplained  int // episodes with none of these
 }
 
 // FindStalls analyses r: batches slower than threshold, merged into
@@ -73,10 +76,17 @@ func FindStalls(r *LatencyRun, threshold time.Duration) Stalls {
 			}
 		}
 	}
+	var runnable []int
 	for _, x := range r.Samples {
 		s.HostGCs += x.GCs
 		s.OSWait += x.OSWait
+		s.Steal += x.Steal
 		s.RunDuration = x.At
+		runnable = append(runnable, x.Runnable)
+	}
+	if len(runnable) > 0 {
+		slices.Sort(runnable)
+		s.RunnableP50, s.RunnableMax = runnable[len(runnable)/2], runnable[len(runnable)-1]
 	}
 	s.Episodes = episodes(r, threshold)
 	for i := range s.Episodes {

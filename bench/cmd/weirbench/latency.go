@@ -75,15 +75,15 @@ func writeStalls(b *strings.Builder, cases []bench.Case, runs map[string][]*benc
 				len(s.Episodes), s.WithSlowCall, s.WithHostGC, s.WithWaits, s.WithOSWait, s.Unexplained, intervals(s.EpisodeStarts()))
 		}
 	}
-	b.WriteString("\nThe passes through the case's processor themselves: wall time, and the thread's CPU time over the pass. A *heavy* pass used over twice the median pass's CPU time — it did more work (a Go guest's own garbage collection runs inside the call); a *slow* pass took over 4× the median wall time, *busy* if on a CPU ≥ 80% of it, else it waited for one. The kernel run-queue wait is summed over the process's threads.\n\n")
-	b.WriteString("| case | round | wall p50 / p99 / max | CPU p50 / p99 / max | heavy passes | heavy interval | slow passes (busy / waited) | host GCs | kernel run-queue wait |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("\nThe passes through the case's processor themselves: wall time, and the thread's CPU time over the pass. A *heavy* pass used over twice the median pass's CPU time — it did more work (a Go guest's own garbage collection runs inside the call); a *slow* pass took over 4× the median wall time, *busy* if on a CPU ≥ 80% of it, else it waited for one. The kernel run-queue wait is summed over the process's threads; the machine's runnable tasks (`procs_running` of `/proc/stat`, every sample) count every process's threads on a core or waiting for one — over the machine's core count, tasks wait; steal is the time the hypervisor gave the machine's vCPUs to someone else.\n\n")
+	b.WriteString("| case | round | wall p50 / p99 / max | CPU p50 / p99 / max | heavy passes | heavy interval | slow passes (busy / waited) | host GCs | kernel run-queue wait | machine runnable tasks p50 / max | steal |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cases {
 		for i, r := range runs[c.Name] {
 			s := bench.FindStalls(r, stallThreshold)
-			fmt.Fprintf(b, "| %s | %d | %s / %s / %s | %s / %s / %s | %d of %d | %s | %d (%d / %d) | %d | %s of %s |\n", c.Name, i+1,
+			fmt.Fprintf(b, "| %s | %d | %s / %s / %s | %s / %s / %s | %d of %d | %s | %d (%d / %d) | %d | %s of %s | %d / %d | %s |\n", c.Name, i+1,
 				msFine(s.CallP50), msFine(s.CallP99), msFine(s.CallMax), msFine(s.CPUP50), msFine(s.CPUP99), msFine(s.CPUMax),
 				len(s.Heavy), len(r.Calls), intervals(s.HeavyStarts()), len(s.SlowCalls), s.SlowBusy, s.SlowOffCPU, s.HostGCs,
-				msFine(s.OSWait), msFine(s.RunDuration))
+				msFine(s.OSWait), msFine(s.RunDuration), s.RunnableP50, s.RunnableMax, msFine(s.Steal))
 		}
 	}
 	writeCallHistogram(b, cases, runs)
