@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
 )
 
 // TestProcCasesMask checks every processor case runs the workload, and
@@ -110,4 +113,24 @@ func cloneAll(in [][]byte) [][]byte {
 		out[i] = bytes.Clone(b)
 	}
 	return out
+}
+
+// TestConnectPeerBounds checks the Connect-style host refuses a guest's
+// out-of-bounds allocation and result with an error for the message.
+func TestConnectPeerBounds(t *testing.T) {
+	wasm, err := BuildModule("wat:bench/guests/connect_bad.wat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"read", "write"} {
+		p, err := NewConnectPeer(context.Background(), wasm, fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = p.Process(context.Background(), service.NewMessage([]byte(`{"a":1}`)))
+		if !errors.Is(err, errGuestBounds) {
+			t.Errorf("%s: error %v, want %v", fn, err, errGuestBounds)
+		}
+		_ = p.Close(context.Background())
+	}
 }

@@ -57,17 +57,14 @@ func processorSection(b *strings.Builder, cases []bench.ProcCase, orders [][]byt
 // processorTargets are the targets stated at the processor level,
 // on CPU time, per round.
 func processorTargets(by map[string]*row) targetRows {
-	ratio := func(goal, a, b string, atLeast float64, name string) targetRow {
-		return ratioTarget(name, goal, by[a], by[b], atLeast)
-	}
 	return targetRows{
-		ratio("≥ 4×", bench.ProcBloblang, bench.ProcGoMask, 4, "weir Go mask faster than bloblang (bloblang / Go mask)"),
-		ratio("≥ 10×", bench.ProcBloblang, bench.ProcCMask, 10, "weir C mask faster than bloblang (bloblang / C mask)"),
+		ratioTarget("weir Go mask faster than bloblang (bloblang / Go mask)", "≥ 4×", by[bench.ProcBloblang], by[bench.ProcGoMask], 4),
+		ratioTarget("weir C mask faster than bloblang (bloblang / C mask)", "≥ 10×", by[bench.ProcBloblang], by[bench.ProcCMask], 10),
 		ratioTarget("schema-bound Go mask over the unbound one (bound / unbound)", "≤ 1.5×", by[bench.ProcGoMaskBound], by[bench.ProcGoMask], -1.5),
 		diffTarget("weir WAT echo over the Benthos no-op processor", 0.10, by[bench.ProcWATEcho], by[bench.ProcNoop]),
 		diffTarget("weir Go echo over the Benthos no-op processor", 0.25, by[bench.ProcGoEcho], by[bench.ProcNoop]),
-		ratio("≥ 10×", bench.ProcConnectEcho, bench.ProcGoEcho, 10, "weir Go echo cheaper than the Connect-style ABI's echo (Connect / weir)"),
-		ratio("≥ 100×", bench.ProcExtismEcho, bench.ProcGoEcho, 100, "weir Go echo cheaper than Extism's echo (Extism / weir)"),
+		ratioTarget("weir Go echo cheaper than the Connect-style ABI's echo (Connect / weir)", "≥ 10×", by[bench.ProcConnectEcho], by[bench.ProcGoEcho], 10),
+		ratioTarget("weir Go echo cheaper than Extism's echo (Extism / weir)", "≥ 100×", by[bench.ProcExtismEcho], by[bench.ProcGoEcho], 100),
 	}
 }
 
