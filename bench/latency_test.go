@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/runtime"
 )
 
 // TestPacedRun checks a short paced run times every batch and every pass
@@ -60,5 +64,52 @@ func TestFindStalls(t *testing.T) {
 	}
 	if got := Intervals(s.EpisodeStarts()); len(got) != 1 || got[0] != 90*ms {
 		t.Fatalf("episode intervals %v, want [90ms]", got)
+	}
+}
+
+// TestTraceGuest checks a trace has every batch's fuel and CPU time.
+func TestTraceGuest(t *testing.T) {
+	guests, err := Guests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	for _, g := range guests {
+		if g.Name != "mask (C)" {
+			continue
+		}
+		trace, err := TraceGuest(e, g, 5, loadOrders(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range trace {
+			if b.Fuel <= 0 || b.CPU < 0 {
+				t.Fatalf("batch %d: %+v, want fuel > 0", i, b)
+			}
+		}
+	}
+}
+
+// TestFuelBursts checks bursts of high-fuel batches are found, a single
+// lower batch inside one not splitting it.
+func TestFuelBursts(t *testing.T) {
+	fuel := []int64{100, 100, 130, 100, 125, 100, 100, 100, 100, 140, 100}
+	trace := make([]BatchTrace, len(fuel))
+	for i, f := range fuel {
+		trace[i] = BatchTrace{Fuel: f, CPU: time.Duration(f) * time.Microsecond}
+	}
+	bursts, med, _ := FuelBursts(trace)
+	if med != 100 || len(bursts) != 2 {
+		t.Fatalf("median %d, bursts %+v: want 100 and two bursts", med, bursts)
+	}
+	if b := bursts[0]; b.First != 2 || b.Batches != 3 || b.MaxRatio != 1.3 || b.Extra != 55*time.Microsecond {
+		t.Fatalf("first burst %+v, want batches 2–4, peak 1.3×, 55µs extra", b)
+	}
+	if b := bursts[1]; b.First != 9 || b.Batches != 1 {
+		t.Fatalf("second burst %+v, want batch 9 alone", b)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/weirstream/weir/bench"
+	"github.com/weirstream/weir/runtime"
 )
 
 // stallThreshold is the latency over which a paced batch counts as stalled.
@@ -41,6 +43,7 @@ func latencySection(b *strings.Builder, paths map[string]string, orders [][]byte
 	}
 	writeLatency(b, cases, capacity, rate, runs, d)
 	writeStalls(b, cases, runs)
+	guestGCTable(b, rate, orders)
 	return targetRows{latencyTarget(runs[bench.CaseGoMask], runs[bench.CaseNoop])}
 }
 
@@ -143,4 +146,56 @@ func latencyTarget(mask, noop []*bench.LatencyRun) targetRow {
 	return targetRow{name: "p99 latency, Go mask through a stream at half its capacity, batch 64", goal: "≤ 10 ms",
 		measured: d(median(m)), spread: d(minOf(m)) + "–" + d(maxOf(m)),
 		wall: "no-op p99 " + d(median(n)), met: median(m) <= float64(10*time.Millisecond)}
+}
+
+// guestGCTable traces batches of the Go and C guests at the runtime level
+// by fuel: the Go guests' own collector shows as bursts of batches that
+// execute more instructions.
+func guestGCTable(b *strings.Builder, rate float64, orders [][]byte) {
+	const n = 2000
+	guests, err := bench.Guests()
+	check(err)
+	e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{})
+	check(err)
+	defer e.Close(context.Background())
+	fmt.Fprintf(b, "\n### A Go guest's own garbage collection, by fuel\n\nA Go guest's collector runs inside its calls, where the host cannot see it; but it executes wasm instructions, so the batches it runs in use more fuel, and fuel does not depend on the machine's load. %d batches of 64 orders through `runtime.Pool.Process` on one locked thread: a *burst* is a run of consecutive batches each over 1.1× the median batch's fuel; its extra CPU is its batches' thread CPU time over the median batch's, summed. `every` converts the period between bursts to time at the paced rate above (%.0f msgs/s).\n\n", n, rate)
+	b.WriteString("| guest | median fuel/batch | p99 / max ÷ median | bursts | period (batches) | every | batches per burst | highest batch ÷ median | extra CPU per burst | median batch CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, g := range guests {
+		if g.Records == 0 || g.Name == "echo (WAT)" {
+			continue
+		}
+		trace, err := bench.TraceGuest(e, g, n, orders)
+		check(wrap(g.Name, err))
+		bursts, medFuel, medCPU := bench.FuelBursts(trace)
+		fuels := make([]float64, len(trace))
+		for i, t := range trace {
+			fuels[i] = float64(t.Fuel)
+		}
+		p99 := slices.Sorted(slices.Values(fuels))[len(fuels)*99/100]
+		var firsts []int
+		var sizes []float64
+		var peaks []float64
+		var extras []float64
+		for _, x := range bursts {
+			firsts = append(firsts, x.First)
+			sizes = append(sizes, float64(x.Batches))
+			peaks = append(peaks, x.MaxRatio)
+			extras = append(extras, float64(x.Extra))
+		}
+		period, every, size, peak, extra := "–", "–", "–", "–", "–"
+		if len(firsts) > 1 {
+			var gaps []float64
+			for i := 1; i < len(firsts); i++ {
+				gaps = append(gaps, float64(firsts[i]-firsts[i-1]))
+			}
+			p := median(gaps)
+			period = fmt.Sprintf("%.0f (%.0f–%.0f)", p, minOf(gaps), maxOf(gaps))
+			every = fmt.Sprintf("%.2f s", p*64/rate)
+		}
+		if len(bursts) > 0 {
+			size, peak, extra = fmt.Sprintf("%.0f", median(sizes)), fmt.Sprintf("%.2f×", median(peaks)), msFine(time.Duration(median(extras)))
+		}
+		fmt.Fprintf(b, "| %s | %d | %.2f / %.2f | %d | %s | %s | %s | %s | %s | %s |\n", g.Name, medFuel, p99/float64(medFuel), maxOf(fuels)/float64(medFuel),
+			len(bursts), period, every, size, peak, extra, msFine(medCPU))
+	}
 }
