@@ -33,17 +33,19 @@ type LatencyRun struct {
 type Call struct{ At, Took, CPU time.Duration }
 
 // Capacity is the case's throughput through a one-thread stream with one
-// batch in flight, in messages per second.
-func Capacity(c Case, size, n int, orders [][]byte) (float64, error) {
+// batch in flight, in messages per second, and the process's CPU time per
+// message meanwhile.
+func Capacity(c Case, size, n int, orders [][]byte) (rate, cpuNsPerMsg float64, err error) {
 	var start time.Time
-	if err := Push(c, size, n, orders, func() { start = time.Now() }); err != nil {
-		return 0, err
+	var cpu0 time.Duration
+	if err := Push(c, size, n, orders, func() { start, cpu0 = time.Now(), CPUTime() }); err != nil {
+		return 0, 0, err
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return float64(n) / time.Since(start).Seconds(), float64((CPUTime() - cpu0).Nanoseconds()) / float64(n), nil
 }
 
-// maxInFlight bounds the batches a paced run has waiting on the stream.
-const maxInFlight = 512
+// MaxInFlight bounds the batches a paced run has waiting on the stream.
+const MaxInFlight = 512
 
 // Paced sends batches of size orders at rate messages per second through
 // a stream of the case for about d, after a warm-up, and times each.
@@ -78,7 +80,7 @@ func (r *LatencyRun) pace(ctx context.Context, produce service.MessageBatchHandl
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
-	sem := make(chan struct{}, maxInFlight)
+	sem := make(chan struct{}, MaxInFlight)
 	start := time.Now()
 	clock.start(start)
 	sampler := startSampler(start)

@@ -20,11 +20,11 @@ const stallThreshold = 2 * time.Millisecond
 // slow batches.
 func latencySection(b *strings.Builder, paths map[string]string, orders [][]byte, rounds int, d time.Duration) targetRows {
 	cases := bench.LatencyCases(paths)
-	capacity := map[string]float64{}
+	capacity, cpu := map[string]float64{}, map[string]float64{}
 	for _, c := range cases {
-		rate, err := bench.Capacity(c, 64, 20_000, orders)
+		rate, perMsg, err := bench.Capacity(c, 64, 20_000, orders)
 		check(wrap(c.Name, err))
-		capacity[c.Name] = rate
+		capacity[c.Name], cpu[c.Name] = rate, perMsg
 		fmt.Fprintf(os.Stderr, "capacity: %-36s %8.0f msgs/s\n", c.Name, rate)
 	}
 	rate := capacity[bench.CaseGoMask] / 2
@@ -41,18 +41,18 @@ func latencySection(b *strings.Builder, paths map[string]string, orders [][]byte
 			fmt.Fprintf(os.Stderr, "paced round %d: %s\n", r+1, run)
 		}
 	}
-	writeLatency(b, cases, capacity, rate, runs, d)
+	writeLatency(b, cases, capacity, cpu, rate, runs, d)
 	writeStalls(b, cases, runs)
 	guestGCTable(b, rate, orders)
 	return targetRows{latencyTarget(runs[bench.CaseGoMask], runs[bench.CaseNoop])}
 }
 
-func writeLatency(b *strings.Builder, cases []bench.Case, capacity map[string]float64, rate float64, runs map[string][]*bench.LatencyRun, d time.Duration) {
+func writeLatency(b *strings.Builder, cases []bench.Case, capacity, cpu map[string]float64, rate float64, runs map[string][]*bench.LatencyRun, d time.Duration) {
 	fmt.Fprintf(b, "\n## Latency at half capacity\n\nCapacity: a one-thread stream (the producer waiting for each batch of 64 to reach the output) as fast as it goes. Then each case runs paced at half the Go mask's capacity (%.0f msgs/s, a batch of 64 every %s) for %s, the cases alternating, with up to %d batches waiting on the stream: a batch's latency runs from when it was due to be sent, not when it was, to its acknowledgement by the output, so a stall also counts against the batches queued behind it. Every message has its batch's latency. Two `bench_clock` probes bracket the case's processor to time each pass through it.\n\n",
-		rate, time.Duration(64/rate*1e9).Round(time.Microsecond), d, 512)
-	b.WriteString("| case | capacity msgs/s | load at this rate |\n|---|---:|---:|\n")
+		rate, time.Duration(64/rate*1e9).Round(time.Microsecond), d, bench.MaxInFlight)
+	b.WriteString("| case | capacity msgs/s | CPU ns/msg at capacity | utilisation at the paced rate |\n|---|---:|---:|---:|\n")
 	for _, c := range cases {
-		fmt.Fprintf(b, "| %s | %.0f | %.0f%% |\n", c.Name, capacity[c.Name], 100*rate/capacity[c.Name])
+		fmt.Fprintf(b, "| %s | %.0f | %.0f | %.0f%% |\n", c.Name, capacity[c.Name], cpu[c.Name], 100*rate/capacity[c.Name])
 	}
 	b.WriteString("\n| case | round | p50 | p99 | p99.9 | max |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, c := range cases {
