@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +23,7 @@ type LatencyRun struct {
 	Size    int             // messages per batch
 	Due     []time.Duration // when each batch was due, from the start
 	Latency []time.Duration // each batch's latency
-	Calls   []Call          // the case's processors, per batch
+	Calls   []Call          // the case's processors, per batch (one-thread cases only)
 	Samples []Sample        // Go's runtime, every SampleEvery
 }
 
@@ -52,7 +53,10 @@ const MaxInFlight = 512
 func Paced(c Case, rate float64, size int, d time.Duration, orders [][]byte) (*LatencyRun, error) {
 	clock := newCallClock()
 	defer clock.drop()
-	timed := Case{Name: c.Name, Processors: append(append([]string{clock.yaml("start")}, c.Processors...), clock.yaml("end"))}
+	timed := c
+	if c.Threads <= 1 { // the probes pair starts and ends by order: one thread only
+		timed.Processors = append(append([]string{clock.yaml("start")}, c.Processors...), clock.yaml("end"))
+	}
 	stream, produce, failed, err := build(timed)
 	if err != nil {
 		return nil, err
@@ -143,20 +147,26 @@ func (r *LatencyRun) String() string {
 
 // Names of the pipeline cases the latency runs compare.
 const (
-	CaseNoop   = "no-op batch processor"
-	CaseGoMask = "wasm Go guest (mask)"
-	CaseCMask  = "wasm C guest (mask)"
+	CaseNoop          = "no-op batch processor"
+	CaseGoMask        = "wasm Go guest (mask)"
+	CaseCMask         = "wasm C guest (mask)"
+	CaseGoMaskThreads = "wasm Go guest (mask), 2 threads, 2 instances"
 )
 
 // LatencyCases are the pipelines of the paced runs: the Go mask, against
-// a no-op pipeline at the same rate, and the C mask (a guest with no
-// garbage collector of its own).
+// a no-op pipeline at the same rate; the C mask (a guest with no garbage
+// collector of its own); and the Go mask on two processing threads with
+// an instance each, so one thread off a core does not hold every batch.
 func LatencyCases(modules map[string]string) []Case {
 	var out []Case
 	for _, c := range Cases(modules) {
 		switch c.Name {
-		case CaseNoop, CaseGoMask, CaseCMask:
+		case CaseNoop, CaseCMask:
 			out = append(out, c)
+		case CaseGoMask:
+			two := Case{Name: CaseGoMaskThreads, Threads: 2,
+				Processors: []string{strings.Replace(c.Processors[0], "pool_size: 1", "pool_size: 2", 1)}}
+			out = append(out, c, two)
 		}
 	}
 	return out

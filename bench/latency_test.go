@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,27 @@ func TestPacedRun(t *testing.T) {
 	}
 	if len(run.Samples) == 0 {
 		t.Fatal("no runtime samples")
+	}
+}
+
+// TestPacedRunThreads checks a two-thread case runs paced too, untimed
+// by the probes.
+func TestPacedRunThreads(t *testing.T) {
+	var two Case
+	for _, c := range LatencyCases(modules(t)) {
+		if c.Name == CaseGoMaskThreads {
+			two = c
+		}
+	}
+	if two.Threads != 2 || !strings.Contains(two.Processors[0], "pool_size: 2") {
+		t.Fatalf("two-thread case %+v: want threads 2 and pool_size 2", two)
+	}
+	run, err := Paced(two, 64*100, 64, 50*time.Millisecond, loadOrders(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Latency) != 5 || len(run.Calls) != 0 {
+		t.Fatalf("%d latencies and %d calls, want 5 and none", len(run.Latency), len(run.Calls))
 	}
 }
 

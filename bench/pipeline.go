@@ -25,6 +25,7 @@ import (
 type Case struct {
 	Name       string
 	Processors []string // one YAML document per processor
+	Threads    int      // processing threads of the stream; 0 means 1
 }
 
 // maskFields is the reference masking as weir mask plugin config.
@@ -210,7 +211,7 @@ func Push(c Case, batchSize, n int, orders [][]byte, started func()) error {
 
 func build(c Case) (*service.Stream, service.MessageBatchHandlerFunc, func() error, error) {
 	sb := service.NewStreamBuilder()
-	sb.SetThreads(1)
+	sb.SetThreads(max(c.Threads, 1))
 	if err := sb.SetLoggerYAML("level: warn"); err != nil {
 		return nil, nil, nil, err
 	}

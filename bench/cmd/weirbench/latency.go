@@ -48,7 +48,7 @@ func latencySection(b *strings.Builder, paths map[string]string, orders [][]byte
 }
 
 func writeLatency(b *strings.Builder, cases []bench.Case, capacity, cpu map[string]float64, rate float64, runs map[string][]*bench.LatencyRun, d time.Duration) {
-	fmt.Fprintf(b, "\n## Latency at half capacity\n\nCapacity: a one-thread stream (the producer waiting for each batch of 64 to reach the output) as fast as it goes. Then each case runs paced at half the Go mask's capacity (%.0f msgs/s, a batch of 64 every %s) for %s, the cases alternating, with up to %d batches waiting on the stream: a batch's latency runs from when it was due to be sent, not when it was, to its acknowledgement by the output, so a stall also counts against the batches queued behind it. Every message has its batch's latency. Two `bench_clock` probes bracket the case's processor to time each pass through it.\n\n",
+	fmt.Fprintf(b, "\n## Latency at half capacity\n\nCapacity: a one-thread stream (the producer waiting for each batch of 64 to reach the output) as fast as it goes. Then each case runs paced at half the Go mask's capacity (%.0f msgs/s, a batch of 64 every %s) for %s, the cases alternating, with up to %d batches waiting on the stream: a batch's latency runs from when it was due to be sent, not when it was, to its acknowledgement by the output, so a stall also counts against the batches queued behind it. Every message has its batch's latency. Two `bench_clock` probes bracket the case's processor to time each pass through it (one-thread cases only). The two-thread case is the Go mask with `threads: 2` and `pool_size: 2`, at the same rate.\n\n",
 		rate, time.Duration(64/rate*1e9).Round(time.Microsecond), d, bench.MaxInFlight)
 	b.WriteString("| case | capacity msgs/s | CPU ns/msg at capacity | utilisation at the paced rate |\n|---|---:|---:|---:|\n")
 	for _, c := range cases {
@@ -82,6 +82,9 @@ func writeStalls(b *strings.Builder, cases []bench.Case, runs map[string][]*benc
 	b.WriteString("| case | round | wall p50 / p99 / max | CPU p50 / p99 / max | heavy passes | heavy interval | slow passes (busy / waited) | host GCs | kernel run-queue wait | machine runnable tasks p50 / max | steal |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cases {
 		for i, r := range runs[c.Name] {
+			if len(r.Calls) == 0 { // not timed: more than one thread
+				continue
+			}
 			s := bench.FindStalls(r, stallThreshold)
 			fmt.Fprintf(b, "| %s | %d | %s / %s / %s | %s / %s / %s | %d of %d | %s | %d (%d / %d) | %d | %s of %s | %d / %d | %s |\n", c.Name, i+1,
 				msFine(s.CallP50), msFine(s.CallP99), msFine(s.CallMax), msFine(s.CPUP50), msFine(s.CPUP99), msFine(s.CPUMax),
@@ -98,6 +101,9 @@ func writeCallHistogram(b *strings.Builder, cases []bench.Case, runs map[string]
 	bounds := []time.Duration{500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
 	b.WriteString("\nPasses through the case's processor by duration (all rounds; CPU: the passes that stayed on one thread):\n\n| case | time | < 0.5 ms | 0.5–1 ms | 1–2 ms | 2–5 ms | 5–10 ms | 10–20 ms | ≥ 20 ms |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range cases {
+		if c.Threads > 1 { // not timed
+			continue
+		}
 		for _, kind := range []string{"wall", "CPU"} {
 			counts := make([]int, len(bounds)+1)
 			for _, r := range runs[c.Name] {
