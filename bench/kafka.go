@@ -14,17 +14,19 @@ import (
 
 // KafkaThroughput loads n orders into a topic of an in-process Kafka
 // (kfake), then times a Benthos stream kafka in → processor → kafka out
-// until all n reached the output topic. It returns messages per second.
-func KafkaThroughput(processor string, orders [][]byte, n int) (float64, error) {
+// until all n reached the output topic. It returns messages per second and
+// the process's CPU time per message over the same stretch (the in-process
+// broker's included).
+func KafkaThroughput(processor string, orders [][]byte, n int) (rate, cpuNsPerMsg float64, err error) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer c.Close()
 	broker := strings.Join(c.ListenAddrs(), ",")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer cl.Close()
 	ctx := context.Background()
@@ -33,42 +35,42 @@ func KafkaThroughput(processor string, orders [][]byte, n int) (float64, error) 
 		recs[i] = &kgo.Record{Topic: "in", Key: []byte(fmt.Sprint(i % 100)), Value: orders[i%len(orders)]}
 	}
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	sb := service.NewStreamBuilder()
 	if err := sb.SetLoggerYAML("level: warn"); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := sb.AddInputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: bench }", broker)); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := sb.AddProcessorYAML(processor); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := sb.AddOutputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topic: out, key: '${! @kafka_key }' }", broker)); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	stream, err := sb.Build()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	start := time.Now()
+	start, cpu0 := time.Now(), CPUTime()
 	go func() { _ = stream.Run(runCtx) }()
 	adm := kadm.NewClient(cl)
 	for deadline := start.Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		ends, err := adm.ListEndOffsets(ctx, "out")
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		var total int64
 		ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
 		if total >= int64(n) {
-			elapsed := time.Since(start)
+			elapsed, cpu := time.Since(start), CPUTime()-cpu0
 			_ = stream.Stop(ctx)
-			return float64(n) / elapsed.Seconds(), nil
+			return float64(n) / elapsed.Seconds(), float64(cpu.Nanoseconds()) / float64(n), nil
 		}
 	}
-	return 0, fmt.Errorf("kafka throughput: output incomplete after 5 minutes")
+	return 0, 0, fmt.Errorf("kafka throughput: output incomplete after 5 minutes")
 }

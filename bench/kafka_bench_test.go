@@ -15,11 +15,12 @@ func BenchmarkKafka(b *testing.B) {
 	for _, c := range KafkaCases(modules(b)) {
 		b.Run(c.Name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				rate, err := KafkaThroughput(c.Processors[0], orders, 50_000)
+				rate, cpu, err := KafkaThroughput(c.Processors[0], orders, 50_000)
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.ReportMetric(rate, "msgs/s")
+				b.ReportMetric(cpu, "cpu-ns/msg")
 			}
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/weirstream/weir/bench/internal/scanmask"
 )
 
 // nativeMask is the reference masking (shared/data/README.md) written as a
@@ -15,6 +17,13 @@ type nativeMask struct{}
 func init() {
 	err := service.RegisterProcessor("bench_native_mask", service.NewConfigSpec().Summary("Benchmark baseline: the reference masking in native Go."),
 		func(*service.ParsedConfig, *service.Resources) (service.Processor, error) { return nativeMask{}, nil })
+	if err != nil {
+		panic(err)
+	}
+	err = service.RegisterBatchProcessor("bench_native_scan", service.NewConfigSpec().Summary("Benchmark floor: the reference masking as a hand-written byte scanner in native Go."),
+		func(*service.ParsedConfig, *service.Resources) (service.BatchProcessor, error) {
+			return nativeScan{}, nil
+		})
 	if err != nil {
 		panic(err)
 	}
@@ -64,3 +73,30 @@ func (nativeMask) Process(_ context.Context, m *service.Message) (service.Messag
 }
 
 func (nativeMask) Close(context.Context) error { return nil }
+
+// nativeScan is the reference masking as a hand-written byte scanner
+// (bench/internal/scanmask, no encoding/json) in a native batch processor:
+// the floor a transform of this job can reach inside Benthos. The batch's
+// outputs share one buffer.
+type nativeScan struct{}
+
+func (nativeScan) ProcessBatch(_ context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
+	size := 0
+	docs := make([][]byte, len(batch))
+	for i, m := range batch {
+		b, err := m.AsBytes()
+		if err != nil {
+			return nil, err
+		}
+		docs[i], size = b, size+len(b)+16
+	}
+	arena := make([]byte, 0, size)
+	for i, m := range batch {
+		start := len(arena)
+		arena = scanmask.Mask(arena, docs[i])
+		m.SetBytes(arena[start:len(arena):len(arena)])
+	}
+	return []service.MessageBatch{batch}, nil
+}
+
+func (nativeScan) Close(context.Context) error { return nil }

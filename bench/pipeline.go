@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -23,6 +25,7 @@ import (
 type Case struct {
 	Name       string
 	Processors []string // one YAML document per processor
+	Threads    int      // processing threads of the stream; 0 means 1
 }
 
 // maskFields is the reference masking as weir mask plugin config.
@@ -71,24 +74,49 @@ mapping: |
 	}
 }
 
-// ModulePaths builds the pipeline cases' modules from source into dir and
-// returns their paths by name (echo, mask, echo-wat, mask-c).
+// Modules are the guests the cases run, by name, each built from source
+// with internal/fixtures: "go:<package>", "c:<dir>" or "wat:<file>". To
+// measure another build of a case's guest, point its name elsewhere.
+var Modules = map[string]string{
+	"mask":         "go:plugins/mask",
+	"echo":         "go:plugins/echo",
+	"echo-wat":     "wat:runtime/testdata/guests/echo.wat",
+	"mask-c":       "c:bench/guests/mask_c",
+	"connect-echo": "go:bench/guests/connect_echo",
+	"connect-mask": "go:bench/guests/connect_mask",
+	"extism-echo":  "go:bench/guests/extism_echo",
+	"extism-mask":  "go:bench/guests/extism_mask",
+}
+
+// BuildModule builds one entry of Modules.
+func BuildModule(source string) ([]byte, error) {
+	kind, src, _ := strings.Cut(source, ":")
+	switch kind {
+	case "go":
+		return fixtures.BuildGo(src)
+	case "c":
+		return fixtures.BuildC(src)
+	case "wat":
+		return fixtures.BuildWAT(src)
+	}
+	return nil, fmt.Errorf("bench: module source %q: want go:, c: or wat:", source)
+}
+
+// ModulePaths builds Modules from source into dir and returns their paths
+// by name.
 func ModulePaths(dir string) (map[string]string, error) {
-	mask, err1 := fixtures.BuildGo("plugins/mask")
-	echo, err2 := fixtures.BuildGo("plugins/echo")
-	echoWAT, err3 := fixtures.BuildWAT("runtime/testdata/guests/echo.wat")
-	maskC, err4 := fixtures.BuildC("bench/guests/mask_c")
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return nil, err
-	}
 	paths := map[string]string{}
-	for name, wasm := range map[string][]byte{"mask": mask, "echo": echo, "echo-wat": echoWAT, "mask-c": maskC} {
-		paths[name] = filepath.Join(dir, name+".wasm")
-		if err := os.WriteFile(paths[name], wasm, 0o644); err != nil {
-			return nil, err
+	var errs []error
+	for name, source := range Modules {
+		wasm, err := BuildModule(source)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			continue
 		}
+		paths[name] = filepath.Join(dir, name+".wasm")
+		errs = append(errs, os.WriteFile(paths[name], wasm, 0o644))
 	}
-	return paths, nil
+	return paths, errors.Join(errs...)
 }
 
 // KafkaCases are the processors compared through Kafka.
@@ -129,21 +157,26 @@ func OrdersPath() string {
 }
 
 // Run pushes b.N messages in batches of batchSize through the case's
-// pipeline (one thread, one instance) and reports ns/msg and msgs/s.
+// pipeline (one thread, one instance) and reports ns/msg, msgs/s and the
+// process's CPU time per message (cpu-ns/msg).
 // Producing blocks until the batch reached the output, so this measures
 // the full per-message cost on one core.
 func Run(b *testing.B, c Case, batchSize int, orders [][]byte) {
 	b.ReportAllocs()
-	err := Push(c, batchSize, b.N, orders, b.ResetTimer)
+	var cpu0 time.Duration
+	err := Push(c, batchSize, b.N, orders, func() { b.ResetTimer(); cpu0 = CPUTime() })
 	b.StopTimer()
+	cpu := CPUTime() - cpu0
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/msg")
 }
 
 // Push sends n messages through a fresh pipeline for the case, calling
-// started once the pipeline is running. A failed message is an error.
+// started once the pipeline has processed a first, untimed batch. A failed
+// message is an error.
 func Push(c Case, batchSize, n int, orders [][]byte, started func()) error {
 	stream, produce, failed, err := build(c)
 	if err != nil {
@@ -153,6 +186,13 @@ func Push(c Case, batchSize, n int, orders [][]byte, started func()) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- stream.Run(ctx) }()
+	// one batch first, untimed: the processors' start (a guest's compile
+	// and first instance) is not a per-message cost
+	warm := make(service.MessageBatch, min(batchSize, len(orders)))
+	for i := range warm {
+		warm[i] = service.NewMessage(orders[i])
+	}
+	err = produce(ctx, warm)
 	started()
 	for sent := 0; sent < n && err == nil; sent += batchSize {
 		batch := make(service.MessageBatch, min(batchSize, n-sent))
@@ -171,7 +211,7 @@ func Push(c Case, batchSize, n int, orders [][]byte, started func()) error {
 
 func build(c Case) (*service.Stream, service.MessageBatchHandlerFunc, func() error, error) {
 	sb := service.NewStreamBuilder()
-	sb.SetThreads(1)
+	sb.SetThreads(max(c.Threads, 1))
 	if err := sb.SetLoggerYAML("level: warn"); err != nil {
 		return nil, nil, nil, err
 	}

@@ -47,7 +47,8 @@ func Guests() ([]Guest, error) {
 var Modes = []runtime.Interrupt{runtime.InterruptNone, runtime.InterruptFuel, runtime.InterruptCloseOnContextDone}
 
 // RunGuest measures one batch through a pool of the guest, per message
-// (per call for an empty batch), and reports the fuel used per message.
+// (per call for an empty batch), and reports the process's CPU time and
+// the fuel used per message.
 func RunGuest(b *testing.B, e *runtime.Engine, g Guest, orders [][]byte) {
 	m, err := e.Load(context.Background(), g.Wasm)
 	if err != nil {
@@ -69,14 +70,17 @@ func RunGuest(b *testing.B, e *runtime.Engine, g Guest, orders [][]byte) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := CPUTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := p.Process(context.Background(), recs); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	cpu := CPUTime() - cpu0
 	per := float64(b.N * max(g.Records, 1))
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/msg")
+	b.ReportMetric(float64(cpu.Nanoseconds())/per, "cpu-ns/msg")
 	b.ReportMetric(float64(fuel)/per, "fuel/msg")
 }
 
