@@ -2,6 +2,7 @@
  * (weir_process, §4) and field projection (weir_fields and
  * weir_process_fields, §4b). */
 #include "weir.h"
+#include "weir_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +135,7 @@ static weir_record rec;
 static field *fields;
 static repl *repls;
 static uint32_t fields_cap, repls_cap;
-static char errmsg[160];
+static char errmsg[320];
 
 const uint8_t *weir_value(const weir_record *r, uint32_t *len) {
 	if (r->changed) {
@@ -239,7 +240,16 @@ static void set_field(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len
 }
 
 void weir_field_set_string(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) { set_field(r, i, v, len, 1); }
-void weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) { set_field(r, i, v, len, 2); }
+int weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) {
+	weir_json j;
+	if (!wj_validate(&j, v, len)) {
+		snprintf(errmsg, sizeof errmsg, "weir_field_set_json: field %u: %s", i, j.msg);
+		weir_fail(r, errmsg);
+		return 0;
+	}
+	set_field(r, i, v, len, 2);
+	return !r->failed;
+}
 
 /* Appends the replacements so far: n:u32 (field:u32 type:u8 value:bytes)*n. */
 static void put_fields(buf *b, const weir_record *r) {

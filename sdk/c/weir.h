@@ -107,8 +107,10 @@ const uint8_t *weir_field_value(const weir_record *r, uint32_t i, uint32_t *len)
  * string). The bytes are copied; a later call for the same field wins. An
  * out-of-range i fails the record. */
 void weir_field_set_string(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len);
-/* Replace field i with raw JSON v (the host checks it is one JSON value). */
-void weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len);
+/* Replace field i with raw JSON v, which must be exactly one JSON value (as
+ * jsonpath.Validate checks: strict RFC 8259). Returns 1, or 0 when v is not
+ * JSON or i is out of range: the record then fails, saying why. */
+int weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len);
 /* Fan-out: add an output carrying the replacements set so far (and the
  * record's metadata changes), to port (NULL: the default port); once any is
  * emitted the input is not kept. Later setters change later emits only. */
