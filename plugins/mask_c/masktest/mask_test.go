@@ -152,7 +152,7 @@ func TestMaskConfigRefusals(t *testing.T) {
 	long := strings.Repeat("k", 1025)
 	for config, want := range map[string]string{
 		`{"fields":[{"path":"a","action":"redact"}],"format":"protobuf"}`: "mask: config: format: protobuf needs the Go mask (plugins/mask); the C mask reads JSON",
-		`{"weir_schema":{"input":"x"}}`:                                    "mask: config: fields: schema-bound (protobuf) records need the Go mask (plugins/mask); the C mask reads JSON",
+		`{"weir_schema":{"input":"x"}}`:                                   "mask: config: fields: schema-bound (protobuf) records need the Go mask (plugins/mask); the C mask reads JSON",
 		`{"fields":[{"path":"` + long + `","action":"redact"}]}`:          "mask: config: fields[0].path: longer than 1024 bytes, the most a projected path may be",
 		`{"fields":[{"path":"a\u0000b","action":"redact"}]}`:              "mask: config: fields[0].path: holds a NUL character, which a projected path cannot",
 		`{"fields":[{"path":"a","action":"last","keep":1.5}]}`:            "mask: config: offset 46: want an integer, got 1.5",
