@@ -8,6 +8,7 @@ package masktest
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,7 +28,7 @@ type result struct {
 // batch is how many records go into one call, as the benchmarks run.
 const batch = 64
 
-func loadC(t *testing.T, config string) *projhost.Guest {
+func loadC(t testing.TB, config string) *projhost.Guest {
 	t.Helper()
 	g, err := projhost.Load(context.Background(), fixtures.C(t, "plugins/mask_c"), []byte(config))
 	require.NoError(t, err)
@@ -36,7 +37,7 @@ func loadC(t *testing.T, config string) *projhost.Guest {
 }
 
 // cInitError is the C mask's init failure for config ("" if it loads).
-func cInitError(t *testing.T, config string) string {
+func cInitError(t testing.TB, config string) string {
 	t.Helper()
 	g, err := projhost.Load(context.Background(), fixtures.C(t, "plugins/mask_c"), []byte(config))
 	if err != nil {
@@ -48,7 +49,7 @@ func cInitError(t *testing.T, config string) string {
 	return ""
 }
 
-func newEngine(t *testing.T) *runtime.Engine {
+func newEngine(t testing.TB) *runtime.Engine {
 	t.Helper()
 	e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{})
 	require.NoError(t, err)
@@ -56,26 +57,43 @@ func newEngine(t *testing.T) *runtime.Engine {
 	return e
 }
 
-func loadGo(t *testing.T, e *runtime.Engine, config string) *runtime.Pool {
+func loadGo(t testing.TB, e *runtime.Engine, config string) *runtime.Pool {
 	t.Helper()
 	p, err := goPool(t, e, config)
 	require.NoError(t, err)
 	return p
 }
 
-func goPool(t *testing.T, e *runtime.Engine, config string) (*runtime.Pool, error) {
+func goPool(t testing.TB, e *runtime.Engine, config string) (*runtime.Pool, error) {
 	t.Helper()
-	m, err := e.Load(context.Background(), fixtures.Go(t, "plugins/mask"))
-	require.NoError(t, err)
-	p, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(config)})
+	p, err := goModule(t, e).NewPool(context.Background(), runtime.PoolConfig{Config: []byte(config)})
 	if err == nil {
 		t.Cleanup(func() { p.Close(context.Background()) })
 	}
 	return p, err
 }
 
+var (
+	modulesMu sync.Mutex
+	modules   = map[*runtime.Engine]*runtime.Module{}
+)
+
+// goModule is the Go mask loaded into e, once per engine.
+func goModule(t testing.TB, e *runtime.Engine) *runtime.Module {
+	t.Helper()
+	modulesMu.Lock()
+	defer modulesMu.Unlock()
+	if m, ok := modules[e]; ok {
+		return m
+	}
+	m, err := e.Load(context.Background(), fixtures.Go(t, "plugins/mask"))
+	require.NoError(t, err)
+	modules[e] = m
+	return m
+}
+
 // goInitError is the Go mask's init failure for config ("" if it loads).
-func goInitError(t *testing.T, e *runtime.Engine, config string) string {
+func goInitError(t testing.TB, e *runtime.Engine, config string) string {
 	t.Helper()
 	_, err := goPool(t, e, config)
 	if err == nil {
@@ -86,7 +104,7 @@ func goInitError(t *testing.T, e *runtime.Engine, config string) string {
 	return msg
 }
 
-func runGo(t *testing.T, p *runtime.Pool, values []string) []result {
+func runGo(t testing.TB, p *runtime.Pool, values []string) []result {
 	t.Helper()
 	var out []result
 	for len(values) > 0 {
@@ -114,7 +132,7 @@ func runGo(t *testing.T, p *runtime.Pool, values []string) []result {
 	return out
 }
 
-func runC(t *testing.T, g *projhost.Guest, values []string) []result {
+func runC(t testing.TB, g *projhost.Guest, values []string) []result {
 	t.Helper()
 	var out []result
 	for len(values) > 0 {
@@ -142,10 +160,13 @@ func runC(t *testing.T, g *projhost.Guest, values []string) []result {
 // requireSame runs values through both masks with config and requires the
 // same bytes, or both failing, record by record. It returns how many
 // records each mask failed.
-func requireSame(t *testing.T, e *runtime.Engine, config string, values []string) int {
+func requireSame(t testing.TB, e *runtime.Engine, config string, values []string) int {
 	t.Helper()
-	want := runGo(t, loadGo(t, e, config), values)
-	got := runC(t, loadC(t, config), values)
+	return compare(t, values, runGo(t, loadGo(t, e, config), values), runC(t, loadC(t, config), values))
+}
+
+func compare(t testing.TB, values []string, want, got []result) int {
+	t.Helper()
 	require.Len(t, got, len(want))
 	failed := 0
 	for i := range want {

@@ -70,7 +70,7 @@ var leakCases = []string{
 	`{}`,
 }
 
-func orders(t *testing.T) []string {
+func orders(t testing.TB) []string {
 	data, err := os.ReadFile(filepath.Join(fixtures.Root(), "bench/testdata/orders-1k.jsonl"))
 	require.NoError(t, err)
 	var out []string
