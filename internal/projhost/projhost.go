@@ -119,7 +119,10 @@ func errOrEmpty(err error) any {
 // declare reads count:u32 path:string*count.
 func (g *Guest) declare(decl []byte) error {
 	d := &decoder{b: decl}
-	n := d.u32()
+	var n uint32
+	if len(decl) > 0 { // an empty result: no projection
+		n = d.u32()
+	}
 	var paths []jsonpath.Path
 	for i := 0; i < int(n) && d.err == nil; i++ {
 		s := string(d.bytes())
