@@ -26,7 +26,7 @@ hmac256 mac;
 
 static raw_rule raw[DECODE_RULES];
 static uint32_t raw_count;
-static char arena[1 << 18], *hmac_key, *format, errbuf[512];
+static char arena[1 << 16], *hmac_key, *format, errbuf[512];
 static uint32_t arena_used, hmac_key_len;
 static int by_schema;
 
