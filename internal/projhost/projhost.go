@@ -49,14 +49,14 @@ type Guest struct {
 	mod     api.Module
 	paths   []string
 	set     *jsonpath.Set
-	process api.Function
+	funcs   map[string]api.Function // looked up once: wazero makes a call engine per lookup
 }
 
 // Load instantiates wasm, runs weir_init with config and reads the paths
 // weir_fields declares. An init failure is returned as its message.
 func Load(ctx context.Context, wasm, config []byte) (*Guest, error) {
 	rt := wazero.NewRuntime(ctx)
-	g := &Guest{ctx: ctx, rt: rt}
+	g := &Guest{ctx: ctx, rt: rt, funcs: map[string]api.Function{}}
 	if err := g.instantiate(wasm); err != nil {
 		_ = rt.Close(ctx)
 		return nil, err
@@ -98,6 +98,9 @@ func (g *Guest) init(config []byte) error {
 	if msg, err := g.result(res); err != nil || len(msg) > 0 {
 		return fmt.Errorf("guest_error: init: %s%v", msg, errOrEmpty(err))
 	}
+	if g.mod.ExportedFunction("weir_fields") == nil {
+		return g.declare(nil) // a full-value module
+	}
 	res, err = g.call("weir_fields")
 	if err != nil {
 		return err
@@ -137,12 +140,16 @@ func (g *Guest) declare(decl []byte) error {
 		return fmt.Errorf("weir_fields: %w", err)
 	}
 	set, err := jsonpath.NewSet(paths...)
-	g.set, g.process = set, g.mod.ExportedFunction("weir_process_fields")
+	g.set = set
 	return err
 }
 
 func (g *Guest) call(name string, args ...uint64) (uint64, error) {
-	f := g.mod.ExportedFunction(name)
+	f, ok := g.funcs[name]
+	if !ok {
+		f = g.mod.ExportedFunction(name)
+		g.funcs[name] = f
+	}
 	if f == nil {
 		return 0, fmt.Errorf("the module does not export %s", name)
 	}
@@ -193,12 +200,7 @@ func (g *Guest) Raw(export string, batch []byte) ([]byte, error) {
 // Process runs one projected batch: the host's scan, the guest's call,
 // the checks and the splice.
 func (g *Guest) Process(records []Record) ([]Outcome, error) {
-	scans := make([]scan, len(records))
-	batch := binary.LittleEndian.AppendUint32(nil, uint32(len(records)))
-	for i, r := range records {
-		scans[i] = g.scan(r)
-		batch = scans[i].encode(batch, r)
-	}
+	batch, scans := g.encode(records)
 	out, err := g.Raw("weir_process_fields", batch)
 	if err != nil {
 		return nil, err
@@ -206,16 +208,38 @@ func (g *Guest) Process(records []Record) ([]Outcome, error) {
 	return decodeOutput(out, records, scans)
 }
 
-// FullValue runs records through weir_process (the full-value ABI) and
-// returns each record's ERROR message, or "" for any other verdict: for
-// checking what a projecting guest does on a host that does not project.
-func (g *Guest) FullValue(records []Record) ([]string, error) {
+// Projected is the projected batch Process would send for records (for
+// benchmarks of the guest alone, with Raw).
+func (g *Guest) Projected(records []Record) []byte {
+	batch, _ := g.encode(records)
+	return batch
+}
+
+func (g *Guest) encode(records []Record) ([]byte, []scan) {
+	scans := make([]scan, len(records))
+	batch := binary.LittleEndian.AppendUint32(nil, uint32(len(records)))
+	for i, r := range records {
+		scans[i] = g.scan(r)
+		batch = scans[i].encode(batch, r)
+	}
+	return batch, scans
+}
+
+// FullBatch is the full-value batch (§4) of records.
+func FullBatch(records []Record) []byte {
 	batch := binary.LittleEndian.AppendUint32(nil, uint32(len(records)))
 	for _, r := range records {
 		batch = appendBytes(batch, []byte(r.Value))
 		batch = appendMeta(batch, r.Meta)
 	}
-	out, err := g.Raw("weir_process", batch)
+	return batch
+}
+
+// FullValue runs records through weir_process (the full-value ABI) and
+// returns each record's ERROR message, or "" for any other verdict: for
+// checking what a projecting guest does on a host that does not project.
+func (g *Guest) FullValue(records []Record) ([]string, error) {
+	out, err := g.Raw("weir_process", FullBatch(records))
 	if err != nil {
 		return nil, err
 	}
