@@ -44,12 +44,12 @@ type Outcome struct {
 
 // Guest is one instance of a projecting module, initialised.
 type Guest struct {
-	ctx     context.Context
-	rt      wazero.Runtime
-	mod     api.Module
-	paths   []string
-	set     *jsonpath.Set
-	funcs   map[string]api.Function // looked up once: wazero makes a call engine per lookup
+	ctx   context.Context
+	rt    wazero.Runtime
+	mod   api.Module
+	paths []string
+	set   *jsonpath.Set
+	funcs map[string]api.Function // looked up once: wazero makes a call engine per lookup
 }
 
 // Load instantiates wasm, runs weir_init with config and reads the paths
