@@ -125,8 +125,9 @@ struct weir_record {
 	const uint8_t *meta; /* encoded metadata of the input, bounds-checked */
 	uint32_t meta_count;
 	int dropped, changed, failed, projected;
-	buf new_value, ops, ports, emits, error, repl_bytes;
+	buf ops, ports, emits, error, repl_bytes;
 	uint32_t op_count, port_count, emit_count;
+	uint32_t out_at, new_len; /* where its entries start in the output; the rewritten value's length */
 	uint32_t field_count, repl_count;
 };
 
@@ -137,10 +138,15 @@ static repl *repls;
 static uint32_t fields_cap, repls_cap;
 static char errmsg[320];
 
+/* A rewritten value sits in the output right after the room for its EMIT
+ * header (index, kind, flags, length), which the verdict fills in: the
+ * value is copied once, not into a scratch buffer and again into the output. */
+#define HEADER 10
+
 const uint8_t *weir_value(const weir_record *r, uint32_t *len) {
 	if (r->changed) {
-		*len = r->new_value.len;
-		return r->new_value.p;
+		*len = r->new_len;
+		return output.p + r->out_at + HEADER;
 	}
 	*len = r->value_len;
 	return r->value;
@@ -168,8 +174,14 @@ void weir_set_value(weir_record *r, const uint8_t *v, uint32_t len) {
 		weir_fail(r, "weir_set_value in weir_on_fields: replace fields with weir_field_set_string or weir_field_set_json");
 		return;
 	}
-	r->new_value.len = 0;
-	put(&r->new_value, v, len);
+	/* v may be the output's own bytes (from weir_value): an offset survives growth */
+	uintptr_t at = (uintptr_t)v, base = (uintptr_t)output.p;
+	int inside = at >= base && at < base + output.cap;
+	output.len = r->out_at + HEADER;
+	if (!reserve(&output, len)) abort();
+	memmove(output.p + output.len, inside ? output.p + (at - base) : v, len);
+	output.len += len;
+	r->new_len = len;
 	r->changed = 1;
 }
 
@@ -350,8 +362,44 @@ static uint32_t fan_out(uint32_t idx, const weir_record *r) {
 	return r->emit_count;
 }
 
+/* Fills in the header before a rewritten value and appends its port and
+ * metadata ops. */
+static void finish_rewritten(uint32_t idx, const weir_record *r, const uint8_t *port, uint32_t plen) {
+	uint8_t *h = output.p + r->out_at;
+	memcpy(h, &idx, 4);
+	h[4] = 1;
+	h[5] = 1 | (plen ? 2 : 0) | (r->op_count ? 4 : 0);
+	memcpy(h + 6, &r->new_len, 4);
+	if (plen) put_bytes(&output, port, plen);
+	if (r->op_count) {
+		put_u32(&output, r->op_count);
+		put(&output, r->ops.p, r->ops.len);
+	}
+}
+
+/* The EMITs of a rewritten value: the first around the value in place, one
+ * more per further port copying it. */
+static uint32_t rewritten(uint32_t idx, const weir_record *r) {
+	uint32_t n = r->port_count ? r->port_count : 1;
+	rd p = {r->ports.p, r->ports.p + r->ports.len};
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *port = NULL;
+		uint32_t pl = 0;
+		if (r->port_count) rd_bytes(&p, &port, &pl);
+		if (i == 0) {
+			finish_rewritten(idx, r, port, pl);
+			continue;
+		}
+		/* room first, so the value copied from the output cannot move mid-copy */
+		if (!reserve(&output, HEADER + r->new_len + 4 + pl + 4 + r->ops.len)) abort();
+		emit_entry(idx, r, output.p + r->out_at + HEADER, r->new_len, 1, port, pl, NULL, 0);
+	}
+	return n;
+}
+
 /* Writes the record's entries and returns how many. */
 static uint32_t verdict(uint32_t idx, weir_record *r) {
+	if (r->changed && (r->failed || r->dropped || r->emit_count)) output.len = r->out_at; /* the rewrite is not kept */
 	if (r->failed) {
 		put_u32(&output, idx);
 		put_u8(&output, 3);
@@ -364,11 +412,11 @@ static uint32_t verdict(uint32_t idx, weir_record *r) {
 		return 1;
 	}
 	if (r->emit_count) return fan_out(idx, r);
+	if (r->changed) return rewritten(idx, r);
 	fblob.len = 0;
 	if (r->repl_count) put_fields(&fblob, r);
-	const uint8_t *v = r->changed ? r->new_value.p : NULL;
 	if (!r->port_count) {
-		emit_entry(idx, r, v, r->new_value.len, r->changed, NULL, 0, fblob.p, fblob.len);
+		emit_entry(idx, r, NULL, 0, 0, NULL, 0, fblob.p, fblob.len);
 		return 1;
 	}
 	rd p = {r->ports.p, r->ports.p + r->ports.len};
@@ -376,7 +424,7 @@ static uint32_t verdict(uint32_t idx, weir_record *r) {
 		const uint8_t *port;
 		uint32_t pl;
 		rd_bytes(&p, &port, &pl);
-		emit_entry(idx, r, v, r->new_value.len, r->changed, port, pl, fblob.p, fblob.len);
+		emit_entry(idx, r, NULL, 0, 0, port, pl, fblob.p, fblob.len);
 	}
 	return r->port_count;
 }
@@ -417,7 +465,9 @@ static void reset(weir_record *r, const uint8_t *value, uint32_t len, const uint
 	r->meta = meta;
 	r->meta_count = mc;
 	r->dropped = r->changed = r->failed = r->projected = 0;
-	r->new_value.len = r->ops.len = r->ports.len = r->emits.len = r->error.len = r->repl_bytes.len = 0;
+	r->out_at = output.len;
+	r->new_len = 0;
+	r->ops.len = r->ports.len = r->emits.len = r->error.len = r->repl_bytes.len = 0;
 	r->op_count = r->port_count = r->emit_count = r->field_count = r->repl_count = 0;
 }
 
