@@ -34,6 +34,7 @@ static uint32_t out_cap;
 
 static uint8_t *room(uint32_t n) {
 	if (n > out_cap) {
+		if (n > 1u << 30) abort(); /* past any value a batch can carry: a trap */
 		uint32_t cap = out_cap ? out_cap : 256;
 		while (cap < n) cap *= 2;
 		out = realloc(out, cap);

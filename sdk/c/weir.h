@@ -3,6 +3,7 @@
  *
  * Implement weir_on_record (and optionally weir_on_init), compile with
  *   clang-19 --target=wasm32-wasi -O2 -mexec-model=reactor weir.c yours.c -o t.wasm
+ * (weir_json.h, a bounded JSON reader for configs, is header-only)
  * and pack a manifest with `weir transform pack`. A record is kept unchanged
  * unless the handler says otherwise; the SDK encodes the verdicts.
  *
@@ -33,7 +34,8 @@
 
 typedef struct weir_record weir_record;
 
-/* The record's current value (the input's, or what weir_set_value set). */
+/* The record's current value (the input's, or what weir_set_value set);
+ * valid until the next weir_set_value or the handler's return. */
 const uint8_t *weir_value(const weir_record *r, uint32_t *len);
 /* Metadata lookup on the input record; returns NULL when absent. */
 const uint8_t *weir_meta(const weir_record *r, const char *key, uint32_t *len);
