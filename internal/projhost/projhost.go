@@ -52,10 +52,14 @@ type Guest struct {
 	funcs map[string]api.Function // looked up once: wazero makes a call engine per lookup
 }
 
+// compiled is shared by every Guest of the process: a module is compiled
+// once however many instances tests load.
+var compiled = wazero.NewCompilationCache()
+
 // Load instantiates wasm, runs weir_init with config and reads the paths
 // weir_fields declares. An init failure is returned as its message.
 func Load(ctx context.Context, wasm, config []byte) (*Guest, error) {
-	rt := wazero.NewRuntime(ctx)
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(compiled))
 	g := &Guest{ctx: ctx, rt: rt, funcs: map[string]api.Function{}}
 	if err := g.instantiate(wasm); err != nil {
 		_ = rt.Close(ctx)

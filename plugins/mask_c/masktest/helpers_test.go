@@ -49,11 +49,16 @@ func cInitError(t testing.TB, config string) string {
 	return ""
 }
 
+// sharedEngine serves every test of the package, so the Go mask is
+// compiled once (goModule); it lives as long as the test process.
+var sharedEngine = sync.OnceValues(func() (*runtime.Engine, error) {
+	return runtime.NewEngine(context.Background(), runtime.EngineConfig{})
+})
+
 func newEngine(t testing.TB) *runtime.Engine {
 	t.Helper()
-	e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{})
+	e, err := sharedEngine()
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = e.Close(context.Background()) })
 	return e
 }
 
