@@ -117,6 +117,7 @@ test-stress: deps ## run the timing-sensitive packages with -race while a CPU ho
 fuzz: ## a short, bounded run of the mask's fuzz targets (their seeds also run in every go test)
 	$(GO) test -run XXX -fuzz '^FuzzMask$$' -fuzztime 50000x ./plugins/mask
 	$(GO) test -run XXX -fuzz '^FuzzMaskProto$$' -fuzztime 20000x ./plugins/mask
+	$(GO) test -run XXX -fuzz '^FuzzMaskMatchesGo$$' -fuzztime 20000x ./plugins/mask_c/masktest
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
 	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md
