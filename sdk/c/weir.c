@@ -24,6 +24,7 @@ typedef struct {
 } buf;
 
 static int reserve(buf *b, uint32_t n) {
+	if (b->len > b->cap) abort(); /* a broken invariant: never write past the block */
 	if (n <= b->cap - b->len) return 1;
 	if (n > UINT32_MAX / 2 - b->len) return 0;
 	uint32_t cap = b->cap ? b->cap : 4096;
@@ -177,8 +178,9 @@ void weir_set_value(weir_record *r, const uint8_t *v, uint32_t len) {
 	/* v may be the output's own bytes (from weir_value): an offset survives growth */
 	uintptr_t at = (uintptr_t)v, base = (uintptr_t)output.p;
 	int inside = at >= base && at < base + output.cap;
-	output.len = r->out_at + HEADER;
-	if (!reserve(&output, len)) abort();
+	output.len = r->out_at;
+	if (len > UINT32_MAX - HEADER || !reserve(&output, HEADER + len)) abort();
+	output.len += HEADER;
 	memmove(output.p + output.len, inside ? output.p + (at - base) : v, len);
 	output.len += len;
 	r->new_len = len;

@@ -43,4 +43,19 @@ func TestSetValueInPlace(t *testing.T) {
 		{Out: []runtime.FixtureRecord{{Value: "second"}}},
 	}
 	assert.Equal(t, want, got)
+
+	// Kept records put the next rewrite's header across the end of the
+	// output's first allocation (4096 bytes: a 4-byte count, 6 per keep).
+	in = nil
+	for range 681 {
+		in = append(in, runtime.Record{Value: []byte("N")})
+	}
+	in = append(in, runtime.Record{Value: []byte("K")}, runtime.Record{Value: []byte("G")}, runtime.Record{Value: []byte("K")})
+	out, err = p.Process(context.Background(), in)
+	require.NoError(t, err)
+	got = runtime.Verdicts(in, out)
+	assert.Equal(t, want[1], got[681])
+	assert.Equal(t, want[5], got[682])
+	assert.Equal(t, want[6], got[683])
+	assert.Equal(t, runtime.FixtureOutcome{Out: []runtime.FixtureRecord{{Value: "N"}}}, got[0])
 }
