@@ -3,7 +3,8 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/weir
 PLUGINS := echo mask
-PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm)
+C_PLUGINS := mask_c
+PLUGIN_WASM := $(PLUGINS:%=build/plugins/%.wasm) $(C_PLUGINS:%=build/plugins/%.wasm)
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
 
 .PHONY: help deps build plugins run run-proto run-kafka run-kafka-scaleout run-nats run-swap run-swap-registry docs test test-stress bench check fmt vet tidy clean
@@ -34,6 +35,16 @@ plugins: $(PLUGIN_WASM) ## build the shipped transforms into build/plugins/*.was
 build/plugins/%.wasm: $(BIN) plugins/%/manifest.json $(GO_SOURCES)
 	@mkdir -p build/plugins
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o build/plugins/$*.raw.wasm ./plugins/$*
+	$(BIN) transform pack --manifest plugins/$*/manifest.json -o $@ build/plugins/$*.raw.wasm
+	@rm -f build/plugins/$*.raw.wasm
+
+# C transforms: the plugin's .c files with the C SDK, built as
+# internal/fixtures.BuildC builds them.
+C_SOURCES := $(wildcard sdk/c/*.[ch] $(C_PLUGINS:%=plugins/%/*.[ch]))
+
+$(C_PLUGINS:%=build/plugins/%.wasm): build/plugins/%.wasm: $(BIN) plugins/%/manifest.json $(C_SOURCES)
+	@mkdir -p build/plugins
+	clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -mexec-model=reactor -o build/plugins/$*.raw.wasm sdk/c/weir.c plugins/$*/*.c
 	$(BIN) transform pack --manifest plugins/$*/manifest.json -o $@ build/plugins/$*.raw.wasm
 	@rm -f build/plugins/$*.raw.wasm
 
@@ -108,6 +119,7 @@ fuzz: ## a short, bounded run of the mask's, the scanner's and projection's fuzz
 	$(GO) test -run XXX -fuzz '^FuzzMaskProto$$' -fuzztime 20000x ./plugins/mask
 	$(GO) test -run XXX -fuzz '^FuzzScanAgreesWithReference$$' -fuzztime 20000x ./sdk/go/jsonpath
 	$(GO) test -run XXX -fuzz '^FuzzDecodeProjected$$' -fuzztime 20000x ./runtime
+	$(GO) test -run XXX -fuzz '^FuzzMaskMatchesGo$$' -fuzztime 20000x ./plugins/mask_c/masktest
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
 	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md

@@ -1,0 +1,119 @@
+/*
+ * mask_c: weir's PII-masking transform in C, with the Go mask's JSON mode
+ * (plugins/mask) as its contract: the same config, the same output bytes.
+ *
+ *   {"hmac_key": "k", "fields": [{"path": "customer.email", "action": "email"},
+ *                                {"path": "customer.card", "action": "last", "keep": 4, "with": "****"}]}
+ *
+ * Actions: redact (the value becomes `with`, default "***"), last (`with`
+ * then the last `keep` characters, default 4, counted as UTF-8 characters),
+ * email (`with` then the value from its last '@'; `with` alone without
+ * one), hmac (`with`, default "", then hex HMAC-SHA256 of the value under
+ * hmac_key). Numbers and booleans are masked as their text; null stays;
+ * an object or array is replaced whole by redact and refused by the other
+ * actions. Where rules reach one value the first in the config applies;
+ * where a matched value holds another, the outer one is masked whole.
+ *
+ * It uses field projection (docs/abi.md §4b): the rules' paths are declared
+ * at init, and the host validates each record (one that is not JSON fails
+ * with class bad_input), finds every value at every path (duplicated keys
+ * and parents included) and splices the masked values back; this code only
+ * parses its config and masks values. It reads JSON records only: a
+ * schema-bound (protobuf) stream needs the Go mask.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../sdk/c/weir.h"
+#include "mask.h"
+
+/* The masked value, grown once to the largest one seen. */
+static uint8_t *out;
+static uint32_t out_cap;
+
+static uint8_t *room(uint32_t n) {
+	if (n > out_cap) {
+		if (n > 1u << 30) abort(); /* past any value a batch can carry: a trap */
+		uint32_t cap = out_cap ? out_cap : 256;
+		while (cap < n) cap *= 2;
+		out = realloc(out, cap);
+		if (!out) abort();
+		out_cap = cap;
+	}
+	return out;
+}
+
+const char *weir_on_init(const uint8_t *config, uint32_t len) { return parse_config(config, len); }
+
+/* Where the last n UTF-8 characters of s begin (0 if it has no more). */
+static uint32_t last_chars(const uint8_t *s, uint32_t len, int64_t n) {
+	uint32_t i = len;
+	for (; n > 0 && i > 0; n--)
+		while (i > 0 && (s[--i] & 0xC0) == 0x80) {
+		}
+	return i;
+}
+
+static uint32_t last_at(const uint8_t *s, uint32_t len) {
+	for (uint32_t i = len; i > 0; i--)
+		if (s[i - 1] == '@') return i - 1;
+	return len;
+}
+
+/* Masks the text s by rule r into out; returns its length. */
+static uint32_t mask_text(const rule *r, const uint8_t *s, uint32_t len) {
+	static const char hex[] = "0123456789abcdef";
+	uint32_t from = len;
+	switch (r->action) {
+	case LAST: from = last_chars(s, len, r->keep); break;
+	case EMAIL: from = last_at(s, len); break;
+	case HMAC: {
+		uint8_t sum[32], *o = room(r->with_len + 64);
+		hmac256_sum(&mac, s, len, sum);
+		memcpy(o, r->with, r->with_len);
+		for (int i = 0; i < 32; i++) {
+			o[r->with_len + 2 * i] = (uint8_t)hex[sum[i] >> 4];
+			o[r->with_len + 2 * i + 1] = (uint8_t)hex[sum[i] & 15];
+		}
+		return r->with_len + 64;
+	}
+	}
+	uint8_t *o = room(r->with_len + (len - from));
+	memcpy(o, r->with, r->with_len);
+	memcpy(o + r->with_len, s + from, len - from);
+	return r->with_len + (len - from);
+}
+
+/* Masks field i; returns 0 when the record must fail. */
+static int mask_field(weir_record *rec, uint32_t i) {
+	char msg[1200];
+	uint32_t p = weir_field_path(rec, i), len;
+	if (p >= rule_count) {
+		weir_fail(rec, "mask: the host sent a field at an undeclared path");
+		return 0;
+	}
+	const rule *r = &rules[p];
+	const uint8_t *v = weir_field_value(rec, i, &len);
+	switch (weir_field_type(rec, i)) {
+	case WEIR_NULL: return 1; /* hides nothing */
+	case WEIR_OBJECT:
+	case WEIR_ARRAY:
+		if (r->action != REDACT) {
+			snprintf(msg, sizeof msg, "mask: field %s is an object or array; only action redact applies", r->path);
+			weir_fail(rec, msg);
+			return 0;
+		}
+		weir_field_set_string(rec, i, (const uint8_t *)r->with, r->with_len);
+		return 1;
+	}
+	uint32_t n = mask_text(r, v, len); /* before reading out: it may move */
+	weir_field_set_string(rec, i, out, n);
+	return 1;
+}
+
+void weir_on_fields(weir_record *rec) {
+	uint32_t n = weir_field_count(rec);
+	for (uint32_t i = 0; i < n; i++)
+		if (!mask_field(rec, i)) return;
+}
