@@ -16,8 +16,13 @@ var m *masker
 func init() {
 	weir.OnInit(func(config []byte) error {
 		var err error
-		m, err = newMasker(config)
-		return err
+		if m, err = newMasker(config); err != nil {
+			return err
+		}
+		if paths := m.projectedPaths(); paths != nil {
+			return weir.Project(paths...)
+		}
+		return nil
 	})
 	weir.Handle(func(r *weir.Record) error {
 		out, err := m.apply(r.Value())
@@ -27,6 +32,7 @@ func init() {
 		r.SetValue(out)
 		return nil
 	})
+	weir.HandleFields(func(r *weir.Fields) error { return m.applyFields(r) })
 }
 
 func main() {}
