@@ -219,9 +219,24 @@ func (m *masker) maskText(dst []byte, with string, r *rule, s []byte) []byte {
 	return dst
 }
 
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // lastRunes is the last n characters of s (each byte of invalid UTF-8
 // counts as one), or all of s.
 func lastRunes(s []byte, n int) []byte {
+	if len(s) <= n {
+		return s
+	}
+	if ascii(s[len(s)-n:]) {
+		return s[len(s)-n:] // n ASCII bytes are n characters, and more precede them
+	}
 	if utf8.RuneCount(s) <= n {
 		return s
 	}
