@@ -52,7 +52,7 @@ var leakCases = []string{
 }
 
 func FuzzMask(f *testing.F) {
-	for _, c := range leakCases {
+	for _, c := range append(leakCases, escapedCases...) {
 		f.Add([]byte(c))
 	}
 	data, err := os.ReadFile("../../bench/testdata/orders-1k.jsonl")
@@ -65,6 +65,7 @@ func FuzzMask(f *testing.F) {
 	m, err := newMasker([]byte(fuzzConfig))
 	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, in []byte) {
+		sameAsFullValue(t, m, in) // the projected path: same bytes, or both refuse
 		out, err := m.apply(in)
 		if err != nil {
 			return // refused: the host flags the record

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/weirstream/weir/sdk/go/jsonpath"
@@ -44,7 +45,7 @@ func (m *masker) apply(doc []byte) ([]byte, error) {
 	}
 	var bad error
 	out := jsonpath.ReplaceMatches(m.bufs[0][:0], doc, m.spans, func(dst []byte, p int, raw []byte) []byte {
-		masked, err := m.mask(dst, m.rules[p], raw)
+		masked, err := m.mask(dst, &m.rules[p], raw)
 		if err != nil && bad == nil {
 			bad = err
 		}
@@ -61,20 +62,39 @@ func (m *masker) apply(doc []byte) ([]byte, error) {
 // type than a string is masked as its text (numbers, booleans) or whole
 // (objects and arrays, action redact only; other actions refuse the
 // record); null hides nothing and stays.
-func (m *masker) mask(dst []byte, r rule, raw []byte) ([]byte, error) {
-	var s string
+//
+// A string without escapes is its own decoded text, already valid inside
+// a JSON string (the scan checked it): the masked text is appended as it
+// is, with the rule's With pre-escaped, so nothing is decoded, converted
+// or quoted per record. A string with escapes is decoded first.
+func (m *masker) mask(dst []byte, r *rule, raw []byte) ([]byte, error) {
 	switch raw[0] {
 	case 'n':
 		return append(dst, raw...), nil
 	case '{', '[':
 		if r.Action != "redact" {
-			return dst, fmt.Errorf("mask: field %s is an object or array; only action redact applies", r.Path)
+			return dst, containerError(r)
 		}
-		return jsonpath.AppendQuote(dst, r.With), nil
+		return append(append(append(dst, '"'), r.jsonWith...), '"'), nil
 	case '"':
-		s, _ = jsonpath.Unquote(raw) // validated by the scan
-	default:
-		s = string(raw)
+		body := raw[1 : len(raw)-1]
+		if bytes.IndexByte(body, '\\') >= 0 {
+			return m.maskEscaped(dst, r, raw), nil
+		}
+		raw = body
 	}
-	return jsonpath.AppendQuote(dst, m.maskString(r, s)), nil
+	dst = append(dst, '"')
+	dst = m.maskText(dst, r.jsonWith, r, raw)
+	return append(dst, '"'), nil
+}
+
+// maskEscaped masks a string that holds escapes: decoded, masked, quoted.
+func (m *masker) maskEscaped(dst []byte, r *rule, raw []byte) []byte {
+	s, _ := jsonpath.Unquote(raw) // validated by the scan
+	m.text = m.maskText(m.text[:0], r.With, r, []byte(s))
+	return jsonpath.AppendQuote(dst, string(m.text))
+}
+
+func containerError(r *rule) error {
+	return fmt.Errorf("mask: field %s is an object or array; only action redact applies", r.Path)
 }

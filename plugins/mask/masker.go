@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -29,6 +30,12 @@ type Config struct {
 	// host) or "drop" (the field is left out of the output). Never passed
 	// on: the mask cannot tell whether it holds PII.
 	UnknownFields string `json:"unknown_fields"`
+	// Projection is whether JSON mode declares the rules' paths to the
+	// host (field projection, docs/abi.md §4b): the host scans each record
+	// natively and the mask sees only the values to mask. Default true;
+	// false masks the whole value in the guest, as protobuf mode always
+	// does. Both give the same output for every record.
+	Projection *bool `json:"projection"`
 	// WeirSchema is added by the host when the pipeline is schema-bound
 	// (docs/abi.md §3): with no fields configured, every field marked
 	// sensitive is masked, in every message of its type at any depth.
@@ -60,18 +67,22 @@ type FieldRule struct {
 
 type rule struct {
 	FieldRule
-	path    jsonpath.Path
-	numbers []uint32 // protobuf mode
+	path     jsonpath.Path
+	jsonWith string   // With as the inside of a JSON string (JSON mode)
+	numbers  []uint32 // protobuf mode
 }
 
 type masker struct {
-	proto bool
-	pb    protoMask // protobuf mode
-	rules []rule
-	mac   hash.Hash
-	set   *jsonpath.Set    // JSON mode: every rule's path, scanned in one pass
-	spans []jsonpath.Match // JSON mode: reused per record
-	bufs  [2][]byte
+	proto   bool
+	project bool      // JSON mode: the host projects the rules' paths
+	pb      protoMask // protobuf mode
+	rules   []rule
+	mac     hash.Hash
+	sum     [sha256.Size]byte
+	set     *jsonpath.Set    // JSON mode: every rule's path, scanned in one pass
+	spans   []jsonpath.Match // JSON mode: reused per record
+	bufs    [2][]byte
+	text    []byte // one masked value, reused
 }
 
 func newMasker(config []byte) (*masker, error) {
@@ -89,6 +100,7 @@ func newMasker(config []byte) (*masker, error) {
 		return nil, errors.New("mask: config: fields: at least one field rule is required")
 	}
 	m := &masker{proto: c.Format == "protobuf"}
+	m.project = !m.proto && (c.Projection == nil || *c.Projection)
 	if c.Format != "" && c.Format != "json" && !m.proto {
 		return nil, fmt.Errorf("mask: config: format: want json or protobuf, got %q", c.Format)
 	}
@@ -126,6 +138,8 @@ func compileRule(i int, f FieldRule, key string, proto bool) (rule, error) {
 		return rule{}, fmt.Errorf("mask: config: fields[%d].path: %w", i, err)
 	}
 	r.FieldRule, err = compileAction(fmt.Sprintf("fields[%d]", i), f, key)
+	q := jsonpath.AppendQuote(nil, r.With)
+	r.jsonWith = string(q[1 : len(q)-1])
 	return r, err
 }
 
@@ -183,30 +197,52 @@ func fieldNumbers(path string) ([]uint32, error) {
 	return out, nil
 }
 
-func (m *masker) maskString(r rule, s string) string {
+// maskText appends the masked form of the text s (a decoded JSON string,
+// a number's or boolean's text, protobuf string bytes) to dst; with is the
+// rule's With as it must appear in dst (raw, or escaped for a JSON string).
+// It allocates nothing: the kept part is a piece of s and the HMAC is
+// written into the masker's reused state.
+func (m *masker) maskText(dst []byte, with string, r *rule, s []byte) []byte {
+	dst = append(dst, with...)
 	switch r.Action {
 	case "last":
-		return r.With + lastRunes(s, r.Keep)
+		return append(dst, lastRunes(s, r.Keep)...)
 	case "email":
-		if at := strings.LastIndexByte(s, '@'); at >= 0 {
-			return r.With + s[at:]
+		if at := bytes.LastIndexByte(s, '@'); at >= 0 {
+			return append(dst, s[at:]...)
 		}
-		return r.With
 	case "hmac":
 		m.mac.Reset()
-		m.mac.Write([]byte(s))
-		return r.With + hex.EncodeToString(m.mac.Sum(nil))
+		m.mac.Write(s)
+		return hex.AppendEncode(dst, m.mac.Sum(m.sum[:0]))
 	}
-	return r.With
+	return dst
 }
 
-func lastRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// lastRunes is the last n characters of s (each byte of invalid UTF-8
+// counts as one), or all of s.
+func lastRunes(s []byte, n int) []byte {
+	if len(s) <= n {
+		return s
+	}
+	if ascii(s[len(s)-n:]) {
+		return s[len(s)-n:] // n ASCII bytes are n characters, and more precede them
+	}
+	if utf8.RuneCount(s) <= n {
 		return s
 	}
 	i := len(s)
 	for ; n > 0; n-- {
-		_, size := utf8.DecodeLastRuneInString(s[:i])
+		_, size := utf8.DecodeLastRune(s[:i])
 		i -= size
 	}
 	return s[i:]

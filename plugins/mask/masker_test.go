@@ -33,8 +33,9 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestLastKeepsRunes(t *testing.T) {
-	assert.Equal(t, "ñé", lastRunes("aañé", 2))
-	assert.Equal(t, "ab", lastRunes("ab", 4))
+	assert.Equal(t, "ñé", string(lastRunes([]byte("aañé"), 2)))
+	assert.Equal(t, "ab", string(lastRunes([]byte("ab"), 4)))
+	assert.Equal(t, "\x80b", string(lastRunes([]byte("a\x80b"), 2)), "a byte of invalid UTF-8 is one character")
 }
 
 // BenchmarkMaskNative is the masker's own cost, natively, on the workload.

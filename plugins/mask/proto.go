@@ -190,8 +190,9 @@ func (m *masker) field(dst, b []byte, f pbwire.Field, ft fieldType, n *pathNode,
 		if f.Type != pbwire.Bytes {
 			return nil, fmt.Errorf("field %d (masked by %s) has wire type %d, not length-delimited: refused, it cannot be masked", f.Num, m.rules[rule-1].Path, f.Type)
 		}
-		masked := m.maskString(m.rules[rule-1], string(b[f.ValStart:f.ValEnd]))
-		return appendBytesField(dst, f.Num, []byte(masked)), nil
+		r := &m.rules[rule-1]
+		m.text = m.maskText(m.text[:0], r.With, r, b[f.ValStart:f.ValEnd])
+		return appendBytesField(dst, f.Num, m.text), nil
 	case ft.child != nil || (n != nil && n.children != nil):
 		if f.Type != pbwire.Bytes {
 			if ft.child != nil {

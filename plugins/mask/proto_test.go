@@ -112,7 +112,8 @@ func TestProtoUnknownFieldsAreRefusedOrDropped(t *testing.T) {
 			require.ErrorContains(t, err, "is not in the bound schema")
 			out, err := drop.apply(c.in)
 			require.NoError(t, err)
-			assert.Equal(t, c.dropped, out)
+			// an empty record comes out nil when it is the masker's first
+			assert.Equal(t, c.dropped, append([]byte{}, out...))
 		})
 	}
 }

@@ -13,4 +13,25 @@
 //	}
 //
 //	func main() {}
+//
+// A transform that reads and rewrites a few JSON fields declares their
+// paths instead (field projection, docs/abi.md §4b): it calls Project from
+// OnInit and registers a HandleFields handler. The host then scans each
+// record natively, hands the guest only the values at those paths, and
+// splices the replacements back, so the guest's cost follows the fields,
+// not the record's size. The batch, its values and the replacements live
+// in buffers the SDK reuses, so a handler that allocates nothing makes no
+// allocation per record.
+//
+//	func init() {
+//		weir.OnInit(func([]byte) error { return weir.Project("customer.email") })
+//		weir.HandleFields(func(r *weir.Fields) error {
+//			for i := range r.Len() {
+//				if r.Type(i) == weir.TypeString {
+//					r.SetString(i, "***")
+//				}
+//			}
+//			return nil
+//		})
+//	}
 package weir

@@ -11,6 +11,7 @@ import "unsafe"
 var (
 	inbuf   []byte
 	state   batch
+	fstate  fieldsBatch
 	initErr []byte
 )
 
@@ -34,7 +35,27 @@ func weirInit(n uint32) uint64 {
 	if err := initFunc(append([]byte(nil), inbuf[:n]...)); err != nil {
 		return pack(fail(err.Error()))
 	}
+	if err := checkProjection(); err != nil {
+		return pack(fail(err.Error()))
+	}
 	return 0
+}
+
+// weir_fields answers the paths Project declared, or 0: no projection.
+//
+//go:wasmexport weir_fields
+func weirFields() uint64 { return pack(projection.declared) }
+
+//go:wasmexport weir_process_fields
+func weirProcessFields(n uint32) uint64 {
+	if uint64(n) > uint64(len(inbuf)) {
+		panic("weir: batch length exceeds the buffer")
+	}
+	out, err := fstate.process(inbuf[:n], projection.paths, projection.handler)
+	if err != nil {
+		panic(err)
+	}
+	return pack(out)
 }
 
 //go:wasmexport weir_process

@@ -1,0 +1,251 @@
+package weir
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/weirstream/weir/sdk/go/jsonpath"
+)
+
+// FieldType is the JSON type of a projected field (docs/abi.md §4b).
+type FieldType uint8
+
+// The types a projected field arrives with.
+const (
+	TypeString FieldType = 1 // Value is the decoded text: escapes resolved, valid UTF-8
+	TypeNumber FieldType = 2 // Value is the number as written
+	TypeBool   FieldType = 3 // Value is true or false
+	TypeNull   FieldType = 4 // Value is null
+	TypeObject FieldType = 5 // Value is the object's JSON text
+	TypeArray  FieldType = 6 // Value is the array's JSON text
+)
+
+var typeNames = [...]string{"invalid", "string", "number", "bool", "null", "object", "array"}
+
+func (t FieldType) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return typeNames[0]
+}
+
+// maxPathBytes bounds one declared path, as the host does.
+const maxPathBytes = 1 << 10
+
+// FieldsHandler decides what happens to one record of a projecting
+// transform, from the fields it declared. Returning an error fails the
+// record, as for Handler.
+type FieldsHandler func(r *Fields) error
+
+// projection is what this instance declared: the weir_fields answer and
+// the handler that receives the fields.
+var projection struct {
+	declared []byte // count:u32 path:string*count
+	paths    int
+	handler  FieldsHandler
+}
+
+var errNoFieldsHandler = errors.New("weir: Project was called but no fields handler is registered: call weir.HandleFields in an init function")
+
+// HandleFields registers the handler of projected records. Call it from an
+// init function. It is used once Project has declared paths; a transform
+// that registers both Handle and HandleFields serves whichever its init
+// chose (a config switch, say).
+func HandleFields(h FieldsHandler) { projection.handler = h }
+
+// Project declares the JSON paths this instance reads and rewrites, in
+// sdk/go/jsonpath syntax ("customer.email", "items.*.sku"). Call it from
+// OnInit (the paths may depend on the config). From then on the host scans
+// every record natively, in one pass, and the HandleFields handler sees
+// only the values at those paths: the record's value is never copied into
+// the guest. A record that is not valid JSON fails at the host with class
+// bad_input and never reaches the handler.
+//
+// At most 64 paths (jsonpath.MaxPaths) of at most 1 KiB each. Path i is
+// what Fields.Path reports as i; a value at several paths is reported at
+// the lowest. A later call replaces the paths of an earlier one. Without
+// a call the transform does not project and Handle's handler runs.
+func Project(paths ...string) error {
+	if len(paths) == 0 {
+		return errors.New("weir: Project: no paths given (to not project, do not call Project)")
+	}
+	if len(paths) > jsonpath.MaxPaths {
+		return fmt.Errorf("weir: Project: %d paths, at most %d", len(paths), jsonpath.MaxPaths)
+	}
+	out := binary.LittleEndian.AppendUint32(nil, uint32(len(paths)))
+	for i, p := range paths {
+		if len(p) > maxPathBytes {
+			return fmt.Errorf("weir: Project: path %d is %d bytes long, at most %d", i, len(p), maxPathBytes)
+		}
+		if _, err := jsonpath.Compile(p); err != nil {
+			return fmt.Errorf("weir: Project: path %d: %w", i, err)
+		}
+		out = appendBytes(out, []byte(p))
+	}
+	projection.declared, projection.paths = out, len(paths)
+	return nil
+}
+
+// checkProjection is run after the user's init: paths without a handler
+// would fail every record, so the transform does not load.
+func checkProjection() error {
+	if projection.paths > 0 && projection.handler == nil {
+		return errNoFieldsHandler
+	}
+	return nil
+}
+
+// Fields is one projected record: the values at the declared paths, in
+// document order, and the decision taken on it. By default the record is
+// kept unchanged on the default port. Values are views into the batch:
+// do not keep them past the handler.
+type Fields struct {
+	b       *fieldsBatch
+	fields  []field // views into the batch
+	meta    []meta
+	repls   []repl // pending replacements, by increasing field index
+	ops     []metaOp
+	ports   []string
+	emits   []fieldsEmit
+	emitted []repl // the replacements of every emit, back to back
+	dropped bool
+}
+
+type field struct {
+	path  uint32
+	typ   FieldType
+	value []byte
+}
+
+// repl replaces field i with arena[start:end]; json says the bytes are
+// raw JSON rather than text.
+type repl struct {
+	field      uint32
+	json       bool
+	start, end uint32
+}
+
+// fieldsEmit is one output: emitted[first:last] and its ports
+// (Fields.ports[portsFrom:portsTo]).
+type fieldsEmit struct {
+	first, last        int
+	portsFrom, portsTo int
+}
+
+// Len is the number of values found at the declared paths.
+func (r *Fields) Len() int { return len(r.fields) }
+
+// Path is the index (in Project's list) of the path field i was found at.
+func (r *Fields) Path(i int) int { return int(r.fields[i].path) }
+
+// Type is the JSON type of field i.
+func (r *Fields) Type(i int) FieldType { return r.fields[i].typ }
+
+// Value is field i as it came: the decoded text of a string, the JSON text
+// of anything else. It is not a copy and not changed by the Set methods.
+func (r *Fields) Value(i int) []byte { return r.fields[i].value }
+
+// SetString replaces field i with the JSON string holding s. Invalid UTF-8
+// becomes U+FFFD, as jsonpath.AppendQuote does. The text is copied.
+func (r *Fields) SetString(i int, s string) {
+	start := r.b.arenaLen()
+	r.b.arena = appendValidUTF8(r.b.arena, s)
+	r.set(i, false, start)
+}
+
+// SetStringBytes is SetString for text held in a byte slice.
+func (r *Fields) SetStringBytes(i int, text []byte) {
+	start := r.b.arenaLen()
+	r.b.arena = appendValidUTF8Bytes(r.b.arena, text)
+	r.set(i, false, start)
+}
+
+// SetJSON replaces field i with raw, which must be exactly one JSON value
+// (an object, "null", a quoted string, ...). Anything else is an error and
+// nothing is replaced; returning it from the handler fails the record.
+// raw is copied.
+func (r *Fields) SetJSON(i int, raw []byte) error {
+	if err := jsonpath.Validate(raw); err != nil {
+		return fmt.Errorf("weir: SetJSON field %d: %w", i, err)
+	}
+	start := r.b.arenaLen()
+	r.b.arena = append(r.b.arena, raw...)
+	r.set(i, true, start)
+	return nil
+}
+
+// set records a replacement of field i by the arena from start on; a
+// second one for the same field wins.
+func (r *Fields) set(i int, json bool, start uint32) {
+	if i < 0 || i >= len(r.fields) {
+		panic(fmt.Sprintf("weir: field index %d out of range: the record has %d fields", i, len(r.fields)))
+	}
+	x := repl{field: uint32(i), json: json, start: start, end: r.b.arenaLen()}
+	n := len(r.repls)
+	if n == 0 || r.repls[n-1].field < x.field { // the common case: in field order
+		r.repls = append(r.repls, x)
+		return
+	}
+	at := 0
+	for at < n && r.repls[at].field < x.field {
+		at++
+	}
+	if r.repls[at].field == x.field {
+		r.repls[at] = x
+		return
+	}
+	r.repls = append(r.repls, repl{})
+	copy(r.repls[at+1:], r.repls[at:])
+	r.repls[at] = x
+}
+
+// Meta returns a metadata value, taking SetMeta and DeleteMeta into account.
+func (r *Fields) Meta(key string) (string, bool) { return lookupMeta(r.ops, r.meta, key) }
+
+// SetMeta sets a metadata key on every output of this record.
+func (r *Fields) SetMeta(key, value string) { r.ops = append(r.ops, metaOp{key: key, value: value}) }
+
+// DeleteMeta removes a metadata key from every output of this record.
+func (r *Fields) DeleteMeta(key string) { r.ops = append(r.ops, metaOp{del: true, key: key}) }
+
+// Drop filters the record out: it produces no output.
+func (r *Fields) Drop() { r.dropped = true }
+
+// Route sends the record to the named ports (declared in the manifest)
+// instead of the default port; several ports send a copy to each.
+func (r *Fields) Route(ports ...string) { r.ports = append(r.ports, ports...) }
+
+// Emit adds an output record (fan-out): the input value with the
+// replacements set so far, sent to ports (the default port if none). Once
+// a handler emits, the outputs are exactly the emitted records; Set calls
+// after the last Emit change nothing. Replacements stay set across Emit,
+// so a handler can emit, change one field and emit again.
+func (r *Fields) Emit(ports ...string) {
+	first := len(r.emitted)
+	r.emitted = append(r.emitted, r.repls...)
+	from := len(r.ports)
+	r.ports = append(r.ports, ports...)
+	r.emits = append(r.emits, fieldsEmit{first, len(r.emitted), from, len(r.ports)})
+}
+
+func (r *Fields) reset(b *fieldsBatch, fields []field, md []meta) {
+	*r = Fields{b: b, fields: fields, meta: md, repls: r.repls[:0], ops: r.ops[:0],
+		ports: r.ports[:0], emits: r.emits[:0], emitted: r.emitted[:0]}
+}
+
+// lookupMeta finds key in the ops (latest first), then in the input's
+// metadata.
+func lookupMeta(ops []metaOp, md []meta, key string) (string, bool) {
+	for i := len(ops) - 1; i >= 0; i-- {
+		if ops[i].key == key {
+			return ops[i].value, !ops[i].del
+		}
+	}
+	for _, m := range md {
+		if string(m.key) == key {
+			return string(m.value), true
+		}
+	}
+	return "", false
+}
