@@ -120,6 +120,7 @@ fuzz: ## a short, bounded run of the mask's, the scanner's and projection's fuzz
 	$(GO) test -run XXX -fuzz '^FuzzScanAgreesWithReference$$' -fuzztime 20000x ./sdk/go/jsonpath
 	$(GO) test -run XXX -fuzz '^FuzzDecodeProjected$$' -fuzztime 20000x ./runtime
 	$(GO) test -run XXX -fuzz '^FuzzMaskMatchesGo$$' -fuzztime 20000x ./plugins/mask_c/masktest
+	$(GO) test -run XXX -fuzz '^FuzzProcessFields$$' -fuzztime 20000x ./sdk/go
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
 	$(GO) run ./bench/cmd/weirbench -out docs/benchmarks.md

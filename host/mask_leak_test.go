@@ -50,7 +50,11 @@ wasm:
 		6: "unpaired surrogate",
 		7: "field customer.email is an object or array",
 	} {
-		assert.Equal(t, "guest_error", got[i].class, "record %d: %+v", i, got[i])
+		class := "bad_input" // the host's scan refuses what is not JSON
+		if i == 7 {
+			class = "guest_error" // valid JSON the mask itself refuses
+		}
+		assert.Equal(t, class, got[i].class, "record %d: %+v", i, got[i])
 		assert.Contains(t, got[i].errText, want, "record %d", i)
 	}
 	assert.Equal(t, seen{value: `{"email":"***"}`}, got[8], "good records still served")

@@ -53,7 +53,7 @@ var projectionGuests = []struct {
 }{
 	{"raw go", func(t testing.TB) []byte { return fixtures.Go(t, "runtime/testdata/guests/fieldsconformance") }},
 	// TODO(lead): switch these on when the proj-go and proj-c branches are merged:
-	// {"go sdk", func(t testing.TB) []byte { return fixtures.Go(t, "sdk/go/internal/fieldsconformance") }},
+	{"go sdk", func(t testing.TB) []byte { return fixtures.Go(t, "sdk/go/internal/fieldsconformance") }},
 	// {"c sdk", func(t testing.TB) []byte { return fixtures.C(t, "sdk/c/fieldsconformance") }},
 }
 

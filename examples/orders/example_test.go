@@ -59,8 +59,8 @@ func TestOrdersExample(t *testing.T) {
 	require.Len(t, deadLines, 5, "every 10th order is corrupt and dead-lettered")
 	var d struct{ Class, Error, Transform, Payload string }
 	require.NoError(t, json.Unmarshal([]byte(deadLines[0]), &d))
-	assert.Equal(t, "guest_error", d.Class)
+	assert.Equal(t, "bad_input", d.Class, "the host finds the mask's fields and refuses a record that is not JSON")
 	assert.Equal(t, "mask@0.1.0", d.Transform)
-	assert.Contains(t, d.Error, "payload is not JSON")
+	assert.Contains(t, d.Error, "record is not JSON")
 	assert.Contains(t, d.Payload, "corrupted order")
 }
