@@ -99,7 +99,7 @@ switch:
 		}
 		assert.NotEmpty(t, headers["trace"], "headers survive the pipeline")
 		if r.Topic == "dlq" {
-			assert.Equal(t, "bad_input", headers["weir_error_class"])
+			assert.Equal(t, "guest_error", headers["weir_error_class"])
 		}
 	}
 	assert.Equal(t, map[string]int{"out-default": 100, "out-a": 50, "dlq": 50}, byTopic)

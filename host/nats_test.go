@@ -67,7 +67,7 @@ switch:
 			bySubject[m.Subject()]++
 			traces[m.Headers().Get("trace")] = true
 			if m.Subject() == "orders.dlq" {
-				assert.Equal(t, "bad_input", m.Headers().Get("weir_error_class"))
+				assert.Equal(t, "guest_error", m.Headers().Get("weir_error_class"))
 			}
 			require.NoError(t, m.Ack())
 			n++

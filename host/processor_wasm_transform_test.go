@@ -211,7 +211,7 @@ wasm:
 	out := pipeline(t, proc, in)
 	assert.Equal(t, []seen{
 		{value: `{"customer":{"id":"` + hmacHex("k", "c-1") + `","email":"***@x.com","phone":"***4701","card":"************8868"},"items":[{"sku":"***"},{"sku":"***"}]}`},
-		{value: `not json`, class: "guest_error", errText: `guest_error: mask: payload is not JSON: invalid JSON at offset 0: unexpected 'n'`},
+		{value: `not json`, class: "bad_input", errText: `transform "mask@0.1.0": bad_input: record is not JSON: offset 0: unexpected 'n'`},
 		{value: `{"customer":{"email":"***"}}`},
 	}, describe(t, out))
 }
