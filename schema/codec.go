@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -33,6 +34,11 @@ type Codec struct {
 	Type      protoreflect.MessageDescriptor
 	limits    Limits
 	validator protovalidate.Validator
+	// plan is the compiled fast path (transcode.go), nil when the type
+	// uses something it does not implement (slowReason says what).
+	plan       *plan
+	slowReason string
+	pool       *sync.Pool
 }
 
 // NewCodec prepares a codec and its validator (buf.validate rules are
@@ -42,7 +48,9 @@ func NewCodec(md protoreflect.MessageDescriptor, limits Limits) (*Codec, error) 
 	if err != nil {
 		return nil, fmt.Errorf("schema: validation rules of %s: %w", md.FullName(), err)
 	}
-	return &Codec{Type: md, limits: limits.withDefaults(), validator: v}, nil
+	c := &Codec{Type: md, limits: limits.withDefaults(), validator: v}
+	c.compileFast()
+	return c, nil
 }
 
 func (c *Codec) badInput(format string, args ...any) error {

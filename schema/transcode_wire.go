@@ -1,0 +1,354 @@
+package schema
+
+import (
+	"math"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// wireReader walks binary protobuf with a plan: it checks what
+// proto.Unmarshal into the type would check (wire types, UTF-8, nesting),
+// evaluates the compiled rules, and, when asked, writes the JSON
+// protojson.MarshalOptions{UseProtoNames: true} writes. Like the JSON
+// side it returns false for anything it does not take (a singular field
+// sent twice, a repeated map key, a wrong wire type); the caller then
+// asks dynamicpb, whose answer (and error, with the field path) stands.
+type wireReader struct {
+	maxDepth int
+	depth    int
+	write    bool
+	out      []byte
+	fields   []wireField // the fields of the messages being read, a stack
+	kvs      []mapKV     // the entries of the maps being read, a stack
+}
+
+// wireField is one occurrence of a field on the wire.
+type wireField struct {
+	f  *fieldPlan
+	wt protowire.Type
+	v  uint64 // a varint or fixed value
+	b  []byte // length-delimited content
+}
+
+func (r *wireReader) run(p *plan, b []byte) bool {
+	r.depth = 0
+	return r.message(p, b)
+}
+
+func (r *wireReader) message(p *plan, b []byte) bool {
+	if r.depth++; r.depth >= r.maxDepth {
+		return false
+	}
+	defer func() { r.depth-- }()
+	base := len(r.fields)
+	defer func() { r.fields = r.fields[:base] }()
+	if !r.scan(p, b, base) {
+		return false
+	}
+	fs := r.fields[base:]
+	sortByIndex(fs)
+	if !r.present(p, fs) {
+		return false
+	}
+	if p.timestamp {
+		return r.timestamp(fs)
+	}
+	if r.write {
+		r.out = append(r.out, '{')
+	}
+	first := true
+	for i := 0; i < len(fs); {
+		j := i + 1
+		for j < len(fs) && fs[j].f == fs[i].f {
+			j++
+		}
+		if !r.field(r.fields[base+i:base+j], &first) {
+			return false
+		}
+		fs = r.fields[base:] // a nested message may have grown the stack
+		i = j
+	}
+	if r.write {
+		r.out = append(r.out, '}')
+	}
+	return true
+}
+
+// scan appends the fields of one message, checked as proto.Unmarshal
+// checks them; unknown fields are skipped (dynamicpb keeps them, protojson
+// does not write them, validation does not see them).
+func (r *wireReader) scan(p *plan, b []byte, base int) bool {
+	for len(b) > 0 {
+		num, wt, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		f := p.byNum[num]
+		if f == nil {
+			if num >= protowire.FirstReservedNumber || wt == protowire.StartGroupType || wt == protowire.EndGroupType {
+				return false
+			}
+			if n = protowire.ConsumeFieldValue(num, wt, b); n < 0 {
+				return false
+			}
+			b = b[n:]
+			continue
+		}
+		wf := wireField{f: f, wt: wt}
+		if n = wf.read(b); n < 0 {
+			return false
+		}
+		b = b[n:]
+		if !f.list && !f.isMap() && r.repeats(f, base) {
+			return false // last one wins on the wire: left to dynamicpb
+		}
+		r.fields = append(r.fields, wf)
+	}
+	return true
+}
+
+// repeats reports whether singular f was already read in this message
+// (its fields start at base).
+func (r *wireReader) repeats(f *fieldPlan, base int) bool {
+	for i := base; i < len(r.fields); i++ {
+		if r.fields[i].f == f {
+			return true
+		}
+	}
+	return false
+}
+
+// read consumes the field's value, refusing a wire type the field's kind
+// does not have (dynamicpb would keep it as unknown: the misplaced check).
+func (wf *wireField) read(b []byte) int {
+	f := wf.f
+	packed := wf.wt == protowire.BytesType && f.list && f.wire != protowire.BytesType
+	if wf.wt != f.wire && !packed {
+		return -1
+	}
+	var n int
+	switch wf.wt {
+	case protowire.VarintType:
+		wf.v, n = protowire.ConsumeVarint(b)
+	case protowire.Fixed32Type:
+		var v uint32
+		v, n = protowire.ConsumeFixed32(b)
+		wf.v = uint64(v)
+	case protowire.Fixed64Type:
+		wf.v, n = protowire.ConsumeFixed64(b)
+	case protowire.BytesType:
+		wf.b, n = protowire.ConsumeBytes(b)
+		if n >= 0 && f.kind == protoreflect.StringKind && !utf8.Valid(wf.b) {
+			return -1
+		}
+	default:
+		return -1
+	}
+	return n
+}
+
+func sortByIndex(fs []wireField) {
+	for i := 1; i < len(fs); i++ {
+		for j := i; j > 0 && fs[j].f.index < fs[j-1].f.index; j-- {
+			fs[j], fs[j-1] = fs[j-1], fs[j]
+		}
+	}
+}
+
+// present checks the fields whose absence breaks a rule.
+func (r *wireReader) present(p *plan, fs []wireField) bool {
+	for _, f := range p.mustSee {
+		found := false
+		for i := range fs {
+			if fs[i].f == f {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// field checks and writes one field's occurrences (all of them, for a
+// list or a map).
+func (r *wireReader) field(occ []wireField, first *bool) bool {
+	f := occ[0].f
+	switch {
+	case f.isMap():
+		return r.mapField(f, occ, first)
+	case f.list:
+		return r.list(f, occ, first)
+	}
+	wf := occ[0]
+	if !r.check(f, &wf) {
+		return false
+	}
+	if f.kind != protoreflect.MessageKind && wf.zero() {
+		return true // proto3: a zero value is not set, and not written
+	}
+	r.name(f, first)
+	return r.value(f, &wf)
+}
+
+func (r *wireReader) name(f *fieldPlan, first *bool) {
+	if !r.write {
+		return
+	}
+	if !*first {
+		r.out = append(r.out, ',')
+	}
+	*first = false
+	r.out = append(r.out, '"')
+	r.out = append(r.out, f.name...)
+	r.out = append(r.out, '"', ':')
+}
+
+func (wf *wireField) zero() bool {
+	if wf.wt == protowire.BytesType {
+		return len(wf.b) == 0
+	}
+	return wf.v == 0
+}
+
+// check evaluates the field's rules on one value.
+func (r *wireReader) check(f *fieldPlan, wf *wireField) bool {
+	if f.rules == nil {
+		return true
+	}
+	switch f.kind {
+	case protoreflect.StringKind:
+		return f.okString(wf.b)
+	case protoreflect.BytesKind, protoreflect.MessageKind:
+		return true // no compiled rules but required, and it is here
+	case protoreflect.EnumKind:
+		return f.okEnum(int32(wf.v))
+	case protoreflect.BoolKind:
+		return !(f.rules.required && wf.v == 0)
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		return f.okFloat(wireFloat(f.kind, wf.v))
+	}
+	if _, unsigned := intShape(f.kind); unsigned {
+		return f.okUint(wireUint(f.kind, wf.v))
+	}
+	return f.okInt(wireInt(f.kind, wf.v))
+}
+
+// wireInt, wireUint and wireFloat decode a scalar as protobuf-go does.
+func wireInt(k protoreflect.Kind, v uint64) int64 {
+	switch k {
+	case protoreflect.Int32Kind, protoreflect.Sfixed32Kind:
+		return int64(int32(v))
+	case protoreflect.Sint32Kind:
+		return int64(int32(protowire.DecodeZigZag(v & math.MaxUint32)))
+	case protoreflect.Sint64Kind:
+		return protowire.DecodeZigZag(v)
+	}
+	return int64(v)
+}
+
+func wireUint(k protoreflect.Kind, v uint64) uint64 {
+	if k == protoreflect.Uint32Kind || k == protoreflect.Fixed32Kind {
+		return uint64(uint32(v))
+	}
+	return v
+}
+
+func wireFloat(k protoreflect.Kind, v uint64) float64 {
+	if k == protoreflect.FloatKind {
+		return float64(math.Float32frombits(uint32(v)))
+	}
+	return math.Float64frombits(v)
+}
+
+// list checks and writes a repeated field: each occurrence is one
+// element, or a packed run of them.
+func (r *wireReader) list(f *fieldPlan, occ []wireField, first *bool) bool {
+	n, ok := r.countElems(f, occ)
+	if !ok || f.rules != nil && (f.rules.required && n == 0 || f.rules.items(n)) {
+		return false
+	}
+	if n == 0 {
+		return true
+	}
+	r.name(f, first)
+	if r.write {
+		r.out = append(r.out, '[')
+	}
+	firstElem := true
+	for i := range occ {
+		if !r.elems(f, &occ[i], &firstElem) {
+			return false
+		}
+	}
+	if r.write {
+		r.out = append(r.out, ']')
+	}
+	return true
+}
+
+func (r *wireReader) countElems(f *fieldPlan, occ []wireField) (int, bool) {
+	n := 0
+	for i := range occ {
+		if occ[i].wt != protowire.BytesType || f.wire == protowire.BytesType {
+			n++
+			continue
+		}
+		for b := occ[i].b; len(b) > 0; n++ {
+			m := consumeScalar(f.wire, b, nil)
+			if m < 0 {
+				return 0, false
+			}
+			b = b[m:]
+		}
+	}
+	return n, true
+}
+
+// consumeScalar reads one packed element into v (when not nil).
+func consumeScalar(wt protowire.Type, b []byte, v *uint64) int {
+	var x uint64
+	var n int
+	switch wt {
+	case protowire.VarintType:
+		x, n = protowire.ConsumeVarint(b)
+	case protowire.Fixed32Type:
+		var y uint32
+		y, n = protowire.ConsumeFixed32(b)
+		x = uint64(y)
+	default:
+		x, n = protowire.ConsumeFixed64(b)
+	}
+	if v != nil {
+		*v = x
+	}
+	return n
+}
+
+func (r *wireReader) elems(f *fieldPlan, wf *wireField, first *bool) bool {
+	if wf.wt != protowire.BytesType || f.wire == protowire.BytesType {
+		r.comma(first)
+		return r.value(f, wf)
+	}
+	for b := wf.b; len(b) > 0; {
+		e := wireField{f: f, wt: f.wire}
+		b = b[consumeScalar(f.wire, b, &e.v):] // counted before: well formed
+		r.comma(first)
+		if !r.value(f, &e) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *wireReader) comma(first *bool) {
+	if r.write && !*first {
+		r.out = append(r.out, ',')
+	}
+	*first = false
+}
