@@ -77,18 +77,31 @@ func (c *Codec) FromJSON(b []byte) (*dynamicpb.Message, error) {
 }
 
 // FromBinary parses binary protobuf; unknown fields are kept.
-func (c *Codec) FromBinary(b []byte) (*dynamicpb.Message, error) {
+func (c *Codec) FromBinary(b []byte) (m *dynamicpb.Message, err error) {
 	if err := c.checkSize(b); err != nil {
 		return nil, err
 	}
-	m := dynamicpb.NewMessage(c.Type)
-	if err := (proto.UnmarshalOptions{RecursionLimit: c.limits.MaxDepth}).Unmarshal(b, m); err != nil {
+	m = dynamicpb.NewMessage(c.Type)
+	if err := c.unmarshal(b, m); err != nil {
 		return nil, c.badInput("invalid protobuf: %v", err)
 	}
 	if path := misplaced(m.ProtoReflect(), ""); path != "" {
 		return nil, &Error{Class: ClassBadInput, Type: string(c.Type.FullName()), Path: path, Msg: "wrong wire type for the field's declared type"}
 	}
 	return m, nil
+}
+
+// unmarshal is proto.Unmarshal into dynamicpb, which panics on a map
+// entry whose key comes twice, the second time with the wrong wire type
+// (protobuf-go v1.36.12, proto/decode.go unmarshalMap keeps the invalid
+// key): such a record is malformed, not a reason to stop the process.
+func (c *Codec) unmarshal(b []byte, m *dynamicpb.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return proto.UnmarshalOptions{RecursionLimit: c.limits.MaxDepth}.Unmarshal(b, m)
 }
 
 // misplaced finds a declared field that protobuf-go kept as unknown, which

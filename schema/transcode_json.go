@@ -201,7 +201,7 @@ func (t *jsonToWire) singular(f *fieldPlan, inList bool) bool {
 	case protoreflect.BytesKind:
 		return t.bytesValue(f, keep)
 	case protoreflect.BoolKind:
-		return t.boolValue(f, keep)
+		return t.boolValue(f, keep, inList)
 	case protoreflect.EnumKind:
 		return t.enumValue(f, keep, inList)
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
@@ -288,10 +288,10 @@ func (t *jsonToWire) bytesValue(f *fieldPlan, keep bool) bool {
 	if len(v)%4 != 0 {
 		enc = enc.WithPadding(base64.NoPadding)
 	}
-	n := enc.DecodedLen(len(v))
-	if !keep && n == 0 {
+	if !keep && len(v) == 0 {
 		return true
 	}
+	n := enc.DecodedLen(len(v))
 	t.out = append(t.out, f.tag...)
 	lenAt := len(t.out)
 	t.out = append(t.out, make([]byte, 1+n)...)
@@ -308,7 +308,7 @@ func (t *jsonToWire) bytesValue(f *fieldPlan, keep bool) bool {
 	return true
 }
 
-func (t *jsonToWire) boolValue(f *fieldPlan, keep bool) bool {
+func (t *jsonToWire) boolValue(f *fieldPlan, keep, inList bool) bool {
 	var v bool
 	switch t.peek() {
 	case 't':
@@ -327,7 +327,8 @@ func (t *jsonToWire) boolValue(f *fieldPlan, keep bool) bool {
 		return false
 	}
 	if keep || v {
-		t.out = append(append(t.out, f.tag...), b2u(v))
+		t.appendTag(f, inList)
+		t.out = append(t.out, b2u(v))
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -136,10 +137,16 @@ func (s *scanner) escaped(start int) ([]byte, bool) {
 			r = '\t'
 		case 'u':
 			u, ok := hex4(s.in[i+2:])
-			if !ok || u >= 0xd800 && u <= 0xdfff {
-				return nil, false // surrogates: left to protojson
+			if !ok {
+				return nil, false
 			}
 			n, r = 6, u
+			if u >= 0xd800 && u <= 0xdfff {
+				n, r = surrogates(s.in[i:])
+				if n == 0 {
+					return nil, false // a lone surrogate: left to protojson
+				}
+			}
 		default:
 			return nil, false
 		}
@@ -147,6 +154,20 @@ func (s *scanner) escaped(start int) ([]byte, bool) {
 		i += n
 	}
 	return nil, false
+}
+
+// surrogates decodes a \uD8xx\uDCxx pair at the start of b, or says 0.
+func surrogates(b []byte) (int, rune) {
+	if len(b) < 12 || b[6] != '\\' || b[7] != 'u' {
+		return 0, 0
+	}
+	hi, _ := hex4(b[2:])
+	lo, ok := hex4(b[8:])
+	r := utf16.DecodeRune(hi, lo)
+	if !ok || r == utf8.RuneError {
+		return 0, 0
+	}
+	return 12, r
 }
 
 func hex4(b []byte) (rune, bool) {
@@ -285,8 +306,6 @@ func (s *scanner) float(bits int) (float64, bool) {
 	f, err := strconv.ParseFloat(string(tok), bits)
 	return f, err == nil
 }
-
-// skipValue is not needed: every value is read by its field's kind.
 
 // end reports whether only whitespace is left.
 func (s *scanner) end() bool {
