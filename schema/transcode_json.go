@@ -76,15 +76,16 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 	if t.eat('}') {
 		return true
 	}
-	for {
+	for prev := -1; ; {
 		k, ok := t.key()
 		if !ok {
 			return false
 		}
-		f := p.byKey[string(k)]
+		f := p.fieldByKey(k, prev)
 		if f == nil {
 			return false
 		}
+		prev = f.index
 		bit, w := uint64(1)<<(f.index%64), seenBase+f.index/64
 		if t.seen[w]&bit != 0 {
 			return false // duplicate

@@ -16,6 +16,8 @@ type plan struct {
 	fields []fieldPlan // declaration order, which is protojson's output order
 	byKey  map[string]*fieldPlan
 	byNum  map[protowire.Number]*fieldPlan
+	// direct is byNum as a slice for the small numbers most fields have.
+	direct [maxDirect]*fieldPlan
 	// mustSee are the fields whose absence breaks a rule.
 	mustSee []*fieldPlan
 	// timestamp marks google.protobuf.Timestamp, an RFC 3339 string in JSON.
@@ -44,6 +46,25 @@ type fieldPlan struct {
 }
 
 func (f *fieldPlan) isMap() bool { return f.key != nil }
+
+const maxDirect = 64
+
+// field finds a field by number.
+func (p *plan) field(num protowire.Number) *fieldPlan {
+	if num >= 0 && num < maxDirect {
+		return p.direct[num]
+	}
+	return p.byNum[num]
+}
+
+// fieldByKey finds a field by JSON key, trying first the field declared
+// after the previous one: keys mostly come in declaration order.
+func (p *plan) fieldByKey(k []byte, prev int) *fieldPlan {
+	if next := prev + 1; next < len(p.fields) && string(k) == p.fields[next].jsonKey {
+		return &p.fields[next]
+	}
+	return p.byKey[string(k)]
+}
 
 // unsupported is why a type is left to the protojson/dynamicpb path.
 type unsupported struct{ why string }
@@ -91,6 +112,9 @@ func (p *plan) index() {
 	for i := range p.fields {
 		f := &p.fields[i]
 		p.byNum[f.num] = f
+		if f.num < maxDirect {
+			p.direct[f.num] = f
+		}
 		if f.absentBad {
 			p.mustSee = append(p.mustSee, f)
 		}

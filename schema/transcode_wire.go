@@ -19,32 +19,39 @@ type wireReader struct {
 	maxDepth int
 	depth    int
 	write    bool
+	in       []byte
 	out      []byte
 	fields   []wireField // the fields of the messages being read, a stack
 	kvs      []mapKV     // the entries of the maps being read, a stack
 }
 
-// wireField is one occurrence of a field on the wire.
+// wireField is one occurrence of a field on the wire. It holds no
+// pointers (the field by index, the content by offsets in the record), so
+// the stacks of them cost the garbage collector nothing.
 type wireField struct {
-	f  *fieldPlan
-	wt protowire.Type
-	v  uint64 // a varint or fixed value
-	b  []byte // length-delimited content
+	idx    int32 // in its plan's fields
+	wt     protowire.Type
+	lo, hi int    // length-delimited content, in wireReader.in
+	v      uint64 // a varint or fixed value
 }
 
 func (r *wireReader) run(p *plan, b []byte) bool {
-	r.depth = 0
-	return r.message(p, b)
+	r.depth, r.in = 0, b
+	ok := r.message(p, 0, len(b))
+	r.in = nil
+	return ok
 }
 
-func (r *wireReader) message(p *plan, b []byte) bool {
+func (r *wireReader) bytes(wf *wireField) []byte { return r.in[wf.lo:wf.hi] }
+
+func (r *wireReader) message(p *plan, lo, hi int) bool {
 	if r.depth++; r.depth >= r.maxDepth {
 		return false
 	}
 	defer func() { r.depth-- }()
 	base := len(r.fields)
 	defer func() { r.fields = r.fields[:base] }()
-	if !r.scan(p, b, base) {
+	if !r.scan(p, lo, hi, base) {
 		return false
 	}
 	fs := r.fields[base:]
@@ -53,7 +60,7 @@ func (r *wireReader) message(p *plan, b []byte) bool {
 		return false
 	}
 	if p.timestamp {
-		return r.timestamp(fs)
+		return r.timestamp(p, fs)
 	}
 	if r.write {
 		r.out = append(r.out, '{')
@@ -61,10 +68,10 @@ func (r *wireReader) message(p *plan, b []byte) bool {
 	first := true
 	for i := 0; i < len(fs); {
 		j := i + 1
-		for j < len(fs) && fs[j].f == fs[i].f {
+		for j < len(fs) && fs[j].idx == fs[i].idx {
 			j++
 		}
-		if !r.field(r.fields[base+i:base+j], &first) {
+		if !r.field(&p.fields[fs[i].idx], r.fields[base+i:base+j], &first) {
 			return false
 		}
 		fs = r.fields[base:] // a nested message may have grown the stack
@@ -79,14 +86,14 @@ func (r *wireReader) message(p *plan, b []byte) bool {
 // scan appends the fields of one message, checked as proto.Unmarshal
 // checks them; unknown fields are skipped (dynamicpb keeps them, protojson
 // does not write them, validation does not see them).
-func (r *wireReader) scan(p *plan, b []byte, base int) bool {
-	for len(b) > 0 {
+func (r *wireReader) scan(p *plan, lo, hi, base int) bool {
+	for b := r.in[lo:hi]; len(b) > 0; {
 		num, wt, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return false
 		}
 		b = b[n:]
-		f := p.byNum[num]
+		f := p.field(num)
 		if f == nil {
 			if num >= protowire.FirstReservedNumber || wt == protowire.StartGroupType || wt == protowire.EndGroupType {
 				return false
@@ -97,12 +104,12 @@ func (r *wireReader) scan(p *plan, b []byte, base int) bool {
 			b = b[n:]
 			continue
 		}
-		wf := wireField{f: f, wt: wt}
-		if n = wf.read(b); n < 0 {
+		wf := wireField{idx: int32(f.index), wt: wt}
+		if n = wf.read(f, b, hi-len(b)); n < 0 {
 			return false
 		}
 		b = b[n:]
-		if !f.list && !f.isMap() && r.repeats(f, base) {
+		if !f.list && !f.isMap() && r.repeats(wf.idx, base) {
 			return false // last one wins on the wire: left to dynamicpb
 		}
 		r.fields = append(r.fields, wf)
@@ -112,9 +119,9 @@ func (r *wireReader) scan(p *plan, b []byte, base int) bool {
 
 // repeats reports whether singular f was already read in this message
 // (its fields start at base).
-func (r *wireReader) repeats(f *fieldPlan, base int) bool {
+func (r *wireReader) repeats(idx int32, base int) bool {
 	for i := base; i < len(r.fields); i++ {
-		if r.fields[i].f == f {
+		if r.fields[i].idx == idx {
 			return true
 		}
 	}
@@ -123,8 +130,8 @@ func (r *wireReader) repeats(f *fieldPlan, base int) bool {
 
 // read consumes the field's value, refusing a wire type the field's kind
 // does not have (dynamicpb would keep it as unknown: the misplaced check).
-func (wf *wireField) read(b []byte) int {
-	f := wf.f
+// b starts at offset at in the record.
+func (wf *wireField) read(f *fieldPlan, b []byte, at int) int {
 	packed := wf.wt == protowire.BytesType && f.list && f.wire != protowire.BytesType
 	if wf.wt != f.wire && !packed {
 		return -1
@@ -140,10 +147,13 @@ func (wf *wireField) read(b []byte) int {
 	case protowire.Fixed64Type:
 		wf.v, n = protowire.ConsumeFixed64(b)
 	case protowire.BytesType:
-		wf.b, n = protowire.ConsumeBytes(b)
-		if n >= 0 && f.kind == protoreflect.StringKind && !utf8.Valid(wf.b) {
+		var v []byte
+		v, n = protowire.ConsumeBytes(b)
+		if n < 0 || f.kind == protoreflect.StringKind && !utf8.Valid(v) {
 			return -1
 		}
+		wf.lo = at + n - len(v)
+		wf.hi = wf.lo + len(v)
 	default:
 		return -1
 	}
@@ -152,7 +162,7 @@ func (wf *wireField) read(b []byte) int {
 
 func sortByIndex(fs []wireField) {
 	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].f.index < fs[j-1].f.index; j-- {
+		for j := i; j > 0 && fs[j].idx < fs[j-1].idx; j-- {
 			fs[j], fs[j-1] = fs[j-1], fs[j]
 		}
 	}
@@ -163,7 +173,7 @@ func (r *wireReader) present(p *plan, fs []wireField) bool {
 	for _, f := range p.mustSee {
 		found := false
 		for i := range fs {
-			if fs[i].f == f {
+			if int(fs[i].idx) == f.index {
 				found = true
 				break
 			}
@@ -177,8 +187,7 @@ func (r *wireReader) present(p *plan, fs []wireField) bool {
 
 // field checks and writes one field's occurrences (all of them, for a
 // list or a map).
-func (r *wireReader) field(occ []wireField, first *bool) bool {
-	f := occ[0].f
+func (r *wireReader) field(f *fieldPlan, occ []wireField, first *bool) bool {
 	switch {
 	case f.isMap():
 		return r.mapField(f, occ, first)
@@ -211,7 +220,7 @@ func (r *wireReader) name(f *fieldPlan, first *bool) {
 
 func (wf *wireField) zero() bool {
 	if wf.wt == protowire.BytesType {
-		return len(wf.b) == 0
+		return wf.hi == wf.lo
 	}
 	return wf.v == 0
 }
@@ -223,7 +232,7 @@ func (r *wireReader) check(f *fieldPlan, wf *wireField) bool {
 	}
 	switch f.kind {
 	case protoreflect.StringKind:
-		return f.okString(wf.b)
+		return f.okString(r.bytes(wf))
 	case protoreflect.BytesKind, protoreflect.MessageKind:
 		return true // no compiled rules but required, and it is here
 	case protoreflect.EnumKind:
@@ -299,7 +308,7 @@ func (r *wireReader) countElems(f *fieldPlan, occ []wireField) (int, bool) {
 			n++
 			continue
 		}
-		for b := occ[i].b; len(b) > 0; n++ {
+		for b := r.bytes(&occ[i]); len(b) > 0; n++ {
 			m := consumeScalar(f.wire, b, nil)
 			if m < 0 {
 				return 0, false
@@ -335,8 +344,8 @@ func (r *wireReader) elems(f *fieldPlan, wf *wireField, first *bool) bool {
 		r.comma(first)
 		return r.value(f, wf)
 	}
-	for b := wf.b; len(b) > 0; {
-		e := wireField{f: f, wt: f.wire}
+	for b := r.bytes(wf); len(b) > 0; {
+		e := wireField{idx: wf.idx, wt: f.wire}
 		b = b[consumeScalar(f.wire, b, &e.v):] // counted before: well formed
 		r.comma(first)
 		if !r.value(f, &e) {

@@ -16,17 +16,17 @@ import (
 // a message is read, checked and written here.
 func (r *wireReader) value(f *fieldPlan, wf *wireField) bool {
 	if f.kind == protoreflect.MessageKind {
-		return r.message(f.msg, wf.b)
+		return r.message(f.msg, wf.lo, wf.hi)
 	}
 	if !r.write {
 		return true
 	}
 	switch f.kind {
 	case protoreflect.StringKind:
-		r.out = appendJSONString(r.out, wf.b)
+		r.out = appendJSONString(r.out, r.bytes(wf))
 	case protoreflect.BytesKind:
 		r.out = append(r.out, '"')
-		r.out = base64.StdEncoding.AppendEncode(r.out, wf.b)
+		r.out = base64.StdEncoding.AppendEncode(r.out, r.bytes(wf))
 		r.out = append(r.out, '"')
 	case protoreflect.BoolKind:
 		r.out = strconv.AppendBool(r.out, wf.v != 0)
@@ -133,10 +133,10 @@ func appendJSONString(out, s []byte) []byte {
 
 // timestamp writes google.protobuf.Timestamp as RFC 3339 with 0, 3, 6 or
 // 9 fractional digits; out of range is protojson's error.
-func (r *wireReader) timestamp(fs []wireField) bool {
+func (r *wireReader) timestamp(p *plan, fs []wireField) bool {
 	var secs, nanos int64
 	for i := range fs {
-		switch fs[i].f.num {
+		switch p.fields[fs[i].idx].num {
 		case 1:
 			secs = int64(fs[i].v)
 		case 2:
@@ -172,14 +172,14 @@ func (r *wireReader) mapField(f *fieldPlan, occ []wireField, first *bool) bool {
 	base := len(r.kvs)
 	defer func() { r.kvs = r.kvs[:base] }()
 	for i := range occ {
-		kv := mapKV{key: wireField{f: f.key, wt: f.key.wire}, val: wireField{f: f.val, wt: f.val.wire}}
-		if !readEntry(f, occ[i].b, &kv) {
+		kv := mapKV{key: wireField{wt: f.key.wire}, val: wireField{wt: f.val.wire}}
+		if !readEntry(f, r.bytes(&occ[i]), occ[i].lo, &kv) {
 			return false
 		}
 		r.kvs = append(r.kvs, kv)
 	}
 	kvs := r.kvs[base:]
-	if !sortKVs(f.key.kind, kvs) {
+	if !r.sortKVs(f.key.kind, kvs) {
 		return false
 	}
 	r.name(f, first)
@@ -191,7 +191,7 @@ func (r *wireReader) mapField(f *fieldPlan, occ []wireField, first *bool) bool {
 			if i > 0 {
 				r.out = append(r.out, ',')
 			}
-			r.out = appendMapKey(r.out, f.key.kind, &kvs[i].key)
+			r.out = r.appendMapKey(r.out, f.key.kind, &kvs[i].key)
 			r.out = append(r.out, ':')
 		}
 		if !r.value(f.val, &kvs[i].val) {
@@ -206,21 +206,21 @@ func (r *wireReader) mapField(f *fieldPlan, occ []wireField, first *bool) bool {
 
 // readEntry reads an entry's key (1) and value (2); either may be absent
 // (then zero). Anything else in an entry is left to dynamicpb.
-func readEntry(f *fieldPlan, b []byte, kv *mapKV) bool {
+func readEntry(f *fieldPlan, b []byte, at int, kv *mapKV) bool {
 	var seen [3]bool
-	for len(b) > 0 {
+	for end := at + len(b); len(b) > 0; {
 		num, wt, n := protowire.ConsumeTag(b)
 		if n < 0 || num < 1 || num > 2 || seen[num] {
 			return false
 		}
 		seen[num] = true
-		wf := &kv.key
+		wf, wfp := &kv.key, f.key
 		if num == 2 {
-			wf = &kv.val
+			wf, wfp = &kv.val, f.val
 		}
 		wf.wt = wt
 		b = b[n:]
-		if n = wf.read(b); n < 0 {
+		if n = wf.read(wfp, b, end-len(b)); n < 0 {
 			return false
 		}
 		b = b[n:]
@@ -228,11 +228,11 @@ func readEntry(f *fieldPlan, b []byte, kv *mapKV) bool {
 	return true
 }
 
-func sortKVs(k protoreflect.Kind, kvs []mapKV) bool {
+func (r *wireReader) sortKVs(k protoreflect.Kind, kvs []mapKV) bool {
 	cmp := func(a, b *mapKV) int {
 		switch {
 		case k == protoreflect.StringKind:
-			return bytes.Compare(a.key.b, b.key.b)
+			return bytes.Compare(r.bytes(&a.key), r.bytes(&b.key))
 		case k == protoreflect.BoolKind:
 			return cmpOrdered(uint64(b2u(a.key.v != 0)), uint64(b2u(b.key.v != 0)))
 		case numberClass(k) == classUnsigned:
@@ -253,10 +253,10 @@ func sortKVs(k protoreflect.Kind, kvs []mapKV) bool {
 	return true
 }
 
-func appendMapKey(b []byte, k protoreflect.Kind, key *wireField) []byte {
+func (r *wireReader) appendMapKey(b []byte, k protoreflect.Kind, key *wireField) []byte {
 	switch k {
 	case protoreflect.StringKind:
-		return appendJSONString(b, key.b)
+		return appendJSONString(b, r.bytes(key))
 	case protoreflect.BoolKind:
 		return append(strconv.AppendBool(append(b, '"'), key.v != 0), '"')
 	}
