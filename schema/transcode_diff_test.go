@@ -3,7 +3,9 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -184,4 +186,25 @@ func bytesOf(c byte, n int) []byte {
 		b[i] = c
 	}
 	return b
+}
+
+// TestTimestampsMatchTimeParse holds the UTC fast form to time.Parse and
+// the writer to protojson's form.
+func TestTimestampsMatchTimeParse(t *testing.T) {
+	for _, s := range []string{"2025-06-23T12:14:39Z", "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2000-02-29T23:59:59.5Z",
+		"1900-02-29T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "1969-12-31T23:59:59.000000001Z",
+		"2025-13-01T00:00:00Z", "2025-04-31T00:00:00Z", "2025-06-23T24:00:00Z", "2025-06-23T12:60:00Z", "2025-06-23T12:14:60Z",
+		"2025-06-23T12:14:39.Z", "2025-06-23T12:14:39.1234567890Z", "2025-06-23T12:14:39.120Z", "2025-06-23 12:14:39Z",
+		"+025-06-23T12:14:39Z", "2025-06-23T12:14:39z"} {
+		secs, nanos, ok := parseUTC(s)
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if ok {
+			require.NoError(t, err, s)
+			assert.Equal(t, want.Unix(), secs, s)
+			assert.Equal(t, int32(want.Nanosecond()), nanos, s)
+			x := want.UTC().Format("2006-01-02T15:04:05.000000000") // protojson's form
+			x = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(x, "000"), "000"), ".000")
+			assert.Equal(t, x+"Z", string(appendTimestamp(nil, secs, int64(nanos))), s)
+		}
+	}
 }

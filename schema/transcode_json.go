@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"math"
-	"strings"
-	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -235,23 +233,15 @@ func (t *jsonToWire) timestamp() bool {
 	if !ok {
 		return false
 	}
-	s := string(v)
-	ts, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return false
-	}
-	secs := ts.Unix()
-	if secs < minTimestampSeconds || secs > maxTimestampSeconds {
-		return false
-	}
-	if i, j := strings.LastIndexByte(s, '.'), strings.LastIndexAny(s, "Z-+"); i >= 0 && j >= i && j-i > len(".999999999") {
+	secs, nanos, ok := parseTimestamp(string(v))
+	if !ok {
 		return false
 	}
 	if secs != 0 {
 		t.out = protowire.AppendVarint(append(t.out, 0x08), uint64(secs))
 	}
-	if n := ts.Nanosecond(); n != 0 {
-		t.out = protowire.AppendVarint(append(t.out, 0x10), uint64(n))
+	if nanos != 0 {
+		t.out = protowire.AppendVarint(append(t.out, 0x10), uint64(nanos))
 	}
 	return true
 }

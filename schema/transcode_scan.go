@@ -68,8 +68,8 @@ func (s *scanner) key() ([]byte, bool) {
 		switch {
 		case c == '"':
 			s.pos = i + 1
-			k := s.in[start:i]
-			return k, utf8.Valid(k) && s.eat(':')
+			// No UTF-8 check: a key only matters if it equals a field's name.
+			return s.in[start:i], s.eat(':')
 		case c == '\\' || c < ' ':
 			return nil, false
 		}

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
-	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -149,15 +148,8 @@ func (r *wireReader) timestamp(p *plan, fs []wireField) bool {
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos >= 1e9 {
 		return false
 	}
+	r.out = appendTimestamp(append(r.out, '"'), secs, nanos)
 	r.out = append(r.out, '"')
-	r.out = time.Unix(secs, nanos).UTC().AppendFormat(r.out, "2006-01-02T15:04:05")
-	if nanos != 0 {
-		frac := strconv.AppendInt(nil, nanos+1e9, 10)[1:] // nine digits
-		frac = bytes.TrimSuffix(frac, []byte("000"))
-		frac = bytes.TrimSuffix(frac, []byte("000"))
-		r.out = append(append(r.out, '.'), frac...)
-	}
-	r.out = append(r.out, 'Z', '"')
 	return true
 }
 
