@@ -30,6 +30,7 @@ type fieldPlan struct {
 	index      int    // in plan.fields
 	name       string // the proto name: protojson's output key
 	jsonKey    string
+	jsonOut    []byte // `"name":`, as the JSON writer starts the field
 	num        protowire.Number
 	kind       protoreflect.Kind
 	wire       protowire.Type
@@ -152,6 +153,7 @@ func supportedMessage(md protoreflect.MessageDescriptor) error {
 func (pl *planner) field(f *fieldPlan, fd protoreflect.FieldDescriptor, i int) error {
 	*f = fieldPlan{index: i, name: string(fd.Name()), jsonKey: fd.JSONName(), num: fd.Number(),
 		kind: fd.Kind(), wire: wireType(fd.Kind()), list: fd.IsList(), packed: fd.IsPacked()}
+	f.jsonOut = append(append([]byte{'"'}, f.name...), '"', ':')
 	f.tag = protowire.AppendTag(nil, f.num, f.wire)
 	f.packedTag = protowire.AppendTag(nil, f.num, protowire.BytesType)
 	var err error

@@ -51,12 +51,13 @@ func (r *wireReader) message(p *plan, lo, hi int) bool {
 	defer func() { r.depth-- }()
 	base := len(r.fields)
 	defer func() { r.fields = r.fields[:base] }()
-	if !r.scan(p, lo, hi, base) {
+	seen, ok := r.scan(p, lo, hi, base)
+	if !ok {
 		return false
 	}
 	fs := r.fields[base:]
 	sortByIndex(fs)
-	if !r.present(p, fs) {
+	if !present(p, fs, seen) {
 		return false
 	}
 	if p.timestamp {
@@ -86,35 +87,42 @@ func (r *wireReader) message(p *plan, lo, hi int) bool {
 // scan appends the fields of one message, checked as proto.Unmarshal
 // checks them; unknown fields are skipped (dynamicpb keeps them, protojson
 // does not write them, validation does not see them).
-func (r *wireReader) scan(p *plan, lo, hi, base int) bool {
+//
+// It returns a bit per field seen (the first 64 fields by index).
+func (r *wireReader) scan(p *plan, lo, hi, base int) (uint64, bool) {
+	var seen uint64
 	for b := r.in[lo:hi]; len(b) > 0; {
 		num, wt, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return false
+			return 0, false
 		}
 		b = b[n:]
 		f := p.field(num)
 		if f == nil {
 			if num >= protowire.FirstReservedNumber || wt == protowire.StartGroupType || wt == protowire.EndGroupType {
-				return false
+				return 0, false
 			}
 			if n = protowire.ConsumeFieldValue(num, wt, b); n < 0 {
-				return false
+				return 0, false
 			}
 			b = b[n:]
 			continue
 		}
 		wf := wireField{idx: int32(f.index), wt: wt}
 		if n = wf.read(f, b, hi-len(b)); n < 0 {
-			return false
+			return 0, false
 		}
 		b = b[n:]
-		if !f.list && !f.isMap() && r.repeats(wf.idx, base) {
-			return false // last one wins on the wire: left to dynamicpb
+		bit := uint64(1) << (f.index % 64)
+		if !f.list && !f.isMap() && (seen&bit != 0 && f.index < 64 || f.index >= 64 && r.repeats(wf.idx, base)) {
+			return 0, false // last one wins on the wire: left to dynamicpb
+		}
+		if f.index < 64 {
+			seen |= bit
 		}
 		r.fields = append(r.fields, wf)
 	}
-	return true
+	return seen, true
 }
 
 // repeats reports whether singular f was already read in this message
@@ -169,8 +177,14 @@ func sortByIndex(fs []wireField) {
 }
 
 // present checks the fields whose absence breaks a rule.
-func (r *wireReader) present(p *plan, fs []wireField) bool {
+func present(p *plan, fs []wireField, seen uint64) bool {
 	for _, f := range p.mustSee {
+		if f.index < 64 {
+			if seen&(1<<f.index) == 0 {
+				return false
+			}
+			continue
+		}
 		found := false
 		for i := range fs {
 			if int(fs[i].idx) == f.index {
@@ -213,9 +227,7 @@ func (r *wireReader) name(f *fieldPlan, first *bool) {
 		r.out = append(r.out, ',')
 	}
 	*first = false
-	r.out = append(r.out, '"')
-	r.out = append(r.out, f.name...)
-	r.out = append(r.out, '"', ':')
+	r.out = append(r.out, f.jsonOut...)
 }
 
 func (wf *wireField) zero() bool {
