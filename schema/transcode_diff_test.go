@@ -208,3 +208,26 @@ func TestTimestampsMatchTimeParse(t *testing.T) {
 		}
 	}
 }
+
+// TestTranscodeLargeOutOfOrder: a big map in reverse key order and a
+// long list interleaved with another field come out as the plain path
+// writes them (the sorts are O(n log n), not insertion sorts).
+func TestTranscodeLargeOutOfOrder(t *testing.T) {
+	c := kindsCodec(t, "kinds.v1.Kinds")
+	var js strings.Builder
+	js.WriteString(`{"names":{`)
+	for i := 20000; i > 0; i-- {
+		fmt.Fprintf(&js, `"%d":"v%d"`, i, i)
+		if i > 1 {
+			js.WriteByte(',')
+		}
+	}
+	js.WriteString(`}}`)
+	require.True(t, diffJSON(t, c, []byte(js.String())))
+	var bin []byte
+	for i := 0; i < 20000; i++ {
+		bin = append(bin, 0xa2, 0x01, 0x01, 'w', 0x98, 0x01, byte(i%100)) // words (20) "w", then one of ints (19), unpacked
+	}
+	bin = append(bin, 0x08, 0x07) // i32 last
+	require.True(t, diffWire(t, c, bin))
+}

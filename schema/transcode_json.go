@@ -121,7 +121,8 @@ func (t *jsonToWire) member(f *fieldPlan) bool {
 }
 
 // inNumberOrder moves the fields of the message written from start into
-// number order, unless they came that way.
+// number order, unless they came that way. There are at most as many
+// spans as the type has fields (a key twice fails), so an insertion sort.
 func (t *jsonToWire) inNumberOrder(start int, spans []span) bool {
 	sorted := true
 	for i := 1; i < len(spans); i++ {

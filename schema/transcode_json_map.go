@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -90,8 +91,9 @@ func (t *jsonToWire) entryKey(f *fieldPlan, k []byte, e *entry) bool {
 	return err == nil
 }
 
-// sortEntries puts the map's entries, written from start, in key order;
-// two equal keys fail (protojson: duplicate map key).
+// sortEntries puts the map's entries, written from start, in key order
+// (O(n log n): a map may hold millions); two equal keys fail (protojson:
+// duplicate map key).
 func (t *jsonToWire) sortEntries(k protoreflect.Kind, start int, es []entry) bool {
 	less := func(a, b *entry) int {
 		switch numberClass(k) {
@@ -113,11 +115,7 @@ func (t *jsonToWire) sortEntries(k protoreflect.Kind, start int, es []entry) boo
 	if sorted {
 		return true
 	}
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && less(&es[j], &es[j-1]) < 0; j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
+	slices.SortFunc(es, func(a, b entry) int { return less(&a, &b) })
 	for i := 1; i < len(es); i++ {
 		if less(&es[i-1], &es[i]) == 0 {
 			return false

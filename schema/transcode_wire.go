@@ -2,6 +2,7 @@ package schema
 
 import (
 	"math"
+	"slices"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -22,6 +23,7 @@ type wireReader struct {
 	in       []byte
 	out      []byte
 	fields   []wireField // the fields of the messages being read, a stack
+	seen     []uint64    // a bit per field of the messages being read, a stack
 	kvs      []mapKV     // the entries of the maps being read, a stack
 }
 
@@ -49,15 +51,17 @@ func (r *wireReader) message(p *plan, lo, hi int) bool {
 		return false
 	}
 	defer func() { r.depth-- }()
-	base := len(r.fields)
-	defer func() { r.fields = r.fields[:base] }()
-	seen, ok := r.scan(p, lo, hi, base)
-	if !ok {
+	base, seenBase := len(r.fields), len(r.seen)
+	for i := 0; i < (len(p.fields)+63)/64; i++ {
+		r.seen = append(r.seen, 0)
+	}
+	defer func() { r.fields, r.seen = r.fields[:base], r.seen[:seenBase] }()
+	if !r.scan(p, lo, hi, seenBase) {
 		return false
 	}
 	fs := r.fields[base:]
 	sortByIndex(fs)
-	if !present(p, fs, seen) {
+	if !r.present(p, seenBase) {
 		return false
 	}
 	if p.timestamp {
@@ -87,53 +91,38 @@ func (r *wireReader) message(p *plan, lo, hi int) bool {
 // scan appends the fields of one message, checked as proto.Unmarshal
 // checks them; unknown fields are skipped (dynamicpb keeps them, protojson
 // does not write them, validation does not see them).
-//
-// It returns a bit per field seen (the first 64 fields by index).
-func (r *wireReader) scan(p *plan, lo, hi, base int) (uint64, bool) {
-	var seen uint64
+// Each field read is marked in r.seen from seenBase.
+func (r *wireReader) scan(p *plan, lo, hi, seenBase int) bool {
 	for b := r.in[lo:hi]; len(b) > 0; {
 		num, wt, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return 0, false
+			return false
 		}
 		b = b[n:]
 		f := p.field(num)
 		if f == nil {
 			if num >= protowire.FirstReservedNumber || wt == protowire.StartGroupType || wt == protowire.EndGroupType {
-				return 0, false
+				return false
 			}
 			if n = protowire.ConsumeFieldValue(num, wt, b); n < 0 {
-				return 0, false
+				return false
 			}
 			b = b[n:]
 			continue
 		}
 		wf := wireField{idx: int32(f.index), wt: wt}
 		if n = wf.read(f, b, hi-len(b)); n < 0 {
-			return 0, false
+			return false
 		}
 		b = b[n:]
-		bit := uint64(1) << (f.index % 64)
-		if !f.list && !f.isMap() && (seen&bit != 0 && f.index < 64 || f.index >= 64 && r.repeats(wf.idx, base)) {
-			return 0, false // last one wins on the wire: left to dynamicpb
+		bit, w := uint64(1)<<(f.index%64), seenBase+f.index/64
+		if r.seen[w]&bit != 0 && !f.list && !f.isMap() {
+			return false // last one wins on the wire: left to dynamicpb
 		}
-		if f.index < 64 {
-			seen |= bit
-		}
+		r.seen[w] |= bit
 		r.fields = append(r.fields, wf)
 	}
-	return seen, true
-}
-
-// repeats reports whether singular f was already read in this message
-// (its fields start at base).
-func (r *wireReader) repeats(idx int32, base int) bool {
-	for i := base; i < len(r.fields); i++ {
-		if r.fields[i].idx == idx {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
 // read consumes the field's value, refusing a wire type the field's kind
@@ -168,31 +157,16 @@ func (wf *wireField) read(f *fieldPlan, b []byte, at int) int {
 	return n
 }
 
+// sortByIndex puts the fields in declaration order, a repeated field's
+// occurrences kept in wire order; O(n log n), a record may hold millions.
 func sortByIndex(fs []wireField) {
-	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && fs[j].idx < fs[j-1].idx; j-- {
-			fs[j], fs[j-1] = fs[j-1], fs[j]
-		}
-	}
+	slices.SortStableFunc(fs, func(a, b wireField) int { return int(a.idx) - int(b.idx) })
 }
 
 // present checks the fields whose absence breaks a rule.
-func present(p *plan, fs []wireField, seen uint64) bool {
+func (r *wireReader) present(p *plan, seenBase int) bool {
 	for _, f := range p.mustSee {
-		if f.index < 64 {
-			if seen&(1<<f.index) == 0 {
-				return false
-			}
-			continue
-		}
-		found := false
-		for i := range fs {
-			if int(fs[i].idx) == f.index {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if r.seen[seenBase+f.index/64]&(1<<(f.index%64)) == 0 {
 			return false
 		}
 	}

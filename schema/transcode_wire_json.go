@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"math"
 	"math/bits"
+	"slices"
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -232,11 +233,7 @@ func (r *wireReader) sortKVs(k protoreflect.Kind, kvs []mapKV) bool {
 		}
 		return cmpOrdered(wireInt(k, a.key.v), wireInt(k, b.key.v))
 	}
-	for i := 1; i < len(kvs); i++ {
-		for j := i; j > 0 && cmp(&kvs[j], &kvs[j-1]) < 0; j-- {
-			kvs[j], kvs[j-1] = kvs[j-1], kvs[j]
-		}
-	}
+	slices.SortFunc(kvs, func(a, b mapKV) int { return cmp(&a, &b) })
 	for i := 1; i < len(kvs); i++ {
 		if cmp(&kvs[i-1], &kvs[i]) == 0 {
 			return false
