@@ -153,3 +153,18 @@ func TestTranscodeOrdersCorpus(t *testing.T) {
 		require.True(t, diffWire(t, c, bin), "order %d (binary) took the slow path", i)
 	}
 }
+
+// TestTranscodeGolden: the fast path gives the golden JSON of the plain
+// round trip (testdata/order.golden.json), and the plan took the record.
+func TestTranscodeGolden(t *testing.T) {
+	c := orderCodec(t)
+	_, ok := fastJSON(c, []byte(order))
+	require.True(t, ok)
+	bin, err := c.JSONToBinary([]byte(order))
+	require.NoError(t, err)
+	_, ok = fastWire(c, bin, true)
+	require.True(t, ok)
+	js, err := c.BinaryToJSON(bin)
+	require.NoError(t, err)
+	golden(t, "order.golden.json", canonicalJSON(t, js))
+}
