@@ -77,11 +77,11 @@ func (c *Codec) FromJSON(b []byte) (*dynamicpb.Message, error) {
 }
 
 // FromBinary parses binary protobuf; unknown fields are kept.
-func (c *Codec) FromBinary(b []byte) (m *dynamicpb.Message, err error) {
+func (c *Codec) FromBinary(b []byte) (*dynamicpb.Message, error) {
 	if err := c.checkSize(b); err != nil {
 		return nil, err
 	}
-	m = dynamicpb.NewMessage(c.Type)
+	m := dynamicpb.NewMessage(c.Type)
 	if err := c.unmarshal(b, m); err != nil {
 		return nil, c.badInput("invalid protobuf: %v", err)
 	}
