@@ -183,44 +183,35 @@ func indent(bs schema.Breaks) string {
 }
 
 // toGuest decodes a stream record and validates it: the guest gets binary
-// protobuf of the input type, or the record fails here.
+// protobuf of the input type, or the record fails here. A protobuf stream
+// is validated where it lies, without building a message.
 func (b *binding) toGuest(raw []byte) ([]byte, error) {
-	var err error
-	var m proto.Message
 	if b.json {
-		m, err = b.in.FromJSON(raw)
-	} else {
-		m, err = b.in.FromBinary(raw)
+		return b.in.JSONToBinary(raw)
 	}
-	if err != nil {
+	if err := b.in.CheckBinary(raw); err != nil {
 		return nil, err
 	}
-	if err := b.in.Validate(m); err != nil {
-		return nil, err
-	}
-	if !b.json {
-		return raw, nil // already binary, and valid
-	}
-	return b.in.ToBinary(m)
+	return raw, nil // already binary, and valid
 }
 
 // fromGuest validates a rewritten value against the output type and
 // encodes it in the stream's format.
 func (b *binding) fromGuest(bin []byte) ([]byte, error) {
-	m, err := b.out.FromBinary(bin)
+	var out []byte
+	var err error
+	if b.json {
+		out, err = b.out.BinaryToJSON(bin)
+	} else {
+		out, err = bin, b.out.CheckBinary(bin)
+	}
+	var se *schema.Error
+	if errors.As(err, &se) && se.Class == schema.ClassBadInput {
+		se.Class = schema.ClassViolation // the guest wrote it: not the input's fault
+		se.Msg = "transform output: " + se.Msg
+	}
 	if err != nil {
-		var se *schema.Error
-		if errors.As(err, &se) {
-			se.Class = schema.ClassViolation // the guest wrote it: not the input's fault
-			se.Msg = "transform output: " + se.Msg
-		}
 		return nil, err
 	}
-	if err := b.out.Validate(m); err != nil {
-		return nil, err
-	}
-	if !b.json {
-		return bin, nil
-	}
-	return b.out.ToJSON(m)
+	return out, nil
 }

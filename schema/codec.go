@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -33,6 +34,11 @@ type Codec struct {
 	Type      protoreflect.MessageDescriptor
 	limits    Limits
 	validator protovalidate.Validator
+	// plan is the compiled fast path (transcode.go), nil when the type
+	// uses something it does not implement (slowReason says what).
+	plan       *plan
+	slowReason string
+	pool       *sync.Pool
 }
 
 // NewCodec prepares a codec and its validator (buf.validate rules are
@@ -42,7 +48,9 @@ func NewCodec(md protoreflect.MessageDescriptor, limits Limits) (*Codec, error) 
 	if err != nil {
 		return nil, fmt.Errorf("schema: validation rules of %s: %w", md.FullName(), err)
 	}
-	return &Codec{Type: md, limits: limits.withDefaults(), validator: v}, nil
+	c := &Codec{Type: md, limits: limits.withDefaults(), validator: v}
+	c.compileFast()
+	return c, nil
 }
 
 func (c *Codec) badInput(format string, args ...any) error {
@@ -74,13 +82,26 @@ func (c *Codec) FromBinary(b []byte) (*dynamicpb.Message, error) {
 		return nil, err
 	}
 	m := dynamicpb.NewMessage(c.Type)
-	if err := (proto.UnmarshalOptions{RecursionLimit: c.limits.MaxDepth}).Unmarshal(b, m); err != nil {
+	if err := c.unmarshal(b, m); err != nil {
 		return nil, c.badInput("invalid protobuf: %v", err)
 	}
 	if path := misplaced(m.ProtoReflect(), ""); path != "" {
 		return nil, &Error{Class: ClassBadInput, Type: string(c.Type.FullName()), Path: path, Msg: "wrong wire type for the field's declared type"}
 	}
 	return m, nil
+}
+
+// unmarshal is proto.Unmarshal into dynamicpb, which panics on a map
+// entry whose key comes twice, the second time with the wrong wire type
+// (protobuf-go v1.36.12, proto/decode.go unmarshalMap keeps the invalid
+// key): such a record is malformed, not a reason to stop the process.
+func (c *Codec) unmarshal(b []byte, m *dynamicpb.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return proto.UnmarshalOptions{RecursionLimit: c.limits.MaxDepth}.Unmarshal(b, m)
 }
 
 // misplaced finds a declared field that protobuf-go kept as unknown, which

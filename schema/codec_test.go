@@ -67,6 +67,9 @@ func TestMalformedInputIsBadInput(t *testing.T) {
 		"length claims gigabytes": {0x1a, 0xff, 0xff, 0xff, 0xff, 0x0f}, // customer, 4 GiB
 		"truncated nested":        {0x1a, 0x05, 0x0a, 0x01},
 		"field number zero":       {0x00, 0x01},
+		// notes (map field 9): key "a", then the key again as a varint;
+		// protobuf-go's dynamicpb decoder panics on it.
+		"map key twice, wrong wire type": {0x4a, 0x05, 0x0a, 0x01, 'a', 0x08, 0x00},
 	}
 	for name, b := range binaries {
 		t.Run("binary "+name, func(t *testing.T) {
