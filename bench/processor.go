@@ -26,7 +26,8 @@ const (
 	ProcWATEcho     = "weir WAT echo"
 	ProcGoEcho      = "weir Go echo"
 	ProcGoMask      = "weir Go mask (plugins/mask)"
-	ProcCMask       = "weir C mask"
+	ProcCMask       = "weir C mask (plugins/mask_c)"
+	ProcCMaskRaw    = "weir C raw scanner guest (bench/guests/mask_c)"
 	ProcGoMaskBound = "weir Go mask, schema-bound"
 	ProcConnectEcho = "Connect-style ABI, Go echo"
 	ProcConnectMask = "Connect-style ABI, Go mask"
@@ -55,6 +56,7 @@ func ProcCases(modules map[string]string) []ProcCase {
 		{ProcGoEcho, byName["wasm Go guest (echo)"]},
 		{ProcGoMask, byName["wasm Go guest (mask)"]},
 		{ProcCMask, byName["wasm C guest (mask)"]},
+		{ProcCMaskRaw, byName["wasm C raw scanner guest (mask)"]},
 		{ProcGoMaskBound, byName["wasm Go guest (mask), schema-bound"]},
 		{ProcConnectEcho, peer("bench_connect_wasm", "connect-echo", "process")},
 		{ProcConnectMask, peer("bench_connect_wasm", "connect-mask", "process")},

@@ -28,7 +28,7 @@ func Guests() ([]Guest, error) {
 	echoWAT, err1 := fixtures.BuildWAT("runtime/testdata/guests/echo.wat")
 	echoGo, err2 := fixtures.BuildGo("plugins/echo")
 	maskGo, err3 := fixtures.BuildGo("plugins/mask")
-	maskC, err4 := fixtures.BuildC("bench/guests/mask_c")
+	maskC, err4 := fixtures.BuildC("plugins/mask_c")
 	count, err5 := fixtures.BuildWAT("bench/guests/count.wat")
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func Guests() ([]Guest, error) {
 		{Name: "echo (WAT)", Wasm: echoWAT, Records: 64},
 		{Name: "echo (Go)", Wasm: echoGo, Records: 64},
 		{Name: "mask (Go)", Wasm: maskGo, Config: refMask, Records: 64},
-		{Name: "mask (C)", Wasm: maskC, Records: 64},
+		{Name: "mask (C)", Wasm: maskC, Config: refMask, Records: 64},
 	}, nil
 }
 
