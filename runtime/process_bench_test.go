@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
@@ -14,7 +15,8 @@ import (
 
 // BenchmarkPoolProcess is the runtime-level cost of the echo guests: one
 // batch of 64 orders through Pool.Process, with no Benthos around it. An
-// empty batch measures the call itself. Sub-benchmarks run in turn, so
+// empty batch measures the call itself. fuel/msg is the guest's executed
+// wasm instructions (the metering's unit), which load does not change. Sub-benchmarks run in turn, so
 // -count interleaves them:
 //
 //	go test -run XXX -bench PoolProcess -count 6 ./runtime | tee new.txt
@@ -33,16 +35,20 @@ func BenchmarkPoolProcess(b *testing.B) {
 	} {
 		b.Run("guest="+c.guest, func(b *testing.B) {
 			e, _ := newEngine(b, runtime.EngineConfig{})
-			p := newPool(b, e, c.wasm(b), runtime.PoolConfig{Size: 1})
+			var fuel int64
+			p := newPool(b, e, c.wasm(b), runtime.PoolConfig{Size: 1, OnBatch: func(f int64, _ time.Duration) { fuel += f }})
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
+			fuel = 0
 			for i := 0; i < b.N; i++ {
 				if _, err := p.Process(ctx, c.recs); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*max(len(c.recs), 1)), "ns/msg")
+			per := float64(b.N * max(len(c.recs), 1))
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/msg")
+			b.ReportMetric(float64(fuel)/per, "fuel/msg")
 		})
 	}
 }
