@@ -141,6 +141,12 @@ func (d *decoder) bytes() ([]byte, error) {
 // Outcome per input, within lim. It copies everything it keeps out of out,
 // which is guest memory. An error means the whole output is unusable.
 func decodeOutput(out []byte, inputs []Record, man *Manifest, lim outputLimits) ([]Outcome, error) {
+	return decodeInto(out, inputs, man, lim, &Outcomes{}, nil)
+}
+
+// decodeInto is decodeOutput into the reused memory of into; seen is
+// scratch of the caller's, reused too.
+func decodeInto(out []byte, inputs []Record, man *Manifest, lim outputLimits, into *Outcomes, seen *[]uint8) ([]Outcome, error) {
 	d := &decoder{buf: out, lim: lim, inherited: -1}
 	count, err := d.u32()
 	if err != nil {
@@ -150,23 +156,25 @@ func decodeOutput(out []byte, inputs []Record, man *Manifest, lim outputLimits) 
 	if uint64(count)*5 > uint64(len(out)) {
 		return nil, d.fail("entry count %d cannot fit in %d bytes", count, len(out))
 	}
-	outcomes := make([]Outcome, len(inputs))
-	seen := make([]uint8, len(inputs)) // 0 none, kind of the first entry otherwise
+	outcomes := into.reset(len(inputs))
+	kinds := reuse(seen, len(inputs)) // 0 none, kind of the first entry otherwise
 	// one backing array for every emit: entries are grouped by index, so
 	// each outcome's Emits is a contiguous run of it. The batch cap bounds
 	// it, whatever count the guest claims.
-	d.emits = make([]Emit, 0, min(uint64(count), uint64(max(lim.emitsPerBatch, 0))))
+	d.emits = into.emitsFor(min(uint64(count), uint64(max(lim.emitsPerBatch, 0))))
 	last := -1
 	for i := uint32(0); i < count; i++ {
-		if last, err = d.entry(inputs, outcomes, seen, last, man); err != nil {
+		if last, err = d.entry(inputs, outcomes, kinds, last, man); err != nil {
+			into.emits = d.emits // cleared by the next batch
 			return nil, err
 		}
 	}
+	into.emits = d.emits
 	if d.pos != len(out) {
 		d.at = d.pos
 		return nil, d.fail("%d trailing bytes after %d entries", len(out)-d.pos, count)
 	}
-	for i, k := range seen {
+	for i, k := range kinds {
 		if k == 0 {
 			outcomes[i].Err = errorf(ClassBadOutput, "record %d: guest gave no verdict", i)
 		}
