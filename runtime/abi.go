@@ -211,7 +211,12 @@ func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last 
 		if err := d.countEmit(idx, len(outcomes[idx].Emits)); err != nil {
 			return last, err
 		}
-		e, err := d.emit(idx, inputs[idx], man)
+		var e Emit
+		if d.pos < len(d.buf) && d.buf[d.pos] == 0 {
+			e, err = d.kept(idx, inputs[idx])
+		} else {
+			e, err = d.emit(idx, inputs[idx], man)
+		}
 		if err != nil {
 			return last, err
 		}
@@ -253,6 +258,18 @@ func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 		e.MetaOps, err = d.metaOps(idx)
 	}
 	return e, err
+}
+
+// kept decodes an emit whose flags are 0, the input kept as it came: what
+// emit does for those flags, without its branches. It is the whole output
+// of an echo.
+func (d *decoder) kept(idx int, in Record) (Emit, error) {
+	d.at = d.pos
+	d.pos++
+	if err := d.inherit(idx, in); err != nil {
+		return Emit{}, err
+	}
+	return Emit{Value: in.Value, Unchanged: true}, d.chargeBytes(idx, len(in.Value))
 }
 
 // inherit charges the input's metadata, which every emit starts from.

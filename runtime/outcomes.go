@@ -16,7 +16,7 @@ type Outcomes struct {
 
 // reset returns n cleared outcomes, reusing the list.
 func (o *Outcomes) reset(n int) []Outcome {
-	if cap(o.list) < n {
+	if o.list == nil || cap(o.list) < n { // never nil, even for n = 0, as before reuse
 		o.list = make([]Outcome, n)
 		return o.list
 	}
