@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkPoolProcess is the runtime-level cost of the echo guests: one
-// batch of 64 orders through Pool.Process, with no Benthos around it. An
+// batch of 64 orders through Pool.ProcessInto, with no Benthos around it. An
 // empty batch measures the call itself. fuel/msg is the guest's executed
 // wasm instructions (the metering's unit), which load does not change. Sub-benchmarks run in turn, so
 // -count interleaves them:
@@ -38,11 +38,12 @@ func BenchmarkPoolProcess(b *testing.B) {
 			var fuel int64
 			p := newPool(b, e, c.wasm(b), runtime.PoolConfig{Size: 1, OnBatch: func(f int64, _ time.Duration) { fuel += f }})
 			ctx := context.Background()
+			var into runtime.Outcomes // as the host reuses it
 			b.ReportAllocs()
 			b.ResetTimer()
 			fuel = 0
 			for i := 0; i < b.N; i++ {
-				if _, err := p.Process(ctx, c.recs); err != nil {
+				if _, err := p.ProcessInto(ctx, c.recs, &into); err != nil {
 					b.Fatal(err)
 				}
 			}
