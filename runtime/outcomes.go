@@ -8,7 +8,8 @@ package runtime
 // slices, stay valid until the next ProcessInto with the same Outcomes.
 // Values the guest rewrote and metadata ops are not part of it: they are
 // allocated per batch and belong to the caller. An Outcomes is used by one
-// batch at a time.
+// batch at a time. It keeps the largest emit array a batch needed, at
+// most PoolConfig.MaxEmitsPerBatch emits (or the batch's record count).
 type Outcomes struct {
 	list  []Outcome
 	emits []Emit // the previous batch's emits, cleared before reuse
