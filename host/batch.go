@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -28,30 +29,57 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 			out, err = []service.MessageBatch{batch}, nil
 		}
 	}()
-	in := p.toRecords(batch)
+	g := p.scratch.Get().(*guestBatch)
+	defer p.scratch.Put(g)
+	p.toRecords(g, batch)
+	defer g.release()
 	p.metrics.records.Incr(int64(len(batch)))
-	outcomes, err := v.pool.Process(ctx, in.records)
+	outcomes, err := v.pool.ProcessInto(ctx, g.records, &g.outcomes)
 	if err != nil {
 		p.log.Warnf("weir: batch of %d failed: %v", len(batch), err)
 		p.flagAll(v.mod, batch, err)
 		p.slot.observe(v, len(batch), len(batch))
 		return []service.MessageBatch{batch}, nil
 	}
-	result, failed := p.apply(v.mod, batch, in, outcomes)
+	result, failed := p.apply(v.mod, batch, g, outcomes)
 	p.slot.observe(v, len(batch), failed)
 	return []service.MessageBatch{result}, nil
 }
 
 // guestBatch is what goes to the guest: the records that passed the
 // schema binding, and for each message its record index or its failure.
+// It is the processor's reusable scratch (wasmProcessor.scratch), owned by
+// one batch from toRecords until ProcessBatch returns: nothing in it is
+// handed to Benthos.
 type guestBatch struct {
-	records []runtime.Record
-	index   []int   // message i → records[index[i]], or -1
-	failed  []error // message i's failure before the guest, if any
+	records  []runtime.Record
+	index    []int   // message i → records[index[i]], or -1
+	failed   []error // message i's failure before the guest, if any; nil when none failed
+	meta     []runtime.Meta
+	walk     func(k, v string) error // appends to meta; made once, as MetaWalk's callback
+	outcomes runtime.Outcomes
 }
 
-func (p *wasmProcessor) toRecords(batch service.MessageBatch) guestBatch {
-	g := guestBatch{records: make([]runtime.Record, 0, len(batch)), index: make([]int, len(batch)), failed: make([]error, len(batch))}
+func newGuestBatch() any {
+	g := &guestBatch{}
+	g.walk = func(k, v string) error {
+		g.meta = append(g.meta, runtime.Meta{Key: k, Value: v})
+		return nil
+	}
+	return g
+}
+
+// release drops the batch's references to message bytes and metadata, so
+// idle scratch keeps no message alive.
+func (g *guestBatch) release() {
+	clear(g.records)
+	clear(g.meta)
+	clear(g.failed)
+}
+
+func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch) {
+	g.records, g.meta, g.failed = g.records[:0], g.meta[:0], g.failed[:0]
+	g.index = slices.Grow(g.index[:0], len(batch))[:len(batch)]
 	for i, m := range batch {
 		g.index[i] = -1
 		value, err := m.AsBytes()
@@ -59,46 +87,74 @@ func (p *wasmProcessor) toRecords(batch service.MessageBatch) guestBatch {
 			value, err = p.bind.toGuest(value)
 		}
 		if err != nil {
-			g.failed[i] = err
+			g.fail(i, len(batch), err)
 			continue
 		}
+		first := len(g.meta)
+		_ = m.MetaWalk(g.walk)
 		r := runtime.Record{Value: value}
-		_ = m.MetaWalk(func(k, v string) error {
-			r.Meta = append(r.Meta, runtime.Meta{Key: k, Value: v})
-			return nil
-		})
+		if len(g.meta) > first {
+			r.Meta = g.meta[first:len(g.meta):len(g.meta)]
+		}
 		g.index[i] = len(g.records)
 		g.records = append(g.records, r)
 	}
-	return g
 }
 
-// apply turns outcomes into the output batch, in input order.
-// It also returns how many messages the guest failed.
-func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g guestBatch, outcomes []runtime.Outcome) (service.MessageBatch, int) {
-	out := make(service.MessageBatch, 0, len(batch))
+// fail records message i's failure before the guest.
+func (g *guestBatch) fail(i, n int, err error) {
+	if len(g.failed) == 0 {
+		g.failed = slices.Grow(g.failed, n)[:n]
+	}
+	g.failed[i] = err
+}
+
+func (g *guestBatch) failure(i int) error {
+	if len(g.failed) == 0 {
+		return nil
+	}
+	return g.failed[i]
+}
+
+// apply turns outcomes into the output batch, in input order, and returns
+// how many messages the guest failed. When every message is kept as it
+// came, the output is the input batch itself: nothing is allocated.
+func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g *guestBatch, outcomes []runtime.Outcome) (service.MessageBatch, int) {
+	var out service.MessageBatch // nil while the output is batch[:i]
 	failed := 0
 	for i, m := range batch {
-		if g.failed[i] != nil {
-			p.flag(mod, m, g.failed[i])
-			out = append(out, m)
+		var o runtime.Outcome
+		ferr := g.failure(i)
+		if ferr == nil {
+			o = outcomes[g.index[i]]
+		}
+		if ferr == nil && o.Err == nil && len(o.Emits) == 1 && isPlainKeep(o.Emits[0]) {
+			if out != nil {
+				out = append(out, m)
+			}
 			continue
 		}
-		o := outcomes[g.index[i]]
+		if out == nil {
+			out = append(make(service.MessageBatch, 0, len(batch)), batch[:i]...)
+		}
 		switch {
+		case ferr != nil:
+			p.flag(mod, m, ferr)
+			out = append(out, m)
 		case o.Err != nil:
 			p.flag(mod, m, o.Err)
 			out = append(out, m)
 			failed++
 		case len(o.Emits) == 0:
 			p.metrics.dropped.Incr(1)
-		case len(o.Emits) == 1 && isPlainKeep(o.Emits[0]):
-			out = append(out, m)
 		default:
 			for _, e := range o.Emits {
 				out = append(out, p.emit(mod, m, e))
 			}
 		}
+	}
+	if out == nil {
+		return batch, failed
 	}
 	return out, failed
 }
@@ -195,9 +251,12 @@ func (pm processorMetrics) logsDropped(man runtime.Manifest) func(lines, bytes i
 }
 
 // batchDone records each batch's fuel and guest time, per transform version.
+// The label values are one slice, made once: passed one by one, they
+// would be a new slice per batch.
 func (pm processorMetrics) batchDone(man runtime.Manifest) func(int64, time.Duration) {
+	labels := []string{man.Name, man.Version}
 	return func(fuel int64, d time.Duration) {
-		pm.fuel.Incr(fuel, man.Name, man.Version)
-		pm.latency.Timing(d.Nanoseconds(), man.Name, man.Version)
+		pm.fuel.Incr(fuel, labels...)
+		pm.latency.Timing(d.Nanoseconds(), labels...)
 	}
 }

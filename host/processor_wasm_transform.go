@@ -6,6 +6,7 @@ import (
 	"fmt"
 	goruntime "runtime"
 	"strings"
+	"sync"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -284,6 +285,7 @@ func guestConfig(conf *service.ParsedConfig) ([]byte, error) {
 }
 
 type wasmProcessor struct {
+	scratch  sync.Pool // *guestBatch, reused by one batch at a time
 	slot     *slot
 	portMeta string
 	bind     *binding
@@ -317,7 +319,7 @@ func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasm
 	if err != nil {
 		return nil, err
 	}
-	return &wasmProcessor{slot: sl, portMeta: s.portMeta, bind: s.bind, log: mgr.Logger(), metrics: metrics}, nil
+	return &wasmProcessor{scratch: sync.Pool{New: newGuestBatch}, slot: sl, portMeta: s.portMeta, bind: s.bind, log: mgr.Logger(), metrics: metrics}, nil
 }
 
 // newSlot loads the first version and starts following the source.

@@ -143,10 +143,16 @@ func (d *decoder) bytes() ([]byte, error) {
 // Outcome per input, within lim. It copies everything it keeps out of out,
 // which is guest memory. An error means the whole output is unusable.
 func decodeOutput(out []byte, inputs []Record, man *Manifest, lim outputLimits) ([]Outcome, error) {
-	return (&decoder{buf: out, lim: lim, inherited: -1}).decode(inputs, man)
+	return decodeInto(out, inputs, man, lim, &Outcomes{}, nil)
 }
 
-func (d *decoder) decode(inputs []Record, man *Manifest) ([]Outcome, error) {
+// decodeInto is decodeOutput into the reused memory of into; seen is
+// scratch of the caller's, reused too.
+func decodeInto(out []byte, inputs []Record, man *Manifest, lim outputLimits, into *Outcomes, seen *[]uint8) ([]Outcome, error) {
+	return (&decoder{buf: out, lim: lim, inherited: -1}).decode(inputs, man, into, seen)
+}
+
+func (d *decoder) decode(inputs []Record, man *Manifest, into *Outcomes, seen *[]uint8) ([]Outcome, error) {
 	out := d.buf
 	count, err := d.u32()
 	if err != nil {
@@ -156,23 +162,25 @@ func (d *decoder) decode(inputs []Record, man *Manifest) ([]Outcome, error) {
 	if uint64(count)*5 > uint64(len(out)) {
 		return nil, d.fail("entry count %d cannot fit in %d bytes", count, len(out))
 	}
-	outcomes := make([]Outcome, len(inputs))
-	seen := make([]uint8, len(inputs)) // 0 none, kind of the first entry otherwise
+	outcomes := into.reset(len(inputs))
+	kinds := reuse(seen, len(inputs)) // 0 none, kind of the first entry otherwise
 	// one backing array for every emit: entries are grouped by index, so
 	// each outcome's Emits is a contiguous run of it. The batch cap bounds
 	// it, whatever count the guest claims.
-	d.emits = make([]Emit, 0, min(uint64(count), uint64(max(d.lim.emitsPerBatch, 0))))
+	d.emits = into.emitsFor(min(uint64(count), uint64(max(d.lim.emitsPerBatch, 0))))
 	last := -1
 	for i := uint32(0); i < count; i++ {
-		if last, err = d.entry(inputs, outcomes, seen, last, man); err != nil {
+		if last, err = d.entry(inputs, outcomes, kinds, last, man); err != nil {
+			into.emits = d.emits // cleared by the next batch
 			return nil, err
 		}
 	}
+	into.emits = d.emits
 	if d.pos != len(out) {
 		d.at = d.pos
 		return nil, d.fail("%d trailing bytes after %d entries", len(out)-d.pos, count)
 	}
-	for i, k := range seen {
+	for i, k := range kinds {
 		if k == 0 {
 			outcomes[i].Err = errorf(ClassBadOutput, "record %d: guest gave no verdict", i)
 		}
@@ -209,7 +217,12 @@ func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last 
 		if err := d.countEmit(idx, len(outcomes[idx].Emits)); err != nil {
 			return last, err
 		}
-		e, err := d.emit(idx, inputs[idx], man)
+		var e Emit
+		if d.pos < len(d.buf) && d.buf[d.pos] == 0 {
+			e, err = d.kept(idx, inputs[idx])
+		} else {
+			e, err = d.emit(idx, inputs[idx], man)
+		}
 		if err != nil {
 			return last, err
 		}
@@ -258,6 +271,18 @@ func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 		e.Value, e.Unchanged, err = d.fields(idx, in)
 	}
 	return e, err
+}
+
+// kept decodes an emit whose flags are 0, the input kept as it came: what
+// emit does for those flags, without its branches. It is the whole output
+// of an echo.
+func (d *decoder) kept(idx int, in Record) (Emit, error) {
+	d.at = d.pos
+	d.pos++
+	if err := d.inherit(idx, in); err != nil {
+		return Emit{}, err
+	}
+	return Emit{Value: in.Value, Unchanged: true}, d.chargeBytes(idx, len(in.Value))
 }
 
 // inherit charges the input's metadata, which every emit starts from.

@@ -196,7 +196,7 @@ func (in *instance) loadFields(ctx context.Context, m *Module) error {
 // processProjected runs one batch through weir_process_fields: the host
 // scans every record, sends only the fields, and splices the replacements
 // back. Records that are not JSON fail alone with bad_input.
-func (in *instance) processProjected(ctx context.Context, m *Module, records []Record, cfg PoolConfig) ([]Outcome, error) {
+func (in *instance) processProjected(ctx context.Context, m *Module, records []Record, cfg PoolConfig, into *Outcomes) ([]Outcome, error) {
 	p := in.proj
 	view, err := in.reserve(ctx, m, p.scan(records, m.Manifest.ID()))
 	if err != nil {
@@ -211,7 +211,7 @@ func (in *instance) processProjected(ctx context.Context, m *Module, records []R
 	if err != nil {
 		return nil, err
 	}
-	outcomes, err := decodeProjected(out, records, &m.Manifest, cfg.outputLimits(records), p)
+	outcomes, err := decodeProjected(out, records, &m.Manifest, cfg.outputLimits(records), p, into, &in.seen)
 	if err != nil {
 		err.(*Error).Transform = m.Manifest.ID()
 		return nil, err

@@ -278,7 +278,8 @@ func (d *decoder) checkFlags(idx int, flags byte) error {
 }
 
 // decodeProjected is decodeOutput for the reply of weir_process_fields to
-// a batch p scanned: EMITs may carry field replacements.
-func decodeProjected(out []byte, inputs []Record, man *Manifest, lim outputLimits, p *projection) ([]Outcome, error) {
-	return (&decoder{buf: out, lim: lim, inherited: -1, proj: p}).decode(inputs, man)
+// a batch p scanned: EMITs may carry field replacements. into and seen
+// are reused as decodeInto reuses them (nil seen: fresh scratch).
+func decodeProjected(out []byte, inputs []Record, man *Manifest, lim outputLimits, p *projection, into *Outcomes, seen *[]uint8) ([]Outcome, error) {
+	return (&decoder{buf: out, lim: lim, inherited: -1, proj: p}).decode(inputs, man, into, seen)
 }

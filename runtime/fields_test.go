@@ -45,7 +45,7 @@ func TestEncodeProjected(t *testing.T) {
 	reply := out{}.u32(2).
 		u32(0).u8(kindEmit).u8(flagFields).u32(2).u32(0).u8(replText).str("x").u32(2).u8(replJSON).str("[]").
 		u32(1).u8(kindEmit).u8(0)
-	o, err := decodeProjected(reply, recs, &Manifest{}, PoolConfig{}.withDefaults().outputLimits(recs), p)
+	o, err := decodeProjected(reply, recs, &Manifest{}, PoolConfig{}.withDefaults().outputLimits(recs), p, &Outcomes{}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, `{"a":"x","b":[7,[]]}`, string(o[0].Emits[0].Value))
 }
@@ -103,7 +103,7 @@ func FuzzDecodeProjected(f *testing.F) {
 		p.scan(recs, "t")
 		lim := PoolConfig{}.withDefaults().outputLimits(recs)
 		lim.expandedBytes = 1 << 16
-		o, err := decodeProjected(reply, recs, &Manifest{}, lim, p)
+		o, err := decodeProjected(reply, recs, &Manifest{}, lim, p, &Outcomes{}, nil)
 		if err != nil {
 			require.Equal(t, ClassBadOutput, ClassOf(err), "%v", err)
 			return

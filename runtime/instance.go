@@ -25,6 +25,7 @@ type instance struct {
 	bufPtr, bufCap uint32 // the guest's input buffer, from weir_buffer
 	stack          [1]uint64
 	calls          int
+	seen           []uint8 // decoder scratch, reused by every call
 
 	// set when the instance projects (weir_fields declared paths): its
 	// batches go through weir_process_fields (fields.go)
@@ -182,9 +183,9 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 
 // run sends one batch, started at start, through weir_process and decodes
 // the verdicts. It returns the fuel the batch used.
-func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig, start time.Time) ([]Outcome, int64, error) {
+func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig, start time.Time, into *Outcomes) ([]Outcome, int64, error) {
 	in.prepare(m, cfg.Fuel, start, cfg.Timeout)
-	outcomes, err := in.processBatch(ctx, m, records, cfg)
+	outcomes, err := in.processBatch(ctx, m, records, cfg, into)
 	return outcomes, in.state.used(), err
 }
 
@@ -200,10 +201,10 @@ func (in *instance) prepare(m *Module, budget int64, start time.Time, timeout ti
 	in.state.start()
 }
 
-func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, cfg PoolConfig) ([]Outcome, error) {
+func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, cfg PoolConfig, into *Outcomes) ([]Outcome, error) {
 	in.calls++
 	if in.proj != nil {
-		return in.processProjected(ctx, m, records, cfg)
+		return in.processProjected(ctx, m, records, cfg, into)
 	}
 	view, err := in.reserve(ctx, m, encodedSize(records))
 	if err != nil {
@@ -218,7 +219,7 @@ func (in *instance) processBatch(ctx context.Context, m *Module, records []Recor
 	if err != nil {
 		return nil, err
 	}
-	outcomes, err := decodeOutput(out, records, &m.Manifest, cfg.outputLimits(records))
+	outcomes, err := decodeInto(out, records, &m.Manifest, cfg.outputLimits(records), into, &in.seen)
 	if err != nil {
 		err.(*Error).Transform = m.Manifest.ID()
 	}

@@ -70,6 +70,16 @@ func (p *Pool) Module() *Module { return p.mod }
 // Process runs one batch. A batch-wide failure (trap, timeout, bad output)
 // is returned as an *Error; otherwise there is one Outcome per record.
 func (p *Pool) Process(ctx context.Context, records []Record) ([]Outcome, error) {
+	return p.ProcessInto(ctx, records, nil)
+}
+
+// ProcessInto is Process reusing into's memory for the outcomes: what it
+// returns is valid until the next call with the same into (Outcomes). A
+// nil into is a fresh one, as Process has.
+func (p *Pool) ProcessInto(ctx context.Context, records []Record, into *Outcomes) ([]Outcome, error) {
+	if into == nil {
+		into = &Outcomes{}
+	}
 	in, err := p.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -80,7 +90,7 @@ func (p *Pool) Process(ctx context.Context, records []Record) ([]Outcome, error)
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	outcomes, fuel, err := in.run(ctx, p.mod, records, p.cfg, start)
+	outcomes, fuel, err := in.run(ctx, p.mod, records, p.cfg, start, into)
 	p.release(in, err)
 	p.log.report(false)
 	if p.cfg.OnBatch != nil {

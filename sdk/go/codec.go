@@ -21,11 +21,15 @@ const (
 
 var errTruncated = errors.New("weir: input batch is truncated")
 
-// batch is the guest's reusable state: decoded records and the output buffer.
+// batch is the guest's reusable state: decoded records and the output
+// buffer. Nothing in it is allocated per record once the first batches
+// have grown it: records, their metadata views and the output are reused.
 type batch struct {
 	records []Record
 	metas   []meta
 	out     []byte
+	count   int // output entries written so far
+	calling int // the record whose handler is running, -1 outside a handler
 }
 
 // process decodes an input batch, runs the handler on every record and
@@ -34,27 +38,53 @@ func (b *batch) process(in []byte, h Handler) ([]byte, error) {
 	if err := b.decode(in); err != nil {
 		return nil, err
 	}
-	out := binary.LittleEndian.AppendUint32(b.out[:0], uint32(len(b.records)))
-	count := 0
-	for i := range b.records {
-		r := &b.records[i]
-		var n int
-		out, n = appendVerdict(out, uint32(i), r, safeCall(h, r))
-		count += n
+	b.out = binary.LittleEndian.AppendUint32(b.out[:0], 0) // the count, patched below
+	b.count = 0
+	for next := 0; next < len(b.records); {
+		next = b.run(h, next)
 	}
-	binary.LittleEndian.PutUint32(out, uint32(count))
-	b.out = out
-	return out, nil
+	binary.LittleEndian.PutUint32(b.out, uint32(b.count))
+	return b.out, nil
 }
 
-// safeCall runs the handler, turning a panic into a record error.
-func safeCall(h Handler, r *Record) (err error) {
+// run calls the handler on the records from first on and encodes their
+// verdicts. A handler that panics fails its record (the panic is its
+// error); run then returns the next record to go on from. One deferred
+// recover per batch, not one per record: a defer costs more than an echo
+// handler's whole record in Go's wasm backend.
+func (b *batch) run(h Handler, first int) (next int) {
 	defer func() {
-		if p := recover(); p != nil {
-			err = panicError{p}
+		if b.calling < 0 {
+			return
 		}
+		p := recover()
+		if p == nil {
+			return
+		}
+		i := b.calling
+		b.calling = -1
+		b.appendVerdict(uint32(i), &b.records[i], panicError{p})
+		next = i + 1
 	}()
-	return h(r)
+	for i := first; i < len(b.records); i++ {
+		r := &b.records[i]
+		b.calling = i
+		err := h(r)
+		b.calling = -1
+		if err == nil && r.kept() {
+			b.out = appendKeep(b.out, uint32(i))
+			b.count++
+			continue
+		}
+		b.appendVerdict(uint32(i), r, err)
+	}
+	return len(b.records)
+}
+
+// appendKeep writes the entry of a record kept unchanged, the common case,
+// with one capacity check.
+func appendKeep(out []byte, idx uint32) []byte {
+	return append(out, byte(idx), byte(idx>>8), byte(idx>>16), byte(idx>>24), kindEmit, 0)
 }
 
 type panicError struct{ v any }
@@ -71,30 +101,62 @@ func anyString(v any) string {
 	return "non-error value"
 }
 
+// decode reads the input batch into b.records. Each record's value and
+// metadata are views into in. The per-record loop reads in directly
+// rather than through reader: a call per field is what costs in Go's wasm
+// backend.
 func (b *batch) decode(in []byte) error {
-	d := reader{buf: in}
-	n := d.u32()
-	if d.bad || uint64(n)*8 > uint64(len(in)) {
+	le := binary.LittleEndian
+	if len(in) < 4 {
+		return errTruncated
+	}
+	n := le.Uint32(in)
+	if uint64(n)*8 > uint64(len(in)) {
 		return errTruncated
 	}
 	b.records = grow(b.records, int(n))
 	b.metas = b.metas[:0]
+	pos := 4
 	for i := range b.records {
-		value := d.bytes()
-		mc := d.u32()
-		if d.bad || uint64(mc)*8 > uint64(d.left()) {
+		if len(in)-pos < 8 {
 			return errTruncated
 		}
-		first := len(b.metas)
-		for j := uint32(0); j < mc; j++ {
-			b.metas = append(b.metas, meta{key: d.bytes(), value: d.bytes()})
-		}
-		if d.bad {
+		vn := uint64(le.Uint32(in[pos:]))
+		pos += 4
+		if vn > uint64(len(in)-pos-4) { // the value, then its metadata count
 			return errTruncated
 		}
-		b.records[i].reset(value, b.metas[first:len(b.metas):len(b.metas)])
+		end := pos + int(vn)
+		value := in[pos:end:end]
+		mc := le.Uint32(in[end:])
+		pos = end + 4
+		var md []meta
+		if mc > 0 {
+			var err error
+			if md, pos, err = b.decodeMeta(in, pos, mc); err != nil {
+				return err
+			}
+		}
+		b.records[i].reset(value, md)
 	}
 	return nil
+}
+
+// decodeMeta reads mc metadata entries at in[pos:] into b.metas and
+// returns them and the position after them.
+func (b *batch) decodeMeta(in []byte, pos int, mc uint32) ([]meta, int, error) {
+	d := reader{buf: in, pos: pos}
+	if uint64(mc)*8 > uint64(d.left()) {
+		return nil, 0, errTruncated
+	}
+	first := len(b.metas)
+	for j := uint32(0); j < mc; j++ {
+		b.metas = append(b.metas, meta{key: d.bytes(), value: d.bytes()})
+	}
+	if d.bad {
+		return nil, 0, errTruncated
+	}
+	return b.metas[first:len(b.metas):len(b.metas)], d.pos, nil
 }
 
 func grow(rs []Record, n int) []Record {
@@ -104,37 +166,39 @@ func grow(rs []Record, n int) []Record {
 	return rs[:n]
 }
 
-// appendVerdict encodes the record's outcome and returns how many entries it wrote.
-func appendVerdict(out []byte, idx uint32, r *Record, err error) ([]byte, int) {
+// appendVerdict encodes the record's outcome into b.out and counts its entries.
+func (b *batch) appendVerdict(idx uint32, r *Record, err error) {
 	le := binary.LittleEndian
+	out := le.AppendUint32(b.out, idx)
 	switch {
 	case err != nil:
-		out = le.AppendUint32(out, idx)
-		out = append(out, kindError)
-		return appendBytes(out, []byte(err.Error())), 1
+		b.out = appendBytes(append(out, kindError), err.Error())
+		b.count++
 	case r.dropped:
-		return append(le.AppendUint32(out, idx), kindDrop), 1
+		b.out = append(out, kindDrop)
+		b.count++
 	case len(r.emits) > 0:
-		n := 0
+		out = b.out
 		for _, e := range r.emits {
-			var k int
-			out, k = appendEmits(out, idx, r, e.value, true, e.ports)
-			n += k
+			out = appendEmits(out, idx, r, e.value, true, e.ports)
+			b.count += max(len(e.ports), 1)
 		}
-		return out, n
+		b.out = out
+	default:
+		b.out = appendEmits(b.out, idx, r, r.newVal, r.changed, r.ports)
+		b.count += max(len(r.ports), 1)
 	}
-	return appendEmits(out, idx, r, r.newVal, r.changed, r.ports)
 }
 
 // appendEmits writes one emit entry per port (or one for the default port).
-func appendEmits(out []byte, idx uint32, r *Record, value []byte, hasValue bool, ports []string) ([]byte, int) {
+func appendEmits(out []byte, idx uint32, r *Record, value []byte, hasValue bool, ports []string) []byte {
 	if len(ports) == 0 {
-		return appendEmit(out, idx, r, value, hasValue, "", false), 1
+		return appendEmit(out, idx, r, value, hasValue, "", false)
 	}
 	for _, p := range ports {
 		out = appendEmit(out, idx, r, value, hasValue, p, true)
 	}
-	return out, len(ports)
+	return out
 }
 
 func appendEmit(out []byte, idx uint32, r *Record, value []byte, hasValue bool, port string, hasPort bool) []byte {
@@ -154,22 +218,24 @@ func appendEmit(out []byte, idx uint32, r *Record, value []byte, hasValue bool, 
 		out = appendBytes(out, value)
 	}
 	if hasPort {
-		out = appendBytes(out, []byte(port))
+		out = appendBytes(out, port)
 	}
 	if len(r.ops) > 0 {
 		out = le.AppendUint32(out, uint32(len(r.ops)))
 		for _, op := range r.ops {
 			if op.del {
-				out = appendBytes(append(out, opDelete), []byte(op.key))
+				out = appendBytes(append(out, opDelete), op.key)
 				continue
 			}
-			out = appendBytes(appendBytes(append(out, opSet), []byte(op.key)), []byte(op.value))
+			out = appendBytes(appendBytes(append(out, opSet), op.key), op.value)
 		}
 	}
 	return out
 }
 
-func appendBytes(out, b []byte) []byte {
+// appendBytes appends a length-prefixed string or byte slice, without
+// converting one into the other.
+func appendBytes[T string | []byte](out []byte, b T) []byte {
 	out = binary.LittleEndian.AppendUint32(out, uint32(len(b)))
 	return append(out, b...)
 }

@@ -33,6 +33,7 @@ type Record struct {
 	ports   []string
 	emits   []emitted
 	dropped bool
+	touched bool // a method above changed the decision: the fast paths are off
 }
 
 type meta struct{ key, value []byte }
@@ -57,7 +58,7 @@ func (r *Record) Value() []byte {
 }
 
 // SetValue replaces the record's value.
-func (r *Record) SetValue(v []byte) { r.newVal, r.changed = v, true }
+func (r *Record) SetValue(v []byte) { r.newVal, r.changed, r.touched = v, true, true }
 
 // Meta returns a metadata value, taking SetMeta and DeleteMeta into account.
 func (r *Record) Meta(key string) (string, bool) {
@@ -84,26 +85,46 @@ func (r *Record) MetaKeys() []string {
 }
 
 // SetMeta sets a metadata key on every output of this record.
-func (r *Record) SetMeta(key, value string) { r.ops = append(r.ops, metaOp{key: key, value: value}) }
+func (r *Record) SetMeta(key, value string) {
+	r.ops, r.touched = append(r.ops, metaOp{key: key, value: value}), true
+}
 
 // DeleteMeta removes a metadata key from every output of this record.
-func (r *Record) DeleteMeta(key string) { r.ops = append(r.ops, metaOp{del: true, key: key}) }
+func (r *Record) DeleteMeta(key string) {
+	r.ops, r.touched = append(r.ops, metaOp{del: true, key: key}), true
+}
 
 // Drop filters the record out: it produces no output.
-func (r *Record) Drop() { r.dropped = true }
+func (r *Record) Drop() { r.dropped, r.touched = true, true }
 
 // Route sends the record to the named ports (declared in the manifest)
 // instead of the default port; several ports send a copy to each.
-func (r *Record) Route(ports ...string) { r.ports = append(r.ports, ports...) }
+func (r *Record) Route(ports ...string) { r.ports, r.touched = append(r.ports, ports...), true }
 
 // Emit adds an output record (fan-out). Once a handler emits, the outputs
 // are exactly the emitted records: the input itself is no longer kept.
 // Each emitted record carries the input's metadata and the SetMeta and
 // DeleteMeta changes; ports route it like Route.
 func (r *Record) Emit(value []byte, ports ...string) {
-	r.emits = append(r.emits, emitted{value: value, ports: ports})
+	r.emits, r.touched = append(r.emits, emitted{value: value, ports: ports}), true
 }
 
+// kept reports whether the handler left r as it came: kept unchanged on
+// the default port.
+func (r *Record) kept() bool { return !r.touched }
+
+// reset makes r the fresh record of value and md, reusing its slices. An
+// untouched record has nothing else to clear: that is the echo's path,
+// where assigning a whole Record was the SDK's largest per-record cost.
 func (r *Record) reset(value []byte, md []meta) {
-	*r = Record{value: value, meta: md, ops: r.ops[:0], ports: r.ports[:0], emits: r.emits[:0]}
+	r.value, r.meta = value, md
+	if r.touched {
+		r.clear()
+	}
+}
+
+func (r *Record) clear() {
+	clear(r.ops) // drop the strings they hold
+	clear(r.emits)
+	*r = Record{value: r.value, meta: r.meta, ops: r.ops[:0], ports: r.ports[:0], emits: r.emits[:0]}
 }
