@@ -50,8 +50,8 @@ func (b *batch) process(in []byte, h Handler) ([]byte, error) {
 // run calls the handler on the records from first on and encodes their
 // verdicts. A handler that panics fails its record (the panic is its
 // error); run then returns the next record to go on from. One deferred
-// recover per batch, not one per record: a defer costs more than an echo
-// handler's whole record in Go's wasm backend.
+// recover per batch, not one per record (docs/RATIONALE.md, "Why does an
+// echo cost what it costs?").
 func (b *batch) run(h Handler, first int) (next int) {
 	defer func() {
 		if b.calling < 0 {
