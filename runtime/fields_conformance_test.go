@@ -52,9 +52,8 @@ var projectionGuests = []struct {
 	build func(testing.TB) []byte
 }{
 	{"raw go", func(t testing.TB) []byte { return fixtures.Go(t, "runtime/testdata/guests/fieldsconformance") }},
-	// TODO(lead): switch these on when the proj-go and proj-c branches are merged:
 	{"go sdk", func(t testing.TB) []byte { return fixtures.Go(t, "sdk/go/internal/fieldsconformance") }},
-	// {"c sdk", func(t testing.TB) []byte { return fixtures.C(t, "sdk/c/fieldsconformance") }},
+	{"c sdk", func(t testing.TB) []byte { return fixtures.C(t, "sdk/c/fieldsconformance") }},
 }
 
 func TestProjectionConformance(t *testing.T) {

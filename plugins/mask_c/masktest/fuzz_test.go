@@ -19,10 +19,10 @@ func FuzzMaskMatchesGo(f *testing.F) {
 			f.Add([]byte(o))
 		}
 	}
-	goMask, cMask := loadGo(f, newEngine(f), fuzzConfig), loadC(f, fuzzConfig)
+	goMask, cMask := loadGo(f, fuzzConfig), loadC(f, fuzzConfig)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		values := []string{string(in)}
-		compare(t, values, runGo(t, goMask, values), runC(t, cMask, values))
+		compare(t, values, run(t, goMask, values), run(t, cMask, values))
 	})
 }
 
@@ -39,19 +39,18 @@ func FuzzConfigMatchesGo(f *testing.F) {
 	} {
 		f.Add([]byte(c))
 	}
-	e := newEngine(f)
-	goModule(f, e) // compiled before the first input: a worker must answer each in time
-	loadC(f, refMask)
+	goModule(f) // both compiled before the first input: a worker must answer each in time
+	cModule(f)
 	samples := []string{`{"a":"x@y","b":[1,{"c":"abcdef"}],"customer":{"email":"jo@x","phone":"123456","card":true}}`, `{"a":{"b":null},"email":"e"}`}
 	f.Fuzz(func(t *testing.T, config []byte) {
 		if bytes.Contains(bytes.ToLower(config), []byte("weir_schema")) || bytes.Contains(config, []byte("protobuf")) {
 			return
 		}
-		goErr, cErr := goInitError(t, e, string(config)), cInitError(t, string(config))
+		goErr, cErr := initError(t, goModule(t), string(config)), initError(t, cModule(t), string(config))
 		if goErr != "" || cErr != "" {
 			require.True(t, goErr != "" && cErr != "", "config %q: Go %q, C %q", config, goErr, cErr)
 			return
 		}
-		requireSame(t, e, string(config), samples)
+		requireSame(t, string(config), samples)
 	})
 }

@@ -1,12 +1,13 @@
 // Package masktest proves the C mask (plugins/mask_c) gives the Go mask's
 // output (plugins/mask, JSON mode): the same bytes for every record, or
-// both failing, with the same config. The C mask runs on field projection
-// through internal/projhost (the contract of docs/abi.md §4b on plain
-// wazero); the Go mask through the runtime's full-value path.
+// both failing, with the same config. Both run through the runtime: the C
+// mask on field projection (docs/abi.md §4b), the Go mask on the
+// full-value path.
 package masktest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/internal/fixtures"
-	"github.com/weirstream/weir/internal/projhost"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -28,79 +28,65 @@ type result struct {
 // batch is how many records go into one call, as the benchmarks run.
 const batch = 64
 
-func loadC(t testing.TB, config string) *projhost.Guest {
-	t.Helper()
-	g, err := projhost.Load(context.Background(), fixtures.C(t, "plugins/mask_c"), []byte(config))
-	require.NoError(t, err)
-	t.Cleanup(g.Close)
-	return g
-}
-
-// cInitError is the C mask's init failure for config ("" if it loads).
-func cInitError(t testing.TB, config string) string {
-	t.Helper()
-	g, err := projhost.Load(context.Background(), fixtures.C(t, "plugins/mask_c"), []byte(config))
-	if err != nil {
-		_, msg, ok := strings.Cut(err.Error(), "init: ")
-		require.True(t, ok, "not an init failure: %v", err)
-		return msg
-	}
-	g.Close()
-	return ""
-}
-
-// sharedEngine serves every test of the package, so the Go mask is
-// compiled once (goModule); it lives as long as the test process.
+// sharedEngine serves every test of the package, so each mask is compiled
+// once (goModule, cModule); it lives as long as the test process.
 var sharedEngine = sync.OnceValues(func() (*runtime.Engine, error) {
 	return runtime.NewEngine(context.Background(), runtime.EngineConfig{})
 })
 
-func newEngine(t testing.TB) *runtime.Engine {
+var (
+	modulesMu sync.Mutex
+	modules   = map[string]*runtime.Module{}
+)
+
+// load is the module build returns, loaded into the shared engine once per
+// name.
+func load(t testing.TB, name string, build func(testing.TB, string) []byte) *runtime.Module {
 	t.Helper()
 	e, err := sharedEngine()
 	require.NoError(t, err)
-	return e
-}
-
-func loadGo(t testing.TB, e *runtime.Engine, config string) *runtime.Pool {
-	t.Helper()
-	p, err := goPool(t, e, config)
+	modulesMu.Lock()
+	defer modulesMu.Unlock()
+	if m, ok := modules[name]; ok {
+		return m
+	}
+	m, err := e.Load(context.Background(), build(t, name))
 	require.NoError(t, err)
-	return p
+	modules[name] = m
+	return m
 }
 
-func goPool(t testing.TB, e *runtime.Engine, config string) (*runtime.Pool, error) {
+// goModule is the Go mask; cModule the C mask.
+func goModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask", fixtures.Go) }
+func cModule(t testing.TB) *runtime.Module  { return load(t, "plugins/mask_c", fixtures.C) }
+
+func newPool(t testing.TB, m *runtime.Module, config string) (*runtime.Pool, error) {
 	t.Helper()
-	p, err := goModule(t, e).NewPool(context.Background(), runtime.PoolConfig{Config: []byte(config)})
+	p, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(config)})
 	if err == nil {
 		t.Cleanup(func() { p.Close(context.Background()) })
 	}
 	return p, err
 }
 
-var (
-	modulesMu sync.Mutex
-	modules   = map[*runtime.Engine]*runtime.Module{}
-)
-
-// goModule is the Go mask loaded into e, once per engine.
-func goModule(t testing.TB, e *runtime.Engine) *runtime.Module {
+func loadGo(t testing.TB, config string) *runtime.Pool {
 	t.Helper()
-	modulesMu.Lock()
-	defer modulesMu.Unlock()
-	if m, ok := modules[e]; ok {
-		return m
-	}
-	m, err := e.Load(context.Background(), fixtures.Go(t, "plugins/mask"))
+	p, err := newPool(t, goModule(t), config)
 	require.NoError(t, err)
-	modules[e] = m
-	return m
+	return p
 }
 
-// goInitError is the Go mask's init failure for config ("" if it loads).
-func goInitError(t testing.TB, e *runtime.Engine, config string) string {
+func loadC(t testing.TB, config string) *runtime.Pool {
 	t.Helper()
-	_, err := goPool(t, e, config)
+	p, err := newPool(t, cModule(t), config)
+	require.NoError(t, err)
+	return p
+}
+
+// initError is m's init failure for config ("" if it loads).
+func initError(t testing.TB, m *runtime.Module, config string) string {
+	t.Helper()
+	_, err := newPool(t, m, config)
 	if err == nil {
 		return ""
 	}
@@ -109,7 +95,9 @@ func goInitError(t testing.TB, e *runtime.Engine, config string) string {
 	return msg
 }
 
-func runGo(t testing.TB, p *runtime.Pool, values []string) []result {
+// run masks values with p, a batch at a time: each record's one output
+// on the default port, or its failure.
+func run(t testing.TB, p *runtime.Pool, values []string) []result {
 	t.Helper()
 	var out []result
 	for len(values) > 0 {
@@ -120,12 +108,14 @@ func runGo(t testing.TB, p *runtime.Pool, values []string) []result {
 		}
 		outs, err := p.Process(context.Background(), in)
 		require.NoError(t, err)
+		require.Len(t, outs, n)
 		for i, o := range outs {
 			if o.Err != nil {
-				out = append(out, result{failed: true, msg: o.Err.Error()})
+				out = append(out, result{failed: true, msg: failure(o.Err)})
 				continue
 			}
 			require.Len(t, o.Emits, 1)
+			require.Empty(t, o.Emits[0].Port)
 			v := string(o.Emits[0].Value)
 			if o.Emits[0].Unchanged {
 				v = values[i]
@@ -137,37 +127,21 @@ func runGo(t testing.TB, p *runtime.Pool, values []string) []result {
 	return out
 }
 
-func runC(t testing.TB, g *projhost.Guest, values []string) []result {
-	t.Helper()
-	var out []result
-	for len(values) > 0 {
-		n := min(batch, len(values))
-		in := make([]projhost.Record, n)
-		for i, v := range values[:n] {
-			in[i] = projhost.Record{Value: v}
-		}
-		outs, err := g.Process(in)
-		require.NoError(t, err)
-		for _, o := range outs {
-			if o.Class != "" {
-				out = append(out, result{failed: true, msg: o.Class + ": " + o.Error})
-				continue
-			}
-			require.Len(t, o.Out, 1)
-			require.Empty(t, o.Out[0].Port)
-			out = append(out, result{value: o.Out[0].Value})
-		}
-		values = values[n:]
+// failure is err's class and own message, without the transform's name.
+func failure(err error) string {
+	var e *runtime.Error
+	if errors.As(err, &e) {
+		return string(e.Class) + ": " + e.Msg
 	}
-	return out
+	return err.Error()
 }
 
 // requireSame runs values through both masks with config and requires the
 // same bytes, or both failing, record by record. It returns how many
 // records each mask failed.
-func requireSame(t testing.TB, e *runtime.Engine, config string, values []string) int {
+func requireSame(t testing.TB, config string, values []string) int {
 	t.Helper()
-	return compare(t, values, runGo(t, loadGo(t, e, config), values), runC(t, loadC(t, config), values))
+	return compare(t, values, run(t, loadGo(t, config), values), run(t, loadC(t, config), values))
 }
 
 func compare(t testing.TB, values []string, want, got []result) int {

@@ -18,7 +18,7 @@ func hmacValues(t *testing.T, key string, msgs []string) []string {
 	t.Helper()
 	k, err := json.Marshal(key)
 	require.NoError(t, err)
-	g := loadC(t, `{"hmac_key":`+string(k)+`,"fields":[{"path":"v","action":"hmac"}]}`)
+	p := loadC(t, `{"hmac_key":`+string(k)+`,"fields":[{"path":"v","action":"hmac"}]}`)
 	values := make([]string, len(msgs))
 	for i, m := range msgs {
 		v, err := json.Marshal(map[string]string{"v": m})
@@ -26,7 +26,7 @@ func hmacValues(t *testing.T, key string, msgs []string) []string {
 		values[i] = string(v)
 	}
 	var out []string
-	for i, r := range runC(t, g, values) {
+	for i, r := range run(t, p, values) {
 		require.False(t, r.failed, "message %d: %s", i, r.msg)
 		var got map[string]string
 		require.NoError(t, json.Unmarshal([]byte(r.value), &got))

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/internal/fixtures"
-	"github.com/weirstream/weir/internal/projhost"
 )
 
 // refMask is the benchmarks' reference mask (bench/runtime.go).
@@ -82,45 +81,30 @@ func orders(t testing.TB) []string {
 }
 
 func TestMaskMatchesGoOnOrders(t *testing.T) {
-	e := newEngine(t)
 	for name, config := range map[string]string{"reference": refMask, "fuzz": fuzzConfig} {
 		t.Run(name, func(t *testing.T) {
-			assert.Zero(t, requireSame(t, e, config, orders(t)), "an order failed")
+			assert.Zero(t, requireSame(t, config, orders(t)), "an order failed")
 		})
 	}
 }
 
 func TestMaskMatchesGoOnFuzzSeeds(t *testing.T) {
-	failed := requireSame(t, newEngine(t), fuzzConfig, leakCases)
+	failed := requireSame(t, fuzzConfig, leakCases)
 	assert.Equal(t, 10, failed, "the seeds that are not JSON, or mask an object by another action than redact")
 }
 
 func TestMaskMasks(t *testing.T) {
-	g := loadC(t, refMask)
-	got := runC(t, g, []string{`{"customer":{"email":"jo@x.org","phone":"+34-555-4701","card":"4822126380948868"}}`})
+	got := run(t, loadC(t, refMask), []string{`{"customer":{"email":"jo@x.org","phone":"+34-555-4701","card":"4822126380948868"}}`})
 	assert.Equal(t, `{"customer":{"email":"***@x.org","phone":"***4701","card":"************8868"}}`, got[0].value)
-	assert.Equal(t, []string{"customer.email", "customer.phone", "customer.card"}, g.Paths())
 }
 
 func TestMaskRefusesObjectsForOtherActions(t *testing.T) {
-	got := runC(t, loadC(t, fuzzConfig), []string{`{"customer":{"email":{"x":"a@x"}}}`})
+	got := run(t, loadC(t, fuzzConfig), []string{`{"customer":{"email":{"x":"a@x"}}}`})
 	require.True(t, got[0].failed)
 	assert.Equal(t, "guest_error: mask: field customer.email is an object or array; only action redact applies", got[0].msg)
 }
 
-// A host without projection calls weir_process: every record must fail,
-// none pass unmasked.
-func TestMaskFailsClosedOnAFullValueHost(t *testing.T) {
-	errs, err := loadC(t, refMask).FullValue([]projhost.Record{{Value: `{"customer":{"email":"a@x"}}`}, {Value: `{}`}})
-	require.NoError(t, err)
-	require.Len(t, errs, 2)
-	for _, e := range errs {
-		assert.Contains(t, e, "it needs a host with field projection")
-	}
-}
-
 func TestMaskConfigMatchesGo(t *testing.T) {
-	e := newEngine(t)
 	many := `{"fields":[` + strings.Repeat(`{"path":"a","action":"redact"},`, 64) + `{"path":"a","action":"redact"}]}`
 	for name, config := range map[string]string{
 		"empty":            ``,
@@ -141,7 +125,7 @@ func TestMaskConfigMatchesGo(t *testing.T) {
 		"keys fold case":   `{"FIELDS":[{"Path":"a","ACTION":"redact"}],"Hmac_Key":"k"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, goInitError(t, e, config), cInitError(t, config))
+			assert.Equal(t, initError(t, goModule(t), config), initError(t, cModule(t), config))
 		})
 	}
 }
@@ -164,6 +148,6 @@ func TestMaskConfigRefusals(t *testing.T) {
 		`{"fields":"\x"}`:                                                 "mask: config: offset 11: bad escape in a string",
 		`{"fields":[{"path":"a","action":"last","keep":99999999999999999999}]}`: "mask: config: offset 46: integer out of range",
 	} {
-		assert.Equal(t, want, cInitError(t, config), "%s", config)
+		assert.Equal(t, want, initError(t, cModule(t), config), "%s", config)
 	}
 }

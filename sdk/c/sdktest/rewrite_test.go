@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -17,14 +16,7 @@ import (
 // that grows the output) must read as if it had been copied, through the
 // real host.
 func TestSetValueInPlace(t *testing.T) {
-	e, err := runtime.NewEngine(context.Background(), runtime.EngineConfig{})
-	require.NoError(t, err)
-	defer e.Close(context.Background())
-	m, err := e.Load(context.Background(), fixtures.C(t, "sdk/c/sdktest/rewrite"))
-	require.NoError(t, err)
-	p, err := m.NewPool(context.Background(), runtime.PoolConfig{})
-	require.NoError(t, err)
-	defer p.Close(context.Background())
+	p := pool(t, "sdk/c/sdktest/rewrite", "")
 	var in []runtime.Record
 	for _, v := range []string{"R", "K", "F", "D", "E", "G", "K"} {
 		in = append(in, runtime.Record{Value: []byte(v)})
