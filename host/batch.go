@@ -147,9 +147,11 @@ func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g
 			failed++
 		case len(o.Emits) == 0:
 			p.metrics.dropped.Incr(1)
+		case len(o.Emits) == 1:
+			out = append(out, p.emit(mod, m, o.Emits[0])) // the message itself, rewritten
 		default:
 			for _, e := range o.Emits {
-				out = append(out, p.emit(mod, m, e))
+				out = append(out, p.emit(mod, m.Copy(), e))
 			}
 		}
 	}
@@ -161,8 +163,9 @@ func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g
 
 func isPlainKeep(e runtime.Emit) bool { return e.Unchanged && e.Port == "" && len(e.MetaOps) == 0 }
 
-func (p *wasmProcessor) emit(mod *runtime.Module, m *service.Message, e runtime.Emit) *service.Message {
-	c := m.Copy()
+// emit applies one emit to c: the input message itself for a single
+// emit, a copy of it for each of a fan-out.
+func (p *wasmProcessor) emit(mod *runtime.Module, c *service.Message, e runtime.Emit) *service.Message {
 	if !e.Unchanged {
 		value, err := e.Value, error(nil)
 		if p.bind != nil {

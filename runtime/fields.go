@@ -25,6 +25,31 @@ type projection struct {
 	decoded []byte           // the decoded text of strings with escapes
 	spans   []jsonpath.Match // one record's matches
 	repls   []repl           // one emit's replacements
+	values  arena            // the spliced values handed to the host
+}
+
+// arena hands out spliced values from shared chunks, so a batch of
+// rewritten records costs a few allocations, not one each. A chunk is
+// never reused: every value stays valid as long as whoever holds it
+// (a Benthos message) needs it, and a chunk lives as long as its last
+// value (at most arenaChunk bytes more than that value).
+type arena struct{ free []byte }
+
+// arenaChunk is the size of one chunk: a batch of 64 orders' worth.
+const arenaChunk = 32 << 10
+
+// take returns an empty slice with capacity n of memory nobody else
+// holds; appending past n reallocates, so values never overlap.
+func (a *arena) take(n int) []byte {
+	if n > len(a.free) {
+		if n > arenaChunk/4 {
+			return make([]byte, 0, n) // large values get their own
+		}
+		a.free = make([]byte, arenaChunk)
+	}
+	v := a.free[:0:n]
+	a.free = a.free[n:]
+	return v
 }
 
 // field is one value at a declared path in a record.

@@ -151,7 +151,7 @@ func (d *decoder) fields(idx int, in Record) (value []byte, unchanged bool, err 
 	if err != nil {
 		return nil, false, err
 	}
-	return splice(make([]byte, 0, size), in.Value, fs, d.proj.repls), false, nil
+	return splice(d.proj.values.take(size), in.Value, fs, d.proj.repls), false, nil
 }
 
 // replacements reads and checks n replacements into d.proj.repls and
@@ -243,7 +243,12 @@ func quotedLen(v []byte) int {
 func appendQuoted(dst, v []byte) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	for _, c := range v {
+	plain := 0 // most replacements need no escape: copy them whole
+	for plain < len(v) && v[plain] >= 0x20 && v[plain] != '"' && v[plain] != '\\' {
+		plain++
+	}
+	dst = append(dst, v[:plain]...)
+	for _, c := range v[plain:] {
 		switch {
 		case c == '"' || c == '\\':
 			dst = append(dst, '\\', c)
