@@ -144,7 +144,9 @@ func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g
 		case o.Err != nil:
 			p.flag(mod, m, o.Err)
 			out = append(out, m)
-			failed++
+			if runtime.ClassOf(o.Err) != runtime.ClassBadInput {
+				failed++ // the version's failure; bad input is the record's, as a schema's is
+			}
 		case len(o.Emits) == 0:
 			p.metrics.dropped.Incr(1)
 		case len(o.Emits) == 1:

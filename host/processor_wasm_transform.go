@@ -73,7 +73,9 @@ Each batch is one call into the guest, which gives a verdict per message:
 
 If the guest traps, runs past `+"`timeout`"+`, or returns malformed output, every message of the batch
 is flagged with that error (class `+"`trap`, `timeout` or `bad_output`"+`) and the instance is replaced.
-Nothing is dropped silently.
+A transform that declares fields (field projection, docs/abi.md §4b) never sees a record that is not
+JSON: the host flags it alone, class `+"`bad_input`"+`, and it does not count against the version for
+automatic rollback. Nothing is dropped silently.
 
 The module can be a registry reference (`+"`local://…`, `oci://…`"+`). With `+"`watch: true`"+` a new version is
 fetched, verified, admitted, checked against its golden fixtures and warmed, then swapped in between two
