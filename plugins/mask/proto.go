@@ -24,6 +24,8 @@ type protoMask struct {
 	types       []msgPlan  // by type id; the input type is 0; none when unbound
 	nodes       []pathNode // configured rules by field-number path; the root is 0
 	dropUnknown bool
+	states      []state // every state the walk reaches; the root is 0 (protoplan.go)
+	stateOf     []int32 // state ids by (type id + 1, node id + 1); -1 if unreached
 }
 
 // noType and noNode are the ids of "unbound or off the schema" and "off
@@ -86,9 +88,6 @@ func (t *msgPlan) field(num uint32) *fieldPlan {
 
 // child is the node under n for field num, or noNode.
 func (p *protoMask) child(n int32, num uint32) int32 {
-	if n == noNode {
-		return noNode
-	}
 	for _, e := range p.nodes[n].children {
 		if e.num == num {
 			return e.node
@@ -121,13 +120,16 @@ func (m *masker) compileProto(c Config, bySchema bool) error {
 			m.pb.nodes[n].rule = int32(i + 1) // the first rule for a path applies
 		}
 	}
-	if c.WeirSchema == nil {
-		return nil
+	if c.WeirSchema != nil {
+		if c.WeirSchema.Messages[c.WeirSchema.Input] == nil {
+			return fmt.Errorf("mask: weir_schema has no shape for the input type %q: the host is older than this mask (it needs weir_schema.messages)", c.WeirSchema.Input)
+		}
+		if err := m.compileShapes(c, bySchema); err != nil {
+			return err
+		}
 	}
-	if c.WeirSchema.Messages[c.WeirSchema.Input] == nil {
-		return fmt.Errorf("mask: weir_schema has no shape for the input type %q: the host is older than this mask (it needs weir_schema.messages)", c.WeirSchema.Input)
-	}
-	return m.compileShapes(c, bySchema)
+	m.pb.compileStates()
+	return nil
 }
 
 // compileShapes numbers the schema's message types, the input type 0, and
@@ -215,11 +217,7 @@ func (m *masker) sensitiveRule(typ string, num uint32, fs fieldShape, key string
 // applyProto masks a binary protobuf record in one walk. The result
 // aliases an internal buffer that the next call reuses.
 func (m *masker) applyProto(doc []byte) ([]byte, error) {
-	root := int32(noType)
-	if m.pb.types != nil {
-		root = 0
-	}
-	out, changed, err := m.walk(m.bufs[0][:0], doc, root, 0, 0)
+	out, changed, err := m.walk(m.bufs[0][:0], doc, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mask: %w", err)
 	}

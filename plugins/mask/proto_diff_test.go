@@ -85,6 +85,9 @@ func protoCorpus(t testing.TB, shop protoreflect.MessageDescriptor) [][]byte {
 		cat(str(1, "p1"), str(4, string(str(1, "f")))), // nothing to mask
 		varint(2, 42), str(8, "x"), {0x0b, 0x0c}, {0x12, 0x05, 'a'}, str(4, "\x12\x09short"),
 	}
+	long := string(bytes.Repeat([]byte("x@y."), 5000)) // a three-byte length
+	corpus = append(corpus, str(2, long), str(4, string(str(2, long[:300]))), str(4, string(str(2, long))),
+		[]byte{0x12, 0x85}, []byte{0x12, 0x85, 0x80}, []byte{0x12, 0x85, 0x01, 'x'}, []byte{0x12, 0x80, 0x00})
 	deep := str(2, "d@x")
 	for i := 0; i < 110; i++ {
 		deep = str(4, string(deep))
