@@ -10,7 +10,7 @@ import "github.com/weirstream/weir/sdk/go/pbwire"
 // table entry per such field, and works anything else out by decide.
 type state struct {
 	t, n int32
-	tags [128]action // by tag byte; actSlow for the rest
+	tags [256]action // by tag byte; actSlow for the rest (a tag of more bytes, a bad wire type)
 }
 
 type action struct {

@@ -15,9 +15,8 @@ import (
 // written twice (readers keep the last), a message written twice (readers
 // merge them).
 //
-// A field with a one-byte tag and a one- or two-byte length (or a one-byte
-// varint) is read and decided with no call: in Go's wasm backend a call
-// and a branch cost more than the work of most fields.
+// The common field is read and decided with no call and few branches: in
+// Go's wasm backend each costs more than the work of most fields.
 func (m *masker) walk(dst, b []byte, s int32, depth int) ([]byte, bool, error) {
 	if depth > maxProtoDepth {
 		return nil, false, fmt.Errorf("protobuf record nested deeper than %d messages", maxProtoDepth)
@@ -25,23 +24,44 @@ func (m *masker) walk(dst, b []byte, s int32, depth int) ([]byte, bool, error) {
 	st := &m.pb.states[s]
 	prev, changed := 0, false // b[prev:] is not written yet
 	for i := 0; i < len(b); {
-		// fastField, inlined by hand
+		// A field with a one-byte tag, decided by st.tags, and a one- or
+		// two-byte length (or a one-byte varint) is read here, as
+		// pbwire.Next reads it; a kept one costs no more.
 		var f pbwire.Field
-		var a action
-		if c := b[i]; c < 0x80 && i+1 < len(b) && c&7 == pbwire.Bytes {
-			n, v := int(b[i+1]), i+2
-			if n >= 0x80 {
-				n = -1 // a length of three bytes or more: pbwire.Next reads it
-				if i+2 < len(b) && b[i+2] < 0x80 {
-					n, v = int(b[i+1])&0x7f|int(b[i+2])<<7, i+3
+		a := st.tags[b[i]] // actSlow for a tag of more bytes
+		if a.kind != actSlow && i+1 < len(b) {
+			c, v, end := b[i], i+1, -1
+			switch c & 7 {
+			case pbwire.Bytes:
+				n := int(b[i+1])
+				v = i + 2
+				if n >= 0x80 {
+					n = -len(b) - 8 // a length of three bytes or more: end < 0
+					if i+2 < len(b) && b[i+2] < 0x80 {
+						n, v = int(b[i+1])&0x7f|int(b[i+2])<<7, i+3
+					}
 				}
+				end = v + n
+			case pbwire.Varint:
+				if b[i+1] < 0x80 {
+					end = i + 2
+				}
+			case pbwire.Fixed64:
+				end = i + 9
+			default: // Fixed32, the only other wire type the table decides
+				end = i + 5
 			}
-			if n >= 0 && v+n <= len(b) {
-				a = st.tags[c]
-				f = pbwire.Field{Num: uint32(c >> 3), Type: pbwire.Bytes, Start: i, ValStart: v, ValEnd: v + n, End: v + n}
+			switch {
+			case end < 0 || end > len(b):
+				a = action{} // pbwire.Next reads it, or refuses it
+			case a.kind == actKeep:
+				i = end
+				continue
+			default:
+				f = pbwire.Field{Num: uint32(c >> 3), Type: int(c & 7), Start: i, ValStart: v, ValEnd: end, End: end}
 			}
-		} else if c < 0x80 && i+1 < len(b) {
-			f, a = fastField(st, b, i)
+		} else {
+			a = action{}
 		}
 		if a.kind == actSlow {
 			var err error
@@ -75,45 +95,6 @@ func (m *masker) walk(dst, b []byte, s int32, depth int) ([]byte, bool, error) {
 		dst = append(dst, b[prev:]...)
 	}
 	return dst, changed, nil
-}
-
-// fastField reads the field at b[i:] and its action from st's table if
-// its tag is one byte and its varint or length at most two; otherwise the
-// action is actSlow and pbwire.Next reads it. It reads what pbwire.Next
-// reads (FuzzProtoPlanMatchesReference).
-func fastField(st *state, b []byte, i int) (pbwire.Field, action) {
-	var f pbwire.Field
-	c := b[i]
-	if c >= 0x80 || i+1 >= len(b) {
-		return f, action{}
-	}
-	a := st.tags[c]
-	f = pbwire.Field{Num: uint32(c >> 3), Type: int(c & 7), Start: i, ValStart: i + 1}
-	switch f.Type {
-	case pbwire.Bytes:
-		n, v := int(b[i+1]), i+2
-		if n >= 0x80 {
-			if i+2 >= len(b) || b[i+2] >= 0x80 {
-				return f, action{}
-			}
-			n, v = n&0x7f|int(b[i+2])<<7, i+3
-		}
-		f.ValStart, f.End = v, v+n
-	case pbwire.Varint:
-		if b[i+1] >= 0x80 {
-			return f, action{}
-		}
-		f.End = i + 2
-	case pbwire.Fixed64:
-		f.End = i + 9
-	default: // Fixed32, or a wire type the table has as actSlow
-		f.End = i + 5
-	}
-	if f.End > len(b) {
-		return f, action{}
-	}
-	f.ValEnd = f.End
-	return f, a
 }
 
 // refusal is the error of a field a refuses.
