@@ -11,6 +11,7 @@ import "github.com/weirstream/weir/sdk/go/pbwire"
 type state struct {
 	t, n int32
 	tags [256]action // by tag byte; actSlow for the rest (a tag of more bytes, a bad wire type)
+	keep [256]uint8  // by tag byte: 1 + the wire type where tags has actKeep, else 0
 }
 
 type action struct {
@@ -49,6 +50,9 @@ func (p *protoMask) compileStates() {
 			if w := c & 7; w == pbwire.Varint || w == pbwire.Fixed64 || w == pbwire.Bytes || w == pbwire.Fixed32 {
 				a := p.decide(int32(s), uint32(c>>3), w) // may append to p.states
 				p.states[s].tags[c] = a
+				if a.kind == actKeep {
+					p.states[s].keep[c] = uint8(w + 1)
+				}
 			}
 		}
 		// fields numbered past the tables still reach states

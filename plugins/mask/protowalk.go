@@ -27,6 +27,28 @@ func (m *masker) walk(dst, b []byte, s int32, depth int) ([]byte, bool, error) {
 		// A field with a one-byte tag, decided by st.tags, and a one- or
 		// two-byte length (or a one-byte varint) is read here, as
 		// pbwire.Next reads it; a kept one costs no more.
+		switch st.keep[b[i]] { // a kept field with a short length or value: passed over
+		case pbwire.Bytes + 1:
+			if i+1 < len(b) && b[i+1] < 0x80 && int(b[i+1]) <= len(b)-i-2 {
+				i += 2 + int(b[i+1])
+				continue
+			}
+		case pbwire.Varint + 1:
+			if i+1 < len(b) && b[i+1] < 0x80 {
+				i += 2
+				continue
+			}
+		case pbwire.Fixed64 + 1:
+			if i+9 <= len(b) {
+				i += 9
+				continue
+			}
+		case pbwire.Fixed32 + 1:
+			if i+5 <= len(b) {
+				i += 5
+				continue
+			}
+		}
 		var f pbwire.Field
 		a := st.tags[b[i]] // actSlow for a tag of more bytes
 		if a.kind != actSlow && i+1 < len(b) {
