@@ -83,6 +83,7 @@ type masker struct {
 	spans   []jsonpath.Match // JSON mode: reused per record
 	bufs    [2][]byte
 	text    []byte // one masked value, reused
+	head    []byte // protobuf mode: a rewritten field's tag and length, reused
 }
 
 func newMasker(config []byte) (*masker, error) {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-
-	"github.com/weirstream/weir/sdk/go/pbwire"
 )
 
 // maxProtoDepth bounds the nesting of messages the mask walks; deeper is
@@ -16,32 +14,86 @@ const maxProtoDepth = 100
 // protoMask is protobuf mode: a walk over the record's wire format that
 // rewrites what a rule names and, when the pipeline is schema-bound,
 // refuses or drops what the schema does not declare, at every depth.
+//
+// It is a plan compiled at init (docs/RATIONALE.md, "Why is the mask's
+// protobuf mode a compiled plan?"): message types and path nodes are
+// indexes into slices, a field is found by its number in a dense table,
+// and the walk copies unchanged spans of the record whole, so a record
+// costs no map lookup and no allocation.
 type protoMask struct {
-	root        *msgType  // the input type; nil when unbound
-	paths       *pathNode // configured rules by field-number path
+	types       []msgPlan  // by type id; the input type is 0; none when unbound
+	nodes       []pathNode // configured rules by field-number path; the root is 0
 	dropUnknown bool
-	scratch     [][]byte // one buffer per depth, reused
+	states      []state // every state the walk reaches; the root is 0 (protoplan.go)
+	stateOf     []int32 // state ids by (type id + 1, node id + 1); -1 if unreached
 }
 
-// msgType is a message type's declared fields.
-type msgType struct {
+// noType and noNode are the ids of "unbound or off the schema" and "off
+// the configured paths".
+const (
+	noType = -1
+	noNode = -1
+)
+
+// denseFields bounds a type's table indexed by field number; fields
+// numbered from it on are in a sorted slice, found by binary search.
+const denseFields = 256
+
+// msgPlan is a message type's declared fields.
+type msgPlan struct {
 	name   string
-	fields map[uint32]fieldType
+	dense  []fieldPlan // by number, below denseFields; declared unset for a gap
+	sparse []fieldPlan // the rest, by number
 }
 
-type fieldType struct {
+type fieldPlan struct {
+	num      uint32
 	declared bool // in the bound schema
-	wire     int  // its wire type; length-delimited too if packable
 	packable bool
-	child    *msgType // message-typed fields (map entries included)
-	text     bool     // string or bytes
-	rule     int      // 1 + index of the sensitive field's rule; 0 if none
+	text     bool  // string or bytes
+	wire     int   // its wire type; length-delimited too if packable
+	child    int32 // message-typed fields' type id (map entries included), or noType
+	rule     int32 // 1 + index of the sensitive field's rule; 0 if none
 }
+
+// undeclared is the plan of every field when unbound.
+var undeclared = fieldPlan{child: noType}
 
 // pathNode is a trie of configured paths: rule is 1 + the rule's index.
 type pathNode struct {
-	children map[uint32]*pathNode
-	rule     int
+	children []pathEdge // few: searched in order
+	rule     int32
+}
+
+type pathEdge struct {
+	num  uint32
+	node int32
+}
+
+// field returns the plan of field num, or nil if the type does not declare it.
+func (t *msgPlan) field(num uint32) *fieldPlan {
+	if num < uint32(len(t.dense)) {
+		if f := &t.dense[num]; f.declared {
+			return f
+		}
+		return nil
+	}
+	s := t.sparse
+	i := sort.Search(len(s), func(i int) bool { return s[i].num >= num })
+	if i < len(s) && s[i].num == num {
+		return &s[i]
+	}
+	return nil
+}
+
+// child is the node under n for field num, or noNode.
+func (p *protoMask) child(n int32, num uint32) int32 {
+	for _, e := range p.nodes[n].children {
+		if e.num == num {
+			return e.node
+		}
+	}
+	return noNode
 }
 
 func (m *masker) compileProto(c Config, bySchema bool) error {
@@ -52,67 +104,102 @@ func (m *masker) compileProto(c Config, bySchema bool) error {
 	default:
 		return fmt.Errorf("mask: config: unknown_fields: want refuse or drop, got %q", c.UnknownFields)
 	}
-	m.pb.paths = &pathNode{}
+	m.pb.nodes = []pathNode{{}}
 	for i, r := range m.rules {
-		n := m.pb.paths
+		n := int32(0)
 		for _, num := range r.numbers {
-			if n.children[num] == nil {
-				if n.children == nil {
-					n.children = map[uint32]*pathNode{}
-				}
-				n.children[num] = &pathNode{}
+			next := m.pb.child(n, num)
+			if next == noNode {
+				next = int32(len(m.pb.nodes))
+				m.pb.nodes = append(m.pb.nodes, pathNode{})
+				m.pb.nodes[n].children = append(m.pb.nodes[n].children, pathEdge{num, next})
 			}
-			n = n.children[num]
+			n = next
 		}
-		if n.rule == 0 {
-			n.rule = i + 1 // the first rule for a path applies
+		if m.pb.nodes[n].rule == 0 {
+			m.pb.nodes[n].rule = int32(i + 1) // the first rule for a path applies
 		}
 	}
-	if c.WeirSchema == nil {
-		return nil
+	if c.WeirSchema != nil {
+		if c.WeirSchema.Messages[c.WeirSchema.Input] == nil {
+			return fmt.Errorf("mask: weir_schema has no shape for the input type %q: the host is older than this mask (it needs weir_schema.messages)", c.WeirSchema.Input)
+		}
+		if err := m.compileShapes(c, bySchema); err != nil {
+			return err
+		}
 	}
-	if c.WeirSchema.Messages[c.WeirSchema.Input] == nil {
-		return fmt.Errorf("mask: weir_schema has no shape for the input type %q: the host is older than this mask (it needs weir_schema.messages)", c.WeirSchema.Input)
-	}
-	return m.compileShapes(c, bySchema)
+	m.pb.compileStates()
+	return nil
 }
 
-// compileShapes links the schema's message types; with bySchema, every
-// field marked sensitive gets its rule, so a type masks the same at every
-// depth (recursive types included).
+// compileShapes numbers the schema's message types, the input type 0, and
+// tables their fields; with bySchema, every field marked sensitive gets
+// its rule, so a type masks the same at every depth (recursive types
+// included).
 func (m *masker) compileShapes(c Config, bySchema bool) error {
-	types := map[string]*msgType{}
+	names := make([]string, 0, len(c.WeirSchema.Messages))
 	for name := range c.WeirSchema.Messages {
-		types[name] = &msgType{name: name, fields: map[uint32]fieldType{}}
-	}
-	names := make([]string, 0, len(types))
-	for name := range types {
-		names = append(names, name)
+		if name != c.WeirSchema.Input {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names) // rules in a stable order
+	names = append([]string{c.WeirSchema.Input}, names...)
+	ids := make(map[string]int32, len(names))
+	for i, name := range names {
+		ids[name] = int32(i)
+	}
+	m.pb.types = make([]msgPlan, len(names))
 	marked := 0
-	for _, name := range names {
-		for num, fs := range c.WeirSchema.Messages[name] {
-			ft := fieldType{declared: true, wire: fs.Wire, packable: fs.Packable, child: types[fs.Message], text: fs.Text}
-			if fs.Message != "" && ft.child == nil {
-				return fmt.Errorf("mask: weir_schema: %s field %d names the unknown type %q", name, num, fs.Message)
+	for i, name := range names {
+		shape := c.WeirSchema.Messages[name]
+		nums := make([]uint32, 0, len(shape))
+		for num := range shape {
+			nums = append(nums, num)
+		}
+		sort.Slice(nums, func(a, b int) bool { return nums[a] < nums[b] })
+		var fields []fieldPlan
+		for _, num := range nums {
+			fs := shape[num]
+			f := fieldPlan{num: num, declared: true, wire: fs.Wire, packable: fs.Packable, text: fs.Text, child: noType}
+			if fs.Message != "" {
+				id, ok := ids[fs.Message]
+				if !ok {
+					return fmt.Errorf("mask: weir_schema: %s field %d names the unknown type %q", name, num, fs.Message)
+				}
+				f.child = id
 			}
 			if bySchema && fs.Action != "" {
 				r, err := m.sensitiveRule(name, num, fs, c.HMACKey)
 				if err != nil {
 					return err
 				}
-				ft.rule = r
+				f.rule = int32(r)
 				marked++
 			}
-			types[name].fields[num] = ft
+			fields = append(fields, f)
 		}
+		m.pb.types[i] = tableFields(name, fields)
 	}
 	if bySchema && marked == 0 {
 		return errors.New("mask: the bound schema marks no field (weir.options.v1.sensitive) and no fields are configured")
 	}
-	m.pb.root = types[c.WeirSchema.Input]
 	return nil
+}
+
+// tableFields splits fields, sorted by number, into the dense table and
+// the sparse rest.
+func tableFields(name string, fields []fieldPlan) msgPlan {
+	t := msgPlan{name: name}
+	split := sort.Search(len(fields), func(i int) bool { return fields[i].num >= denseFields })
+	if split > 0 {
+		t.dense = make([]fieldPlan, fields[split-1].num+1)
+		for _, f := range fields[:split] {
+			t.dense[f.num] = f
+		}
+	}
+	t.sparse = fields[split:]
+	return t
 }
 
 // sensitiveRule adds the rule of a marked field and returns 1 + its index.
@@ -127,94 +214,16 @@ func (m *masker) sensitiveRule(typ string, num uint32, fs fieldShape, key string
 	return len(m.rules), nil
 }
 
-// applyProto masks a binary protobuf record in one walk.
+// applyProto masks a binary protobuf record in one walk. The result
+// aliases an internal buffer that the next call reuses.
 func (m *masker) applyProto(doc []byte) ([]byte, error) {
-	out, err := m.walk(m.bufs[0][:0], doc, m.pb.root, m.pb.paths, 0)
+	out, changed, err := m.walk(m.bufs[0][:0], doc, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mask: %w", err)
 	}
+	if !changed {
+		out = append(out, doc...)
+	}
 	m.bufs[0] = out
 	return out, nil
-}
-
-// walk appends message b, rewritten, to dst. t is its type (nil when
-// unbound or off the schema) and n its place in the configured paths (nil
-// when off them). Every occurrence of a field is visited: a repeated
-// field's elements, a singular field written twice (readers keep the last),
-// a message written twice (readers merge them).
-func (m *masker) walk(dst, b []byte, t *msgType, n *pathNode, depth int) ([]byte, error) {
-	if depth > maxProtoDepth {
-		return nil, fmt.Errorf("protobuf record nested deeper than %d messages", maxProtoDepth)
-	}
-	for i := 0; i < len(b); {
-		f, err := pbwire.Next(b, i)
-		if err != nil {
-			return nil, fmt.Errorf("payload is not protobuf: %w", err)
-		}
-		i = f.End
-		var ft fieldType
-		if t != nil {
-			known := false
-			if ft, known = t.fields[f.Num]; !known {
-				if m.pb.dropUnknown {
-					continue
-				}
-				return nil, fmt.Errorf("field %d of %s is not in the bound schema: refused, since it could carry PII the mask cannot see (update the schema, or set unknown_fields: drop)", f.Num, t.name)
-			}
-			if f.Type != ft.wire && !(ft.packable && f.Type == pbwire.Bytes) {
-				// protobuf-go would keep it as unknown bytes
-				return nil, fmt.Errorf("field %d of %s has wire type %d, declared %d: refused, readers would keep it as an unknown field", f.Num, t.name, f.Type, ft.wire)
-			}
-		}
-		var next *pathNode
-		if n != nil {
-			next = n.children[f.Num]
-		}
-		if dst, err = m.field(dst, b, f, ft, next, depth); err != nil {
-			return nil, err
-		}
-	}
-	return dst, nil
-}
-
-// field appends one field, rewritten as its rule or its type says.
-func (m *masker) field(dst, b []byte, f pbwire.Field, ft fieldType, n *pathNode, depth int) ([]byte, error) {
-	rule := ft.rule
-	if n != nil && n.rule != 0 {
-		rule = n.rule
-	}
-	switch {
-	case rule != 0 && ft.declared && !ft.text:
-		return dst, nil // marked, but no text to mask: left out, it reads as its default
-	case rule != 0:
-		if f.Type != pbwire.Bytes {
-			return nil, fmt.Errorf("field %d (masked by %s) has wire type %d, not length-delimited: refused, it cannot be masked", f.Num, m.rules[rule-1].Path, f.Type)
-		}
-		r := &m.rules[rule-1]
-		m.text = m.maskText(m.text[:0], r.With, r, b[f.ValStart:f.ValEnd])
-		return appendBytesField(dst, f.Num, m.text), nil
-	case ft.child != nil || (n != nil && n.children != nil):
-		if f.Type != pbwire.Bytes {
-			if ft.child != nil {
-				return nil, fmt.Errorf("field %d of type %s has wire type %d, not length-delimited", f.Num, ft.child.name, f.Type)
-			}
-			break // unbound: not the message the path goes through, nothing under it
-		}
-		for len(m.pb.scratch) <= depth {
-			m.pb.scratch = append(m.pb.scratch, nil)
-		}
-		sub, err := m.walk(m.pb.scratch[depth][:0], b[f.ValStart:f.ValEnd], ft.child, n, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		m.pb.scratch[depth] = sub
-		return appendBytesField(dst, f.Num, sub), nil
-	}
-	return append(dst, b[f.Start:f.End]...), nil
-}
-
-func appendBytesField(dst []byte, num uint32, content []byte) []byte {
-	dst = pbwire.AppendVarint(dst, uint64(num)<<3|pbwire.Bytes)
-	dst = pbwire.AppendVarint(dst, uint64(len(content)))
-	return append(dst, content...)
 }

@@ -69,6 +69,50 @@ func AppendVarint(b []byte, v uint64) []byte {
 
 // Next reads the field starting at b[i:].
 func Next(b []byte, i int) (Field, error) {
+	if f, ok := nextShort(b, i); ok {
+		return f, nil
+	}
+	return next(b, i)
+}
+
+// nextShort reads the field at b[i:] if its tag is one byte and, for a
+// varint or length-delimited field, so is its value or length — most
+// fields of most records, read without a call per varint. ok is false
+// for anything else, which next reads (or refuses).
+func nextShort(b []byte, i int) (f Field, ok bool) {
+	if i < 0 || i+1 >= len(b) || b[i] >= 0x80 || b[i] < 1<<3 {
+		return f, false
+	}
+	tag := b[i]
+	f = Field{Num: uint32(tag >> 3), Type: int(tag & 7), Start: i, ValStart: i + 1}
+	switch f.Type {
+	case Varint:
+		if b[i+1] >= 0x80 {
+			return f, false
+		}
+		f.End = i + 2
+	case Fixed64:
+		f.End = i + 9
+	case Fixed32:
+		f.End = i + 5
+	case Bytes:
+		n := b[i+1]
+		if n >= 0x80 || int(n) > len(b)-i-2 {
+			return f, false
+		}
+		f.ValStart, f.End = i+2, i+2+int(n)
+	default:
+		return f, false
+	}
+	if f.End > len(b) {
+		return f, false
+	}
+	f.ValEnd = f.End
+	return f, true
+}
+
+// next is Next for any field, one varint at a time.
+func next(b []byte, i int) (Field, error) {
 	f := Field{Start: i}
 	tag, i, err := ConsumeVarint(b, i)
 	if err != nil {

@@ -70,3 +70,22 @@ func FuzzReplaceAll(f *testing.F) {
 		_, _, _ = Get(b, 2, 1)
 	})
 }
+
+// FuzzNextShortMatchesNext requires the one-byte fast path to read every
+// field it accepts as the general reader does.
+func FuzzNextShortMatchesNext(f *testing.F) {
+	f.Add(msg(str(1, "o-1"), []byte{0x30, 0x07, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4}))
+	f.Add([]byte{0x0a, 0x7f, 'x'})
+	f.Add([]byte{0x08, 0x80, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for i := 0; i < len(b); i++ {
+			fast, ok := nextShort(b, i)
+			if !ok {
+				continue
+			}
+			want, err := next(b, i)
+			require.NoError(t, err, "%x at %d", b, i)
+			require.Equal(t, want, fast, "%x at %d", b, i)
+		}
+	})
+}
