@@ -46,8 +46,21 @@ static uint8_t *room(uint32_t n) {
 
 const char *weir_on_init(const uint8_t *config, uint32_t len) { return parse_config(config, len); }
 
-/* Where the last n UTF-8 characters of s begin (0 if it has no more). */
+/* Whether s[0..n) is all ASCII, a word at a time. */
+static int ascii(const uint8_t *s, uint32_t n) {
+	uint32_t acc = 0, w;
+	for (; n >= 4; s += 4, n -= 4) {
+		memcpy(&w, s, 4);
+		acc |= w;
+	}
+	for (; n > 0; n--) acc |= *s++;
+	return !(acc & 0x80808080u);
+}
+
+/* Where the last n UTF-8 characters of s begin (0 if it has no more): when
+ * the last n bytes are ASCII they are the last n characters. */
 static uint32_t last_chars(const uint8_t *s, uint32_t len, int64_t n) {
+	if (n > 0 && n <= len && ascii(s + len - n, (uint32_t)n)) return len - (uint32_t)n;
 	uint32_t i = len;
 	for (; n > 0 && i > 0; n--)
 		while (i > 0 && (s[--i] & 0xC0) == 0x80) {
@@ -55,8 +68,16 @@ static uint32_t last_chars(const uint8_t *s, uint32_t len, int64_t n) {
 	return i;
 }
 
+/* Where s's last '@' is (len if it has none): a word at a time back to the
+ * word holding one, then byte by byte. */
 static uint32_t last_at(const uint8_t *s, uint32_t len) {
-	for (uint32_t i = len; i > 0; i--)
+	uint32_t i = len, w;
+	for (; i >= 4; i -= 4) {
+		memcpy(&w, s + i - 4, 4);
+		w ^= 0x40404040u; /* a byte that was '@' is now 0 */
+		if ((w - 0x01010101u) & ~w & 0x80808080u) break;
+	}
+	for (; i > 0; i--)
 		if (s[i - 1] == '@') return i - 1;
 	return len;
 }

@@ -132,7 +132,7 @@ struct weir_record {
 	uint32_t field_count, repl_count;
 };
 
-static buf input, output, decl, fblob;
+static buf input, output, decl;
 static weir_record rec;
 static field *fields;
 static repl *repls;
@@ -265,15 +265,24 @@ int weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t l
 	return !r->failed;
 }
 
-/* Appends the replacements so far: n:u32 (field:u32 type:u8 value:bytes)*n. */
+/* Appends the replacements so far: n:u32 (field:u32 type:u8 value:bytes)*n.
+ * The room is reserved once: the arena's length bounds their bytes. */
 static void put_fields(buf *b, const weir_record *r) {
-	put_u32(b, r->repl_count);
+	uint64_t room = 4 + (uint64_t)r->repl_count * 9 + r->repl_bytes.len;
+	if (room > UINT32_MAX / 2 || !reserve(b, (uint32_t)room)) abort();
+	uint8_t *o = b->p + b->len;
+	memcpy(o, &r->repl_count, 4);
+	o += 4;
 	for (uint32_t i = 0; i < r->field_count; i++) {
-		if (!repls[i].kind) continue;
-		put_u32(b, i);
-		put_u8(b, repls[i].kind == 1 ? 1 : 0);
-		put_bytes(b, r->repl_bytes.p + repls[i].off, repls[i].len);
+		const repl *x = &repls[i];
+		if (!x->kind) continue;
+		memcpy(o, &i, 4);
+		o[4] = x->kind == 1 ? 1 : 0;
+		memcpy(o + 5, &x->len, 4);
+		memcpy(o + 9, r->repl_bytes.p + x->off, x->len);
+		o += 9 + x->len;
 	}
+	b->len = (uint32_t)(o - b->p);
 }
 
 void weir_field_emit(weir_record *r, const char *port) {
@@ -331,20 +340,36 @@ __attribute__((weak)) void weir_on_fields(weir_record *r) {
 
 /* ---- verdicts ---- */
 
-/* One EMIT entry: flags, value, port, metadata ops, field replacements. */
-static void emit_entry(uint32_t idx, const weir_record *r, const uint8_t *v, uint32_t vlen, int has_value,
-		       const uint8_t *port, uint32_t plen, const uint8_t *repl, uint32_t rlen) {
-	uint8_t flags = (has_value ? 1 : 0) | (port && plen ? 2 : 0) | (r->op_count ? 4 : 0) | (rlen ? 8 : 0);
+/* The start of one EMIT entry: flags, value, port, metadata ops. */
+static void entry_head(uint32_t idx, const weir_record *r, uint8_t flags, const uint8_t *v, uint32_t vlen,
+		       const uint8_t *port, uint32_t plen) {
 	put_u32(&output, idx);
 	put_u8(&output, 1);
 	put_u8(&output, flags);
-	if (has_value) put_bytes(&output, v, vlen);
+	if (flags & 1) put_bytes(&output, v, vlen);
 	if (flags & 2) put_bytes(&output, port, plen);
-	if (r->op_count) {
+	if (flags & 4) {
 		put_u32(&output, r->op_count);
 		put(&output, r->ops.p, r->ops.len);
 	}
+}
+
+static uint8_t flags_of(const weir_record *r, int has_value, const uint8_t *port, uint32_t plen, int has_fields) {
+	return (uint8_t)((has_value ? 1 : 0) | (port && plen ? 2 : 0) | (r->op_count ? 4 : 0) | (has_fields ? 8 : 0));
+}
+
+/* One EMIT entry: flags, value, port, metadata ops, a replacement blob. */
+static void emit_entry(uint32_t idx, const weir_record *r, const uint8_t *v, uint32_t vlen, int has_value,
+		       const uint8_t *port, uint32_t plen, const uint8_t *repl, uint32_t rlen) {
+	entry_head(idx, r, flags_of(r, has_value, port, plen, rlen != 0), v, vlen, port, plen);
 	put(&output, repl, rlen);
+}
+
+/* One EMIT entry keeping the value, with the record's replacements so far
+ * written straight into the output. */
+static void emit_fields(uint32_t idx, const weir_record *r, const uint8_t *port, uint32_t plen) {
+	entry_head(idx, r, flags_of(r, 0, port, plen, r->repl_count != 0), NULL, 0, port, plen);
+	if (r->repl_count) put_fields(&output, r);
 }
 
 /* The EMITs of a fan-out (weir_emit or weir_field_emit): each a value or a
@@ -415,10 +440,8 @@ static uint32_t verdict(uint32_t idx, weir_record *r) {
 	}
 	if (r->emit_count) return fan_out(idx, r);
 	if (r->changed) return rewritten(idx, r);
-	fblob.len = 0;
-	if (r->repl_count) put_fields(&fblob, r);
 	if (!r->port_count) {
-		emit_entry(idx, r, NULL, 0, 0, NULL, 0, fblob.p, fblob.len);
+		emit_fields(idx, r, NULL, 0);
 		return 1;
 	}
 	rd p = {r->ports.p, r->ports.p + r->ports.len};
@@ -426,7 +449,7 @@ static uint32_t verdict(uint32_t idx, weir_record *r) {
 		const uint8_t *port;
 		uint32_t pl;
 		rd_bytes(&p, &port, &pl);
-		emit_entry(idx, r, NULL, 0, 0, port, pl, fblob.p, fblob.len);
+		emit_fields(idx, r, port, pl);
 	}
 	return r->port_count;
 }
