@@ -75,12 +75,6 @@ static int rd_u32(rd *r, uint32_t *v) {
 	return 1;
 }
 
-static int rd_u8(rd *r, uint8_t *v) {
-	if (rd_left(r) < 1) return 0;
-	*v = *r->p++;
-	return 1;
-}
-
 static int rd_bytes(rd *r, const uint8_t **v, uint32_t *n) {
 	if (!rd_u32(r, n) || rd_left(r) < *n) return 0;
 	*v = r->p;
@@ -126,6 +120,7 @@ struct weir_record {
 	const uint8_t *meta; /* encoded metadata of the input, bounds-checked */
 	uint32_t meta_count;
 	int dropped, changed, failed, projected;
+	int dirty; /* any of the above but projected, or an op, port or emit: the slow verdict */
 	buf ops, ports, emits, error, repl_bytes;
 	uint32_t op_count, port_count, emit_count;
 	uint32_t out_at, new_len; /* where its entries start in the output; the rewritten value's length */
@@ -184,7 +179,7 @@ void weir_set_value(weir_record *r, const uint8_t *v, uint32_t len) {
 	memmove(output.p + output.len, inside ? output.p + (at - base) : v, len);
 	output.len += len;
 	r->new_len = len;
-	r->changed = 1;
+	r->changed = r->dirty = 1;
 }
 
 void weir_set_meta(weir_record *r, const char *key, const uint8_t *v, uint32_t len) {
@@ -192,19 +187,22 @@ void weir_set_meta(weir_record *r, const char *key, const uint8_t *v, uint32_t l
 	put_bytes(&r->ops, key, (uint32_t)strlen(key));
 	put_bytes(&r->ops, v, len);
 	r->op_count++;
+	r->dirty = 1;
 }
 
 void weir_delete_meta(weir_record *r, const char *key) {
 	put_u8(&r->ops, 2);
 	put_bytes(&r->ops, key, (uint32_t)strlen(key));
 	r->op_count++;
+	r->dirty = 1;
 }
 
-void weir_drop(weir_record *r) { r->dropped = 1; }
+void weir_drop(weir_record *r) { r->dropped = r->dirty = 1; }
 
 void weir_route(weir_record *r, const char *port) {
 	put_bytes(&r->ports, port, (uint32_t)strlen(port));
 	r->port_count++;
+	r->dirty = 1;
 }
 
 void weir_emit(weir_record *r, const uint8_t *v, uint32_t len, const char *port) {
@@ -215,12 +213,13 @@ void weir_emit(weir_record *r, const uint8_t *v, uint32_t len, const char *port)
 	put_bytes(&r->emits, v, len);
 	put_bytes(&r->emits, port ? port : "", port ? (uint32_t)strlen(port) : 0);
 	r->emit_count++;
+	r->dirty = 1;
 }
 
 void weir_fail(weir_record *r, const char *msg) {
 	r->error.len = 0;
 	put(&r->error, msg, (uint32_t)strlen(msg));
-	r->failed = 1;
+	r->failed = r->dirty = 1;
 }
 
 /* ---- projected fields ---- */
@@ -242,18 +241,30 @@ const uint8_t *weir_field_value(const weir_record *r, uint32_t i, uint32_t *len)
 	return fields[i].v;
 }
 
-static void set_field(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len, uint8_t kind) {
+/* Room for field i's replacement of len bytes in the arena, or NULL (the
+ * record failed) when i is out of range. */
+static uint8_t *set_field(weir_record *r, uint32_t i, uint32_t len, uint8_t kind) {
 	if (i >= weir_field_count(r)) {
 		snprintf(errmsg, sizeof errmsg, "weir_field_set: field %u of a record with %u fields", i, weir_field_count(r));
 		weir_fail(r, errmsg);
-		return;
+		return NULL;
 	}
+	if (!reserve(&r->repl_bytes, len)) abort();
 	if (!repls[i].kind) r->repl_count++;
 	repls[i] = (repl){r->repl_bytes.len, len, kind};
-	put(&r->repl_bytes, v, len);
+	r->repl_bytes.len += len;
+	return r->repl_bytes.p + repls[i].off;
 }
 
-void weir_field_set_string(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) { set_field(r, i, v, len, 1); }
+static void set_field_bytes(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len, uint8_t kind) {
+	uint8_t *o = set_field(r, i, len, kind);
+	if (o && len) memcpy(o, v, len);
+}
+
+uint8_t *weir_field_string_room(weir_record *r, uint32_t i, uint32_t len) { return set_field(r, i, len, 1); }
+void weir_field_set_string(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) {
+	set_field_bytes(r, i, v, len, 1);
+}
 int weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) {
 	weir_json j;
 	if (!wj_validate(&j, v, len)) {
@@ -261,7 +272,7 @@ int weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t l
 		weir_fail(r, errmsg);
 		return 0;
 	}
-	set_field(r, i, v, len, 2);
+	set_field_bytes(r, i, v, len, 2);
 	return !r->failed;
 }
 
@@ -297,6 +308,7 @@ void weir_field_emit(weir_record *r, const char *port) {
 	memcpy(r->emits.p + at, &n, 4);
 	put_bytes(&r->emits, port ? port : "", port ? (uint32_t)strlen(port) : 0);
 	r->emit_count++;
+	r->dirty = 1;
 }
 
 const char *weir_project(const char *const *paths, uint32_t n) {
@@ -426,6 +438,10 @@ static uint32_t rewritten(uint32_t idx, const weir_record *r) {
 
 /* Writes the record's entries and returns how many. */
 static uint32_t verdict(uint32_t idx, weir_record *r) {
+	if (!r->dirty) { /* kept, with its replacements if any */
+		emit_fields(idx, r, NULL, 0);
+		return 1;
+	}
 	if (r->changed && (r->failed || r->dropped || r->emit_count)) output.len = r->out_at; /* the rewrite is not kept */
 	if (r->failed) {
 		put_u32(&output, idx);
@@ -484,16 +500,22 @@ EXPORT("weir_init") uint64_t weir_init(uint32_t len) {
 
 EXPORT("weir_fields") uint64_t weir_fields(void) { return pack(&decl); }
 
+/* Readies rec for the next record; what only the slow verdict reads is
+ * cleared only when a handler set some of it. */
 static void reset(weir_record *r, const uint8_t *value, uint32_t len, const uint8_t *meta, uint32_t mc) {
 	r->value = value;
 	r->value_len = len;
 	r->meta = meta;
 	r->meta_count = mc;
-	r->dropped = r->changed = r->failed = r->projected = 0;
+	r->projected = 0;
 	r->out_at = output.len;
+	r->repl_bytes.len = 0;
+	r->field_count = r->repl_count = 0;
+	if (!r->dirty) return;
+	r->dropped = r->changed = r->failed = r->dirty = 0;
 	r->new_len = 0;
-	r->ops.len = r->ports.len = r->emits.len = r->error.len = r->repl_bytes.len = 0;
-	r->op_count = r->port_count = r->emit_count = r->field_count = r->repl_count = 0;
+	r->ops.len = r->ports.len = r->emits.len = r->error.len = 0;
+	r->op_count = r->port_count = r->emit_count = 0;
 }
 
 /* Starts the output; the entry count is patched by finish. */
@@ -523,16 +545,26 @@ EXPORT("weir_process") uint64_t weir_process(uint32_t len) {
 	return finish(entries);
 }
 
-/* Reads one projected record's fields into fields[0..count). */
+/* Reads one projected record's fields into fields[0..count): 9 bytes of
+ * head checked at once, then the value. */
 static int rd_fields(rd *in, uint32_t *count) {
 	if (!rd_u32(in, count) || *count > rd_left(in) / 9) return 0;
 	fields = grow(fields, &fields_cap, *count, sizeof *fields);
 	repls = grow(repls, &repls_cap, *count, sizeof *repls);
+	const uint8_t *p = in->p, *end = in->end;
 	for (uint32_t j = 0; j < *count; j++) {
 		field *f = &fields[j];
-		if (!rd_u32(in, &f->path) || !rd_u8(in, &f->type) || !rd_bytes(in, &f->v, &f->len)) return 0;
+		if (end - p < 9) return 0;
+		memcpy(&f->path, p, 4);
+		f->type = p[4];
+		memcpy(&f->len, p + 5, 4);
+		p += 9;
+		if ((uint32_t)(end - p) < f->len) return 0;
+		f->v = p;
+		p += f->len;
 		repls[j].kind = 0;
 	}
+	in->p = p;
 	return 1;
 }
 
