@@ -2,7 +2,7 @@
  * weir guest SDK for C (ABI v1, docs/abi.md).
  *
  * Implement weir_on_record (and optionally weir_on_init), compile with
- *   clang-19 --target=wasm32-wasi -O2 -mexec-model=reactor weir.c yours.c -o t.wasm
+ *   clang-19 --target=wasm32-wasi -O2 -mbulk-memory -flto -mexec-model=reactor weir.c yours.c -o t.wasm
  * (weir_json.h, a bounded JSON reader for configs, is header-only)
  * and pack a manifest with `weir transform pack`. A record is kept unchanged
  * unless the handler says otherwise; the SDK encodes the verdicts.
