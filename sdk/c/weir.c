@@ -249,7 +249,7 @@ static uint8_t *set_field(weir_record *r, uint32_t i, uint32_t len, uint8_t kind
 		weir_fail(r, errmsg);
 		return NULL;
 	}
-	if (!reserve(&r->repl_bytes, len)) abort();
+	if (!reserve(&r->repl_bytes, len ? len : 1)) abort(); /* never NULL, even for no bytes */
 	if (!repls[i].kind) r->repl_count++;
 	repls[i] = (repl){r->repl_bytes.len, len, kind};
 	r->repl_bytes.len += len;
