@@ -44,7 +44,7 @@ C_SOURCES := $(wildcard sdk/c/*.[ch] $(C_PLUGINS:%=plugins/%/*.[ch]))
 
 $(C_PLUGINS:%=build/plugins/%.wasm): build/plugins/%.wasm: $(BIN) plugins/%/manifest.json $(C_SOURCES)
 	@mkdir -p build/plugins
-	clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -mexec-model=reactor -o build/plugins/$*.raw.wasm sdk/c/weir.c plugins/$*/*.c
+	clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mbulk-memory -flto -Wall -Werror -mexec-model=reactor -o build/plugins/$*.raw.wasm sdk/c/weir.c plugins/$*/*.c
 	$(BIN) transform pack --manifest plugins/$*/manifest.json -o $@ build/plugins/$*.raw.wasm
 	@rm -f build/plugins/$*.raw.wasm
 

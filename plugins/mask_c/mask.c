@@ -22,32 +22,28 @@
  * schema-bound (protobuf) stream needs the Go mask.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../sdk/c/weir.h"
 #include "mask.h"
 
-/* The masked value, grown once to the largest one seen. */
-static uint8_t *out;
-static uint32_t out_cap;
-
-static uint8_t *room(uint32_t n) {
-	if (n > out_cap) {
-		if (n > 1u << 30) abort(); /* past any value a batch can carry: a trap */
-		uint32_t cap = out_cap ? out_cap : 256;
-		while (cap < n) cap *= 2;
-		out = realloc(out, cap);
-		if (!out) abort();
-		out_cap = cap;
-	}
-	return out;
-}
-
 const char *weir_on_init(const uint8_t *config, uint32_t len) { return parse_config(config, len); }
 
-/* Where the last n UTF-8 characters of s begin (0 if it has no more). */
+/* Whether s[0..n) is all ASCII, a word at a time. */
+static int ascii(const uint8_t *s, uint32_t n) {
+	uint32_t acc = 0, w;
+	for (; n >= 4; s += 4, n -= 4) {
+		memcpy(&w, s, 4);
+		acc |= w;
+	}
+	for (; n > 0; n--) acc |= *s++;
+	return !(acc & 0x80808080u);
+}
+
+/* Where the last n UTF-8 characters of s begin (0 if it has no more): when
+ * the last n bytes are ASCII they are the last n characters. */
 static uint32_t last_chars(const uint8_t *s, uint32_t len, int64_t n) {
+	if (n > 0 && n <= len && ascii(s + len - n, (uint32_t)n)) return len - (uint32_t)n;
 	uint32_t i = len;
 	for (; n > 0 && i > 0; n--)
 		while (i > 0 && (s[--i] & 0xC0) == 0x80) {
@@ -55,34 +51,42 @@ static uint32_t last_chars(const uint8_t *s, uint32_t len, int64_t n) {
 	return i;
 }
 
+/* Where s's last '@' is (len if it has none): a word at a time back to the
+ * word holding one, then byte by byte. */
 static uint32_t last_at(const uint8_t *s, uint32_t len) {
-	for (uint32_t i = len; i > 0; i--)
+	uint32_t i = len, w;
+	for (; i >= 4; i -= 4) {
+		memcpy(&w, s + i - 4, 4);
+		w ^= 0x40404040u; /* a byte that was '@' is now 0 */
+		if ((w - 0x01010101u) & ~w & 0x80808080u) break;
+	}
+	for (; i > 0; i--)
 		if (s[i - 1] == '@') return i - 1;
 	return len;
 }
 
-/* Masks the text s by rule r into out; returns its length. */
-static uint32_t mask_text(const rule *r, const uint8_t *s, uint32_t len) {
+/* Writes the text s masked by rule r as field i's replacement, straight
+ * into the SDK's arena. */
+static void mask_text(weir_record *rec, uint32_t i, const rule *r, const uint8_t *s, uint32_t len) {
 	static const char hex[] = "0123456789abcdef";
 	uint32_t from = len;
 	switch (r->action) {
 	case LAST: from = last_chars(s, len, r->keep); break;
 	case EMAIL: from = last_at(s, len); break;
 	case HMAC: {
-		uint8_t sum[32], *o = room(r->with_len + 64);
+		uint8_t sum[32], *o = weir_field_string_room(rec, i, r->with_len + 64);
 		hmac256_sum(&mac, s, len, sum);
 		memcpy(o, r->with, r->with_len);
-		for (int i = 0; i < 32; i++) {
-			o[r->with_len + 2 * i] = (uint8_t)hex[sum[i] >> 4];
-			o[r->with_len + 2 * i + 1] = (uint8_t)hex[sum[i] & 15];
+		for (int k = 0; k < 32; k++) {
+			o[r->with_len + 2 * k] = (uint8_t)hex[sum[k] >> 4];
+			o[r->with_len + 2 * k + 1] = (uint8_t)hex[sum[k] & 15];
 		}
-		return r->with_len + 64;
+		return;
 	}
 	}
-	uint8_t *o = room(r->with_len + (len - from));
+	uint8_t *o = weir_field_string_room(rec, i, r->with_len + (len - from));
 	memcpy(o, r->with, r->with_len);
 	memcpy(o + r->with_len, s + from, len - from);
-	return r->with_len + (len - from);
 }
 
 /* Masks field i; returns 0 when the record must fail. */
@@ -107,8 +111,7 @@ static int mask_field(weir_record *rec, uint32_t i) {
 		weir_field_set_string(rec, i, (const uint8_t *)r->with, r->with_len);
 		return 1;
 	}
-	uint32_t n = mask_text(r, v, len); /* before reading out: it may move */
-	weir_field_set_string(rec, i, out, n);
+	mask_text(rec, i, r, v, len);
 	return 1;
 }
 

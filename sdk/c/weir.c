@@ -75,12 +75,6 @@ static int rd_u32(rd *r, uint32_t *v) {
 	return 1;
 }
 
-static int rd_u8(rd *r, uint8_t *v) {
-	if (rd_left(r) < 1) return 0;
-	*v = *r->p++;
-	return 1;
-}
-
 static int rd_bytes(rd *r, const uint8_t **v, uint32_t *n) {
 	if (!rd_u32(r, n) || rd_left(r) < *n) return 0;
 	*v = r->p;
@@ -126,13 +120,14 @@ struct weir_record {
 	const uint8_t *meta; /* encoded metadata of the input, bounds-checked */
 	uint32_t meta_count;
 	int dropped, changed, failed, projected;
+	int dirty; /* any of the above but projected, or an op, port or emit: the slow verdict */
 	buf ops, ports, emits, error, repl_bytes;
 	uint32_t op_count, port_count, emit_count;
 	uint32_t out_at, new_len; /* where its entries start in the output; the rewritten value's length */
 	uint32_t field_count, repl_count;
 };
 
-static buf input, output, decl, fblob;
+static buf input, output, decl;
 static weir_record rec;
 static field *fields;
 static repl *repls;
@@ -184,7 +179,7 @@ void weir_set_value(weir_record *r, const uint8_t *v, uint32_t len) {
 	memmove(output.p + output.len, inside ? output.p + (at - base) : v, len);
 	output.len += len;
 	r->new_len = len;
-	r->changed = 1;
+	r->changed = r->dirty = 1;
 }
 
 void weir_set_meta(weir_record *r, const char *key, const uint8_t *v, uint32_t len) {
@@ -192,19 +187,22 @@ void weir_set_meta(weir_record *r, const char *key, const uint8_t *v, uint32_t l
 	put_bytes(&r->ops, key, (uint32_t)strlen(key));
 	put_bytes(&r->ops, v, len);
 	r->op_count++;
+	r->dirty = 1;
 }
 
 void weir_delete_meta(weir_record *r, const char *key) {
 	put_u8(&r->ops, 2);
 	put_bytes(&r->ops, key, (uint32_t)strlen(key));
 	r->op_count++;
+	r->dirty = 1;
 }
 
-void weir_drop(weir_record *r) { r->dropped = 1; }
+void weir_drop(weir_record *r) { r->dropped = r->dirty = 1; }
 
 void weir_route(weir_record *r, const char *port) {
 	put_bytes(&r->ports, port, (uint32_t)strlen(port));
 	r->port_count++;
+	r->dirty = 1;
 }
 
 void weir_emit(weir_record *r, const uint8_t *v, uint32_t len, const char *port) {
@@ -215,12 +213,13 @@ void weir_emit(weir_record *r, const uint8_t *v, uint32_t len, const char *port)
 	put_bytes(&r->emits, v, len);
 	put_bytes(&r->emits, port ? port : "", port ? (uint32_t)strlen(port) : 0);
 	r->emit_count++;
+	r->dirty = 1;
 }
 
 void weir_fail(weir_record *r, const char *msg) {
 	r->error.len = 0;
 	put(&r->error, msg, (uint32_t)strlen(msg));
-	r->failed = 1;
+	r->failed = r->dirty = 1;
 }
 
 /* ---- projected fields ---- */
@@ -242,18 +241,30 @@ const uint8_t *weir_field_value(const weir_record *r, uint32_t i, uint32_t *len)
 	return fields[i].v;
 }
 
-static void set_field(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len, uint8_t kind) {
+/* Room for field i's replacement of len bytes in the arena, or NULL (the
+ * record failed) when i is out of range. */
+static uint8_t *set_field(weir_record *r, uint32_t i, uint32_t len, uint8_t kind) {
 	if (i >= weir_field_count(r)) {
 		snprintf(errmsg, sizeof errmsg, "weir_field_set: field %u of a record with %u fields", i, weir_field_count(r));
 		weir_fail(r, errmsg);
-		return;
+		return NULL;
 	}
+	if (!reserve(&r->repl_bytes, len ? len : 1)) abort(); /* never NULL, even for no bytes */
 	if (!repls[i].kind) r->repl_count++;
 	repls[i] = (repl){r->repl_bytes.len, len, kind};
-	put(&r->repl_bytes, v, len);
+	r->repl_bytes.len += len;
+	return r->repl_bytes.p + repls[i].off;
 }
 
-void weir_field_set_string(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) { set_field(r, i, v, len, 1); }
+static void set_field_bytes(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len, uint8_t kind) {
+	uint8_t *o = set_field(r, i, len, kind);
+	if (o && len) memcpy(o, v, len);
+}
+
+uint8_t *weir_field_string_room(weir_record *r, uint32_t i, uint32_t len) { return set_field(r, i, len, 1); }
+void weir_field_set_string(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) {
+	set_field_bytes(r, i, v, len, 1);
+}
 int weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len) {
 	weir_json j;
 	if (!wj_validate(&j, v, len)) {
@@ -261,19 +272,28 @@ int weir_field_set_json(weir_record *r, uint32_t i, const uint8_t *v, uint32_t l
 		weir_fail(r, errmsg);
 		return 0;
 	}
-	set_field(r, i, v, len, 2);
+	set_field_bytes(r, i, v, len, 2);
 	return !r->failed;
 }
 
-/* Appends the replacements so far: n:u32 (field:u32 type:u8 value:bytes)*n. */
+/* Appends the replacements so far: n:u32 (field:u32 type:u8 value:bytes)*n.
+ * The room is reserved once: the arena's length bounds their bytes. */
 static void put_fields(buf *b, const weir_record *r) {
-	put_u32(b, r->repl_count);
+	uint64_t room = 4 + (uint64_t)r->repl_count * 9 + r->repl_bytes.len;
+	if (room > UINT32_MAX / 2 || !reserve(b, (uint32_t)room)) abort();
+	uint8_t *o = b->p + b->len;
+	memcpy(o, &r->repl_count, 4);
+	o += 4;
 	for (uint32_t i = 0; i < r->field_count; i++) {
-		if (!repls[i].kind) continue;
-		put_u32(b, i);
-		put_u8(b, repls[i].kind == 1 ? 1 : 0);
-		put_bytes(b, r->repl_bytes.p + repls[i].off, repls[i].len);
+		const repl *x = &repls[i];
+		if (!x->kind) continue;
+		memcpy(o, &i, 4);
+		o[4] = x->kind == 1 ? 1 : 0;
+		memcpy(o + 5, &x->len, 4);
+		memcpy(o + 9, r->repl_bytes.p + x->off, x->len);
+		o += 9 + x->len;
 	}
+	b->len = (uint32_t)(o - b->p);
 }
 
 void weir_field_emit(weir_record *r, const char *port) {
@@ -288,6 +308,7 @@ void weir_field_emit(weir_record *r, const char *port) {
 	memcpy(r->emits.p + at, &n, 4);
 	put_bytes(&r->emits, port ? port : "", port ? (uint32_t)strlen(port) : 0);
 	r->emit_count++;
+	r->dirty = 1;
 }
 
 const char *weir_project(const char *const *paths, uint32_t n) {
@@ -331,20 +352,36 @@ __attribute__((weak)) void weir_on_fields(weir_record *r) {
 
 /* ---- verdicts ---- */
 
-/* One EMIT entry: flags, value, port, metadata ops, field replacements. */
-static void emit_entry(uint32_t idx, const weir_record *r, const uint8_t *v, uint32_t vlen, int has_value,
-		       const uint8_t *port, uint32_t plen, const uint8_t *repl, uint32_t rlen) {
-	uint8_t flags = (has_value ? 1 : 0) | (port && plen ? 2 : 0) | (r->op_count ? 4 : 0) | (rlen ? 8 : 0);
+/* The start of one EMIT entry: flags, value, port, metadata ops. */
+static void entry_head(uint32_t idx, const weir_record *r, uint8_t flags, const uint8_t *v, uint32_t vlen,
+		       const uint8_t *port, uint32_t plen) {
 	put_u32(&output, idx);
 	put_u8(&output, 1);
 	put_u8(&output, flags);
-	if (has_value) put_bytes(&output, v, vlen);
+	if (flags & 1) put_bytes(&output, v, vlen);
 	if (flags & 2) put_bytes(&output, port, plen);
-	if (r->op_count) {
+	if (flags & 4) {
 		put_u32(&output, r->op_count);
 		put(&output, r->ops.p, r->ops.len);
 	}
+}
+
+static uint8_t flags_of(const weir_record *r, int has_value, const uint8_t *port, uint32_t plen, int has_fields) {
+	return (uint8_t)((has_value ? 1 : 0) | (port && plen ? 2 : 0) | (r->op_count ? 4 : 0) | (has_fields ? 8 : 0));
+}
+
+/* One EMIT entry: flags, value, port, metadata ops, a replacement blob. */
+static void emit_entry(uint32_t idx, const weir_record *r, const uint8_t *v, uint32_t vlen, int has_value,
+		       const uint8_t *port, uint32_t plen, const uint8_t *repl, uint32_t rlen) {
+	entry_head(idx, r, flags_of(r, has_value, port, plen, rlen != 0), v, vlen, port, plen);
 	put(&output, repl, rlen);
+}
+
+/* One EMIT entry keeping the value, with the record's replacements so far
+ * written straight into the output. */
+static void emit_fields(uint32_t idx, const weir_record *r, const uint8_t *port, uint32_t plen) {
+	entry_head(idx, r, flags_of(r, 0, port, plen, r->repl_count != 0), NULL, 0, port, plen);
+	if (r->repl_count) put_fields(&output, r);
 }
 
 /* The EMITs of a fan-out (weir_emit or weir_field_emit): each a value or a
@@ -401,6 +438,10 @@ static uint32_t rewritten(uint32_t idx, const weir_record *r) {
 
 /* Writes the record's entries and returns how many. */
 static uint32_t verdict(uint32_t idx, weir_record *r) {
+	if (!r->dirty) { /* kept, with its replacements if any */
+		emit_fields(idx, r, NULL, 0);
+		return 1;
+	}
 	if (r->changed && (r->failed || r->dropped || r->emit_count)) output.len = r->out_at; /* the rewrite is not kept */
 	if (r->failed) {
 		put_u32(&output, idx);
@@ -415,10 +456,8 @@ static uint32_t verdict(uint32_t idx, weir_record *r) {
 	}
 	if (r->emit_count) return fan_out(idx, r);
 	if (r->changed) return rewritten(idx, r);
-	fblob.len = 0;
-	if (r->repl_count) put_fields(&fblob, r);
 	if (!r->port_count) {
-		emit_entry(idx, r, NULL, 0, 0, NULL, 0, fblob.p, fblob.len);
+		emit_fields(idx, r, NULL, 0);
 		return 1;
 	}
 	rd p = {r->ports.p, r->ports.p + r->ports.len};
@@ -426,7 +465,7 @@ static uint32_t verdict(uint32_t idx, weir_record *r) {
 		const uint8_t *port;
 		uint32_t pl;
 		rd_bytes(&p, &port, &pl);
-		emit_entry(idx, r, NULL, 0, 0, port, pl, fblob.p, fblob.len);
+		emit_fields(idx, r, port, pl);
 	}
 	return r->port_count;
 }
@@ -461,16 +500,22 @@ EXPORT("weir_init") uint64_t weir_init(uint32_t len) {
 
 EXPORT("weir_fields") uint64_t weir_fields(void) { return pack(&decl); }
 
+/* Readies rec for the next record; what only the slow verdict reads is
+ * cleared only when a handler set some of it. */
 static void reset(weir_record *r, const uint8_t *value, uint32_t len, const uint8_t *meta, uint32_t mc) {
 	r->value = value;
 	r->value_len = len;
 	r->meta = meta;
 	r->meta_count = mc;
-	r->dropped = r->changed = r->failed = r->projected = 0;
+	r->projected = 0;
 	r->out_at = output.len;
+	r->repl_bytes.len = 0;
+	r->field_count = r->repl_count = 0;
+	if (!r->dirty) return;
+	r->dropped = r->changed = r->failed = r->dirty = 0;
 	r->new_len = 0;
-	r->ops.len = r->ports.len = r->emits.len = r->error.len = r->repl_bytes.len = 0;
-	r->op_count = r->port_count = r->emit_count = r->field_count = r->repl_count = 0;
+	r->ops.len = r->ports.len = r->emits.len = r->error.len = 0;
+	r->op_count = r->port_count = r->emit_count = 0;
 }
 
 /* Starts the output; the entry count is patched by finish. */
@@ -500,16 +545,26 @@ EXPORT("weir_process") uint64_t weir_process(uint32_t len) {
 	return finish(entries);
 }
 
-/* Reads one projected record's fields into fields[0..count). */
+/* Reads one projected record's fields into fields[0..count): 9 bytes of
+ * head checked at once, then the value. */
 static int rd_fields(rd *in, uint32_t *count) {
 	if (!rd_u32(in, count) || *count > rd_left(in) / 9) return 0;
 	fields = grow(fields, &fields_cap, *count, sizeof *fields);
 	repls = grow(repls, &repls_cap, *count, sizeof *repls);
+	const uint8_t *p = in->p, *end = in->end;
 	for (uint32_t j = 0; j < *count; j++) {
 		field *f = &fields[j];
-		if (!rd_u32(in, &f->path) || !rd_u8(in, &f->type) || !rd_bytes(in, &f->v, &f->len)) return 0;
+		if (end - p < 9) return 0;
+		memcpy(&f->path, p, 4);
+		f->type = p[4];
+		memcpy(&f->len, p + 5, 4);
+		p += 9;
+		if ((uint32_t)(end - p) < f->len) return 0;
+		f->v = p;
+		p += f->len;
 		repls[j].kind = 0;
 	}
+	in->p = p;
 	return 1;
 }
 

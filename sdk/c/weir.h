@@ -2,7 +2,7 @@
  * weir guest SDK for C (ABI v1, docs/abi.md).
  *
  * Implement weir_on_record (and optionally weir_on_init), compile with
- *   clang-19 --target=wasm32-wasi -O2 -mexec-model=reactor weir.c yours.c -o t.wasm
+ *   clang-19 --target=wasm32-wasi -O2 -mbulk-memory -flto -mexec-model=reactor weir.c yours.c -o t.wasm
  * (weir_json.h, a bounded JSON reader for configs, is header-only)
  * and pack a manifest with `weir transform pack`. A record is kept unchanged
  * unless the handler says otherwise; the SDK encodes the verdicts.
@@ -109,6 +109,10 @@ const uint8_t *weir_field_value(const weir_record *r, uint32_t i, uint32_t *len)
  * string). The bytes are copied; a later call for the same field wins. An
  * out-of-range i fails the record. */
 void weir_field_set_string(weir_record *r, uint32_t i, const uint8_t *v, uint32_t len);
+/* weir_field_set_string without a copy: returns room for len bytes of
+ * UTF-8 text for the caller to fill, valid until its next call into the
+ * SDK; NULL when i is out of range (the record then fails). */
+uint8_t *weir_field_string_room(weir_record *r, uint32_t i, uint32_t len);
 /* Replace field i with raw JSON v, which must be exactly one JSON value (as
  * jsonpath.Validate checks: strict RFC 8259). Returns 1, or 0 when v is not
  * JSON or i is out of range: the record then fails, saying why. */

@@ -6,6 +6,7 @@ import (
 	"context"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -15,7 +16,7 @@ import (
 
 // BenchmarkMask is masking a batch of 64 orders with the reference mask
 // through the runtime (Pool.Process, fuel metered, the host's scan and
-// splice included for the projected one): the C mask on projection, the
+// splice included for the projected one) and the fuel it meters: the C mask on projection, the
 // benchmarks' C scanner guest on the full-value ABI, and the Go mask on the
 // full-value ABI.
 func BenchmarkMask(b *testing.B) {
@@ -33,8 +34,13 @@ func BenchmarkMask(b *testing.B) {
 		{"mask-go-full", goModule},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			p, err := newPool(b, c.module(b), refMask)
+			var fuel int64
+			p, err := c.module(b).NewPool(context.Background(), runtime.PoolConfig{
+				Config:  []byte(refMask),
+				OnBatch: func(f int64, _ time.Duration) { fuel += f },
+			})
 			require.NoError(b, err)
+			defer p.Close(context.Background())
 			cpu := cpuTime()
 			for b.Loop() {
 				if _, err := p.Process(context.Background(), records); err != nil {
@@ -43,6 +49,7 @@ func BenchmarkMask(b *testing.B) {
 			}
 			b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N*batch), "cpu-ns/msg")
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/msg")
+			b.ReportMetric(float64(fuel)/float64(b.N*batch), "fuel/msg")
 		})
 	}
 }

@@ -3,8 +3,9 @@
  * {"paths": [...]}: it declares those paths, and obeys the command in each
  * string field, in field order, as the Go SDK's guest does
  * (sdk/go/internal/fieldsconformance): keep | set:TEXT | json:RAW | drop |
- * error:MSG | route:P1,P2 | meta:K=V | getmeta:K | type | fanout:N; any
- * other string fails the record. An error ends the record; fields of other
+ * error:MSG | route:P1,P2 | meta:K=V | getmeta:K | type | fanout:N, and
+ * room:TEXT (set:TEXT through weir_field_string_room, C only); any other
+ * string fails the record. An error ends the record; fields of other
  * types get no replacement. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,9 @@ static int obey(weir_record *r, uint32_t i) {
 	if (!strcmp(cmd, "keep")) {
 	} else if (!strcmp(cmd, "set")) {
 		set(r, i, arg);
+	} else if (!strcmp(cmd, "room")) {
+		uint32_t al = (uint32_t)strlen(arg);
+		memcpy(weir_field_string_room(r, i, al), arg, al);
 	} else if (!strcmp(cmd, "json")) {
 		return weir_field_set_json(r, i, (const uint8_t *)arg, (uint32_t)strlen(arg));
 	} else if (!strcmp(cmd, "drop")) {

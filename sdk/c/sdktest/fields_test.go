@@ -31,6 +31,8 @@ func TestFieldsCommands(t *testing.T) {
 	}{
 		{"keep", `{"a":"keep","z":1}`, outcome{Out: []runtime.FixtureRecord{out(`{"a":"keep","z":1}`, "", meta)}}},
 		{"set", `{"a":"set:x\"y","b":"set:é"}`, outcome{Out: []runtime.FixtureRecord{out(`{"a":"x\"y","b":"é"}`, "", meta)}}},
+		{"room", `{"a":"room:x\"y","b":"room:"}`, outcome{Out: []runtime.FixtureRecord{out(`{"a":"x\"y","b":""}`, "", meta)}}},
+		{"room then fanout", `{"a":"room:é","b":"fanout:2"}`, outcome{Out: []runtime.FixtureRecord{out(`{"a":"é","b":"0"}`, "", meta), out(`{"a":"é","b":"1"}`, "", meta)}}},
 		{"json", `{"a":"json:[1,{}]"}`, outcome{Out: []runtime.FixtureRecord{out(`{"a":[1,{}]}`, "", meta)}}},
 		{"bad json", `{"a":"json:[1,"}`, outcome{Class: runtime.ClassGuest, Error: "weir_field_set_json: field 0: offset 3: want a value"}},
 		{"drop", `{"a":"drop"}`, outcome{Out: []runtime.FixtureRecord{}}},
