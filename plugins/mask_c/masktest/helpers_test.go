@@ -8,6 +8,10 @@ package masktest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -157,4 +161,26 @@ func compare(t testing.TB, values []string, want, got []result) int {
 		require.Equal(t, want[i].value, got[i].value, "record %d %q", i, values[i])
 	}
 	return failed
+}
+
+// mustRead reads a file of the repository (the Go mask's shared test data).
+func mustRead(path string) []byte {
+	b, err := os.ReadFile(filepath.Join(fixtures.Root(), path))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// readQuoted reads one Go-quoted string a line.
+func readQuoted(path string) []string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(mustRead(path))), "\n") {
+		s, err := strconv.Unquote(line)
+		if err != nil {
+			panic(fmt.Sprintf("%s: %q: %v", path, line, err))
+		}
+		out = append(out, s)
+	}
+	return out
 }
