@@ -127,6 +127,7 @@ type repl struct {
 	field int
 	typ   byte
 	value []byte
+	plain bool // text with nothing to escape: quoted by copying it whole
 }
 
 // fields reads an EMIT's replacements (n:u32 repl*n) of input record idx,
@@ -192,10 +193,12 @@ func (d *decoder) replacement(idx, field int) (repl, int, error) {
 	r := repl{field: field, typ: typ, value: v}
 	switch typ {
 	case replText:
-		if !utf8.Valid(v) {
+		n, ok := quotedText(v)
+		if !ok {
 			return r, 0, d.fail("record %d: field %d: type 1 (text) replacement %s is not valid UTF-8", idx, field, excerpt(v))
 		}
-		return r, quotedLen(v), nil
+		r.plain = n == len(v)+2
+		return r, n, nil
 	case replJSON:
 		if err := jsonpath.Validate(v); err != nil {
 			return r, 0, d.fail("record %d: field %d: type 0 (raw JSON) replacement %s is not one JSON value: %v", idx, field, excerpt(v), err)
@@ -213,28 +216,17 @@ func splice(dst, doc []byte, fs []field, repls []repl) []byte {
 	for _, r := range repls {
 		f := fs[r.field]
 		dst = append(dst, doc[prev:f.start]...)
-		if r.typ == replText {
+		switch {
+		case r.plain:
+			dst = append(append(append(dst, '"'), r.value...), '"')
+		case r.typ == replText:
 			dst = appendQuoted(dst, r.value)
-		} else {
+		default:
 			dst = append(dst, r.value...)
 		}
 		prev = f.end
 	}
 	return append(dst, doc[prev:]...)
-}
-
-// quotedLen is the length of appendQuoted(nil, v) for valid UTF-8 v.
-func quotedLen(v []byte) int {
-	n := 2 + len(v)
-	for _, c := range v {
-		switch {
-		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
-			n++
-		case c < 0x20:
-			n += 5
-		}
-	}
-	return n
 }
 
 // appendQuoted appends valid UTF-8 v as a JSON string, exactly as
@@ -243,9 +235,9 @@ func quotedLen(v []byte) int {
 func appendQuoted(dst, v []byte) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
-	plain := 0 // most replacements need no escape: copy them whole
-	for plain < len(v) && v[plain] >= 0x20 && v[plain] != '"' && v[plain] != '\\' {
-		plain++
+	plain := textRun(v, 0) // copy the run before the first escape whole
+	for plain < len(v) && v[plain] >= utf8.RuneSelf {
+		plain = textRun(v, plain+1) // bytes of valid UTF-8 need no escape
 	}
 	dst = append(dst, v[:plain]...)
 	for _, c := range v[plain:] {

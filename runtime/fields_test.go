@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -73,17 +74,69 @@ func TestAppendQuotedIsAppendQuote(t *testing.T) {
 
 func FuzzAppendQuoted(f *testing.F) {
 	f.Add([]byte("q\"\x01é"))
+	for _, s := range quoteCases() {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, v []byte) {
+		checkQuotedText(t, v)
 		if utf8.Valid(v) {
 			checkQuoted(t, v)
 		}
 	})
 }
 
+// quoteCases put each kind of byte quotedText and textRun stop at (quote,
+// backslash, control, every UTF-8 length, invalid UTF-8) at every offset
+// of an 8-byte word and across word boundaries.
+func quoteCases() []string {
+	var cases []string
+	for k := 0; k < 17; k++ {
+		pad := strings.Repeat("x", k)
+		for _, stop := range []string{`"`, `\`, "\n", "\x00", "\x1f", "\x7f", "é", "€", "😀", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\xf0\x9f\x98"} {
+			cases = append(cases, pad+stop, pad+stop+pad, stop+pad+stop)
+		}
+	}
+	return cases
+}
+
+// TestQuotedTextIsValidAndQuotedLen: the one-pass check of a text
+// replacement answers as utf8.Valid and the byte-by-byte length did.
+func TestQuotedTextIsValidAndQuotedLen(t *testing.T) {
+	for _, s := range quoteCases() {
+		checkQuotedText(t, []byte(s))
+		if utf8.ValidString(s) {
+			checkQuoted(t, []byte(s))
+		}
+	}
+}
+
+func checkQuotedText(t *testing.T, v []byte) {
+	n, ok := quotedText(v)
+	require.Equal(t, utf8.Valid(v), ok, "%q", v)
+	if ok {
+		require.Equal(t, refQuotedLen(v), n, "%q", v)
+	}
+}
+
+// refQuotedLen is the length of appendQuoted(nil, v) for valid UTF-8 v,
+// byte by byte: the reference for quotedText.
+func refQuotedLen(v []byte) int {
+	n := 2 + len(v)
+	for _, c := range v {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20:
+			n += 5
+		}
+	}
+	return n
+}
+
 func checkQuoted(t *testing.T, v []byte) {
 	got := appendQuoted(nil, v)
 	require.Equal(t, string(jsonpath.AppendQuote(nil, string(v))), string(got))
-	require.Len(t, got, quotedLen(v))
+	require.Len(t, got, refQuotedLen(v))
 	var back string
 	require.NoError(t, json.Unmarshal(got, &back))
 	require.Equal(t, string(v), back)

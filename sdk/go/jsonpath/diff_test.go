@@ -116,6 +116,11 @@ func trickyDocs() []string {
 		` { "a" : [ true , false , null ] } `, "\t\r\n{}\n", `{"a":1}x`, `{"a":1`, `"unterminated`,
 		`{"` + strings.Repeat("k", 100) + `":"` + strings.Repeat("v", 100) + `"}`,
 		`{"` + strings.Repeat(`\u006b`, 30) + `":1}`,
+		// plain numbers (plainNumber) and the ones it leaves to skipNumber
+		`[0.5E+1,2.5e-3,7,0,10.25]`, `[1.5e]`, `[2.]`, `[0.x]`, `[00]`, `[1.2.3]`, `[9`, `{"a":12`, `{"a":0.5`, `[1e`, `[3E`,
+		// key lengths around the plan's length filter (mayMatch): 62 to 64 bytes and longer
+		`{"` + k62 + `":1,"` + k62 + `x":2,"` + k62 + `xy":3,"` + k62 + `xyz":4,"` + k62 + `xyz` + k62 + `":5}`,
+		`{"` + k62 + `xy":{"` + k62 + `xyz":{"a":1}},"` + k62 + `x\u0079":6}`,
 	}
 	// a stop byte at each offset of a word, in keys and in values
 	for k := 0; k < 17; k++ {
@@ -127,7 +132,12 @@ func trickyDocs() []string {
 	return docs
 }
 
-const trickyPaths = "customer.email|customer.phone|customer.card|a|a.a|*|*.*|items.*.sku|items.0.sku|a.0|em\u0061il|0|1"
+// k62 is a 62-byte key: with one to three more bytes it crosses the
+// length filter's last exact bit (63).
+const k62 = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+
+const trickyPaths = "customer.email|customer.phone|customer.card|a|a.a|*|*.*|items.*.sku|items.0.sku|a.0|em\u0061il|0|1|" +
+	k62 + "x|" + k62 + "xy." + k62 + "xyz.a|" + k62 + "xyz" + k62
 
 func TestScanAgreesWithReference(t *testing.T) {
 	set := compileSet(trickyPaths)

@@ -8,6 +8,9 @@ type level struct {
 	ends uint64    // paths of exactly d segments
 	star uint64    // paths whose segment d is "*"
 	segs []segment // the other segments d, each distinct text once
+	// lens has bit k set if a key of k bytes between its quotes may match
+	// (bit 63: 63 bytes or more); all bits if star is not empty
+	lens uint64
 }
 
 // segment is one distinct segment text at a depth and the paths that have it.
@@ -33,9 +36,25 @@ func plan(paths []Path) []level {
 			} else {
 				lv[d].add(sg, p.idx[d], bit)
 			}
+			lv[d].lens |= lenBit(sg)
 		}
 	}
 	return lv
+}
+
+// lenBit is the bit of lens for a key of len(sg) bytes; a wildcard
+// matches every length.
+func lenBit(sg string) uint64 {
+	if sg == "*" {
+		return ^uint64(0)
+	}
+	return 1 << min(len(sg), 63)
+}
+
+// mayMatch reports whether an unescaped key of n bytes may match a
+// segment at depth seg: false saves the call of matchKey for most keys.
+func (s *Set) mayMatch(seg, n int) bool {
+	return s.levels == nil || s.levels[seg].lens&(1<<min(n, 63)) != 0
 }
 
 func (l *level) add(text string, index int, bit uint64) {

@@ -197,6 +197,27 @@ func skipNumber(doc []byte, i int) (int, error) {
 	return j, nil
 }
 
+// plainNumber returns the offset after the number starting with the digit
+// at i if it has no sign and no exponent (the common case), or -1: then
+// skipNumber has the answer, or the error.
+func plainNumber(doc []byte, i int) int {
+	j := i + 1
+	if doc[i] != '0' {
+		j = digits(doc, j)
+	}
+	if j < len(doc) && doc[j] == '.' {
+		k := digits(doc, j+1)
+		if k == j+1 {
+			return -1
+		}
+		j = k
+	}
+	if j < len(doc) && doc[j]|0x20 == 'e' {
+		return -1
+	}
+	return j
+}
+
 func digits(doc []byte, j int) int {
 	for j < len(doc) && doc[j] >= '0' && doc[j] <= '9' {
 		j++

@@ -136,7 +136,10 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 					end = j + 1
 				}
 			}
-			if end < 0 { // not a plain string: the exact path
+			if c := doc[i]; end < 0 && c >= '0' && c <= '9' {
+				end = plainNumber(doc, i)
+			}
+			if end < 0 { // not a plain string or number: the exact path
 				var err error
 				if end, err = skipScalar(doc, i); err != nil {
 					return err
@@ -208,7 +211,7 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 				return err
 			}
 		}
-		if f.alive != 0 {
+		if f.alive != 0 && (escaped || s.mayMatch(len(stack)-1, ke-i-2)) {
 			match = s.matchKey(f.alive, len(stack)-1, doc[i+1:ke-1], escaped)
 		}
 		i = skipWS(doc, ke)
