@@ -35,8 +35,9 @@ type projection struct {
 // value (at most arenaChunk bytes more than that value).
 type arena struct{ free []byte }
 
-// arenaChunk is the size of one chunk: a batch of 64 orders' worth.
-const arenaChunk = 32 << 10
+// arenaChunk is the size of one chunk: a batch of 64 orders' worth and
+// more (one chunk a batch, where 32 KiB took two).
+const arenaChunk = 64 << 10
 
 // take returns an empty slice with capacity n of memory nobody else
 // holds; appending past n reallocates, so values never overlap.
