@@ -34,28 +34,9 @@ import (
 const connectHostModule = "connect_peer"
 
 func init() {
-	spec := service.NewConfigSpec().
-		Summary("Benchmark peer: a per-message wasm ABI in the style of Redpanda Connect's wasm processor.").
-		Field(service.NewStringField("module").Description("Path of the .wasm module.")).
-		Field(service.NewStringField("function").Description("Export called once per message.").Default("process"))
-	err := service.RegisterProcessor("bench_connect_wasm", spec, func(conf *service.ParsedConfig, _ *service.Resources) (service.Processor, error) {
-		path, err := conf.FieldString("module")
-		if err != nil {
-			return nil, err
-		}
-		fn, err := conf.FieldString("function")
-		if err != nil {
-			return nil, err
-		}
-		wasm, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		return NewConnectPeer(context.Background(), wasm, fn)
+	registerPeer("bench_connect_wasm", "Benchmark peer: a per-message wasm ABI in the style of Redpanda Connect's wasm processor.", service.NewStringField("function").Default("process"), func(w []byte, fn string) (service.Processor, error) {
+		return NewConnectPeer(context.Background(), w, fn)
 	})
-	if err != nil {
-		panic(err)
-	}
 }
 
 // ConnectPeer runs one instance of a Connect-style module, one message at

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 
 	extism "github.com/extism/go-sdk"
@@ -15,28 +14,9 @@ import (
 // output as the new message. It is a peer to measure weir against, not a
 // component to ship.
 func init() {
-	spec := service.NewConfigSpec().
-		Summary("Benchmark peer: an Extism plugin (github.com/extism/go-sdk) called once per message.").
-		Field(service.NewStringField("module").Description("Path of the plugin's .wasm module.")).
-		Field(service.NewStringField("function").Description("Export called once per message."))
-	err := service.RegisterProcessor("bench_extism", spec, func(conf *service.ParsedConfig, _ *service.Resources) (service.Processor, error) {
-		path, err := conf.FieldString("module")
-		if err != nil {
-			return nil, err
-		}
-		fn, err := conf.FieldString("function")
-		if err != nil {
-			return nil, err
-		}
-		wasm, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		return NewExtismPeer(context.Background(), wasm, fn)
+	registerPeer("bench_extism", "Benchmark peer: an Extism plugin (github.com/extism/go-sdk) called once per message.", service.NewStringField("function"), func(w []byte, fn string) (service.Processor, error) {
+		return NewExtismPeer(context.Background(), w, fn)
 	})
-	if err != nil {
-		panic(err)
-	}
 }
 
 // ExtismPeer calls one export of an Extism plugin per message.
