@@ -2,16 +2,11 @@ package host
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
 )
 
@@ -21,13 +16,7 @@ import (
 // not count it towards automatic rollback, while a guest's own failure
 // counts.
 func TestBadInputDoesNotCountAgainstTheVersion(t *testing.T) {
-	wasm := fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance"))
-	path := filepath.Join(t.TempDir(), "conformance.wasm")
-	require.NoError(t, os.WriteFile(path, wasm, 0o644))
-	conf, err := wasmProcessorSpec().ParseYAML(fmt.Sprintf("module: %s\npool_size: 1\ncache_dir: %s\n", path, fixtures.CacheDir(t)), nil)
-	require.NoError(t, err)
-	p, err := newWasmProcessor(conf, service.MockResources())
-	require.NoError(t, err)
+	p := conformanceProcessor(t)()
 	defer p.Close(context.Background())
 	v := p.slot.acquire()
 	defer v.release()

@@ -20,17 +20,7 @@ import (
 // the messages that a processor with fresh scratch gives for each batch:
 // same bytes, metadata and errors, in the same order.
 func TestReusedScratchGivesTheFreshOutput(t *testing.T) {
-	wasm := fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance"))
-	path := filepath.Join(t.TempDir(), "conformance.wasm")
-	require.NoError(t, os.WriteFile(path, wasm, 0o644))
-	yaml := fmt.Sprintf("module: %s\npool_size: 1\ncache_dir: %s\n", path, fixtures.CacheDir(t))
-	newProc := func() *wasmProcessor {
-		conf, err := wasmProcessorSpec().ParseYAML(yaml, nil)
-		require.NoError(t, err)
-		p, err := newWasmProcessor(conf, service.MockResources())
-		require.NoError(t, err)
-		return p
-	}
+	newProc := conformanceProcessor(t)
 	reused := newProc()
 	defer reused.Close(context.Background())
 	commands := []string{"keep", "keep", "keep", "set:x", "drop", "error:bad", "route:a,b", "fanout:2", "meta:k=v", "delmeta:h0", "getmeta:h1", "panic"}
@@ -79,4 +69,20 @@ func describe(t *testing.T, batches []service.MessageBatch) []string {
 		}
 	}
 	return out
+}
+
+// conformanceProcessor returns a constructor of wasm processors running
+// the Go conformance guest on one instance.
+func conformanceProcessor(t *testing.T) func() *wasmProcessor {
+	wasm := fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	path := filepath.Join(t.TempDir(), "conformance.wasm")
+	require.NoError(t, os.WriteFile(path, wasm, 0o644))
+	yaml := fmt.Sprintf("module: %s\npool_size: 1\ncache_dir: %s\n", path, fixtures.CacheDir(t))
+	return func() *wasmProcessor {
+		conf, err := wasmProcessorSpec().ParseYAML(yaml, nil)
+		require.NoError(t, err)
+		p, err := newWasmProcessor(conf, service.MockResources())
+		require.NoError(t, err)
+		return p
+	}
 }
