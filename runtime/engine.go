@@ -46,13 +46,20 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		e.budget = NewMemoryBudget(cfg.MaxTotalMemoryBytes)
 	}
 	e.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, e.runtime); err != nil {
-		return nil, fmt.Errorf("weir: instantiate WASI: %w", err)
-	}
-	if err := instantiateHost(ctx, e.runtime, e.stateOf); err != nil {
+	if err := hostModules(ctx, e.runtime, e.stateOf); err != nil {
+		_ = e.Close(ctx) // a failed start leaves no runtime, no cache behind
 		return nil, err
 	}
 	return e, nil
+}
+
+// hostModules instantiates what guests may import: WASI and weir's host
+// functions. A variable so a test can make it fail.
+var hostModules = func(ctx context.Context, r wazero.Runtime, stateOf func(context.Context, api.Module) *callState) error {
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+		return fmt.Errorf("weir: instantiate WASI: %w", err)
+	}
+	return instantiateHost(ctx, r, stateOf)
 }
 
 // stateOf finds the call state of the instance calling a host function:

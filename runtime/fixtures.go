@@ -74,12 +74,12 @@ func (m *Module) CheckFixtures(ctx context.Context, f Fixtures) error {
 	}
 	pool, err := m.NewPool(ctx, PoolConfig{Size: 1, Config: f.Config})
 	if err != nil {
-		return fmt.Errorf("fixtures: %w", err)
+		return &Error{Class: ClassFixture, Transform: m.Manifest.ID(), Msg: "fixtures", Cause: err}
 	}
 	defer pool.Close(ctx)
 	for _, c := range f.Cases {
 		if err := checkCase(ctx, pool, c); err != nil {
-			return fmt.Errorf("fixture %q: %w", c.Name, err)
+			return &Error{Class: ClassFixture, Transform: m.Manifest.ID(), Msg: fmt.Sprintf("fixture %q", c.Name), Cause: err}
 		}
 	}
 	return nil

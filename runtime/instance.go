@@ -140,7 +140,7 @@ func (in *instance) reserve(ctx context.Context, m *Module, n int) ([]byte, erro
 	}
 	if uint64(n) > uint64(in.bufCap) || in.bufPtr == 0 {
 		if n > 1<<31-1 {
-			return nil, &Error{Class: ClassBadOutput, Transform: m.Manifest.ID(), Msg: fmt.Sprintf("batch of %d bytes is too large for a 32-bit guest", n)}
+			return nil, &Error{Class: ClassBadInput, Transform: m.Manifest.ID(), Msg: fmt.Sprintf("batch of %d bytes is too large for a 32-bit guest: send smaller batches", n)} // the input's size, not the guest's doing
 		}
 		in.stack[0] = api.EncodeU32(uint32(n))
 		if err := in.buffer.CallWithStack(ctx, in.stack[:]); err != nil {

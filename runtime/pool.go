@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -12,13 +11,21 @@ import (
 // one batch per instance at a time. An instance that trapped, timed out or
 // returned bad output is discarded and replaced on next use; instances are
 // also recycled after MaxCallsPerInstance calls or past MaxMemoryBytes.
+//
+// A pool is open until Close; then Process fails at once with ErrClosed.
+// Close may be called while batches are in flight: it waits for them.
 type Pool struct {
 	mod    *Module
 	cfg    PoolConfig
 	log    *guestLog
 	idle   chan *instance // nil entries are slots to fill on demand
-	closed sync.Once      // releases the pool's reference to mod and its reservation
 	memory uint64         // reserved from the engine's MemoryBudget
+
+	mu       sync.Mutex     // guards closing and the start of each batch
+	closing  bool           // Close was called: no batch may start
+	shut     chan struct{}  // closed by Close: wakes batches waiting for an instance
+	inflight sync.WaitGroup // batches between enter and leave
+	closed   sync.Once      // closes the instances and releases the pool's reference to mod and its reservation
 }
 
 // NewPool creates Size instances up front so the first batch is not slow,
@@ -44,6 +51,7 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 		log:    newGuestLog(m.engine.cfg.Logger, m.Manifest.ID(), cfg),
 		idle:   make(chan *instance, cfg.Size),
 		memory: reserved,
+		shut:   make(chan struct{}),
 	}
 	for i := 0; i < cfg.Size; i++ {
 		in, err := p.newInstance(ctx)
@@ -80,6 +88,10 @@ func (p *Pool) ProcessInto(ctx context.Context, records []Record, into *Outcomes
 	if into == nil {
 		into = &Outcomes{}
 	}
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.inflight.Done()
 	in, err := p.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -99,15 +111,25 @@ func (p *Pool) ProcessInto(ctx context.Context, records []Record, into *Outcomes
 	return outcomes, err
 }
 
+// enter counts a batch in flight, unless the pool is closing.
+func (p *Pool) enter() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return p.hostError("", ErrClosed)
+	}
+	p.inflight.Add(1)
+	return nil
+}
+
+// acquire takes an idle instance, or fills an empty slot. Its failures
+// are the host's (ClassHost), not the batch's.
 func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 	select {
-	case in, ok := <-p.idle:
-		if !ok {
-			return nil, errors.New("weir: pool is closed")
-		}
+	case in := <-p.idle:
 		if in != nil && in.mod.IsClosed() { // the engine was closed: its memory is unmapped
 			p.idle <- in
-			return nil, fmt.Errorf("weir: transform %q: the engine was closed", p.mod.Manifest.ID())
+			return nil, p.hostError("the engine was closed", nil)
 		}
 		if in != nil {
 			return in, nil
@@ -115,12 +137,18 @@ func (p *Pool) acquire(ctx context.Context) (*instance, error) {
 		in, err := p.newInstance(ctx)
 		if err != nil {
 			p.idle <- nil // keep the slot for the next try
-			return nil, fmt.Errorf("weir: replace instance: %w", err)
+			return nil, p.hostError("replace instance", err)
 		}
 		return in, nil
+	case <-p.shut:
+		return nil, p.hostError("", ErrClosed)
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, p.hostError("waiting for an instance", ctx.Err())
 	}
+}
+
+func (p *Pool) hostError(msg string, cause error) *Error {
+	return &Error{Class: ClassHost, Transform: p.mod.Manifest.ID(), Msg: msg, Cause: cause}
 }
 
 // newInstance creates an instance whose linear memory lives outside the Go
@@ -146,9 +174,30 @@ func (p *Pool) wornOut(in *instance) bool {
 	return p.cfg.MaxMemoryBytes > 0 && uint64(in.mem.Size()) > p.cfg.MaxMemoryBytes
 }
 
-// Close closes every idle instance and releases the pool's reference to
-// its module and its memory reservation. Call it once no batch is in flight.
+// Close stops new batches (they fail with ErrClosed), wakes those waiting
+// for an instance, waits for the batches running in the guest (each ends
+// by its Timeout), then closes every instance and releases the pool's
+// reference to its module and its memory reservation. Closing again, or
+// concurrently, waits for the first Close and does nothing more.
 func (p *Pool) Close(ctx context.Context) {
+	p.mu.Lock()
+	if !p.closing {
+		p.closing = true
+		close(p.shut)
+	}
+	p.mu.Unlock()
+	p.closed.Do(func() {
+		p.inflight.Wait()
+		p.closeIdle(ctx)
+		p.log.report(true)
+		p.mod.engine.budget.release(p.memory)
+		_ = p.mod.Close(ctx)
+	})
+}
+
+// closeIdle closes the instances in the pool; with no batch in flight,
+// that is all of them.
+func (p *Pool) closeIdle(ctx context.Context) {
 	for {
 		select {
 		case in := <-p.idle:
@@ -156,11 +205,6 @@ func (p *Pool) Close(ctx context.Context) {
 				in.close(ctx, p.mod.engine)
 			}
 		default:
-			p.closed.Do(func() {
-				p.log.report(true)
-				p.mod.engine.budget.release(p.memory)
-				_ = p.mod.Close(ctx)
-			})
 			return
 		}
 	}

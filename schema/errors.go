@@ -3,18 +3,21 @@ package schema
 import (
 	"errors"
 	"fmt"
+
+	"github.com/weirstream/weir/runtime"
 )
 
-// Class is the kind of record failure.
-type Class string
+// Class is the kind of record failure: runtime's failure vocabulary, of
+// which schema uses two classes.
+type Class = runtime.Class
 
 const (
 	// ClassBadInput: the record is not a well-formed message of the type
 	// (malformed JSON or protobuf, too large, too deep).
-	ClassBadInput Class = "bad_input"
+	ClassBadInput = runtime.ClassBadInput
 	// ClassViolation: the record is well formed but breaks the schema's
 	// constraints (buf.validate rules), or the transform's output does.
-	ClassViolation Class = "schema_violation"
+	ClassViolation = runtime.ClassViolation
 )
 
 // Error is a per-record schema failure with the field path it concerns.
