@@ -38,6 +38,7 @@ type Status struct {
 	Rejected    map[string]string `json:"rejected,omitempty"`
 	LastFailure *SwapEvent        `json:"last_failure,omitempty"`
 	History     []SwapEvent       `json:"history"`
+	Versions    []VersionRecord   `json:"versions"` // each version's lifecycle, oldest first (docs/registry.md, "Version lifecycle")
 }
 
 // VersionStatus describes a loaded version.
@@ -57,7 +58,7 @@ func (s *slot) status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{Name: s.name, Source: s.source.String(), Serving: versionStatus(s.cur.Load()), LastGood: s.lastGood, Pinned: s.pinned,
-		Watching: s.watching, Rejected: map[string]string{}, History: append([]SwapEvent{}, s.history...)}
+		Watching: s.watching, Rejected: map[string]string{}, History: append([]SwapEvent{}, s.history...), Versions: s.versionRecords()}
 	if s.prev != nil {
 		p := versionStatus(s.prev)
 		st.Previous = &p

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -15,7 +16,11 @@ import (
 
 // ProcessBatch sends the batch through the guest in one call and maps each
 // verdict back to messages. It never drops a message silently and never
-// lets a panic escape: anything unexpected flags the whole batch.
+// lets a panic escape. A failure of the guest or of the input flags the
+// messages it concerns (routable to a dead-letter output); a failure of
+// the host is retried until the batch runs or ctx ends, and then returned:
+// the batch goes back to the input, never to the dead-letter output
+// (docs/abi.md §6).
 //
 // The batch runs on the version serving when it starts, even if a swap
 // happens meanwhile.
@@ -24,9 +29,7 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 	defer v.release()
 	defer func() {
 		if r := recover(); r != nil {
-			p.log.Errorf("weir: recovered panic in wasm processor: %v", r)
-			p.flagAll(v.mod, batch, &runtime.Error{Class: runtime.ClassTrap, Transform: v.mod.Manifest.ID(), Msg: fmt.Sprintf("host panic: %v", r)})
-			out, err = []service.MessageBatch{batch}, nil
+			out, err = p.panicked(v, batch, r), nil
 		}
 	}()
 	g := p.scratch.Get().(*guestBatch)
@@ -34,16 +37,75 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 	p.toRecords(g, batch)
 	defer g.release()
 	p.metrics.records.Incr(int64(len(batch)))
-	outcomes, err := v.pool.ProcessInto(ctx, g.records, &g.outcomes)
-	if err != nil {
+	outcomes, err := p.run(ctx, v, g)
+	switch {
+	case err != nil && hostFault(ctx, err):
+		p.log.Warnf("weir: batch of %d returned to the input: %v", len(batch), err)
+		return nil, err
+	case err != nil:
 		p.log.Warnf("weir: batch of %d failed: %v", len(batch), err)
 		p.flagAll(v.mod, batch, err)
-		p.slot.observe(v, len(batch), len(batch))
+		p.slot.observe(v, len(batch), guestFailures(err, len(batch)))
 		return []service.MessageBatch{batch}, nil
 	}
 	result, failed := p.apply(v.mod, batch, g, outcomes)
 	p.slot.observe(v, len(batch), failed)
 	return []service.MessageBatch{result}, nil
+}
+
+// Host failures are retried after a pause growing from retryFirst to
+// retryMost, for as long as the batch's context lasts.
+const (
+	retryFirst = 10 * time.Millisecond
+	retryMost  = time.Second
+)
+
+// run sends the batch's records to the guest, retrying host failures
+// (no instance could be made, the engine closed) until ctx ends: Benthos
+// has no way for a processor to nack, so the batch waits here, as an
+// output waits for its sink, and goes back to the input at shutdown.
+func (p *wasmProcessor) run(ctx context.Context, v *version, g *guestBatch) ([]runtime.Outcome, error) {
+	for wait := retryFirst; ; wait = min(2*wait, retryMost) {
+		outcomes, err := v.pool.ProcessInto(ctx, g.records, &g.outcomes)
+		if err == nil || !hostFault(ctx, err) || ctx.Err() != nil {
+			return outcomes, err
+		}
+		p.metrics.retried.Incr(1)
+		p.log.Warnf("weir: %s: batch of %d could not run, retrying in %s: %v", p.slot.name, len(g.records), wait, err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// hostFault reports whether a batch's failure is neither the guest's nor
+// its records': the caller's context ended (shutdown), or the runtime
+// could not run it.
+func hostFault(ctx context.Context, err error) bool {
+	c := runtime.ClassOf(err)
+	return ctx.Err() != nil || c == runtime.ClassHost || c == ""
+}
+
+// guestFailures is how many of a failed batch's n records count against
+// the version: all of them when the guest failed it, none when its input
+// did (a batch too large for the guest).
+func guestFailures(err error, n int) int {
+	if runtime.ClassOf(err).Guest() {
+		return n
+	}
+	return 0
+}
+
+// panicked flags a batch whose processing panicked in the host: a bug in
+// weir, not the guest's nor the records'. Its class says so (host_error)
+// and it does not count against the version; it is flagged rather than
+// retried because the same batch would panic again and stall the input.
+func (p *wasmProcessor) panicked(v *version, batch service.MessageBatch, r any) []service.MessageBatch {
+	p.log.Errorf("weir: recovered panic in wasm processor: %v\n%s", r, debug.Stack())
+	p.flagAll(v.mod, batch, &runtime.Error{Class: runtime.ClassHost, Transform: v.mod.Manifest.ID(), Msg: fmt.Sprintf("host panic: %v", r)})
+	return []service.MessageBatch{batch}
 }
 
 // guestBatch is what goes to the guest: the records that passed the
@@ -87,7 +149,7 @@ func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch) {
 			value, err = p.bind.toGuest(value)
 		}
 		if err != nil {
-			g.fail(i, len(batch), err)
+			g.fail(i, len(batch), inputFailure(err))
 			continue
 		}
 		first := len(g.meta)
@@ -99,6 +161,15 @@ func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch) {
 		g.index[i] = len(g.records)
 		g.records = append(g.records, r)
 	}
+}
+
+// inputFailure classes a record's failure before the guest: the schema's
+// class when it has one, else bad_input (the value could not be read).
+func inputFailure(err error) error {
+	if failureClass(err) != "" {
+		return err
+	}
+	return &runtime.Error{Class: runtime.ClassBadInput, Msg: "read the message", Cause: err}
 }
 
 // fail records message i's failure before the guest.
@@ -144,16 +215,16 @@ func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g
 		case o.Err != nil:
 			p.flag(mod, m, o.Err)
 			out = append(out, m)
-			if runtime.ClassOf(o.Err) != runtime.ClassBadInput {
-				failed++ // the version's failure; bad input is the record's, as a schema's is
+			if runtime.ClassOf(o.Err).Guest() {
+				failed++ // the version's failure; bad input is the record's, as an input schema's is
 			}
 		case len(o.Emits) == 0:
 			p.metrics.dropped.Incr(1)
 		case len(o.Emits) == 1:
-			out = append(out, p.emit(mod, m, o.Emits[0])) // the message itself, rewritten
+			out = append(out, p.emit(mod, m, o.Emits[0], &failed)) // the message itself, rewritten
 		default:
 			for _, e := range o.Emits {
-				out = append(out, p.emit(mod, m.Copy(), e))
+				out = append(out, p.emit(mod, m.Copy(), e, &failed))
 			}
 		}
 	}
@@ -166,15 +237,17 @@ func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g
 func isPlainKeep(e runtime.Emit) bool { return e.Unchanged && e.Port == "" && len(e.MetaOps) == 0 }
 
 // emit applies one emit to c: the input message itself for a single
-// emit, a copy of it for each of a fan-out.
-func (p *wasmProcessor) emit(mod *runtime.Module, c *service.Message, e runtime.Emit) *service.Message {
+// emit, a copy of it for each of a fan-out. A value that fails the output
+// schema is the guest's failure: it flags c and counts in *failed.
+func (p *wasmProcessor) emit(mod *runtime.Module, c *service.Message, e runtime.Emit, failed *int) *service.Message {
 	if !e.Unchanged {
 		value, err := e.Value, error(nil)
 		if p.bind != nil {
 			value, err = p.bind.fromGuest(value)
 		}
 		if err != nil {
-			p.flag(mod, c, err) // the original value stays, flagged: nothing half-written leaves
+			p.flag(mod, c, outputFailure(err)) // the original value stays, flagged: nothing half-written leaves
+			*failed++
 			return c
 		}
 		c.SetBytes(value)
@@ -199,17 +272,34 @@ func (p *wasmProcessor) flagAll(mod *runtime.Module, batch service.MessageBatch,
 	}
 }
 
-// flag marks a message as failed, with the reason and the transform's
-// identity, so the pipeline can route it to a dead-letter output.
-func (p *wasmProcessor) flag(mod *runtime.Module, m *service.Message, err error) {
-	class := string(runtime.ClassOf(err))
+// outputFailure classes a failure of the guest's output against the
+// output type: schema_violation when the schema says so, else bad_output.
+func outputFailure(err error) error {
+	if failureClass(err) != "" {
+		return err
+	}
+	return &runtime.Error{Class: runtime.ClassBadOutput, Msg: "transform output", Cause: err}
+}
+
+// failureClass is err's class in runtime's vocabulary, which schema's
+// errors use too; "" for an error weir did not classify.
+func failureClass(err error) runtime.Class {
 	var se *schema.Error
 	if errors.As(err, &se) {
-		class = string(se.Class)
-		m.MetaSetMut(MetaErrField, se.Path)
+		return se.Class
 	}
-	if class == "" {
-		class = string(runtime.ClassTrap)
+	return runtime.ClassOf(err)
+}
+
+// flag marks a message as failed, with the reason and the transform's
+// identity, so the pipeline can route it to a dead-letter output. Every
+// error flagged is classified where it arises (inputFailure, the
+// runtime's outcomes, outputFailure): flag never guesses a class.
+func (p *wasmProcessor) flag(mod *runtime.Module, m *service.Message, err error) {
+	class := string(failureClass(err))
+	var se *schema.Error
+	if errors.As(err, &se) {
+		m.MetaSetMut(MetaErrField, se.Path)
 	}
 	m.SetError(err)
 	m.MetaSetMut(MetaError, errorMessage(err))
@@ -224,6 +314,7 @@ func (p *wasmProcessor) flag(mod *runtime.Module, m *service.Message, err error)
 type processorMetrics struct {
 	records, dropped *service.MetricCounter
 	failed, routed   *service.MetricCounter
+	retried          *service.MetricCounter // batches the host could not run, tried again
 	fuel             *service.MetricCounter
 	swaps            *service.MetricCounter
 	latency          *service.MetricTimer
@@ -236,6 +327,7 @@ func newProcessorMetrics(m *service.Metrics) processorMetrics {
 		records: m.NewCounter("weir_records_in"),
 		dropped: m.NewCounter("weir_records_dropped"),
 		failed:  m.NewCounter("weir_records_failed", "class"),
+		retried: m.NewCounter("weir_batches_retried"),
 		routed:  m.NewCounter("weir_records_routed", "port"),
 		fuel:    m.NewCounter("weir_fuel_used", "transform", "version"),
 		swaps:   m.NewCounter("weir_swaps", "outcome"),

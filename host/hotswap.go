@@ -20,6 +20,7 @@ type version struct {
 	id     string // its identity in the source: artifact or module digest
 	origin string // file path or reference@digest
 	since  time.Time
+	life   *lifecycle // its state and record in the slot's history, guarded by the slot's mu
 
 	mu     sync.RWMutex // held shared by each batch in flight, exclusively to retire
 	closed bool
@@ -37,13 +38,15 @@ type version struct {
 type slot struct {
 	name   string
 	source moduleSource
-	// admit loads a module: admission, compile (cached), schema contract,
-	// golden fixtures. warm starts its instances.
-	admit  func(ctx context.Context, wasm []byte) (*runtime.Module, error)
-	warm   func(ctx context.Context, mod *runtime.Module) (*runtime.Pool, error)
-	policy rollbackPolicy
-	log    *service.Logger
-	swaps  *service.MetricCounter
+	// admit loads a module: admission and compile (cached). selfTest,
+	// if set, checks it against the pipeline: schema contract, golden
+	// fixtures. warm starts its instances.
+	admit    func(ctx context.Context, wasm []byte) (*runtime.Module, error)
+	selfTest func(ctx context.Context, mod *runtime.Module) error
+	warm     func(ctx context.Context, mod *runtime.Module) (*runtime.Pool, error)
+	policy   rollbackPolicy
+	log      *service.Logger
+	swaps    *service.MetricCounter
 
 	cur atomic.Pointer[version]
 
@@ -57,12 +60,13 @@ type slot struct {
 	updateMu sync.Mutex // serializes the watcher's updates
 
 	mu          sync.Mutex // guards what follows, briefly: status never waits for a swap
-	prev        *version   // the version before cur, kept compiled (pool closed) for rollback
+	prev        *version   // the last version that served healthily before cur, kept compiled (pool closed) for rollback
 	pinned      bool
 	rejected    map[string]string // id → why it can never go live
 	history     []SwapEvent
-	failure     *SwapEvent // the last failed step
-	lastGood    string     // the id cached as the source's last known good
+	lives       []*lifecycle // the versions' lifecycles, oldest first, at most historyLen
+	failure     *SwapEvent   // the last failed step
+	lastGood    string       // the id cached as the source's last known good
 	watching    bool
 	stop        context.CancelFunc // stops the watcher
 	watcherDone chan struct{}      // closed when the watcher has returned; nil without one
@@ -86,6 +90,7 @@ type SwapEvent struct {
 	Outcome string    `json:"outcome"` // served, swapped, refused, failed, rolled_back, pinned, unpinned
 	From    string    `json:"from,omitempty"`
 	To      string    `json:"to,omitempty"`
+	Class   string    `json:"class,omitempty"` // a refusal's failure class (runtime.Class)
 	Reason  string    `json:"reason,omitempty"`
 	TookMs  float64   `json:"took_ms,omitempty"` // from resolve to serving
 	Repeats int       `json:"repeats,omitempty"` // the same failure again, at each watch interval
@@ -118,21 +123,32 @@ func retire(v *version) {
 // start loads the first version: what the source offers, else its last
 // known good copy. It fails, saying why, when neither works.
 func (s *slot) start(ctx context.Context) error {
-	c, v, err := s.load(ctx, "")
+	c, v, l, err := s.load(ctx, "")
 	if err != nil {
+		s.refusedAtStart(l, err)
 		if c, err = s.fallBack(ctx, err); err != nil {
 			return err
 		}
-		if v, err = s.prepare(ctx, c); err != nil {
+		if v, l, err = s.prepare(ctx, c); err != nil {
+			s.refusedAtStart(l, err)
 			return fmt.Errorf("module %s: last known good %s: %w", s.source, c.origin, err)
 		}
 	}
 	s.cur.Store(v)
 	s.mu.Lock()
+	s.move(v.life, stateServing)
 	s.record(SwapEvent{Outcome: "served", To: v.origin})
 	s.mu.Unlock()
 	s.keep(ctx, c)
 	return nil
+}
+
+// refusedAtStart records a version that failed to load at start-up.
+func (s *slot) refusedAtStart(l *lifecycle, err error) {
+	if l != nil && errors.Is(err, errRefused) {
+		s.failed(SwapEvent{Outcome: "refused", To: l.rec.ID, Class: string(refusalClass(err)), Reason: err.Error()})
+	}
+	s.ended(l, err, false)
 }
 
 func (s *slot) fallBack(ctx context.Context, why error) (candidate, error) {
@@ -144,20 +160,25 @@ func (s *slot) fallBack(ctx context.Context, why error) (candidate, error) {
 	return c, nil
 }
 
-// load resolves (unless id is given), fetches and prepares a version.
-func (s *slot) load(ctx context.Context, id string) (candidate, *version, error) {
+// load resolves (unless id is given), fetches and prepares a version. It
+// returns the version's lifecycle, nil when nothing was fetched, for the
+// caller to end (s.ended) if loading failed.
+func (s *slot) load(ctx context.Context, id string) (candidate, *version, *lifecycle, error) {
 	var err error
 	if id == "" {
 		if id, err = s.source.resolve(ctx); err != nil {
-			return candidate{}, nil, fmt.Errorf("resolve: %w", err)
+			return candidate{}, nil, nil, fmt.Errorf("resolve: %w", err)
 		}
 	}
 	c, err := s.source.fetch(ctx, id)
-	if err != nil {
-		return c, nil, err
+	if errors.Is(err, errRefused) { // fetched, then refused (its signature)
+		return c, nil, s.track(newLifecycle(id, id, stateFetched)), err
 	}
-	v, err := s.prepare(ctx, c)
-	return c, v, err
+	if err != nil {
+		return c, nil, nil, err
+	}
+	v, l, err := s.prepare(ctx, c)
+	return c, v, l, err
 }
 
 // keep records a serving candidate as the source's last known good.
@@ -199,7 +220,7 @@ func (s *slot) update(ctx context.Context) {
 	skip := id == s.cur.Load().id || s.rejected[id] != ""
 	s.mu.Unlock()
 	if !skip {
-		_ = s.swapTo(pctx, epoch, id, "swapped", began)
+		_ = s.swapTo(pctx, epoch, id, SwapEvent{Outcome: "swapped"}, nil, began)
 	}
 }
 
@@ -237,15 +258,19 @@ func (s *slot) interrupt() {
 var errInterrupted = errors.New("interrupted by an operator command")
 
 // swapTo loads id outside s.swapMu, then swaps it in unless an operator
-// command came meanwhile (the epoch moved) or ctx ended.
-func (s *slot) swapTo(ctx context.Context, epoch uint64, id, outcome string, began time.Time) error {
-	c, v, err := s.load(ctx, id)
+// command came meanwhile (the epoch moved), ctx ended, or (from set) the
+// slot no longer serves from. ev is the swap's event: "swapped", or
+// "rolled_back" with its reason, which then rejects from.
+func (s *slot) swapTo(ctx context.Context, epoch uint64, id string, ev SwapEvent, from *version, began time.Time) error {
+	c, v, l, err := s.load(ctx, id)
 	if err != nil {
-		ev := SwapEvent{Outcome: "failed", To: id, Reason: err.Error()}
+		fe := SwapEvent{Outcome: "failed", To: id, Reason: err.Error()}
 		if errors.Is(err, errRefused) {
-			ev.Outcome = "refused"
+			fe.Outcome, fe.Class = "refused", string(refusalClass(err))
 		}
-		if s.failedUnlessInterrupted(ctx, ev) {
+		interrupted := s.failedUnlessInterrupted(ctx, fe)
+		s.ended(l, err, interrupted)
+		if interrupted {
 			return errInterrupted
 		}
 		return err
@@ -253,16 +278,30 @@ func (s *slot) swapTo(ctx context.Context, epoch uint64, id, outcome string, beg
 	s.swapMu.Lock()
 	s.mu.Lock()
 	current := s.epoch == epoch && ctx.Err() == nil && !s.released
+	moved := from != nil && s.cur.Load() != from
 	s.mu.Unlock()
-	if !current {
+	if !current || moved {
 		s.swapMu.Unlock()
-		drop(v)
+		s.drop(v)
+		if moved {
+			return nil // already swapped away from what was to be rolled back
+		}
 		return errInterrupted
 	}
-	s.install(v, SwapEvent{Outcome: outcome, TookMs: float64(time.Since(began).Microseconds()) / 1000}, "")
+	ev.TookMs = float64(time.Since(began).Microseconds()) / 1000
+	s.install(v, ev, rejectReason(ev))
 	s.swapMu.Unlock()
 	s.keep(ctx, c)
 	return nil
+}
+
+// rejectReason is what a swap rejects the replaced version for: a
+// rollback's reason, nothing for a plain swap.
+func rejectReason(ev SwapEvent) string {
+	if ev.Outcome != "rolled_back" {
+		return ""
+	}
+	return "rolled back: " + ev.Reason
 }
 
 // failedUnlessInterrupted records a failed step, unless it failed because
@@ -277,50 +316,104 @@ func (s *slot) failedUnlessInterrupted(ctx context.Context, ev SwapEvent) bool {
 }
 
 // drop closes a prepared version that never served.
-func drop(v *version) {
+func (s *slot) drop(v *version) {
 	v.pool.Close(context.Background())
 	_ = v.mod.Close(context.Background())
+	s.mu.Lock()
+	s.move(v.life, stateClosed)
+	v.life.rec.Outcome = outcomeDropped
+	s.mu.Unlock()
 }
 
-// prepare admits a candidate and warms its instances.
-func (s *slot) prepare(ctx context.Context, c candidate) (*version, error) {
+// prepare takes a fetched candidate (digest, size and signature checked)
+// through admission, compile and self-test, and warms its instances. It
+// returns the version's lifecycle, for the caller to end if it failed.
+func (s *slot) prepare(ctx context.Context, c candidate) (*version, *lifecycle, error) {
+	l := s.track(newLifecycle(c.id, c.origin, stateFetched))
+	s.advance(l, stateVerified)
 	mod, err := s.admit(ctx, c.wasm)
 	if err != nil {
-		return nil, refuse("admit", err)
+		if isCompileFailure(err) {
+			s.advance(l, stateAdmitted)
+		}
+		return nil, l, refuse("admit", err)
 	}
-	return s.warmed(ctx, mod, c.id, c.origin)
+	s.mu.Lock()
+	l.rec.Transform, l.rec.ModuleDigest = mod.Manifest.ID(), mod.Digest
+	s.move(l, stateAdmitted)
+	s.move(l, stateCompiled)
+	s.mu.Unlock()
+	if s.selfTest != nil {
+		if err := s.selfTest(ctx, mod); err != nil {
+			_ = mod.Close(ctx) // a refused version's compiled code is freed
+			return nil, l, refuse("self-test", err)
+		}
+	}
+	v, err := s.warmed(ctx, mod, c.id, c.origin, l)
+	return v, l, err
 }
 
-// warmed makes a version of mod, taking over the caller's reference to it.
-func (s *slot) warmed(ctx context.Context, mod *runtime.Module, id, origin string) (*version, error) {
+// isCompileFailure reports whether Engine.Load refused a module at
+// compile, after its admission checks passed.
+func isCompileFailure(err error) bool {
+	var re *runtime.Error
+	return errors.As(err, &re) && re.Class == runtime.ClassAdmission && re.Msg == "compile"
+}
+
+// warmed makes a version of mod, taking over the caller's reference to
+// it; l is its lifecycle, at compiled.
+func (s *slot) warmed(ctx context.Context, mod *runtime.Module, id, origin string, l *lifecycle) (*version, error) {
 	pool, err := s.warm(ctx, mod)
 	if err != nil {
 		_ = mod.Close(ctx)
 		return nil, refuse("warm", err)
 	}
-	return &version{mod: mod, pool: pool, id: id, origin: origin, since: time.Now()}, nil
+	s.advance(l, stateSelfTested)
+	return &version{mod: mod, pool: pool, id: id, origin: origin, since: time.Now(), life: l}, nil
 }
 
-// install makes v serve, rejecting the replaced version's id if reject is
-// set; the caller holds s.swapMu.
+// install makes v serve and drains the version it replaces. A healthy
+// replacement becomes the version kept compiled for rollback; with reject
+// set, the replaced version is rolled back instead: its id is rejected
+// and its code freed once drained. The caller holds s.swapMu.
 func (s *slot) install(v *version, ev SwapEvent, reject string) {
 	v.probation = ev.Outcome == "swapped"
 	v.since = time.Now()
 	s.mu.Lock()
 	old := s.cur.Swap(v)
 	ev.From, ev.To = old.origin, v.origin
-	dropped := s.prev
-	s.prev = old
-	if reject != "" {
+	s.move(v.life, stateServing)
+	s.move(old.life, stateDraining)
+	var free *version // a version whose compiled code is no longer kept
+	if reject == "" {
+		old.life.rec.Outcome = outcomeReplaced
+		free, s.prev = s.prev, old
+	} else {
+		old.life.rec.Outcome, old.life.rec.Reason = outcomeRolledBack, reject
 		s.rejected[old.id] = reject
+		if s.prev != nil && s.prev.id == v.id { // it serves again, on its own reference
+			free, s.prev = s.prev, nil
+		}
 	}
 	s.record(ev)
 	s.mu.Unlock()
 	s.log.Infof("weir: %s: %s %s → %s", s.name, ev.Outcome, ev.From, ev.To)
-	go retire(old)
-	if dropped != nil { // retired when it was replaced; now not even a rollback target
-		_ = dropped.mod.Close(context.Background())
+	go s.drain(old, reject != "")
+	if free != nil { // its pool was closed when it was replaced
+		_ = free.mod.Close(context.Background())
 	}
+}
+
+// drain retires a replaced version: once its batches in flight are done
+// its pool is closed, and with forget its compiled code too.
+func (s *slot) drain(v *version, forget bool) {
+	retire(v)
+	if forget {
+		_ = v.mod.Close(context.Background())
+	}
+	s.mu.Lock()
+	s.move(v.life, stateClosed)
+	s.mu.Unlock()
 }
 
 // record appends to the history; the caller holds s.mu.
@@ -357,25 +450,37 @@ func (s *slot) failed(ev SwapEvent) {
 	s.log.Errorf("weir: %s: %s: %s; still serving %s", s.name, ev.Outcome, ev.Reason, s.cur.Load().origin)
 }
 
-// rollback goes back from version from (any, if nil) to the one before
-// it, and rejects from's id so the watcher does not take it again. It
-// cancels a swap being prepared rather than wait for it.
+// rollback goes back from version from (the serving one, if nil) to the
+// last version that served healthily, and rejects from's id so the
+// watcher does not take it again. It never goes back to a rejected
+// version: with none to go to it fails, saying why. It cancels a swap
+// being prepared rather than wait for it.
 func (s *slot) rollback(ctx context.Context, from *version, reason string) error {
 	s.interrupt()
 	s.swapMu.Lock()
-	defer s.swapMu.Unlock()
 	s.mu.Lock()
-	cur, prev := s.cur.Load(), s.prev
+	cur, kept := s.cur.Load(), s.prev
+	target, why := s.rollbackTarget(cur)
 	s.mu.Unlock()
 	switch {
 	case from != nil && cur != from:
+		s.swapMu.Unlock()
 		return nil // already swapped away
-	case prev == nil:
-		return fmt.Errorf("%s: no previous version to roll back to", s.name)
+	case target == "":
+		s.swapMu.Unlock()
+		return fmt.Errorf("%s: no version to roll back to from %s: %s", s.name, cur.origin, why)
+	case kept == nil || kept.id != target:
+		s.swapMu.Unlock() // not kept compiled: fetched again, through the whole protocol
+		pctx, epoch, done := s.beginPrepare(ctx)
+		defer done()
+		return s.swapTo(pctx, epoch, target, SwapEvent{Outcome: "rolled_back", Reason: reason}, cur, time.Now())
 	}
-	v, err := s.warmed(ctx, prev.mod.Retain(), prev.id, prev.origin)
+	defer s.swapMu.Unlock()
+	l := s.track(newLifecycle(kept.id, kept.origin, stateCompiled))
+	v, err := s.warmed(ctx, kept.mod.Retain(), kept.id, kept.origin, l)
 	if err != nil {
-		s.failed(SwapEvent{Outcome: "failed", To: prev.origin, Reason: "rollback: " + err.Error()})
+		s.failed(SwapEvent{Outcome: "failed", To: kept.origin, Reason: "rollback: " + err.Error()})
+		s.ended(l, err, ctx.Err() != nil)
 		return err
 	}
 	s.install(v, SwapEvent{Outcome: "rolled_back", Reason: reason}, "rolled back: "+reason)
@@ -396,7 +501,7 @@ func (s *slot) pin(ctx context.Context, id string) error {
 		s.mu.Unlock()
 		pctx, epoch, done := s.beginPrepare(ctx)
 		defer done()
-		if err := s.swapTo(pctx, epoch, id, "swapped", time.Now()); err != nil {
+		if err := s.swapTo(pctx, epoch, id, SwapEvent{Outcome: "swapped"}, nil, time.Now()); err != nil {
 			s.mu.Lock()
 			s.pinned = was
 			s.mu.Unlock()

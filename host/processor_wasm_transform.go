@@ -333,22 +333,14 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 	}
 	sl := &slot{
 		name: name, source: s.source, policy: s.policy, log: log, swaps: metrics.swaps, rejected: map[string]string{}, stop: func() {},
-		admit: func(ctx context.Context, wasm []byte) (*runtime.Module, error) {
-			mod, err := engine.Load(ctx, wasm)
-			if err != nil {
-				return nil, err
-			}
+		admit: engine.Load,
+		selfTest: func(ctx context.Context, mod *runtime.Module) error {
 			if s.bind != nil {
-				err = s.bind.checkModule(mod)
+				if err := s.bind.checkModule(mod); err != nil {
+					return &runtime.Error{Class: runtime.ClassIncompatible, Transform: mod.Manifest.ID(), Cause: err}
+				}
 			}
-			if err == nil {
-				err = mod.CheckFixtures(ctx, mod.Fixtures)
-			}
-			if err != nil {
-				_ = mod.Close(ctx) // a refused version's compiled code is freed
-				return nil, err
-			}
-			return mod, nil
+			return mod.CheckFixtures(ctx, mod.Fixtures)
 		},
 		warm: func(ctx context.Context, mod *runtime.Module) (*runtime.Pool, error) {
 			cfg := s.pool
