@@ -384,6 +384,7 @@ func TestIncompatibleSchemaNeverGoesLive(t *testing.T) {
 	r.move("g02")
 	st := failedOn(t, "bound", r.digests["g02"], "is incompatible with the pipeline's schema")
 	assert.Contains(t, st.LastFailure.Reason, "amount(6): type changed: written double, read string")
+	assert.Equal(t, string(runtime.ClassIncompatible), st.LastFailure.Class, "a classified refusal")
 	assert.Contains(t, st.Rejected, r.digests["g02"])
 
 	out := s.send(t, goodOrder)
