@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -94,6 +95,10 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if report.Err != nil {
 		return nil, report.Err
 	}
+	configSchema, err := compileConfigSchema(report.Manifest)
+	if err != nil {
+		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Cause: err}
+	}
 	code, err := e.prepare(wasm)
 	if err == nil {
 		_, err = checkCompiledCost(code, e.cfg)
@@ -107,7 +112,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1,
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema,
 		instanceBytes: instanceBytes(report, e.cfg)}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
@@ -219,6 +224,8 @@ type Module struct {
 	compiled wazero.CompiledModule
 	refs     int // guarded by engine.mu: Load and Retain callers, open pools
 	metered  bool
+
+	configSchema *jsonschema.Schema // the manifest's config_schema, compiled; nil without one
 
 	instanceBytes uint64 // what a pool reserves per instance (InstanceBytes)
 }

@@ -21,6 +21,7 @@ const (
 	ClassIncompatible Class = "incompatible_schema" // the module's declared types do not fit the pipeline's
 	ClassSignature    Class = "signature_refused"   // no trusted signature verifies the artifact
 	ClassFixture      Class = "fixture_failed"      // the module failed one of its golden fixtures
+	ClassConfig       Class = "config_refused"      // the pipeline's config breaks the module's config_schema
 
 	// The guest's failures.
 	ClassTrap      Class = "trap"           // the guest trapped (panic, unreachable, stack overflow…)

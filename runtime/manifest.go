@@ -29,10 +29,10 @@ type Manifest struct {
 	Version      string          `json:"version"`
 	Description  string          `json:"description,omitempty"`
 	Ports        []string        `json:"ports,omitempty"`
-	Input        string          `json:"input,omitempty"`  // protobuf message read, with descriptors in SchemaSection
-	Output       string          `json:"output,omitempty"` // protobuf message written (default: Input)
-	ConfigSchema json.RawMessage `json:"config_schema,omitempty"`
-	Capabilities []string        `json:"capabilities,omitempty"`
+	Input        string          `json:"input,omitempty"`         // protobuf message read, with descriptors in SchemaSection
+	Output       string          `json:"output,omitempty"`        // protobuf message written (default: Input)
+	ConfigSchema json.RawMessage `json:"config_schema,omitempty"` // JSON Schema every pool's config must meet, checked by NewPool
+	Capabilities []string        `json:"capabilities,omitempty"`  // none is defined yet: a module declaring any is refused
 }
 
 // ID is "name@version".
@@ -67,6 +67,9 @@ func (m Manifest) validate() error {
 	}
 	if m.Output != "" && m.Input == "" {
 		return fmt.Errorf("manifest %q declares an output type without an input type", m.Name)
+	}
+	if len(m.Capabilities) > 0 {
+		return fmt.Errorf("manifest %q declares capabilities %q: capabilities are defined in a later ABI version; known: none", m.Name, m.Capabilities)
 	}
 	return nil
 }

@@ -29,7 +29,8 @@ type Pool struct {
 }
 
 // NewPool creates Size instances up front so the first batch is not slow,
-// and fails if the guest's init refuses its config, or if the pool's worst
+// and fails if the config breaks the manifest's config_schema
+// (ClassConfig, naming the fields), if the guest's init refuses it, or if the pool's worst
 // case (Size × InstanceBytes) does not fit in the engine's MemoryBudget
 // (ErrMemoryBudget).
 func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
@@ -37,6 +38,9 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	if err := m.checkConfig(cfg.Config); err != nil {
+		return nil, err
+	}
 	reserved, err := m.reserve(cfg.Size)
 	if err != nil {
 		return nil, err
