@@ -145,8 +145,12 @@ func (s *slot) start(ctx context.Context) error {
 
 // refusedAtStart records a version that failed to load at start-up.
 func (s *slot) refusedAtStart(l *lifecycle, err error) {
-	if l != nil && errors.Is(err, errRefused) {
-		s.failed(SwapEvent{Outcome: "refused", To: l.rec.ID, Class: string(refusalClass(err)), Reason: err.Error()})
+	if l != nil && errors.Is(err, errRefused) { // as failed does; nothing serves yet, and start's caller reports err
+		s.mu.Lock()
+		s.rejected[l.rec.ID] = err.Error()
+		s.record(SwapEvent{Outcome: "refused", To: l.rec.ID, Class: string(refusalClass(err)), Reason: err.Error()})
+		s.failure = &s.history[len(s.history)-1]
+		s.mu.Unlock()
 	}
 	s.ended(l, err, false)
 }

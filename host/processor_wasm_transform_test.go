@@ -226,7 +226,7 @@ func TestMaskPluginRefusesBadConfigAtStart(t *testing.T) {
 	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	err := buildErr(t, fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  config: { fields: [ { path: a, action: explode } ] }\n", mask, fixtures.CacheDir(t)))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `fields[0].action: unknown action "explode"`)
+	assert.Contains(t, err.Error(), `config_refused: config does not meet the module's config_schema: field "fields.0.action": value must be one of 'redact', 'last', 'email', 'hmac'`, "refused by the manifest's config_schema before the guest's init")
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {
