@@ -121,6 +121,13 @@ func printStatus(w io.Writer, s host.Status) {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", ev.At.Format(time.RFC3339), line)
 	}
+	for _, v := range s.Versions { // each version's lifecycle (docs/registry.md, "Version lifecycle")
+		line := v.Origin + " " + v.Outcome + ": " + strings.Join(v.States, " → ")
+		if v.Class != "" {
+			line += " (" + v.Class + ")"
+		}
+		fmt.Fprintf(tw, "  version\t%s\n", line)
+	}
 	_ = tw.Flush()
 }
 
