@@ -78,3 +78,31 @@ func TestBatchTooLargeForTheGuestIsTheInputs(t *testing.T) {
 	require.ErrorIs(t, err, runtime.ErrBadInput)
 	assert.ErrorContains(t, err, "too large for a 32-bit guest")
 }
+
+// A batch that cannot get an instance fails as the host's (host_error),
+// never as the guest's: waiting past its context, or when the instance
+// that timed out cannot be replaced (here: the engine was closed; the
+// replacement's own failure reads as a trap, the batch's is the host's).
+func TestAcquireFailuresAreTheHosts(t *testing.T) {
+	ctx := context.Background()
+	e, logs := newEngine(t, runtime.EngineConfig{})
+	p := newPool(t, e, wat(t, "logloop"), runtime.PoolConfig{Size: 1, Timeout: shortTimeout.Timeout})
+	running := make(chan error, 1)
+	go func() {
+		_, err := p.Process(ctx, records("a"))
+		running <- err
+	}()
+	fixtures.WaitUntil(t, "the only instance busy", func() bool { return strings.Contains(logs.String(), "looping") })
+	waiting, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := p.Process(waiting, records("b"))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, runtime.ClassHost, runtime.ClassOf(err))
+	assert.ErrorContains(t, err, "waiting for an instance")
+	require.ErrorIs(t, <-running, runtime.ErrTimeout)
+
+	require.NoError(t, e.Close(ctx))
+	_, err = p.Process(ctx, records("c"))
+	assert.Equal(t, runtime.ClassHost, runtime.ClassOf(err))
+	assert.ErrorContains(t, err, "replace instance")
+}
