@@ -36,6 +36,10 @@ type AuditEvent struct {
 	PID        int `json:"pid"`
 }
 
+// actorWeir is the process itself as an actor: its watcher and its
+// automatic rollback.
+const actorWeir = "weir"
+
 // Audit outcomes.
 const (
 	auditOK      = "ok"
@@ -44,7 +48,7 @@ const (
 )
 
 // Bounds of the audit trail: a line is at most maxAuditLine bytes (long
-// fields are cut); refused attempts, which anyone who can connect may
+// fields are cut); refused requests, which anyone who can connect may
 // cause, are written at most refusalBurst at once and one per
 // refusalEvery after that.
 const (
@@ -99,7 +103,7 @@ func (a *auditLog) open() (*os.File, error) {
 func (a *auditLog) write(ev AuditEvent) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if ev.Outcome == auditRefused && !a.allowRefusal(time.Now()) {
+	if ev.Outcome == auditRefused && ev.Actor != actorWeir && !a.allowRefusal(time.Now()) {
 		a.suppressed++
 		return
 	}

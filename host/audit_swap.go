@@ -38,26 +38,25 @@ func (s *slot) audit(ev AuditEvent) {
 		s.log.Errorf("weir: %s: %v; the event: %s", s.name, err, auditLine(ev))
 		return
 	}
-	ev.Actor, ev.Transform = "weir", s.name
+	ev.Actor, ev.Transform = actorWeir, s.name
 	a.write(ev)
 }
 
-// auditSwap writes the watcher's swap to version to, or its refusal, and
-// passes err on. A transient failure (the registry unreachable) changes
-// nothing and is retried at the next interval: it is logged and shown in
-// status, not audited; an interrupted swap gives way to an operator's
-// command, which is audited itself.
-func (s *slot) auditSwap(to string, err error) error {
-	ev := AuditEvent{Action: "swap", To: to, Outcome: auditOK, Reason: "following " + s.source.String()}
+// auditSwap writes the watcher's swap from the version serving before
+// (taken before the swap began) to version to, or its refusal, and passes
+// err on. A transient failure (the registry unreachable) changes nothing
+// and is retried at the next interval: it is logged and shown in status,
+// not audited; an interrupted swap gives way to an operator's command,
+// which is audited itself.
+func (s *slot) auditSwap(from *version, to string, err error) error {
+	ev := AuditEvent{Action: "swap", From: from.id, To: to, Outcome: auditOK, Reason: "following " + s.source.String()}
 	switch {
 	case errors.Is(err, errInterrupted):
 		return err
 	case errors.Is(err, errRefused):
-		ev.From, ev.Outcome, ev.Error = s.cur.Load().id, auditRefused, err.Error()
+		ev.Outcome, ev.Error = auditRefused, err.Error()
 	case err != nil:
 		return err
-	default:
-		ev.From = s.previousID()
 	}
 	s.audit(ev)
 	return err

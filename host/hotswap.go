@@ -199,7 +199,7 @@ func (s *slot) update(ctx context.Context) {
 	skip := id == s.cur.Load().id || s.rejected[id] != ""
 	s.mu.Unlock()
 	if !skip {
-		_ = s.auditSwap(id, s.swapTo(pctx, epoch, id, "swapped", began))
+		_ = s.auditSwap(s.cur.Load(), id, s.swapTo(pctx, epoch, id, "swapped", began))
 	}
 }
 
