@@ -58,13 +58,13 @@ func (a *adminAPI) routes() {
 	a.mux.HandleFunc("GET /weir/transforms", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, Transforms())
 	})
-	a.mux.HandleFunc("POST /weir/transforms/{name}/rollback", a.change("rollback", func(ctx context.Context, s *slot, _ changeRequest) error {
+	a.mux.HandleFunc("POST /weir/transforms/{name}/rollback", a.change("rollback", func(ctx context.Context, s *slot, _ AdminChange) error {
 		return s.rollback(ctx, nil, "operator request")
 	}))
-	a.mux.HandleFunc("POST /weir/transforms/{name}/pin", a.change("pin", func(ctx context.Context, s *slot, req changeRequest) error {
+	a.mux.HandleFunc("POST /weir/transforms/{name}/pin", a.change("pin", func(ctx context.Context, s *slot, req AdminChange) error {
 		return s.pin(ctx, req.ID)
 	}))
-	a.mux.HandleFunc("POST /weir/transforms/{name}/unpin", a.change("unpin", func(_ context.Context, s *slot, _ changeRequest) error {
+	a.mux.HandleFunc("POST /weir/transforms/{name}/unpin", a.change("unpin", func(_ context.Context, s *slot, _ AdminChange) error {
 		s.unpin()
 		return nil
 	}))
@@ -97,14 +97,14 @@ func auditedAction(r *http.Request) (action, transform string) {
 
 type actorKey struct{}
 
-// changeRequest is a change's JSON body, all fields optional.
-type changeRequest struct {
+// AdminChange is the JSON body of a change (POST), all fields optional.
+type AdminChange struct {
 	ID string `json:"id,omitempty"` // pin: the artifact digest to pin (default: the serving one)
 }
 
 // change serves one privileged action on the slot the path names, and
 // audits it with the versions serving before and after.
-func (a *adminAPI) change(action string, do func(ctx context.Context, s *slot, req changeRequest) error) http.HandlerFunc {
+func (a *adminAPI) change(action string, do func(ctx context.Context, s *slot, req AdminChange) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ev := AuditEvent{Actor: r.Context().Value(actorKey{}).(string), Peer: r.RemoteAddr, Action: action, Transform: r.PathValue("name")}
 		req, err := a.readChange(w, r)
@@ -125,10 +125,10 @@ func (a *adminAPI) change(action string, do func(ctx context.Context, s *slot, r
 	}
 }
 
-// readChange reads a change's body: empty, or a changeRequest of at most
+// readChange reads a change's body: empty, or a AdminChange of at most
 // maxBody bytes. ?id= is the pin's digest too.
-func (a *adminAPI) readChange(w http.ResponseWriter, r *http.Request) (changeRequest, error) {
-	req := changeRequest{ID: r.URL.Query().Get("id")}
+func (a *adminAPI) readChange(w http.ResponseWriter, r *http.Request) (AdminChange, error) {
+	req := AdminChange{ID: r.URL.Query().Get("id")}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
 	if err != nil {
 		return req, fmt.Errorf("request body: %w", err)
@@ -138,7 +138,7 @@ func (a *adminAPI) readChange(w http.ResponseWriter, r *http.Request) (changeReq
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
-	var b changeRequest
+	var b AdminChange
 	if err := dec.Decode(&b); err != nil {
 		return req, fmt.Errorf("request body: %w", err)
 	}
