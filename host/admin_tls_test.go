@@ -1,71 +1,25 @@
 package host_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/host"
+	"github.com/weirstream/weir/internal/fixtures"
 )
 
-// testCA issues certificates for a test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue makes a leaf certificate for subject, a server's (for 127.0.0.1)
-// or a client's, as PEM certificate and key.
-func (ca *testCA) issue(t *testing.T, subject pkix.Name, server bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: subject, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	if server {
-		tmpl.ExtKeyUsage, tmpl.IPAddresses = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, []net.IP{net.IPv4(127, 0, 0, 1)}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
-
-func tlsClient(t *testing.T, ca *testCA, certPEM, keyPEM []byte) *http.Client {
+func tlsClient(t *testing.T, ca *fixtures.CA, certPEM, keyPEM []byte) *http.Client {
 	t.Helper()
 	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
+	roots.AddCert(ca.Cert)
 	conf := &tls.Config{RootCAs: roots}
 	if certPEM != nil {
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -87,11 +41,11 @@ func TestAdminClientCertificates(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, b, 0o600))
 		return p
 	}
-	ca := newTestCA(t, "weir test CA")
-	srvCert, srvKey := ca.issue(t, pkix.Name{CommonName: "weir admin"}, true)
+	ca := fixtures.NewCA(t, "weir test CA")
+	srvCert, srvKey := ca.Issue(t, pkix.Name{CommonName: "weir admin"}, true)
 	audit := filepath.Join(t.TempDir(), "audit.log")
 	a := startAdmin(t, host.AdminConfig{TLSCert: write("srv.pem", srvCert), TLSKey: write("srv.key", srvKey),
-		TLSClientCA: write("ca.pem", ca.pem), AuditFile: audit})
+		TLSClientCA: write("ca.pem", ca.PEM), AuditFile: audit})
 	require.Regexp(t, `^https://`, a.URL())
 
 	alice := tlsClient(t, ca, nil, nil)
@@ -100,13 +54,13 @@ func TestAdminClientCertificates(t *testing.T) {
 	code, _ = adminCall(t, alice, a.URL(), "POST", "/weir/transforms/nobody/unpin", "")
 	assert.Equal(t, http.StatusUnauthorized, code, "no certificate, no token")
 
-	cert, key := ca.issue(t, pkix.Name{CommonName: "alice", Organization: []string{"ops"}}, false)
+	cert, key := ca.Issue(t, pkix.Name{CommonName: "alice", Organization: []string{"ops"}}, false)
 	alice = tlsClient(t, ca, cert, key)
 	code, body := adminCall(t, alice, a.URL(), "POST", "/weir/transforms/nobody/unpin", "")
 	assert.Equal(t, http.StatusNotFound, code, "authenticated by the certificate: %s", body)
 
-	other := newTestCA(t, "someone else's CA")
-	cert, key = other.issue(t, pkix.Name{CommonName: "mallory"}, false)
+	other := fixtures.NewCA(t, "someone else's CA")
+	cert, key = other.Issue(t, pkix.Name{CommonName: "mallory"}, false)
 	_, err := tlsClient(t, ca, cert, key).Post(a.URL()+"/weir/transforms/nobody/unpin", "application/json", nil)
 	require.Error(t, err, "a certificate the CA did not issue fails the handshake")
 

@@ -59,6 +59,7 @@ type adminClient struct {
 	base      string // scheme://host:port
 	token     string
 	tokenFile string // where the token came from, for the hint on a 401
+	tokenErr  error  // why the token file could not be used
 	http      *http.Client
 }
 
@@ -98,12 +99,7 @@ func (a *adminClient) readToken(path, addr string) {
 	if _, err := os.Stat(path); err != nil {
 		return
 	}
-	token, err := host.ReadAdminToken(path)
-	if err != nil {
-		a.tokenFile = err.Error()
-		return
-	}
-	a.token = token
+	a.token, a.tokenErr = host.ReadAdminToken(path)
 }
 
 func clientTLS(c *cli.Context) (*tls.Config, error) {
@@ -171,6 +167,8 @@ func (a *adminClient) hint(code int) string {
 	switch {
 	case code != http.StatusUnauthorized:
 		return ""
+	case a.tokenErr != nil:
+		return " (" + a.tokenErr.Error() + ")"
 	case a.token != "" && a.tokenFile == "":
 		return " (the token given with --token or $" + host.EnvAdminToken + ")"
 	case a.token != "":
