@@ -1,7 +1,9 @@
 package host
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/internal/fixtures"
 )
 
 // However long what goes into a line (an attacker's path, a registry's
@@ -55,4 +59,39 @@ func TestAuditRefusalsAreRateLimited(t *testing.T) {
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+// A watched transform can change what runs: without an audit trail it
+// can write, it does not start, and says what to fix.
+func TestWatchedTransformNeedsAnAuditTrail(t *testing.T) {
+	trail.mu.Lock()
+	saved := trail.log
+	trail.log = nil // as in a process not audited yet
+	trail.mu.Unlock()
+	t.Cleanup(func() {
+		trail.mu.Lock()
+		trail.log = saved
+		trail.mu.Unlock()
+	})
+	shared := t.TempDir()
+	require.NoError(t, os.Chmod(shared, 0o777))
+	t.Setenv(EnvAuditFile, filepath.Join(shared, "audit.log"))
+	module := filepath.Join(t.TempDir(), "stamp.wasm")
+	require.NoError(t, os.WriteFile(module, fixtures.Stamp(t, "g01", false), 0o644))
+
+	b := service.NewStreamBuilder()
+	require.NoError(t, b.SetLoggerYAML("level: none"))
+	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf("wasm:\n  module: %s\n  watch: true\n  cache_dir: %s\n", module, fixtures.CacheDir(t))))
+	_, err := b.AddBatchProducerFunc()
+	require.NoError(t, err)
+	require.NoError(t, b.AddBatchConsumerFunc(func(context.Context, service.MessageBatch) error { return nil }))
+	stream, err := b.Build()
+	require.NoError(t, err)
+	err = stream.Run(fixtures.Patient(t))
+	require.ErrorContains(t, err, "is writable by its group or others")
+	require.ErrorContains(t, err, EnvAuditFile)
+	require.ErrorContains(t, err, "a watched transform needs an audit trail")
+	for _, st := range Transforms() {
+		require.NotEqual(t, module, st.Source, "the slot was closed, not left behind")
+	}
 }
