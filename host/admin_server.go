@@ -164,7 +164,7 @@ func (a *AdminServer) removeTokenFile() {
 // pipeline runs without one.
 func startControlPlane(log *service.Logger) error {
 	if _, err := auditTrail(log); err != nil {
-		return fmt.Errorf("weir: %w: a watched transform needs an audit trail", err)
+		return fmt.Errorf("weir: %w: a watched transform needs an audit trail (set %s to a file only this user may write, or - for stderr)", err, EnvAuditFile)
 	}
 	control.Do(func() {
 		a, err := StartAdmin(AdminConfigFromEnv(), log)
