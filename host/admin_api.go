@@ -118,6 +118,9 @@ func (a *adminAPI) change(action string, do func(ctx context.Context, s *slot, r
 			ev.From = s.cur.Load().id
 			err = do(r.Context(), s, req)
 			ev.To = s.cur.Load().id
+			if err != nil && req.ID != "" {
+				ev.To = req.ID // the version asked for, that did not go live
+			}
 			if a.answer(w, ev, http.StatusConflict, err) {
 				writeJSON(w, http.StatusOK, s.status())
 			}

@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -57,4 +58,14 @@ func TestAuditTrailWithLoggingOff(t *testing.T) {
 	assert.Equal(t, r.digests["g02"], op[0].From)
 	assert.Equal(t, r.digests["g01"], op[0].To)
 	assert.Equal(t, "ok", op[0].Outcome)
+
+	missing := "sha256:" + strings.Repeat("0", 64)
+	code, body = adminCall(t, http.DefaultClient, api.URL, "POST", "/weir/transforms/audited/pin?id="+missing, "s3cret")
+	require.Equal(t, http.StatusConflict, code, body)
+	pins := auditLines(t, apiTrail, mine("pin"))
+	require.Len(t, pins, 1)
+	assert.Equal(t, "failed", pins[0].Outcome)
+	assert.Equal(t, r.digests["g01"], pins[0].From)
+	assert.Equal(t, missing, pins[0].To, "the version asked for")
+	assert.NotEmpty(t, pins[0].Error)
 }
