@@ -74,8 +74,10 @@ func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	actor, refusal := a.guard.check(r)
 	if refusal != nil {
 		action, transform := auditedAction(r)
-		a.audit.write(AuditEvent{Actor: actor, Peer: r.RemoteAddr, Action: action, Transform: transform, Outcome: auditRefused, Error: refusal.why})
-		a.log.Warnf("weir: admin API: refused %s %s from %s (%s): %s", r.Method, clip(r.URL.Path, 200), r.RemoteAddr, actor, refusal.why)
+		ev := AuditEvent{Actor: actor, Peer: r.RemoteAddr, Action: action, Transform: transform, Outcome: auditRefused, Error: refusal.why}
+		if a.audit.write(ev) { // the log is held to the trail's rate for refusals
+			a.log.Warnf("weir: admin API: refused %s %q from %s (%s): %s", r.Method, clip(r.URL.Path, 200), r.RemoteAddr, actor, refusal.why)
+		}
 		writeJSON(w, refusal.code, map[string]string{"error": refusal.why})
 		return
 	}

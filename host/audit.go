@@ -98,20 +98,22 @@ func (a *auditLog) open() (*os.File, error) {
 	return os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
-// write appends ev as one line. A line that cannot be written is logged
-// at error level instead, whole: the event is not lost.
-func (a *auditLog) write(ev AuditEvent) {
+// write appends ev as one line, and reports false for a refusal left out
+// over the rate limit. A line that cannot be written is logged at error
+// level instead, whole: the event is not lost.
+func (a *auditLog) write(ev AuditEvent) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ev.Outcome == auditRefused && ev.Actor != actorWeir && !a.allowRefusal(time.Now()) {
 		a.suppressed++
-		return
+		return false
 	}
 	ev.Suppressed, a.suppressed = a.suppressed, 0
 	line := auditLine(ev)
 	if err := a.append(line); err != nil {
 		a.log.Errorf("weir: audit trail %s: %v; the event: %s", a.path, err, line)
 	}
+	return true
 }
 
 func (a *auditLog) append(line []byte) error {
