@@ -71,14 +71,14 @@ func (a *adminAPI) routes() {
 }
 
 func (a *adminAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	actor, refusal := a.guard.check(r)
-	if refusal != nil {
+	actor, denied := a.guard.check(r)
+	if denied != nil {
 		action, transform := auditedAction(r)
-		ev := AuditEvent{Actor: actor, Peer: r.RemoteAddr, Action: action, Transform: transform, Outcome: auditRefused, Error: refusal.why}
+		ev := AuditEvent{Actor: actor, Peer: r.RemoteAddr, Action: action, Transform: transform, Outcome: auditRefused, Error: denied.why}
 		if a.audit.write(ev) { // the log is held to the trail's rate for refusals
-			a.log.Warnf("weir: admin API: refused %s %q from %s (%s): %s", r.Method, clip(r.URL.Path, 200), r.RemoteAddr, actor, refusal.why)
+			a.log.Warnf("weir: admin API: refused %s %q from %s (%s): %s", r.Method, clip(r.URL.Path, 200), r.RemoteAddr, actor, denied.why)
 		}
-		writeJSON(w, refusal.code, map[string]string{"error": refusal.why})
+		writeJSON(w, denied.code, map[string]string{"error": denied.why})
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))

@@ -28,21 +28,21 @@ func newGuard(token string, hosts []string) *guard {
 	return g
 }
 
-// refusedRequest is why guard turned a request away, with the status to
+// deniedRequest is why guard turned a request away, with the status to
 // answer.
-type refusedRequest struct {
+type deniedRequest struct {
 	code int
 	why  string
 }
 
-func (r *refusedRequest) Error() string { return r.why }
+func (r *deniedRequest) Error() string { return r.why }
 
-func refused(code int, format string, args ...any) *refusedRequest {
-	return &refusedRequest{code: code, why: fmt.Sprintf(format, args...)}
+func deny(code int, format string, args ...any) *deniedRequest {
+	return &deniedRequest{code: code, why: fmt.Sprintf(format, args...)}
 }
 
 // check returns the request's actor, or why it is refused.
-func (g *guard) check(r *http.Request) (string, *refusedRequest) {
+func (g *guard) check(r *http.Request) (string, *deniedRequest) {
 	if err := g.checkHost(r.Host); err != nil {
 		return "anonymous", err
 	}
@@ -61,7 +61,7 @@ func (g *guard) check(r *http.Request) (string, *refusedRequest) {
 // was rebound to 127.0.0.1 still sends its own name. IP addresses cannot
 // be rebound, so any is accepted, as are localhost and the names
 // configured ($WEIR_ADMIN_HOSTS, the admin address's host).
-func (g *guard) checkHost(hostport string) *refusedRequest {
+func (g *guard) checkHost(hostport string) *deniedRequest {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
@@ -69,27 +69,27 @@ func (g *guard) checkHost(hostport string) *refusedRequest {
 	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
 	switch {
 	case host == "":
-		return refused(http.StatusBadRequest, "no Host header")
+		return deny(http.StatusBadRequest, "no Host header")
 	case net.ParseIP(host) != nil, host == "localhost", g.hosts[host]:
 		return nil
 	}
-	return refused(http.StatusForbidden, "Host %q is not this admin API's name (DNS rebinding?): "+
+	return deny(http.StatusForbidden, "Host %q is not this admin API's name (DNS rebinding?): "+
 		"use an IP address or localhost, or add the name to %s", clip(hostport, 100), EnvAdminHosts)
 }
 
 // checkOrigin refuses a request a browser sent from another site: an
 // Origin other than the API's own, or a Sec-Fetch-Site other than
 // same-origin or none (typed by the user). The CLI sends neither.
-func checkOrigin(r *http.Request) *refusedRequest {
+func checkOrigin(r *http.Request) *deniedRequest {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return refused(http.StatusForbidden, "cross-origin request (Sec-Fetch-Site: %s) refused", clip(site, 40))
+		return deny(http.StatusForbidden, "cross-origin request (Sec-Fetch-Site: %q) refused", clip(site, 40))
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return nil
 	}
 	if u, err := url.Parse(origin); err != nil || !strings.EqualFold(u.Host, r.Host) {
-		return refused(http.StatusForbidden, "cross-origin request (Origin %q, not %q) refused", clip(origin, 100), clip(r.Host, 100))
+		return deny(http.StatusForbidden, "cross-origin request (Origin %q, not %q) refused", clip(origin, 100), clip(r.Host, 100))
 	}
 	return nil
 }
@@ -97,10 +97,10 @@ func checkOrigin(r *http.Request) *refusedRequest {
 // checkJSON refuses a change whose body is not declared JSON: a browser
 // sends text/plain, form or multipart bodies across origins without
 // asking, application/json only after a preflight this API never grants.
-func checkJSON(r *http.Request) *refusedRequest {
+func checkJSON(r *http.Request) *deniedRequest {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		return refused(http.StatusUnsupportedMediaType, "Content-Type %q: a change takes application/json", clip(ct, 100))
+		return deny(http.StatusUnsupportedMediaType, "Content-Type %q: a change takes application/json", clip(ct, 100))
 	}
 	return nil
 }
@@ -108,7 +108,7 @@ func checkJSON(r *http.Request) *refusedRequest {
 // authenticate names the request's actor from its credential: a client
 // certificate the TLS layer verified, else the bearer token. A read (GET)
 // needs none from a loopback peer; anything else without one is refused.
-func (g *guard) authenticate(r *http.Request) (string, *refusedRequest) {
+func (g *guard) authenticate(r *http.Request) (string, *deniedRequest) {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 		return "cert:" + r.TLS.VerifiedChains[0][0].Subject.String(), nil
 	}
@@ -118,14 +118,14 @@ func (g *guard) authenticate(r *http.Request) (string, *refusedRequest) {
 		actor := tokenID(token)
 		sum := sha256.Sum256([]byte(token)) // equal lengths: the comparison leaks nothing
 		if !ok || subtle.ConstantTimeCompare(sum[:], g.tokenSum[:]) != 1 {
-			return actor, refused(http.StatusUnauthorized, "wrong bearer token")
+			return actor, deny(http.StatusUnauthorized, "wrong bearer token")
 		}
 		return actor, nil
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && loopbackPeer(r) {
 		return "anonymous", nil
 	}
-	return "anonymous", refused(http.StatusUnauthorized, "a credential is needed: "+
+	return "anonymous", deny(http.StatusUnauthorized, "a credential is needed: "+
 		"Authorization: Bearer <token> (weir transform reads the token file by itself) or a client certificate")
 }
 
