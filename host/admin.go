@@ -2,28 +2,10 @@ package host
 
 import (
 	"context"
-	"crypto/subtle"
-	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/redpanda-data/benthos/v4/public/service"
-)
-
-// The admin API backs `weir transform status|rollback|pin|unpin` for a
-// running weir. It starts with the first processor that watches its module,
-// on $WEIR_ADMIN_ADDRESS (default 127.0.0.1:4196, "off" to disable). With $WEIR_ADMIN_TOKEN set, every request needs
-// "Authorization: Bearer <token>"; without it the API only listens on
-// loopback. Changes are logged as an audit trail.
-const (
-	EnvAdminAddress     = "WEIR_ADMIN_ADDRESS"
-	EnvAdminToken       = "WEIR_ADMIN_TOKEN"
-	DefaultAdminAddress = "127.0.0.1:4196"
 )
 
 // Status is what the admin API reports about one transform slot.
@@ -77,7 +59,7 @@ func (s *slot) status() Status {
 var (
 	slotsMu sync.Mutex
 	slots   = map[string]*sharedEntry{}
-	admin   sync.Once
+	control sync.Once // starts the admin API (admin_server.go)
 )
 
 type sharedEntry struct {
@@ -103,11 +85,14 @@ func sharedSlot(name, key string, create func() (*slot, error)) (*slot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.watching { // only a version that can change needs operating and auditing
+		if err := startControlPlane(s.log); err != nil {
+			closeSlot(s)
+			return nil, err
+		}
+	}
 	s.name = unique
 	slots[unique] = &sharedEntry{slot: s, key: key, refs: 1}
-	if s.watching {
-		admin.Do(func() { startAdmin(s.log) }) // only a version that can change needs operating
-	}
 	return s, nil
 }
 
@@ -126,6 +111,12 @@ func releaseSlot(s *slot) {
 	}
 	delete(slots, s.name)
 	slotsMu.Unlock()
+	closeSlot(s)
+}
+
+// closeSlot stops s's watcher and closes its versions once their batches
+// are done.
+func closeSlot(s *slot) {
 	s.stop()
 	s.mu.Lock()
 	s.released = true // a prepare still in flight is dropped, not installed
@@ -147,29 +138,6 @@ func releaseSlot(s *slot) {
 	s.mu.Unlock()
 }
 
-func startAdmin(log *service.Logger) {
-	addr := os.Getenv(EnvAdminAddress)
-	if addr == "off" {
-		return
-	}
-	if addr == "" {
-		addr = DefaultAdminAddress
-	}
-	token := os.Getenv(EnvAdminToken)
-	host, _, _ := net.SplitHostPort(addr)
-	if ip := net.ParseIP(host); token == "" && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		log.Errorf("weir: admin API not started: %s is not loopback and %s is not set", addr, EnvAdminToken)
-		return
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		log.Warnf("weir: admin API not started: %v", err)
-		return
-	}
-	log.Infof("weir: admin API on http://%s/weir/transforms", ln.Addr())
-	go func() { _ = http.Serve(ln, AdminHandler(token, log)) }()
-}
-
 // Transforms reports every transform slot of the process, by name.
 func Transforms() []Status {
 	slotsMu.Lock()
@@ -184,65 +152,4 @@ func Transforms() []Status {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-// AdminHandler serves the admin API over the process's slots.
-func AdminHandler(token string, log *service.Logger) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /weir/transforms", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, Transforms())
-	})
-	change := func(action string, do func(ctx context.Context, s *slot, r *http.Request) error) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			name := r.PathValue("name")
-			slotsMu.Lock()
-			var s *slot
-			if e := slots[name]; e != nil {
-				s = e.slot
-			}
-			slotsMu.Unlock()
-			if s == nil {
-				writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no transform named %q", name)})
-				return
-			}
-			err := do(r.Context(), s, r)
-			log.Infof("weir: audit: %s %s from %s: %v", action, name, r.RemoteAddr, errText(err))
-			if err != nil {
-				writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
-				return
-			}
-			writeJSON(w, http.StatusOK, s.status())
-		}
-	}
-	mux.HandleFunc("POST /weir/transforms/{name}/rollback", change("rollback", func(ctx context.Context, s *slot, _ *http.Request) error {
-		return s.rollback(ctx, nil, "operator request")
-	}))
-	mux.HandleFunc("POST /weir/transforms/{name}/pin", change("pin", func(ctx context.Context, s *slot, r *http.Request) error {
-		return s.pin(ctx, r.URL.Query().Get("id"))
-	}))
-	mux.HandleFunc("POST /weir/transforms/{name}/unpin", change("unpin", func(ctx context.Context, s *slot, _ *http.Request) error {
-		s.unpin()
-		return nil
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+token)) != 1 {
-			log.Warnf("weir: audit: refused %s %s from %s: bad or missing token", r.Method, r.URL.Path, r.RemoteAddr)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token"})
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
-}
-
-func errText(err error) string {
-	if err == nil {
-		return "ok"
-	}
-	return err.Error()
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
 }

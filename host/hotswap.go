@@ -224,7 +224,7 @@ func (s *slot) update(ctx context.Context) {
 	skip := id == s.cur.Load().id || s.rejected[id] != ""
 	s.mu.Unlock()
 	if !skip {
-		_ = s.swapTo(pctx, epoch, id, SwapEvent{Outcome: "swapped"}, nil, began)
+		_ = s.auditSwap(s.cur.Load(), id, s.swapTo(pctx, epoch, id, SwapEvent{Outcome: "swapped"}, nil, began))
 	}
 }
 
@@ -543,7 +543,7 @@ func (s *slot) observe(v *version, records, failed int) {
 	}
 	reason := fmt.Sprintf("%d of %d records failed within %s of the swap (threshold %.0f%%)", f, n, time.Since(v.since).Round(time.Millisecond), s.policy.rate*100)
 	go func() {
-		if err := s.rollback(context.Background(), v, reason); err != nil {
+		if err := s.auditRollback(v, reason, s.rollback(context.Background(), v, reason)); err != nil {
 			s.log.Errorf("weir: %s: automatic rollback failed: %v", s.name, err)
 		}
 	}()

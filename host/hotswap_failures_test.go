@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -275,22 +274,13 @@ func TestOperatorRollbackAndPin(t *testing.T) {
 	r.move("g02")
 	waitFor(t, "operator", "serving g02", serving(r.digests["g02"]))
 
-	api := httptest.NewServer(host.AdminHandler("s3cret", service.MockResources().Logger()))
-	defer api.Close()
+	api, _ := adminServer(t, "s3cret")
 	call := func(method, path, token string) (int, string) {
-		req, err := http.NewRequest(method, api.URL+path, nil)
-		require.NoError(t, err)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var body strings.Builder
-		_, _ = fmt.Fprint(&body, must(json.NewDecoder(resp.Body).Decode(new(any))))
-		return resp.StatusCode, body.String()
+		return adminCall(t, http.DefaultClient, api.URL, method, path, token)
 	}
 	code, _ := call("GET", "/weir/transforms", "")
+	assert.Equal(t, http.StatusOK, code, "reads are open to loopback")
+	code, _ = call("POST", "/weir/transforms/operator/rollback", "")
 	assert.Equal(t, http.StatusUnauthorized, code)
 	code, _ = call("POST", "/weir/transforms/operator/rollback", "wrong")
 	assert.Equal(t, http.StatusUnauthorized, code)
@@ -321,13 +311,6 @@ func TestOperatorRollbackAndPin(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	waitFor(t, "operator", "following the tag again", serving(r.digests["g01"]))
 	stillServes(t, s, "g01")
-}
-
-func must(err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return ""
 }
 
 // replaceFile replaces path with b in one rename, as a deploy would, so a

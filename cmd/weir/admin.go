@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,11 +20,25 @@ import (
 	"github.com/weirstream/weir/host"
 )
 
-// adminFlags say how to reach a running weir's admin API.
+// Environment variables of the CLI's side of the admin API: the CA that
+// issued the API's certificate, and a client certificate to present.
+const (
+	envAdminCACert     = "WEIR_ADMIN_CACERT"
+	envAdminClientCert = "WEIR_ADMIN_CLIENT_CERT"
+	envAdminClientKey  = "WEIR_ADMIN_CLIENT_KEY"
+)
+
+// adminFlags say how to reach a running weir's admin API and prove who
+// is asking. Without --token the CLI reads the token file the running
+// weir wrote (host.AdminTokenFile), as Docker's and Jupyter's clients do.
 func adminFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "admin", EnvVars: []string{host.EnvAdminAddress}, Value: host.DefaultAdminAddress, Usage: "address of the running weir's admin API"},
-		&cli.StringFlag{Name: "token", EnvVars: []string{host.EnvAdminToken}, Usage: "admin API bearer token"},
+		&cli.StringFlag{Name: "admin", EnvVars: []string{host.EnvAdminAddress}, Value: host.DefaultAdminAddress, Usage: "address (or https:// URL) of the running weir's admin API"},
+		&cli.StringFlag{Name: "token", EnvVars: []string{host.EnvAdminToken}, Usage: "admin API bearer token (default: read from the token file)"},
+		&cli.StringFlag{Name: "token-file", EnvVars: []string{host.EnvAdminTokenFile}, Usage: "the token file weir wrote (default: admin-token-PORT in $XDG_RUNTIME_DIR/weir, else ~/.local/state/weir)"},
+		&cli.StringFlag{Name: "cacert", EnvVars: []string{envAdminCACert}, Usage: "CA certificate (PEM) of an HTTPS admin API"},
+		&cli.StringFlag{Name: "cert", EnvVars: []string{envAdminClientCert}, Usage: "client certificate (PEM) to authenticate with"},
+		&cli.StringFlag{Name: "key", EnvVars: []string{envAdminClientKey}, Usage: "the client certificate's key (PEM)"},
 	}
 }
 
@@ -31,36 +50,141 @@ func adminCommands() []*cli.Command {
 		{Name: "pin", Usage: "Hold a transform at its current version, or at --id DIGEST, until unpin", ArgsUsage: "NAME", Flags: append(adminFlags(),
 			&cli.StringFlag{Name: "id", Usage: "artifact digest to pin (default: the serving one)"}), Action: changeAction("pin")},
 		{Name: "unpin", Usage: "Follow the transform's tag again", ArgsUsage: "NAME", Flags: adminFlags(), Action: changeAction("unpin")},
+		auditCommand(),
 	}
 }
 
-func adminCall(c *cli.Context, method, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(c.Context, method, "http://"+c.String("admin")+path, nil)
+// adminClient is how the CLI talks to one admin API.
+type adminClient struct {
+	base      string // scheme://host:port
+	token     string
+	tokenFile string // where the token came from, for the hint on a 401
+	tokenErr  error  // why the token file could not be used
+	http      *http.Client
+}
+
+func newAdminClient(c *cli.Context) (*adminClient, error) {
+	addr := c.String("admin")
+	a := &adminClient{base: "http://" + addr, token: c.String("token"), http: &http.Client{Timeout: 2 * time.Minute}}
+	if rest, ok := strings.CutPrefix(addr, "https://"); ok {
+		a.base, addr = "https://"+rest, rest
+	} else if rest, ok := strings.CutPrefix(addr, "http://"); ok {
+		a.base, addr = "http://"+rest, rest
+	} else if c.String("cacert") != "" || c.String("cert") != "" {
+		a.base = "https://" + addr
+	}
+	if strings.HasPrefix(a.base, "https://") {
+		conf, err := clientTLS(c)
+		if err != nil {
+			return nil, err
+		}
+		a.http.Transport = &http.Transport{TLSClientConfig: conf}
+	}
+	if a.token == "" && c.String("cert") == "" {
+		a.readToken(c.String("token-file"), addr)
+	}
+	return a, nil
+}
+
+// readToken takes the token from the file the running weir wrote, if it
+// is there: without one, reads still work on loopback.
+func (a *adminClient) readToken(path, addr string) {
+	if path == "" {
+		var err error
+		if path, err = host.AdminTokenFile(addr); err != nil {
+			return
+		}
+	}
+	a.tokenFile = path
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	a.token, a.tokenErr = host.ReadAdminToken(path)
+}
+
+func clientTLS(c *cli.Context) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if f := c.String("cacert"); f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--cacert: %w", err)
+		}
+		conf.RootCAs = x509.NewCertPool()
+		if !conf.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--cacert %s: no PEM certificate in it", f)
+		}
+	}
+	if c.String("cert") != "" {
+		pair, err := tls.LoadX509KeyPair(c.String("cert"), c.String("key"))
+		if err != nil {
+			return nil, fmt.Errorf("--cert/--key: %w", err)
+		}
+		conf.Certificates = []tls.Certificate{pair}
+	}
+	return conf, nil
+}
+
+// call sends a request (a change's JSON body if body is not nil) and
+// returns the answer's body, or an error saying what to check.
+func (a *adminClient) call(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
 	if err != nil {
 		return nil, err
 	}
-	if t := c.String("token"); t != "" {
-		req.Header.Set("Authorization", "Bearer "+t)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := a.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("admin API: %w (is weir running, with %s=%s?)", err, host.EnvAdminAddress, c.String("admin"))
+		return nil, fmt.Errorf("admin API: %w (is weir running, with %s=%s?)", err, host.EnvAdminAddress, strings.TrimPrefix(strings.TrimPrefix(a.base, "http://"), "https://"))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
-		_ = json.Unmarshal(body, &e)
-		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error)
+		_ = json.Unmarshal(out, &e)
+		return nil, fmt.Errorf("%s %s: %s: %s%s", method, path, resp.Status, e.Error, a.hint(resp.StatusCode))
 	}
-	return body, nil
+	return out, nil
+}
+
+// hint says where the credential came from when it was not enough.
+func (a *adminClient) hint(code int) string {
+	switch {
+	case code != http.StatusUnauthorized:
+		return ""
+	case a.tokenErr != nil:
+		return " (" + a.tokenErr.Error() + ")"
+	case a.token != "" && a.tokenFile == "":
+		return " (the token given with --token or $" + host.EnvAdminToken + ")"
+	case a.token != "":
+		return " (the token read from " + a.tokenFile + ": is it this weir's? a restarted weir writes a new one)"
+	case a.tokenFile != "":
+		return " (no token: none in " + a.tokenFile + "; weir writes it there when it starts, as its own user; or pass --token)"
+	}
+	return ""
 }
 
 func statusAction(c *cli.Context) error {
-	body, err := adminCall(c, "GET", "/weir/transforms")
+	api, err := newAdminClient(c)
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	body, err := api.call(c.Context, "GET", "/weir/transforms", nil)
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
@@ -137,11 +261,15 @@ func changeAction(action string) cli.ActionFunc {
 		if name == "" || c.NArg() != 1 {
 			return cli.Exit("usage: weir transform "+action+" NAME", 2)
 		}
-		path := "/weir/transforms/" + url.PathEscape(name) + "/" + action
-		if id := c.String("id"); action == "pin" && id != "" {
-			path += "?id=" + url.QueryEscape(id)
+		api, err := newAdminClient(c)
+		if err != nil {
+			return cli.Exit(err, 1)
 		}
-		body, err := adminCall(c, "POST", path)
+		req := host.AdminChange{}
+		if action == "pin" {
+			req.ID = c.String("id")
+		}
+		body, err := api.call(c.Context, "POST", "/weir/transforms/"+url.PathEscape(name)+"/"+action, req)
 		if err != nil {
 			return cli.Exit(err, 1)
 		}

@@ -37,7 +37,10 @@ sleep 1
 "$WEIR" transform status orders_transform >&2
 
 step "roll back: the pass-through serves again, the mask's digest is not taken again"
-"$WEIR" transform rollback orders_transform >&2
+"$WEIR" transform rollback orders_transform >&2 # the token: read from the file weir wrote at start
 sleep 1
 kill $pid
 wait $pid 2>/dev/null || true
+
+step "the audit trail: the swap and the rollback, who did them, from which digest to which"
+"$WEIR" transform audit --transform orders_transform >&2

@@ -29,7 +29,7 @@ func TestHotSwapDemo(t *testing.T) {
 			cmd := exec.Command(filepath.Join(fixtures.Root(), "examples/hotswap/demo.sh"), base)
 			cmd.Env = append(os.Environ(), "WEIR="+weir, "PLUGINS="+plugins, "WEIR_REGISTRY_DIR="+t.TempDir(),
 				"HTTP_ADDRESS=127.0.0.1:0", "WEIR_ADMIN_ADDRESS=127.0.0.1:14196", "INTERVAL=50ms", "WATCH_INTERVAL=100ms",
-				"XDG_CACHE_HOME="+fixtures.CacheHome(t),
+				"XDG_CACHE_HOME="+fixtures.CacheHome(t), "XDG_STATE_HOME="+t.TempDir(), "XDG_RUNTIME_DIR="+t.TempDir(),
 				fmt.Sprintf("WAIT_SECONDS=%d", int(fixtures.Patience.Seconds())))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -52,7 +52,9 @@ func TestHotSwapDemo(t *testing.T) {
 			log := stderr.String()
 			assert.Contains(t, log, "swapped "+base+"@sha256:")
 			assert.Contains(t, log, "rolled_back")
-			assert.Contains(t, log, "audit: rollback orders_transform")
+			digest := `sha256:[0-9a-f]{64}`
+			assert.Regexp(t, `ok +swap +orders_transform +weir  `+digest+` → `+digest, log)
+			assert.Regexp(t, `ok +rollback +orders_transform +token:[0-9a-f]{12}@127\.0\.0\.1:\d+  `+digest+` → `+digest, log)
 		})
 	}
 }
