@@ -63,7 +63,19 @@ type FieldRule struct {
 	Action string `json:"action"` // redact | last | email | hmac
 	Keep   int    `json:"keep"`   // last: characters kept (default 4)
 	With   string `json:"with"`   // replacement / prefix (default "***")
+	act    maskAction // Action, compiled by compileAction
 }
+
+// maskAction is a rule's Action as the hot path switches on it: an integer,
+// not a string compared per value.
+type maskAction uint8
+
+const (
+	actRedact maskAction = iota
+	actLast
+	actEmail
+	actHMAC
+)
 
 type rule struct {
 	FieldRule
@@ -154,11 +166,17 @@ func compileAction(where string, f FieldRule, key string) (FieldRule, error) {
 		f.Keep = 4
 	}
 	switch f.Action {
-	case "redact", "last", "email":
+	case "redact":
+		f.act = actRedact
+	case "last":
+		f.act = actLast
+	case "email":
+		f.act = actEmail
 	case "hmac":
 		if key == "" {
 			return FieldRule{}, fmt.Errorf("mask: config: %s: action hmac needs hmac_key", where)
 		}
+		f.act = actHMAC
 	default:
 		return FieldRule{}, fmt.Errorf("mask: config: %s.action: unknown action %q (want redact, last, email or hmac)", where, f.Action)
 	}
@@ -205,28 +223,32 @@ func fieldNumbers(path string) ([]uint32, error) {
 // written into the masker's reused state.
 func (m *masker) maskText(dst []byte, with string, r *rule, s []byte) []byte {
 	dst = append(dst, with...)
-	switch r.Action {
-	case "last":
+	switch r.act {
+	case actLast:
 		return append(dst, lastRunes(s, r.Keep)...)
-	case "email":
+	case actEmail:
 		if at := bytes.LastIndexByte(s, '@'); at >= 0 {
 			return append(dst, s[at:]...)
 		}
-	case "hmac":
-		m.mac.Reset()
-		m.mac.Write(s)
-		return hex.AppendEncode(dst, m.mac.Sum(m.sum[:0]))
+	case actHMAC:
+		return m.appendHMAC(dst, s)
 	}
 	return dst
 }
 
+// appendHMAC appends the hex HMAC-SHA256 of s, from the reused state.
+func (m *masker) appendHMAC(dst, s []byte) []byte {
+	m.mac.Reset()
+	m.mac.Write(s)
+	return hex.AppendEncode(dst, m.mac.Sum(m.sum[:0]))
+}
+
 func ascii(b []byte) bool {
+	var or byte
 	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
+		or |= c
 	}
-	return true
+	return or < utf8.RuneSelf
 }
 
 // lastRunes is the last n characters of s (each byte of invalid UTF-8
@@ -235,9 +257,14 @@ func lastRunes(s []byte, n int) []byte {
 	if len(s) <= n {
 		return s
 	}
-	if ascii(s[len(s)-n:]) {
-		return s[len(s)-n:] // n ASCII bytes are n characters, and more precede them
+	if tail := s[len(s)-n:]; ascii(tail) {
+		return tail // n ASCII bytes are n characters, and more precede them
 	}
+	return lastRunesSlow(s, n)
+}
+
+// lastRunesSlow is lastRunes where the last n bytes are not all ASCII.
+func lastRunesSlow(s []byte, n int) []byte {
 	if utf8.RuneCount(s) <= n {
 		return s
 	}
