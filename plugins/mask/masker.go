@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -59,10 +60,10 @@ type fieldShape struct {
 
 // FieldRule masks the values at one path.
 type FieldRule struct {
-	Path   string `json:"path"`
-	Action string `json:"action"` // redact | last | email | hmac
-	Keep   int    `json:"keep"`   // last: characters kept (default 4)
-	With   string `json:"with"`   // replacement / prefix (default "***")
+	Path   string     `json:"path"`
+	Action string     `json:"action"` // redact | last | email | hmac
+	Keep   int        `json:"keep"`   // last: characters kept (default 4)
+	With   string     `json:"with"`   // replacement / prefix (default "***")
 	act    maskAction // Action, compiled by compileAction
 }
 
@@ -227,7 +228,7 @@ func (m *masker) maskText(dst []byte, with string, r *rule, s []byte) []byte {
 	case actLast:
 		return append(dst, lastRunes(s, r.Keep)...)
 	case actEmail:
-		if at := bytes.LastIndexByte(s, '@'); at >= 0 {
+		if at := lastIndexByte(s, '@'); at >= 0 {
 			return append(dst, s[at:]...)
 		}
 	case actHMAC:
@@ -254,17 +255,48 @@ func ascii(b []byte) bool {
 // lastRunes is the last n characters of s (each byte of invalid UTF-8
 // counts as one), or all of s.
 func lastRunes(s []byte, n int) []byte {
-	if len(s) <= n {
+	k := len(s) - n
+	if k <= 0 {
 		return s
 	}
-	if tail := s[len(s)-n:]; ascii(tail) {
-		return tail // n ASCII bytes are n characters, and more precede them
+	if asciiTail(s, n) {
+		return s[k:] // n ASCII bytes are n characters, and more precede them
 	}
 	return lastRunesSlow(s, n)
 }
 
-// lastRunesSlow is lastRunes where the last n bytes are not all ASCII.
+// asciiTail reports whether the last n (at most 8) bytes of s, which has
+// at least 8, are ASCII, in one load; false may also mean it cannot tell.
+func asciiTail(s []byte, n int) bool {
+	return n <= 8 && len(s) >= 8 && binary.LittleEndian.Uint64(s[len(s)-8:])>>(64-8*n)&0x8080808080808080 == 0
+}
+
+// lastIndexByte is bytes.LastIndexByte a word at a time: a loop of bytes
+// costs a branch per byte in Go's wasm backend.
+func lastIndexByte(s []byte, c byte) int {
+	pat := uint64(c) * 0x0101010101010101
+	k := len(s)
+	for ; k >= 8; k -= 8 {
+		x := binary.LittleEndian.Uint64(s[k-8:]) ^ pat
+		// the high bit of each byte of x that is zero, exactly (no carry
+		// crosses a byte)
+		if z := ^((x&0x7f7f7f7f7f7f7f7f + 0x7f7f7f7f7f7f7f7f) | x) & 0x8080808080808080; z != 0 {
+			return k - 8 + (63-bits.LeadingZeros64(z))/8
+		}
+	}
+	for k--; k >= 0; k-- {
+		if s[k] == c {
+			return k
+		}
+	}
+	return -1
+}
+
+// lastRunesSlow is lastRunes where the last n bytes may not be ASCII.
 func lastRunesSlow(s []byte, n int) []byte {
+	if ascii(s[len(s)-n:]) {
+		return s[len(s)-n:]
+	}
 	if utf8.RuneCount(s) <= n {
 		return s
 	}

@@ -112,7 +112,16 @@ type Fields struct {
 	emits   []fieldsEmit
 	emitted []repl // the replacements of every emit, back to back
 	dropped bool
-	decided bool // dropped, routed, emitted or given metadata: the keep path is off
+	decided bool // dropped, routed, emitted or given metadata
+
+	// While direct, the replacements are written straight into the
+	// record's output entry, which starts at mark: nset of them, the
+	// last for field last (fields_direct.go). Otherwise they are in repls
+	// and the arena.
+	direct bool
+	mark   int
+	nset   uint32
+	last   int
 }
 
 // field is one value at a declared path: b.in[start:end].
@@ -162,38 +171,57 @@ func (r *Fields) Field(i int) (path int, typ FieldType, value []byte) {
 // SetString replaces field i with the JSON string holding s. Invalid UTF-8
 // becomes U+FFFD, as jsonpath.AppendQuote does. The text is copied.
 func (r *Fields) SetString(i int, s string) {
-	b := r.b
-	start := uint32(len(b.arena))
-	if asciiString(s) || utf8.ValidString(s) {
-		b.arena = append(b.arena, s...)
-	} else {
-		b.arena = appendValidUTF8(b.arena, s)
+	if !asciiString(s) && !utf8.ValidString(s) {
+		r.SetStringBytes(i, r.b.fixString(s))
+		return
 	}
-	r.set(i, replText, start)
+	if r.direct && uint(i) < uint(len(r.fields)) && i > r.last {
+		r.b.out = appendRepl(r.b.out, i, replText, s)
+		r.nset, r.last = r.nset+1, i
+		return
+	}
+	setInArena(r, i, replText, s)
 }
 
-// SetStringBytes is SetString for text held in a byte slice. Text built
-// by appending to Scratch is taken where it is, without a copy.
+// SetStringBytes is SetString for text held in a byte slice. The text may
+// be built on Scratch.
 func (r *Fields) SetStringBytes(i int, text []byte) {
-	b := r.b
-	start := len(b.arena)
-	if !asciiBytes(text) && !utf8.Valid(text) {
-		b.arena = appendValidUTF8Bytes(b.arena, text)
-	} else if n := len(text); n > 0 && cap(b.arena)-start >= n && &b.arena[start : start+1][0] == &text[0] {
-		b.arena = b.arena[:start+n] // built in place, on Scratch
-	} else {
-		b.arena = append(b.arena, text...)
+	// Is text ASCII? Overlapping words, loaded a few at a time: a loop of
+	// bytes costs a branch per byte in Go's wasm backend.
+	var acc uint64
+	switch n := len(text); {
+	case n >= 8:
+		acc = binary.LittleEndian.Uint64(text[n-8:])
+		for k := 0; k < n-8; k += 8 {
+			acc |= binary.LittleEndian.Uint64(text[k:])
+		}
+	case n >= 4:
+		acc = uint64(binary.LittleEndian.Uint32(text) | binary.LittleEndian.Uint32(text[n-4:]))
+	case n > 0:
+		acc = uint64(text[0] | text[n/2] | text[n-1])
 	}
-	r.set(i, replText, uint32(start))
+	if acc&asciiMask != 0 && !utf8.Valid(text) {
+		text = r.b.fixBytes(text)
+	}
+	if r.direct && uint(i) < uint(len(r.fields)) && i > r.last {
+		r.b.out = appendRepl(r.b.out, i, replText, text)
+		r.nset, r.last = r.nset+1, i
+		return
+	}
+	setInArena(r, i, replText, text)
 }
 
-// Scratch is an empty slice over the free space of the buffer the
-// replacements are copied into. Text appended to it and passed to
-// SetStringBytes before any other Set call is taken where it is: the
-// handler builds a field's new text without a buffer of its own and the
-// SDK copies nothing. What Scratch returned is overwritten by the next
-// Set call.
+// Scratch is an empty slice over free space the SDK keeps for the next
+// replacement: a handler can build a field's new text by appending to it
+// and pass the result to SetStringBytes, which then copies it onto
+// itself, with no buffer of the handler's own. What Scratch returned is
+// overwritten by the next Set call.
 func (r *Fields) Scratch() []byte {
+	if r.direct {
+		o := r.b.out
+		at := min(len(o)+replHeader, cap(o))
+		return o[at:at:cap(o)]
+	}
 	a := r.b.arena
 	return a[len(a):len(a):cap(a)]
 }
@@ -206,10 +234,22 @@ func (r *Fields) SetJSON(i int, raw []byte) error {
 	if err := jsonpath.Validate(raw); err != nil {
 		return fmt.Errorf("weir: SetJSON field %d: %w", i, err)
 	}
-	start := r.b.arenaLen()
-	r.b.arena = append(r.b.arena, raw...)
-	r.set(i, replJSON, start)
+	if r.direct && uint(i) < uint(len(r.fields)) && i > r.last {
+		r.b.out = appendRepl(r.b.out, i, replJSON, raw)
+		r.nset, r.last = r.nset+1, i
+		return nil
+	}
+	setInArena(r, i, replJSON, raw)
 	return nil
+}
+
+// setInArena copies a replacement into the arena and records it.
+func setInArena[T string | []byte](r *Fields, i int, typ uint8, text T) {
+	r.undirect()
+	b := r.b
+	start := uint32(len(b.arena))
+	b.arena = append(b.arena, text...)
+	r.set(i, typ, start)
 }
 
 // set records a replacement of field i by the arena from start on; a
@@ -262,20 +302,28 @@ func (r *Fields) Meta(key string) (string, bool) { return lookupMeta(r.ops, r.me
 
 // SetMeta sets a metadata key on every output of this record.
 func (r *Fields) SetMeta(key, value string) {
+	r.undirect()
 	r.ops, r.decided = append(r.ops, metaOp{key: key, value: value}), true
 }
 
 // DeleteMeta removes a metadata key from every output of this record.
 func (r *Fields) DeleteMeta(key string) {
+	r.undirect()
 	r.ops, r.decided = append(r.ops, metaOp{del: true, key: key}), true
 }
 
 // Drop filters the record out: it produces no output.
-func (r *Fields) Drop() { r.dropped, r.decided = true, true }
+func (r *Fields) Drop() {
+	r.undirect()
+	r.dropped, r.decided = true, true
+}
 
 // Route sends the record to the named ports (declared in the manifest)
 // instead of the default port; several ports send a copy to each.
-func (r *Fields) Route(ports ...string) { r.ports, r.decided = append(r.ports, ports...), true }
+func (r *Fields) Route(ports ...string) {
+	r.undirect()
+	r.ports, r.decided = append(r.ports, ports...), true
+}
 
 // Emit adds an output record (fan-out): the input value with the
 // replacements set so far, sent to ports (the default port if none). Once
@@ -283,6 +331,7 @@ func (r *Fields) Route(ports ...string) { r.ports, r.decided = append(r.ports, p
 // after the last Emit change nothing. Replacements stay set across Emit,
 // so a handler can emit, change one field and emit again.
 func (r *Fields) Emit(ports ...string) {
+	r.undirect()
 	first := len(r.emitted)
 	r.emitted = append(r.emitted, r.repls...)
 	from := len(r.ports)

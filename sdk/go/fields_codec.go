@@ -32,6 +32,7 @@ type fieldsBatch struct {
 	fields  []field
 	metas   []meta
 	arena   []byte
+	fix     []byte // text with invalid UTF-8 replaced
 	out     []byte
 	count   int  // output entries written so far
 	idx     int  // the record being handled
@@ -90,11 +91,12 @@ func (b *fieldsBatch) run(h FieldsHandler, first, n int, paths uint32) (next int
 		if err := b.decode(paths); err != nil {
 			return n, err
 		}
+		b.begin(uint32(i))
 		b.idx, b.calling = i, true
 		err := h(r)
 		b.calling = false
-		if err == nil && !r.decided {
-			b.out = appendSet(b.out, uint32(i), r.repls, b.arena)
+		if err == nil && r.direct {
+			b.finish()
 			b.count++
 			continue
 		}
@@ -171,18 +173,6 @@ func (b *fieldsBatch) decodeMeta(mc uint32) ([]meta, error) {
 	return md, nil
 }
 
-// appendSet writes the entry of a record kept with its replacements (none
-// or some), the common case: one EMIT on the default port.
-func appendSet(out []byte, idx uint32, repls []repl, arena []byte) []byte {
-	if len(repls) == 0 {
-		return append(out, byte(idx), byte(idx>>8), byte(idx>>16), byte(idx>>24), kindEmit, 0)
-	}
-	n := len(repls)
-	out = append(out, byte(idx), byte(idx>>8), byte(idx>>16), byte(idx>>24), kindEmit, flagFields,
-		byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
-	return appendRepls(out, repls, arena)
-}
-
 // appendRepls writes field:u32 type:u8 value:bytes per replacement.
 func appendRepls(out []byte, repls []repl, arena []byte) []byte {
 	for _, x := range repls {
@@ -195,9 +185,12 @@ func appendRepls(out []byte, repls []repl, arena []byte) []byte {
 	return out
 }
 
-// appendVerdict encodes any other outcome of the record into b.out and
-// counts its entries.
+// appendVerdict encodes any other outcome of the record in place of its
+// entry and counts its entries.
 func (b *fieldsBatch) appendVerdict(idx uint32, r *Fields, err error) {
+	if r.direct { // an error or a panic: what was written goes
+		b.out, r.direct = b.out[:r.mark], false
+	}
 	var n int
 	b.out, n = appendFieldsVerdict(b.out, idx, r, err)
 	b.count += n
@@ -289,21 +282,14 @@ func (r *reader) u8() byte {
 	return c
 }
 
-// asciiBytes and asciiString report whether every byte is below 0x80, a
-// word at a time: the text a transform sets is mostly short ASCII, where
-// utf8.Valid costs a call and a loop of branches in Go's wasm backend.
-// Both inline into the Set methods.
-func asciiBytes(b []byte) bool {
-	var acc uint64
-	for ; len(b) >= 8; b = b[8:] {
-		acc |= binary.LittleEndian.Uint64(b)
-	}
-	for _, c := range b {
-		acc |= uint64(c)
-	}
-	return acc&0x8080808080808080 == 0
-}
+// asciiMask has the high bit of each byte of a word set: a word of ASCII
+// text has none of them.
+const asciiMask = 0x8080808080808080
 
+// asciiString reports whether every byte of s is below 0x80: the text a
+// transform sets is mostly short ASCII, where utf8.ValidString costs a
+// call and a loop of branches in Go's wasm backend. SetStringBytes does
+// the same a word at a time.
 func asciiString(s string) bool {
 	var acc byte
 	for i := 0; i < len(s); i++ {
