@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/binary"
+
 	weir "github.com/weirstream/weir/sdk/go"
 )
 
@@ -42,7 +44,8 @@ func (m *masker) applyFields(r *weir.Fields) error {
 		dst := append(r.Scratch(), ru.With...)
 		switch ru.act {
 		case actLast:
-			if k := len(value) - ru.Keep; k > 0 && asciiTail(value, ru.Keep) {
+			if k := len(value) - ru.Keep; k > 0 && ru.Keep <= 8 && len(value) >= 8 &&
+				binary.LittleEndian.Uint64(value[len(value)-8:])>>(64-8*ru.Keep)&0x8080808080808080 == 0 { // asciiTail
 				dst = append(dst, value[k:]...) // lastRunes' common case
 			} else {
 				dst = append(dst, lastRunes(value, ru.Keep)...)

@@ -122,22 +122,21 @@ func (b *fieldsBatch) decode(paths uint32) error {
 		return errTruncated
 	}
 	fs := b.fields[:0]
-	for range fc {
-		if len(in)-pos < 9 {
+	for rest := in[pos:]; len(fs) < int(fc); {
+		if len(rest) < 9 {
 			return errTruncated
 		}
-		f := field{path: le.Uint32(in[pos:]), typ: FieldType(in[pos+4])}
-		vn := le.Uint32(in[pos+5:])
-		pos += 9
-		if uint64(vn) > uint64(len(in)-pos) {
+		path, typ, vn := le.Uint32(rest), FieldType(rest[4]), le.Uint32(rest[5:9])
+		if uint64(vn) > uint64(len(rest)-9) {
 			return errTruncated
 		}
-		if f.path >= paths || f.typ-TypeString > TypeArray-TypeString {
+		if path >= paths || typ-TypeString > TypeArray-TypeString {
 			return errBadFields
 		}
-		f.start, f.end = uint32(pos), uint32(pos)+vn
-		fs = append(fs, f)
-		pos = int(f.end)
+		start := uint32(len(in)-len(rest)) + 9
+		fs = append(fs, field{path: path, typ: typ, start: start, end: start + vn})
+		rest = rest[9+vn:]
+		pos = int(start + vn)
 	}
 	b.fields = fs
 	if len(in)-pos < 4 {
