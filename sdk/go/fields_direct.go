@@ -1,6 +1,9 @@
 package weir
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // The direct path: a handler that only sets fields, each after the last
 // one it set (what a mask does), has its replacements written straight
@@ -37,10 +40,8 @@ func (b *fieldsBatch) begin(idx uint32) {
 	r.direct, r.nset, r.last = true, 0, -1
 }
 
-// grown is b with at least minRoom bytes of free space, twice its capacity.
-func grown(b []byte) []byte {
-	return append(b[:cap(b)], make([]byte, cap(b)+minRoom)...)[:len(b)]
-}
+// grown is b with room for at least its capacity and minRoom more.
+func grown(b []byte) []byte { return slices.Grow(b, cap(b)+minRoom) }
 
 // finish closes a direct entry: its count of replacements, or a keep.
 func (b *fieldsBatch) finish() {

@@ -29,13 +29,13 @@ type Record struct {
 	in         []byte // the batch, set once per batch
 	start, end uint32 // the value: in[start:end]
 	meta       []meta // input metadata, views into the batch
-	newVal  []byte
-	changed bool
-	ops     []metaOp
-	ports   []string
-	emits   []emitted
-	dropped bool
-	touched bool // a method above changed the decision: the fast paths are off
+	newVal     []byte
+	changed    bool
+	ops        []metaOp
+	ports      []string
+	emits      []emitted
+	dropped    bool
+	touched    bool // a method above changed the decision: the fast paths are off
 }
 
 type meta struct{ key, value []byte }

@@ -1,5 +1,7 @@
 // Command rawfloor is the reference mask on the projection ABI with no
-// SDK: the floor for a Go guest on weir_process_fields.
+// SDK: the floor for a Go guest on weir_process_fields, measured by
+// BenchmarkMaskFuelSplit and BenchmarkGuestAB. It trusts its input and
+// assumes ASCII: a benchmark's floor, not a transform.
 package main
 
 import (
