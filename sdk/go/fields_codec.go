@@ -121,8 +121,12 @@ func (b *fieldsBatch) decode(paths uint32) error {
 	if uint64(fc)*9 > uint64(len(in)-pos) {
 		return errTruncated
 	}
-	fs := b.fields[:0]
-	for rest := in[pos:]; len(fs) < int(fc); {
+	if cap(b.fields) < int(fc) { // fc is bounded by the bytes left
+		b.fields = make([]field, fc, 2*fc)
+	}
+	fs := b.fields[:fc]
+	rest := in[pos:]
+	for k := range fs {
 		if len(rest) < 9 {
 			return errTruncated
 		}
@@ -134,11 +138,10 @@ func (b *fieldsBatch) decode(paths uint32) error {
 			return errBadFields
 		}
 		start := uint32(len(in)-len(rest)) + 9
-		fs = append(fs, field{path: path, typ: typ, start: start, end: start + vn})
+		fs[k] = field{path: path, typ: typ, start: start, end: start + vn}
 		rest = rest[9+vn:]
 		pos = int(start + vn)
 	}
-	b.fields = fs
 	if len(in)-pos < 4 {
 		return errTruncated
 	}
