@@ -30,9 +30,8 @@ type batch struct {
 	rec     Record // the record being handled: one, reused
 	metas   []meta
 	out     []byte
-	count   int  // output entries written so far
-	idx     int  // the record being handled
-	calling bool // its handler is running
+	count   int // output entries written so far
+	calling int // the record whose handler is running, -1 outside a handler
 }
 
 // process runs the handler on every record of an input batch and returns
@@ -47,7 +46,7 @@ func (b *batch) process(in []byte, h Handler) ([]byte, error) {
 	if uint64(n)*8 > uint64(len(in)) { // a record is at least its two lengths
 		return nil, errTruncated
 	}
-	b.in, b.pos, b.rec.in = in, 4, in
+	b.in, b.pos, b.rec.in, b.calling = in, 4, in, -1
 	b.out = binary.LittleEndian.AppendUint32(b.out[:0], 0) // the count, patched below
 	b.count = 0
 	var err error
@@ -67,21 +66,23 @@ func (b *batch) process(in []byte, h Handler) ([]byte, error) {
 // record (docs/RATIONALE.md, "Why does an echo cost what it costs?").
 func (b *batch) run(h Handler, first, n int) (next int, err error) {
 	defer func() {
-		if !b.calling {
+		i := b.calling
+		if i < 0 {
 			return
 		}
 		p := recover()
-		b.calling = false
-		b.appendVerdict(uint32(b.idx), &b.rec, panicError{p})
-		next = b.idx + 1
+		b.calling = -1
+		b.appendVerdict(uint32(i), &b.rec, panicError{p})
+		next = i + 1
 	}()
 	r := &b.rec
 	le := binary.LittleEndian
+	in := b.in
 	for i := first; i < n; i++ {
 		// The record at b.pos: its value and metadata are views into the
 		// batch. Read here, not in a function: a call per record is what
 		// costs in Go's wasm backend.
-		in, pos := b.in, b.pos
+		pos := b.pos
 		if len(in)-pos < 8 {
 			return n, errTruncated
 		}
@@ -100,9 +101,9 @@ func (b *batch) run(h Handler, first, n int) (next int, err error) {
 			}
 		}
 		r.reset(uint32(pos), uint32(end), md)
-		b.idx, b.calling = i, true
+		b.calling = i
 		err := h(r)
-		b.calling = false
+		b.calling = -1
 		if err == nil && r.kept() {
 			b.out = appendKeep(b.out, uint32(i))
 			b.count++
