@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -59,11 +60,23 @@ type fieldShape struct {
 
 // FieldRule masks the values at one path.
 type FieldRule struct {
-	Path   string `json:"path"`
-	Action string `json:"action"` // redact | last | email | hmac
-	Keep   int    `json:"keep"`   // last: characters kept (default 4)
-	With   string `json:"with"`   // replacement / prefix (default "***")
+	Path   string     `json:"path"`
+	Action string     `json:"action"` // redact | last | email | hmac
+	Keep   int        `json:"keep"`   // last: characters kept (default 4)
+	With   string     `json:"with"`   // replacement / prefix (default "***")
+	act    maskAction // Action, compiled by compileAction
 }
+
+// maskAction is a rule's Action as the hot path switches on it: an integer,
+// not a string compared per value.
+type maskAction uint8
+
+const (
+	actRedact maskAction = iota
+	actLast
+	actEmail
+	actHMAC
+)
 
 type rule struct {
 	FieldRule
@@ -154,11 +167,17 @@ func compileAction(where string, f FieldRule, key string) (FieldRule, error) {
 		f.Keep = 4
 	}
 	switch f.Action {
-	case "redact", "last", "email":
+	case "redact":
+		f.act = actRedact
+	case "last":
+		f.act = actLast
+	case "email":
+		f.act = actEmail
 	case "hmac":
 		if key == "" {
 			return FieldRule{}, fmt.Errorf("mask: config: %s: action hmac needs hmac_key", where)
 		}
+		f.act = actHMAC
 	default:
 		return FieldRule{}, fmt.Errorf("mask: config: %s.action: unknown action %q (want redact, last, email or hmac)", where, f.Action)
 	}
@@ -205,38 +224,78 @@ func fieldNumbers(path string) ([]uint32, error) {
 // written into the masker's reused state.
 func (m *masker) maskText(dst []byte, with string, r *rule, s []byte) []byte {
 	dst = append(dst, with...)
-	switch r.Action {
-	case "last":
+	switch r.act {
+	case actLast:
 		return append(dst, lastRunes(s, r.Keep)...)
-	case "email":
-		if at := bytes.LastIndexByte(s, '@'); at >= 0 {
+	case actEmail:
+		if at := lastIndexByte(s, '@'); at >= 0 {
 			return append(dst, s[at:]...)
 		}
-	case "hmac":
-		m.mac.Reset()
-		m.mac.Write(s)
-		return hex.AppendEncode(dst, m.mac.Sum(m.sum[:0]))
+	case actHMAC:
+		return m.appendHMAC(dst, s)
 	}
 	return dst
 }
 
+// appendHMAC appends the hex HMAC-SHA256 of s, from the reused state.
+func (m *masker) appendHMAC(dst, s []byte) []byte {
+	m.mac.Reset()
+	m.mac.Write(s)
+	return hex.AppendEncode(dst, m.mac.Sum(m.sum[:0]))
+}
+
 func ascii(b []byte) bool {
+	var or byte
 	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
+		or |= c
 	}
-	return true
+	return or < utf8.RuneSelf
 }
 
 // lastRunes is the last n characters of s (each byte of invalid UTF-8
 // counts as one), or all of s.
 func lastRunes(s []byte, n int) []byte {
-	if len(s) <= n {
+	k := len(s) - n
+	if k <= 0 {
 		return s
 	}
+	if asciiTail(s, n) {
+		return s[k:] // n ASCII bytes are n characters, and more precede them
+	}
+	return lastRunesSlow(s, n)
+}
+
+// asciiTail reports whether the last n (at most 8) bytes of s, which has
+// at least 8, are ASCII, in one load; false may also mean it cannot tell.
+func asciiTail(s []byte, n int) bool {
+	return n <= 8 && len(s) >= 8 && binary.LittleEndian.Uint64(s[len(s)-8:])>>(64-8*n)&0x8080808080808080 == 0
+}
+
+// lastIndexByte is bytes.LastIndexByte a word at a time: a loop of bytes
+// costs a branch per byte in Go's wasm backend.
+func lastIndexByte(s []byte, c byte) int {
+	pat := uint64(c) * 0x0101010101010101
+	k := len(s)
+	for ; k >= 8; k -= 8 {
+		x := binary.LittleEndian.Uint64(s[k-8:]) ^ pat
+		// the high bit of each byte of x that is zero, exactly (no carry
+		// crosses a byte)
+		if z := ^((x&0x7f7f7f7f7f7f7f7f + 0x7f7f7f7f7f7f7f7f) | x) & 0x8080808080808080; z != 0 {
+			return k - 8 + (63-bits.LeadingZeros64(z))/8
+		}
+	}
+	for k--; k >= 0; k-- {
+		if s[k] == c {
+			return k
+		}
+	}
+	return -1
+}
+
+// lastRunesSlow is lastRunes where the last n bytes may not be ASCII.
+func lastRunesSlow(s []byte, n int) []byte {
 	if ascii(s[len(s)-n:]) {
-		return s[len(s)-n:] // n ASCII bytes are n characters, and more precede them
+		return s[len(s)-n:]
 	}
 	if utf8.RuneCount(s) <= n {
 		return s

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -36,6 +37,35 @@ func TestLastKeepsRunes(t *testing.T) {
 	assert.Equal(t, "ñé", string(lastRunes([]byte("aañé"), 2)))
 	assert.Equal(t, "ab", string(lastRunes([]byte("ab"), 4)))
 	assert.Equal(t, "\x80b", string(lastRunes([]byte("a\x80b"), 2)), "a byte of invalid UTF-8 is one character")
+}
+
+// TestWordAtATimeMatchesBytes: lastIndexByte and lastRunes' one-load
+// ASCII check agree with the byte-by-byte definitions at every length,
+// with the byte sought (or a non-ASCII one) at every position.
+func TestWordAtATimeMatchesBytes(t *testing.T) {
+	for n := 0; n <= 24; n++ {
+		for at := -1; at < n; at++ {
+			for _, c := range []byte{'@', 'A', 0x80, 0xff} {
+				s := bytes.Repeat([]byte("x"), n)
+				if at >= 0 {
+					s[at] = c
+				}
+				if at > 0 {
+					s[at-1] = '?' // the byte that '@'^1 would borrow from
+				}
+				require.Equal(t, bytes.LastIndexByte(s, '@'), lastIndexByte(s, '@'), "%q", s)
+				for keep := 0; keep <= 9; keep++ {
+					want := s
+					if k := len(s) - keep; k > 0 && ascii(s[k:]) {
+						want = s[k:]
+					} else if k > 0 {
+						want = lastRunesSlow(s, keep)
+					}
+					require.Equal(t, string(want), string(lastRunes(s, keep)), "%q keep %d", s, keep)
+				}
+			}
+		}
+	}
 }
 
 // BenchmarkMaskNative is the masker's own cost, natively, on the workload.

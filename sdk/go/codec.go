@@ -21,53 +21,86 @@ const (
 
 var errTruncated = errors.New("weir: input batch is truncated")
 
-// batch is the guest's reusable state: decoded records and the output
-// buffer. Nothing in it is allocated per record once the first batches
-// have grown it: records, their metadata views and the output are reused.
+// batch is the guest's reusable state: the record being handled, its
+// metadata views and the output buffer. Nothing in it is allocated per
+// record once the first batches have grown it.
 type batch struct {
-	records []Record
+	in      []byte // the batch
+	pos     int    // where the next record starts
+	rec     Record // the record being handled: one, reused
 	metas   []meta
 	out     []byte
 	count   int // output entries written so far
 	calling int // the record whose handler is running, -1 outside a handler
 }
 
-// process decodes an input batch, runs the handler on every record and
-// returns the encoded output. The output aliases b.out until the next call.
+// process runs the handler on every record of an input batch and returns
+// the encoded output, which aliases b.out until the next call. Each
+// record is decoded just before its handler runs, in one pass: a
+// malformed batch fails whole, whichever record it breaks at.
 func (b *batch) process(in []byte, h Handler) ([]byte, error) {
-	if err := b.decode(in); err != nil {
-		return nil, err
+	if len(in) < 4 {
+		return nil, errTruncated
 	}
+	n := binary.LittleEndian.Uint32(in)
+	if uint64(n)*8 > uint64(len(in)) { // a record is at least its two lengths
+		return nil, errTruncated
+	}
+	b.in, b.pos, b.rec.in, b.calling = in, 4, in, -1
 	b.out = binary.LittleEndian.AppendUint32(b.out[:0], 0) // the count, patched below
 	b.count = 0
-	for next := 0; next < len(b.records); {
-		next = b.run(h, next)
+	var err error
+	for next := 0; next < int(n) && err == nil; {
+		next, err = b.run(h, next, int(n))
+	}
+	if err != nil {
+		return nil, err
 	}
 	binary.LittleEndian.PutUint32(b.out, uint32(b.count))
 	return b.out, nil
 }
 
-// run calls the handler on the records from first on and encodes their
-// verdicts. A handler that panics fails its record (the panic is its
-// error); run then returns the next record to go on from. One deferred
-// recover per batch, not one per record (docs/RATIONALE.md, "Why does an
-// echo cost what it costs?").
-func (b *batch) run(h Handler, first int) (next int) {
+// run decodes and handles the records from first on. A handler that
+// panics fails its record (the panic is its error); run then returns the
+// next record to go on from. One deferred recover per batch, not one per
+// record (docs/RATIONALE.md, "Why does an echo cost what it costs?").
+func (b *batch) run(h Handler, first, n int) (next int, err error) {
 	defer func() {
-		if b.calling < 0 {
+		i := b.calling
+		if i < 0 {
 			return
 		}
 		p := recover()
-		if p == nil {
-			return
-		}
-		i := b.calling
 		b.calling = -1
-		b.appendVerdict(uint32(i), &b.records[i], panicError{p})
+		b.appendVerdict(uint32(i), &b.rec, panicError{p})
 		next = i + 1
 	}()
-	for i := first; i < len(b.records); i++ {
-		r := &b.records[i]
+	r := &b.rec
+	le := binary.LittleEndian
+	in := b.in
+	for i := first; i < n; i++ {
+		// The record at b.pos: its value and metadata are views into the
+		// batch. Read here, not in a function: a call per record is what
+		// costs in Go's wasm backend.
+		pos := b.pos
+		if len(in)-pos < 8 {
+			return n, errTruncated
+		}
+		vn := uint64(le.Uint32(in[pos:]))
+		pos += 4
+		if vn > uint64(len(in)-pos-4) { // the value, then its metadata count
+			return n, errTruncated
+		}
+		end := pos + int(vn)
+		mc := le.Uint32(in[end:])
+		b.pos = end + 4
+		var md []meta
+		if mc > 0 {
+			if md, err = b.decodeMeta(mc); err != nil {
+				return n, err
+			}
+		}
+		r.reset(uint32(pos), uint32(end), md)
 		b.calling = i
 		err := h(r)
 		b.calling = -1
@@ -78,7 +111,7 @@ func (b *batch) run(h Handler, first int) (next int) {
 		}
 		b.appendVerdict(uint32(i), r, err)
 	}
-	return len(b.records)
+	return n, nil
 }
 
 // appendKeep writes the entry of a record kept unchanged, the common case,
@@ -101,69 +134,21 @@ func anyString(v any) string {
 	return "non-error value"
 }
 
-// decode reads the input batch into b.records. Each record's value and
-// metadata are views into in. The per-record loop reads in directly
-// rather than through reader: a call per field is what costs in Go's wasm
-// backend.
-func (b *batch) decode(in []byte) error {
-	le := binary.LittleEndian
-	if len(in) < 4 {
-		return errTruncated
-	}
-	n := le.Uint32(in)
-	if uint64(n)*8 > uint64(len(in)) {
-		return errTruncated
-	}
-	b.records = grow(b.records, int(n))
-	b.metas = b.metas[:0]
-	pos := 4
-	for i := range b.records {
-		if len(in)-pos < 8 {
-			return errTruncated
-		}
-		vn := uint64(le.Uint32(in[pos:]))
-		pos += 4
-		if vn > uint64(len(in)-pos-4) { // the value, then its metadata count
-			return errTruncated
-		}
-		end := pos + int(vn)
-		value := in[pos:end:end]
-		mc := le.Uint32(in[end:])
-		pos = end + 4
-		var md []meta
-		if mc > 0 {
-			var err error
-			if md, pos, err = b.decodeMeta(in, pos, mc); err != nil {
-				return err
-			}
-		}
-		b.records[i].reset(value, md)
-	}
-	return nil
-}
-
-// decodeMeta reads mc metadata entries at in[pos:] into b.metas and
-// returns them and the position after them.
-func (b *batch) decodeMeta(in []byte, pos int, mc uint32) ([]meta, int, error) {
-	d := reader{buf: in, pos: pos}
+// decodeMeta reads mc metadata entries at b.pos into b.metas.
+func (b *batch) decodeMeta(mc uint32) ([]meta, error) {
+	d := reader{buf: b.in, pos: b.pos}
 	if uint64(mc)*8 > uint64(d.left()) {
-		return nil, 0, errTruncated
+		return nil, errTruncated
 	}
-	first := len(b.metas)
-	for j := uint32(0); j < mc; j++ {
-		b.metas = append(b.metas, meta{key: d.bytes(), value: d.bytes()})
+	md := b.metas[:0]
+	for range mc {
+		md = append(md, meta{key: d.bytes(), value: d.bytes()})
 	}
 	if d.bad {
-		return nil, 0, errTruncated
+		return nil, errTruncated
 	}
-	return b.metas[first:len(b.metas):len(b.metas)], d.pos, nil
-}
-
-func grow(rs []Record, n int) []Record {
-	if cap(rs) < n {
-		return append(rs[:cap(rs)], make([]Record, n-cap(rs))...)
-	}
-	return rs[:n]
+	b.metas, b.pos = md, d.pos
+	return md, nil
 }
 
 // appendVerdict encodes the record's outcome into b.out and counts its entries.

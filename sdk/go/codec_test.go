@@ -115,3 +115,20 @@ func TestTruncatedBatchesAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzProcess feeds arbitrary bytes to the full-value batch loop: it
+// refuses them or answers a well-formed output, and never panics.
+func FuzzProcess(f *testing.F) {
+	f.Add(encodeBatch(acts, 2))
+	f.Add(encodeBatch([]string{"keep", "set"}, 0))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var b batch
+		out, err := b.process(in, act)
+		if err != nil {
+			return
+		}
+		if _, err := readOutput(out); err != nil {
+			t.Fatalf("output of %x: %v", in, err)
+		}
+	})
+}

@@ -34,4 +34,10 @@
 //			return nil
 //		})
 //	}
+//
+// Replacements set in field order are written straight into the output
+// the host reads; a handler that builds a new text by appending to
+// Fields.Scratch and passes it to SetStringBytes needs no buffer of its
+// own and is copied nothing. ProcessFieldsBatch runs a HandleFields
+// handler natively, outside wasm, for a transform's tests.
 package weir

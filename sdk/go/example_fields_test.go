@@ -15,19 +15,18 @@ func ExampleHandleFields() {
 	if err := Project("customer.email"); err != nil {
 		panic(err)
 	}
-	var masked []byte // reused: no allocation per record
 	HandleFields(func(r *Fields) error {
 		for i := range r.Len() {
-			if r.Type(i) != TypeString {
+			_, typ, v := r.Field(i)
+			if typ != TypeString {
 				continue // null, a number, ...: left as it is
 			}
-			v := r.Value(i)
 			at := bytes.LastIndexByte(v, '@')
 			if at < 0 {
 				at = len(v)
 			}
-			masked = append(append(masked[:0], "***"...), v[at:]...)
-			r.SetStringBytes(i, masked)
+			// Built on Scratch: no buffer of our own, nothing copied.
+			r.SetStringBytes(i, append(append(r.Scratch(), "***"...), v[at:]...))
 		}
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/weirstream/weir/sdk/go/jsonpath"
 )
@@ -98,11 +99,12 @@ func checkProjection() error {
 
 // Fields is one projected record: the values at the declared paths, in
 // document order, and the decision taken on it. By default the record is
-// kept unchanged on the default port. Values are views into the batch:
-// do not keep them past the handler.
+// kept unchanged on the default port. Values are views into the batch,
+// and the SDK reuses one Fields for every record: keep neither past the
+// handler.
 type Fields struct {
 	b       *fieldsBatch
-	fields  []field // views into the batch
+	fields  []field // offsets into the batch
 	meta    []meta
 	repls   []repl // pending replacements, by increasing field index
 	ops     []metaOp
@@ -110,19 +112,30 @@ type Fields struct {
 	emits   []fieldsEmit
 	emitted []repl // the replacements of every emit, back to back
 	dropped bool
+	decided bool // dropped, routed, emitted or given metadata
+
+	// While direct, the replacements are written straight into the
+	// record's output entry, which starts at mark: nset of them, the
+	// last for field last (fields_direct.go). Otherwise they are in repls
+	// and the arena.
+	direct bool
+	mark   int
+	nset   uint32
+	last   int
 }
 
+// field is one value at a declared path: b.in[start:end].
 type field struct {
-	path  uint32
-	typ   FieldType
-	value []byte
+	path       uint32
+	typ        FieldType
+	start, end uint32
 }
 
-// repl replaces field i with arena[start:end]; json says the bytes are
-// raw JSON rather than text.
+// repl replaces field i with arena[start:end], of type typ (replText or
+// replJSON).
 type repl struct {
 	field      uint32
-	json       bool
+	typ        uint8
 	start, end uint32
 }
 
@@ -144,21 +157,73 @@ func (r *Fields) Type(i int) FieldType { return r.fields[i].typ }
 
 // Value is field i as it came: the decoded text of a string, the JSON text
 // of anything else. It is not a copy and not changed by the Set methods.
-func (r *Fields) Value(i int) []byte { return r.fields[i].value }
+func (r *Fields) Value(i int) []byte {
+	f := r.fields[i]
+	return r.b.in[f.start:f.end:f.end]
+}
+
+// Field is Path, Type and Value of field i at once.
+func (r *Fields) Field(i int) (path int, typ FieldType, value []byte) {
+	f := r.fields[i]
+	return int(f.path), f.typ, r.b.in[f.start:f.end:f.end]
+}
 
 // SetString replaces field i with the JSON string holding s. Invalid UTF-8
 // becomes U+FFFD, as jsonpath.AppendQuote does. The text is copied.
 func (r *Fields) SetString(i int, s string) {
-	start := r.b.arenaLen()
-	r.b.arena = appendValidUTF8(r.b.arena, s)
-	r.set(i, false, start)
+	if !asciiString(s) && !utf8.ValidString(s) {
+		r.SetStringBytes(i, r.b.fixString(s))
+		return
+	}
+	if r.direct && uint(i) < uint(len(r.fields)) && i > r.last {
+		r.b.out = appendRepl(r.b.out, i, replText, s)
+		r.nset, r.last = r.nset+1, i
+		return
+	}
+	setInArena(r, i, replText, s)
 }
 
-// SetStringBytes is SetString for text held in a byte slice.
+// SetStringBytes is SetString for text held in a byte slice. The text may
+// be built on Scratch.
 func (r *Fields) SetStringBytes(i int, text []byte) {
-	start := r.b.arenaLen()
-	r.b.arena = appendValidUTF8Bytes(r.b.arena, text)
-	r.set(i, false, start)
+	// Is text ASCII? Overlapping words, loaded a few at a time: a loop of
+	// bytes costs a branch per byte in Go's wasm backend.
+	var acc uint64
+	switch n := len(text); {
+	case n >= 8:
+		acc = binary.LittleEndian.Uint64(text[n-8:])
+		for k := 0; k < n-8; k += 8 {
+			acc |= binary.LittleEndian.Uint64(text[k:])
+		}
+	case n >= 4:
+		acc = uint64(binary.LittleEndian.Uint32(text) | binary.LittleEndian.Uint32(text[n-4:]))
+	case n > 0:
+		acc = uint64(text[0] | text[n/2] | text[n-1])
+	}
+	if acc&asciiMask != 0 && !utf8.Valid(text) {
+		text = r.b.fixBytes(text)
+	}
+	if r.direct && uint(i) < uint(len(r.fields)) && i > r.last {
+		r.b.out = appendRepl(r.b.out, i, replText, text)
+		r.nset, r.last = r.nset+1, i
+		return
+	}
+	setInArena(r, i, replText, text)
+}
+
+// Scratch is an empty slice over free space the SDK keeps for the next
+// replacement: a handler can build a field's new text by appending to it
+// and pass the result to SetStringBytes, which then copies it onto
+// itself, with no buffer of the handler's own. What Scratch returned is
+// overwritten by the next Set call.
+func (r *Fields) Scratch() []byte {
+	if r.direct {
+		o := r.b.out
+		at := min(len(o)+replHeader, cap(o))
+		return o[at:at:cap(o)]
+	}
+	a := r.b.arena
+	return a[len(a):len(a):cap(a)]
 }
 
 // SetJSON replaces field i with raw, which must be exactly one JSON value
@@ -169,24 +234,48 @@ func (r *Fields) SetJSON(i int, raw []byte) error {
 	if err := jsonpath.Validate(raw); err != nil {
 		return fmt.Errorf("weir: SetJSON field %d: %w", i, err)
 	}
-	start := r.b.arenaLen()
-	r.b.arena = append(r.b.arena, raw...)
-	r.set(i, true, start)
+	if r.direct && uint(i) < uint(len(r.fields)) && i > r.last {
+		r.b.out = appendRepl(r.b.out, i, replJSON, raw)
+		r.nset, r.last = r.nset+1, i
+		return nil
+	}
+	setInArena(r, i, replJSON, raw)
 	return nil
 }
 
+// setInArena copies a replacement into the arena and records it.
+func setInArena[T string | []byte](r *Fields, i int, typ uint8, text T) {
+	r.undirect()
+	b := r.b
+	start := uint32(len(b.arena))
+	b.arena = append(b.arena, text...)
+	r.set(i, typ, start)
+}
+
 // set records a replacement of field i by the arena from start on; a
-// second one for the same field wins.
-func (r *Fields) set(i int, json bool, start uint32) {
-	if i < 0 || i >= len(r.fields) {
-		panic(fmt.Sprintf("weir: field index %d out of range: the record has %d fields", i, len(r.fields)))
-	}
-	x := repl{field: uint32(i), json: json, start: start, end: r.b.arenaLen()}
+// second one for the same field wins. Fields set in order, the common
+// case, take the inlined path.
+func (r *Fields) set(i int, typ uint8, start uint32) {
 	n := len(r.repls)
-	if n == 0 || r.repls[n-1].field < x.field { // the common case: in field order
-		r.repls = append(r.repls, x)
+	if uint(i) < uint(len(r.fields)) && (n == 0 || int(r.repls[n-1].field) < i) {
+		r.repls = append(r.repls, repl{field: uint32(i), typ: typ, start: start, end: uint32(len(r.b.arena))})
 		return
 	}
+	r.setOutOfOrder(i, typ, start)
+}
+
+// setOutOfOrder is set for a field out of range (the handler's bug: the
+// record fails) or not after the last one set.
+func (r *Fields) setOutOfOrder(i int, typ uint8, start uint32) {
+	if uint(i) >= uint(len(r.fields)) {
+		panic(indexError{i, len(r.fields)})
+	}
+	r.insert(repl{field: uint32(i), typ: typ, start: start, end: r.b.arenaLen()})
+}
+
+// insert puts a replacement set out of field order in its place.
+func (r *Fields) insert(x repl) {
+	n := len(r.repls)
 	at := 0
 	for at < n && r.repls[at].field < x.field {
 		at++
@@ -200,21 +289,41 @@ func (r *Fields) set(i int, json bool, start uint32) {
 	r.repls[at] = x
 }
 
+// indexError is the panic of a Set method given a field the record does
+// not have: the handler's bug, which fails the record.
+type indexError struct{ i, n int }
+
+func (e indexError) Error() string {
+	return fmt.Sprintf("weir: field index %d out of range: the record has %d fields", e.i, e.n)
+}
+
 // Meta returns a metadata value, taking SetMeta and DeleteMeta into account.
 func (r *Fields) Meta(key string) (string, bool) { return lookupMeta(r.ops, r.meta, key) }
 
 // SetMeta sets a metadata key on every output of this record.
-func (r *Fields) SetMeta(key, value string) { r.ops = append(r.ops, metaOp{key: key, value: value}) }
+func (r *Fields) SetMeta(key, value string) {
+	r.undirect()
+	r.ops, r.decided = append(r.ops, metaOp{key: key, value: value}), true
+}
 
 // DeleteMeta removes a metadata key from every output of this record.
-func (r *Fields) DeleteMeta(key string) { r.ops = append(r.ops, metaOp{del: true, key: key}) }
+func (r *Fields) DeleteMeta(key string) {
+	r.undirect()
+	r.ops, r.decided = append(r.ops, metaOp{del: true, key: key}), true
+}
 
 // Drop filters the record out: it produces no output.
-func (r *Fields) Drop() { r.dropped = true }
+func (r *Fields) Drop() {
+	r.undirect()
+	r.dropped, r.decided = true, true
+}
 
 // Route sends the record to the named ports (declared in the manifest)
 // instead of the default port; several ports send a copy to each.
-func (r *Fields) Route(ports ...string) { r.ports = append(r.ports, ports...) }
+func (r *Fields) Route(ports ...string) {
+	r.undirect()
+	r.ports, r.decided = append(r.ports, ports...), true
+}
 
 // Emit adds an output record (fan-out): the input value with the
 // replacements set so far, sent to ports (the default port if none). Once
@@ -222,16 +331,29 @@ func (r *Fields) Route(ports ...string) { r.ports = append(r.ports, ports...) }
 // after the last Emit change nothing. Replacements stay set across Emit,
 // so a handler can emit, change one field and emit again.
 func (r *Fields) Emit(ports ...string) {
+	r.undirect()
 	first := len(r.emitted)
 	r.emitted = append(r.emitted, r.repls...)
 	from := len(r.ports)
 	r.ports = append(r.ports, ports...)
 	r.emits = append(r.emits, fieldsEmit{first, len(r.emitted), from, len(r.ports)})
+	r.decided = true
 }
 
-func (r *Fields) reset(b *fieldsBatch, fields []field, md []meta) {
-	*r = Fields{b: b, fields: fields, meta: md, repls: r.repls[:0], ops: r.ops[:0],
-		ports: r.ports[:0], emits: r.emits[:0], emitted: r.emitted[:0]}
+// reset makes r the fresh record of fields and md, reusing its slices. A
+// record the handler only kept or rewrote has nothing else to clear.
+func (r *Fields) reset(fields []field, md []meta) {
+	r.fields, r.meta, r.repls = fields, md, r.repls[:0]
+	if r.decided {
+		r.clear()
+	}
+}
+
+func (r *Fields) clear() {
+	clear(r.ops) // drop the strings they hold
+	clear(r.ports)
+	r.ops, r.ports, r.emits, r.emitted = r.ops[:0], r.ports[:0], r.emits[:0], r.emitted[:0]
+	r.dropped, r.decided = false, false
 }
 
 // lookupMeta finds key in the ops (latest first), then in the input's

@@ -22,99 +22,180 @@ var (
 	errNotProjected = errors.New("weir: weir_process_fields called, but this instance declared no paths (weir_fields answered 0)")
 )
 
-// fieldsBatch is the reusable state of weir_process_fields: decoded
-// records, their fields, the arena the replacements are copied into and
-// the output. All of it lives until the next call.
+// fieldsBatch is the reusable state of weir_process_fields: the record
+// being handled, its fields and metadata, the arena the replacements are
+// copied into and the output. All of it lives until the next call.
 type fieldsBatch struct {
-	records []Fields
+	in      []byte // the batch, which the fields are offsets into
+	pos     int    // where the next record starts
+	rec     Fields // the record being handled: one, reused
 	fields  []field
 	metas   []meta
 	arena   []byte
+	fix     []byte // text with invalid UTF-8 replaced
 	out     []byte
+	count   int  // output entries written so far
+	idx     int  // the record being handled
+	calling bool // its handler is running
 }
 
 func (b *fieldsBatch) arenaLen() uint32 { return uint32(len(b.arena)) }
 
-// process decodes a projected batch, runs the handler on every record and
+// process runs the handler on every record of a projected batch and
 // returns the encoded output, which aliases b.out until the next call.
 // paths is how many paths were declared: a field at another is refused.
+// Each record is decoded just before its handler runs, in one pass: a
+// malformed batch fails whole, whichever record it breaks at.
 func (b *fieldsBatch) process(in []byte, paths int, h FieldsHandler) ([]byte, error) {
 	if paths == 0 || h == nil {
 		return nil, errNotProjected
 	}
-	if err := b.decode(in, paths); err != nil {
+	if len(in) < 4 {
+		return nil, errTruncated
+	}
+	n := binary.LittleEndian.Uint32(in)
+	if uint64(n)*8 > uint64(len(in)) { // a record is at least its two counts
+		return nil, errTruncated
+	}
+	b.in, b.pos, b.rec.b = in, 4, b
+	b.arena = b.arena[:0]
+	b.out = binary.LittleEndian.AppendUint32(b.out[:0], 0) // the count, patched below
+	b.count = 0
+	var err error
+	for next := 0; next < int(n) && err == nil; {
+		next, err = b.run(h, next, int(n), uint32(paths))
+	}
+	if err != nil {
 		return nil, err
 	}
-	b.arena = b.arena[:0]
-	out := binary.LittleEndian.AppendUint32(b.out[:0], uint32(len(b.records)))
-	count := 0
-	for i := range b.records {
-		r := &b.records[i]
-		var n int
-		out, n = appendFieldsVerdict(out, uint32(i), r, safeCallFields(h, r))
-		count += n
-	}
-	binary.LittleEndian.PutUint32(out, uint32(count))
-	b.out = out
-	return out, nil
+	binary.LittleEndian.PutUint32(b.out, uint32(b.count))
+	return b.out, nil
 }
 
-// safeCallFields runs the handler, turning a panic into a record error.
-func safeCallFields(h FieldsHandler, r *Fields) (err error) {
+// run decodes and handles the records from first on. A handler that
+// panics fails its record (the panic is its error); run then returns the
+// next record to go on from. One deferred recover per batch, not one per
+// record, as in batch.run.
+func (b *fieldsBatch) run(h FieldsHandler, first, n int, paths uint32) (next int, err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			err = panicError{p}
+		if !b.calling {
+			return
 		}
+		p := recover()
+		b.calling = false
+		b.appendVerdict(uint32(b.idx), &b.rec, panicError{p})
+		next = b.idx + 1
 	}()
-	return h(r)
+	r := &b.rec
+	for i := first; i < n; i++ {
+		if err := b.decode(paths); err != nil {
+			return n, err
+		}
+		b.begin(uint32(i))
+		b.idx, b.calling = i, true
+		err := h(r)
+		b.calling = false
+		if err == nil && r.direct {
+			b.finish()
+			b.count++
+			continue
+		}
+		b.appendVerdict(uint32(i), r, err)
+	}
+	return n, nil
 }
 
-// decode reads count:u32 then, per record, field_count:u32 (path:u32
+// decode reads the record at b.pos into b.rec: field_count:u32 (path:u32
 // type:u8 value:bytes)* meta_count:u32 (key:string value:bytes)*. Counts
-// are checked against the bytes left before anything grows.
-func (b *fieldsBatch) decode(in []byte, paths int) error {
-	d := reader{buf: in}
-	n := d.u32()
-	if d.bad || uint64(n)*8 > uint64(len(in)) {
+// are checked against the bytes left before anything grows. The loop
+// reads in directly rather than through reader: a call per field is what
+// costs in Go's wasm backend.
+func (b *fieldsBatch) decode(paths uint32) error {
+	le := binary.LittleEndian
+	in, pos := b.in, b.pos
+	if len(in)-pos < 8 {
 		return errTruncated
 	}
-	b.records = growFields(b.records, int(n))
-	b.fields, b.metas = b.fields[:0], b.metas[:0]
-	for i := range b.records {
-		fc := d.u32()
-		if d.bad || uint64(fc)*9 > uint64(d.left()) {
-			return errTruncated
-		}
-		firstField := len(b.fields)
-		for j := uint32(0); j < fc; j++ {
-			f := field{path: d.u32(), typ: FieldType(d.u8())}
-			f.value = d.bytes()
-			if f.path >= uint32(paths) || f.typ < TypeString || f.typ > TypeArray {
-				return errBadFields
-			}
-			b.fields = append(b.fields, f)
-		}
-		mc := d.u32()
-		if d.bad || uint64(mc)*8 > uint64(d.left()) {
-			return errTruncated
-		}
-		firstMeta := len(b.metas)
-		for j := uint32(0); j < mc; j++ {
-			b.metas = append(b.metas, meta{key: d.bytes(), value: d.bytes()})
-		}
-		if d.bad {
-			return errTruncated
-		}
-		b.records[i].reset(b, b.fields[firstField:len(b.fields):len(b.fields)], b.metas[firstMeta:len(b.metas):len(b.metas)])
+	fc := le.Uint32(in[pos:])
+	pos += 4
+	if uint64(fc)*9 > uint64(len(in)-pos) {
+		return errTruncated
 	}
+	if cap(b.fields) < int(fc) { // fc is bounded by the bytes left
+		b.fields = make([]field, fc, 2*fc)
+	}
+	fs := b.fields[:fc]
+	rest := in[pos:]
+	for k := range fs {
+		if len(rest) < 9 {
+			return errTruncated
+		}
+		path, typ, vn := le.Uint32(rest), FieldType(rest[4]), le.Uint32(rest[5:9])
+		if uint64(vn) > uint64(len(rest)-9) {
+			return errTruncated
+		}
+		if path >= paths || typ-TypeString > TypeArray-TypeString {
+			return errBadFields
+		}
+		start := uint32(len(in)-len(rest)) + 9
+		fs[k] = field{path: path, typ: typ, start: start, end: start + vn}
+		rest = rest[9+vn:]
+		pos = int(start + vn)
+	}
+	if len(in)-pos < 4 {
+		return errTruncated
+	}
+	mc := le.Uint32(in[pos:])
+	b.pos = pos + 4
+	var md []meta
+	if mc > 0 {
+		var err error
+		if md, err = b.decodeMeta(mc); err != nil {
+			return err
+		}
+	}
+	b.rec.reset(fs, md)
 	return nil
 }
 
-func growFields(rs []Fields, n int) []Fields {
-	if cap(rs) < n {
-		return append(rs[:cap(rs)], make([]Fields, n-cap(rs))...)
+// decodeMeta reads mc metadata entries at b.pos into b.metas.
+func (b *fieldsBatch) decodeMeta(mc uint32) ([]meta, error) {
+	d := reader{buf: b.in, pos: b.pos}
+	if uint64(mc)*8 > uint64(d.left()) {
+		return nil, errTruncated
 	}
-	return rs[:n]
+	md := b.metas[:0]
+	for range mc {
+		md = append(md, meta{key: d.bytes(), value: d.bytes()})
+	}
+	if d.bad {
+		return nil, errTruncated
+	}
+	b.metas, b.pos = md, d.pos
+	return md, nil
+}
+
+// appendRepls writes field:u32 type:u8 value:bytes per replacement.
+func appendRepls(out []byte, repls []repl, arena []byte) []byte {
+	for _, x := range repls {
+		text := arena[x.start:x.end]
+		f, n := x.field, len(text)
+		out = append(out, byte(f), byte(f>>8), byte(f>>16), byte(f>>24), x.typ,
+			byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+		out = append(out, text...)
+	}
+	return out
+}
+
+// appendVerdict encodes any other outcome of the record in place of its
+// entry and counts its entries.
+func (b *fieldsBatch) appendVerdict(idx uint32, r *Fields, err error) {
+	if r.direct { // an error or a panic: what was written goes
+		b.out, r.direct = b.out[:r.mark], false
+	}
+	var n int
+	b.out, n = appendFieldsVerdict(b.out, idx, r, err)
+	b.count += n
 }
 
 // appendFieldsVerdict encodes the record's outcome and returns how many
@@ -173,15 +254,7 @@ func appendFieldsEmit(out []byte, idx uint32, r *Fields, repls []repl, port stri
 		return out
 	}
 	out = le.AppendUint32(out, uint32(len(repls)))
-	for _, x := range repls {
-		typ := byte(replText)
-		if x.json {
-			typ = replJSON
-		}
-		out = append(le.AppendUint32(out, x.field), typ)
-		out = appendBytes(out, r.b.arena[x.start:x.end])
-	}
-	return out
+	return appendRepls(out, repls, r.b.arena)
 }
 
 func appendMetaOps(out []byte, ops []metaOp) []byte {
@@ -211,12 +284,25 @@ func (r *reader) u8() byte {
 	return c
 }
 
+// asciiMask has the high bit of each byte of a word set: a word of ASCII
+// text has none of them.
+const asciiMask = 0x8080808080808080
+
+// asciiString reports whether every byte of s is below 0x80: the text a
+// transform sets is mostly short ASCII, where utf8.ValidString costs a
+// call and a loop of branches in Go's wasm backend. SetStringBytes does
+// the same a word at a time.
+func asciiString(s string) bool {
+	var acc byte
+	for i := 0; i < len(s); i++ {
+		acc |= s[i]
+	}
+	return acc < utf8.RuneSelf
+}
+
 // appendValidUTF8 appends s, each byte of an invalid sequence replaced by
 // U+FFFD (as jsonpath.AppendQuote does), so the host never sees bad text.
 func appendValidUTF8(dst []byte, s string) []byte {
-	if utf8.ValidString(s) {
-		return append(dst, s...)
-	}
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
@@ -231,9 +317,6 @@ func appendValidUTF8(dst []byte, s string) []byte {
 
 // appendValidUTF8Bytes is appendValidUTF8 for a byte slice.
 func appendValidUTF8Bytes(dst, b []byte) []byte {
-	if utf8.Valid(b) {
-		return append(dst, b...)
-	}
 	for i := 0; i < len(b); {
 		r, size := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && size == 1 {

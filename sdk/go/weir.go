@@ -23,17 +23,19 @@ func Handle(h Handler) { handler = h }
 func OnInit(f func(config []byte) error) { initFunc = f }
 
 // Record is one input record and the decision taken on it. By default the
-// record is kept unchanged on the default port.
+// record is kept unchanged on the default port. The SDK reuses one Record
+// for every record: do not keep it past the handler.
 type Record struct {
-	value   []byte
-	meta    []meta // input metadata, views into the batch
-	newVal  []byte
-	changed bool
-	ops     []metaOp
-	ports   []string
-	emits   []emitted
-	dropped bool
-	touched bool // a method above changed the decision: the fast paths are off
+	in         []byte // the batch, set once per batch
+	start, end uint32 // the value: in[start:end]
+	meta       []meta // input metadata, views into the batch
+	newVal     []byte
+	changed    bool
+	ops        []metaOp
+	ports      []string
+	emits      []emitted
+	dropped    bool
+	touched    bool // a method above changed the decision: the fast paths are off
 }
 
 type meta struct{ key, value []byte }
@@ -54,7 +56,7 @@ func (r *Record) Value() []byte {
 	if r.changed {
 		return r.newVal
 	}
-	return r.value
+	return r.in[r.start:r.end:r.end]
 }
 
 // SetValue replaces the record's value.
@@ -113,11 +115,16 @@ func (r *Record) Emit(value []byte, ports ...string) {
 // the default port.
 func (r *Record) kept() bool { return !r.touched }
 
-// reset makes r the fresh record of value and md, reusing its slices. An
-// untouched record has nothing else to clear: that is the echo's path,
-// where assigning a whole Record was the SDK's largest per-record cost.
-func (r *Record) reset(value []byte, md []meta) {
-	r.value, r.meta = value, md
+// reset makes r the fresh record of the value in[start:end] and md,
+// reusing its slices. An untouched record has nothing else to clear:
+// that is the echo's path, where assigning a whole Record was the SDK's
+// largest per-record cost. The value is offsets into the batch, not a
+// slice: storing one costs a write barrier per record.
+func (r *Record) reset(start, end uint32, md []meta) {
+	r.start, r.end = start, end
+	if len(md) > 0 || len(r.meta) > 0 {
+		r.meta = md
+	}
 	if r.touched {
 		r.clear()
 	}
@@ -126,5 +133,5 @@ func (r *Record) reset(value []byte, md []meta) {
 func (r *Record) clear() {
 	clear(r.ops) // drop the strings they hold
 	clear(r.emits)
-	*r = Record{value: r.value, meta: r.meta, ops: r.ops[:0], ports: r.ports[:0], emits: r.emits[:0]}
+	*r = Record{in: r.in, start: r.start, end: r.end, meta: r.meta, ops: r.ops[:0], ports: r.ports[:0], emits: r.emits[:0]}
 }
