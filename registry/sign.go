@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -100,50 +101,74 @@ func (r *Repo) VerifySignature(ctx context.Context, desc ocispec.Descriptor, key
 	if err != nil {
 		return Signature{}, err
 	}
-	for _, h := range holders {
-		sig, err := verifyHolder(ctx, t, h.desc, desc.Digest, keys, v)
+	layers, more := signatureLayers(ctx, t, holders, desc.Digest)
+	problems = append(problems, more...)
+	for _, l := range layers {
+		sig, err := verifyLayer(ctx, t, l, desc.Digest, keys, v)
 		if err == nil {
 			return sig, nil
 		}
-		problems = append(problems, fmt.Sprintf("%s: %v", h.where, err))
+		problems = append(problems, fmt.Sprintf("%s layer %d: %v", l.where, l.index, err))
 	}
-	return Signature{}, fmt.Errorf("%w: %s: %s", ErrUnsigned, desc.Digest, strings.Join(problems, "; "))
+	return Signature{}, fmt.Errorf("%w: %s: %s", ErrUnsigned, desc.Digest, summarize(problems))
 }
 
-// verifyHolder looks for a signature of want by one of keys in the
-// manifest holder, whichever format its layers are in.
-func verifyHolder(ctx context.Context, t content.Fetcher, holder ocispec.Descriptor, want digest.Digest, keys []*ecdsa.PublicKey, v bundleVerifiers) (Signature, error) {
-	man, err := fetchManifest(ctx, t, holder, ocispec.MediaTypeImageManifest, mediaTypeDockerManifest)
-	if err != nil {
-		return Signature{}, err
+// summarize joins the first problems found, counting the rest, so that a
+// flood of junk referrers does not make an error message without end.
+func summarize(problems []string) string {
+	const shown = 8
+	if len(problems) <= shown {
+		return strings.Join(problems, "; ")
 	}
-	if man.Subject != nil && man.Subject.Digest != want {
-		return Signature{}, fmt.Errorf("its subject is %s, not %s", man.Subject.Digest, want)
-	}
-	layers := man.Layers
-	if len(layers) > maxSignatureLayers {
-		layers = layers[:maxSignatureLayers]
-	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(problems[:shown], "; "), len(problems)-shown)
+}
+
+// signatureLayer is one layer of a manifest holding signatures.
+type signatureLayer struct {
+	ocispec.Descriptor
+	holder digest.Digest
+	where  string
+	index  int
+}
+
+// signatureLayers reads the holders' manifests and returns their signature
+// layers, bundles first (so a verified signature is reported in the
+// newer format when it exists in both), and what was refused on the way.
+func signatureLayers(ctx context.Context, t content.Fetcher, holders []signatureHolder, want digest.Digest) ([]signatureLayer, []string) {
+	var out []signatureLayer
 	var problems []string
-	for i, l := range layers {
-		var keyID, format string
-		switch l.MediaType {
-		case MediaTypeBundle:
-			format = FormatBundle
-			keyID, err = verifyBundle(ctx, t, l, want, v)
-		case MediaTypeSimpleSigning:
-			format = FormatSimpleSigning
-			keyID, err = verifySimple(ctx, t, l, want, keys)
-		default:
-			err = fmt.Errorf("media type %q is not a signature", l.MediaType)
+	for _, h := range holders {
+		man, err := fetchManifest(ctx, t, h.desc, ocispec.MediaTypeImageManifest, mediaTypeDockerManifest)
+		if err == nil && man.Subject != nil && man.Subject.Digest != want {
+			err = fmt.Errorf("its subject is %s, not %s", man.Subject.Digest, want)
 		}
-		if err == nil {
-			return Signature{KeyID: keyID, Format: format, Manifest: holder.Digest}, nil
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", h.where, err))
+			continue
 		}
-		problems = append(problems, fmt.Sprintf("layer %d: %v", i, err))
+		for i, l := range man.Layers[:min(len(man.Layers), maxSignatureLayers)] {
+			if l.MediaType != MediaTypeBundle && l.MediaType != MediaTypeSimpleSigning {
+				problems = append(problems, fmt.Sprintf("%s layer %d: media type %q is not a signature", h.where, i, l.MediaType))
+				continue
+			}
+			out = append(out, signatureLayer{Descriptor: l, holder: h.desc.Digest, where: h.where, index: i})
+		}
 	}
-	if len(problems) == 0 {
-		return Signature{}, errors.New("no layers")
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].MediaType == MediaTypeBundle && out[j].MediaType != MediaTypeBundle
+	})
+	return out, problems
+}
+
+// verifyLayer checks one signature layer, whichever format it is in.
+func verifyLayer(ctx context.Context, t content.Fetcher, l signatureLayer, want digest.Digest, keys []*ecdsa.PublicKey, v bundleVerifiers) (Signature, error) {
+	sig := Signature{Format: FormatSimpleSigning, Manifest: l.holder}
+	var err error
+	if l.MediaType == MediaTypeBundle {
+		sig.Format = FormatBundle
+		sig.KeyID, err = verifyBundle(ctx, t, l.Descriptor, want, v)
+	} else {
+		sig.KeyID, err = verifySimple(ctx, t, l.Descriptor, want, keys)
 	}
-	return Signature{}, errors.New(strings.Join(problems, ", "))
+	return sig, err
 }

@@ -1,0 +1,117 @@
+package registry_test
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testregistry"
+	"github.com/weirstream/weir/registry"
+)
+
+func fetchJSON[T any](t *testing.T, target oras.ReadOnlyTarget, d digest.Digest) T {
+	t.Helper()
+	desc, err := target.Resolve(context.Background(), d.String())
+	require.NoError(t, err)
+	raw, err := content.FetchAll(context.Background(), target, desc)
+	require.NoError(t, err)
+	var v T
+	require.NoError(t, json.Unmarshal(raw, &v))
+	return v
+}
+
+func trustedKey(t *testing.T, pub *ecdsaPub) root.TrustedMaterial {
+	sv, err := signature.LoadECDSAVerifier(pub, crypto.SHA256)
+	require.NoError(t, err)
+	key := root.NewExpiringKey(sv, time.Time{}, time.Time{})
+	return root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) { return key, nil })
+}
+
+// Anyone who can push to the repository can attach referrers. However
+// many, a verification examines a bounded number of them (and is refused:
+// junk never makes a signature).
+func TestSignatureDiscoveryIsBounded(t *testing.T) {
+	ctx := context.Background()
+	srv := testregistry.Start(t)
+	base := "oci://" + srv.Host + "/weir/stamp"
+	_, pub := keyPair(t, t.TempDir(), "a")
+	repo, _ := open(t, base, registry.Options{})
+	desc, err := repo.Push(ctx, fixtures.Stamp(t, "v1", false), "v1")
+	require.NoError(t, err)
+	raw := rawTarget(t, base, "", false)
+	const junk = 48
+	for i := range junk {
+		layer := pushBlob(t, raw, registry.MediaTypeBundle, fmt.Appendf(nil, `{"junk":%d}`, i))
+		_, err := oras.PackManifest(ctx, raw, oras.PackManifestVersion1_1, registry.MediaTypeBundle, oras.PackManifestOptions{
+			Layers: []ocispec.Descriptor{layer}, Subject: &desc,
+		})
+		require.NoError(t, err)
+	}
+
+	before := srv.ManifestRequests()
+	err = repo.Verify(ctx, desc, []*ecdsaPub{pub})
+	assert.ErrorIs(t, err, registry.ErrUnsigned)
+	assert.ErrorContains(t, err, "not a Sigstore bundle")
+	examined := srv.ManifestRequests() - before
+	assert.Less(t, examined, int64(junk), "a referrer flood is read only up to the cap")
+}
+
+// A descriptor's size is checked before its content is read: a bundle
+// layer claiming a gigabyte is refused without being fetched, and so is a
+// signature manifest that claims another subject than the one it is
+// listed for (a registry moving v1's signature onto v2's index).
+func TestSignatureSizesAndSubjectsAreChecked(t *testing.T) {
+	ctx := context.Background()
+	srv := testregistry.Start(t)
+	base := "oci://" + srv.Host + "/weir/stamp"
+	key, pub := keyPair(t, t.TempDir(), "a")
+	repo, _ := open(t, base, registry.Options{})
+	d1, err := repo.Push(ctx, fixtures.Stamp(t, "v1", false), "v1")
+	require.NoError(t, err)
+	d2, err := repo.Push(ctx, fixtures.Stamp(t, "v2", false), "v2")
+	require.NoError(t, err)
+	raw := rawTarget(t, base, "", false)
+
+	// A registry checks that layers exist; a layout directory does not.
+	dir := t.TempDir()
+	local, _ := open(t, "local://weir/stamp", registry.Options{LocalDir: dir})
+	d3, err := local.Push(ctx, fixtures.Stamp(t, "v1", false), "v1")
+	require.NoError(t, err)
+	huge := ocispec.Descriptor{MediaType: registry.MediaTypeBundle, Digest: digest.FromString("nowhere"), Size: 1 << 30}
+	_, err = oras.PackManifest(ctx, rawTarget(t, "local://weir/stamp", dir, false), oras.PackManifestVersion1_1, registry.MediaTypeBundle,
+		oras.PackManifestOptions{Layers: []ocispec.Descriptor{huge}, Subject: &d3})
+	require.NoError(t, err)
+	err = local.Verify(ctx, d3, []*ecdsaPub{pub})
+	assert.ErrorIs(t, err, registry.ErrUnsigned)
+	assert.ErrorContains(t, err, "bundle of 1073741824 bytes, over the 262144-byte cap")
+
+	require.NoError(t, repo.Sign(ctx, d1, key))
+	sig, err := repo.VerifySignature(ctx, d1, []*ecdsaPub{pub})
+	require.NoError(t, err)
+	moved := fetchJSON[ocispec.Manifest](t, raw, sig.Manifest)
+	movedDesc, err := raw.Resolve(ctx, sig.Manifest.String())
+	require.NoError(t, err)
+	movedDesc.ArtifactType = moved.ArtifactType
+	index := pushJSON(t, raw, ocispec.MediaTypeImageIndex, ocispec.Index{
+		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex,
+		Manifests: []ocispec.Descriptor{movedDesc},
+	})
+	require.NoError(t, raw.Tag(ctx, index, "sha256-"+d2.Digest.Encoded()))
+	err = repo.Verify(ctx, d2, []*ecdsaPub{pub})
+	assert.ErrorIs(t, err, registry.ErrUnsigned)
+	assert.ErrorContains(t, err, "its subject is "+d1.Digest.String()+", not "+d2.Digest.String())
+}
