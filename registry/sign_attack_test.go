@@ -3,8 +3,13 @@ package registry_test
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"testing"
 	"time"
 
@@ -12,9 +17,11 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 
@@ -114,4 +121,55 @@ func TestSignatureSizesAndSubjectsAreChecked(t *testing.T) {
 	err = repo.Verify(ctx, d2, []*ecdsaPub{pub})
 	assert.ErrorIs(t, err, registry.ErrUnsigned)
 	assert.ErrorContains(t, err, "its subject is "+d1.Digest.String()+", not "+d2.Digest.String())
+}
+
+// A bundle by a trusted key counts only as a key-based DSSE image
+// signature: a `cosign sign-blob` message signature over the manifest,
+// or a keyless bundle carrying a certificate, are refused with the reason.
+func TestBundlesThatAreNotKeySignaturesAreRefused(t *testing.T) {
+	ctx := context.Background()
+	kp, pub := ephemeralKey(t)
+	dir := t.TempDir()
+	base := "local://weir/stamp"
+	repo, _ := open(t, base, registry.Options{LocalDir: dir})
+	raw := rawTarget(t, base, dir, false)
+
+	d1, err := repo.Push(ctx, fixtures.Stamp(t, "v1", false), "v1")
+	require.NoError(t, err)
+	manifest, err := content.FetchAll(ctx, raw, d1)
+	require.NoError(t, err)
+	blob, err := sign.Bundle(&sign.PlainData{Data: manifest}, kp, sign.BundleOptions{})
+	require.NoError(t, err)
+	blobJSON, err := protojson.Marshal(blob)
+	require.NoError(t, err)
+	pushCosignReferrer(t, raw, d1, blobJSON, "")
+	err = repo.Verify(ctx, d1, []*ecdsaPub{pub})
+	assert.ErrorIs(t, err, registry.ErrUnsigned)
+	assert.ErrorContains(t, err, "a message signature, not a DSSE envelope")
+
+	d2, err := repo.Push(ctx, fixtures.Stamp(t, "v2", false), "v2")
+	require.NoError(t, err)
+	var keyless map[string]any
+	require.NoError(t, json.Unmarshal(cosignBundle(t, d2.Digest, registry.PredicateCosignSign, kp), &keyless))
+	keyless["verificationMaterial"] = map[string]any{"certificate": map[string]any{"rawBytes": selfSignedCert(t)}}
+	pushCosignReferrer(t, raw, d2, mustJSON(t, keyless), registry.PredicateCosignSign)
+	err = repo.Verify(ctx, d2, []*ecdsaPub{pub})
+	assert.ErrorIs(t, err, registry.ErrUnsigned)
+	assert.ErrorContains(t, err, "a keyless (certificate) signature: weir verifies key-based signatures only")
+}
+
+func selfSignedCert(t *testing.T) []byte {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return der
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	raw, err := json.Marshal(v)
+	require.NoError(t, err)
+	return raw
 }

@@ -172,6 +172,11 @@ func verifyBundle(ctx context.Context, t content.Fetcher, l ocispec.Descriptor, 
 	if err != nil {
 		return "", err
 	}
+	return checkBundle(raw, want, vs)
+}
+
+// checkBundle is verifyBundle on the bundle's bytes.
+func checkBundle(raw []byte, want digest.Digest, vs bundleVerifiers) (string, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(raw); err != nil {
 		return "", fmt.Errorf("not a Sigstore bundle: %w", err)

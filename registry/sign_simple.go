@@ -126,6 +126,11 @@ func verifySimple(ctx context.Context, t content.Fetcher, l ocispec.Descriptor, 
 	if err != nil {
 		return "", err
 	}
+	return checkSimple(payload, sig, want, keys)
+}
+
+// checkSimple is verifySimple on the payload and the decoded signature.
+func checkSimple(payload, sig []byte, want digest.Digest, keys []*ecdsa.PublicKey) (string, error) {
 	sum := sha256.Sum256(payload)
 	var signer *ecdsa.PublicKey
 	for _, k := range keys {
