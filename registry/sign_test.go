@@ -202,7 +202,8 @@ func TestSignaturesTravelWithReferrerCopies(t *testing.T) {
 	}
 }
 
-// The last-known-good cache keeps both formats (CopyTo).
+// The last-known-good cache keeps both formats (CopyTo), and only
+// signatures: an SBOM attached by someone else stays behind.
 func TestCopyToKeepsBothSignatureFormats(t *testing.T) {
 	ctx := context.Background()
 	srv := testregistry.Start(t)
@@ -211,6 +212,11 @@ func TestCopyToKeepsBothSignatureFormats(t *testing.T) {
 	desc, err := src.Push(ctx, fixtures.Stamp(t, "v1", false), "v1")
 	require.NoError(t, err)
 	require.NoError(t, src.Sign(ctx, desc, key))
+	srcRaw := rawTarget(t, "oci://"+srv.Host+"/weir/stamp", "", false)
+	sbomLayer := pushBlob(t, srcRaw, "application/spdx+json", []byte(`{"spdxVersion":"SPDX-2.3"}`))
+	sbom, err := oras.PackManifest(ctx, srcRaw, oras.PackManifestVersion1_1, "application/spdx+json",
+		oras.PackManifestOptions{Layers: []ocispec.Descriptor{sbomLayer}, Subject: &desc})
+	require.NoError(t, err)
 
 	dir := t.TempDir()
 	dst, _ := open(t, "local://cache/stamp", registry.Options{LocalDir: dir})
@@ -221,4 +227,6 @@ func TestCopyToKeepsBothSignatureFormats(t *testing.T) {
 	raw := rawTarget(t, "local://cache/stamp", dir, false)
 	_, err = raw.Resolve(ctx, "sha256-"+desc.Digest.Encoded()+".sig")
 	assert.NoError(t, err, "the .sig tag is kept for cosign v2")
+	_, err = raw.Resolve(ctx, sbom.Digest.String())
+	assert.True(t, registry.IsNotFound(err), "referrers other than signatures stay behind: %v", err)
 }

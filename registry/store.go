@@ -241,14 +241,19 @@ func (r *Repo) CopyTo(ctx context.Context, desc ocispec.Descriptor, dst *Repo, t
 }
 
 // copySignatures copies the manifests holding desc's signatures, keeping
-// the ".sig" tag. Other referrers (SBOMs, attestations) stay behind.
+// the ".sig" tag. Other referrers (SBOMs, attestations) stay behind, and so
+// does anything over the caps signature discovery applies, so a referrer
+// pushed by someone else cannot make the copy large. A holder that fails
+// to copy is skipped; the copy fails only when every one did.
 func (r *Repo) copySignatures(ctx context.Context, t, d store, desc ocispec.Descriptor) error {
 	holders, _, err := r.signatureHolders(ctx, desc)
 	if err != nil {
 		return err
 	}
+	var errs []error
+	copied := 0
 	for _, h := range holders {
-		if !holdsSignatures(ctx, t, h.desc) {
+		if !holdsOnlySignatures(ctx, t, h.desc) {
 			continue
 		}
 		dstRef := h.desc.Digest.String()
@@ -256,20 +261,33 @@ func (r *Repo) copySignatures(ctx context.Context, t, d store, desc ocispec.Desc
 			dstRef = h.tag
 		}
 		if _, err := oras.Copy(ctx, t, h.desc.Digest.String(), d, dstRef, oras.DefaultCopyOptions); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("%s: %w", h.where, err))
+			continue
 		}
+		copied++
+	}
+	if copied == 0 && len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return nil
 }
 
-// holdsSignatures reports whether the manifest desc has a signature layer.
-func holdsSignatures(ctx context.Context, t content.Fetcher, desc ocispec.Descriptor) bool {
+// holdsOnlySignatures reports whether the manifest desc is a signature
+// manifest within the caps: every layer a signature of bounded size, a
+// bounded number of them, a small config.
+func holdsOnlySignatures(ctx context.Context, t content.Fetcher, desc ocispec.Descriptor) bool {
 	man, err := fetchManifest(ctx, t, desc, ocispec.MediaTypeImageManifest, mediaTypeDockerManifest)
-	if err != nil {
+	if err != nil || len(man.Layers) == 0 || len(man.Layers) > maxSignatureLayers || man.Config.Size > maxPayloadBytes {
 		return false
 	}
-	return slices.ContainsFunc(man.Layers, func(l ocispec.Descriptor) bool {
-		return l.MediaType == MediaTypeBundle || l.MediaType == MediaTypeSimpleSigning
+	return !slices.ContainsFunc(man.Layers, func(l ocispec.Descriptor) bool {
+		switch l.MediaType {
+		case MediaTypeBundle:
+			return l.Size > maxBundleBytes
+		case MediaTypeSimpleSigning:
+			return l.Size > maxPayloadBytes
+		}
+		return true
 	})
 }
 
