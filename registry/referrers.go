@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 )
 
@@ -41,8 +42,8 @@ func (r *Repo) referrers(ctx context.Context, desc ocispec.Descriptor) ([]ocispe
 			}
 			return nil
 		})
-		if errors.Is(err, errEnoughReferrers) {
-			err = nil
+		if errors.Is(err, errEnoughReferrers) || errors.Is(err, errdef.ErrTooManyPages) {
+			err = nil // what was listed so far is examined
 		}
 	} else {
 		var s store
