@@ -10,6 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,4 +176,30 @@ func mustJSON(t *testing.T, v any) []byte {
 	raw, err := json.Marshal(v)
 	require.NoError(t, err)
 	return raw
+}
+
+// A hostile registry answering the referrers API with pages without end
+// is read for a bounded number of pages.
+func TestEndlessReferrerPagesAreCut(t *testing.T) {
+	var pages atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.URL.Path, "/referrers/") {
+			http.NotFound(w, r)
+			return
+		}
+		n := pages.Add(1)
+		w.Header().Set("Content-Type", ocispec.MediaTypeImageIndex)
+		w.Header().Set("Link", fmt.Sprintf(`<%s?last=%d>; rel="next"`, r.URL.Path, n))
+		_ = json.NewEncoder(w).Encode(ocispec.Index{
+			Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex,
+			Manifests: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString(fmt.Sprint(n)), Size: 100}},
+		})
+	}))
+	defer srv.Close()
+	repo, _ := open(t, "oci://"+strings.TrimPrefix(srv.URL, "http://")+"/weir/x", registry.Options{})
+	_, pub := keyPair(t, t.TempDir(), "a")
+	subject := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("subject"), Size: 100}
+	err := repo.Verify(context.Background(), subject, []*ecdsaPub{pub})
+	assert.ErrorIs(t, err, registry.ErrUnsigned)
+	assert.LessOrEqual(t, pages.Load(), int32(4), "pages read")
 }
