@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -57,18 +58,33 @@ type Signature struct {
 // manifest (which keeps the signatures already there and, having desc as
 // its subject, travels with `oras copy -r`).
 func (r *Repo) Sign(ctx context.Context, desc ocispec.Descriptor, key *ecdsa.PrivateKey) error {
+	return r.SignAs(ctx, desc, key, FormatBundle, FormatSimpleSigning)
+}
+
+// SignAs is Sign, writing only the formats named (FormatBundle,
+// FormatSimpleSigning).
+func (r *Repo) SignAs(ctx context.Context, desc ocispec.Descriptor, key *ecdsa.PrivateKey, formats ...string) error {
 	if key.Curve != elliptic.P256() {
 		return fmt.Errorf("sign %s: the key is ECDSA %s; weir and cosign sign with P-256", desc.Digest, key.Curve.Params().Name)
+	}
+	for _, f := range formats {
+		if f != FormatBundle && f != FormatSimpleSigning {
+			return fmt.Errorf("sign %s: no signature format %q (want %q or %q)", desc.Digest, f, FormatBundle, FormatSimpleSigning)
+		}
 	}
 	t, err := r.open(ctx)
 	if err != nil {
 		return err
 	}
-	if err := signBundle(ctx, t, desc, key); err != nil {
-		return fmt.Errorf("sign %s (bundle): %w", desc.Digest, err)
+	if slices.Contains(formats, FormatBundle) {
+		if err := signBundle(ctx, t, desc, key); err != nil {
+			return fmt.Errorf("sign %s (bundle): %w", desc.Digest, err)
+		}
 	}
-	if err := r.signSimple(ctx, t, desc, key); err != nil {
-		return fmt.Errorf("sign %s (%s): %w", desc.Digest, signatureTag(desc.Digest), err)
+	if slices.Contains(formats, FormatSimpleSigning) {
+		if err := r.signSimple(ctx, t, desc, key); err != nil {
+			return fmt.Errorf("sign %s (%s): %w", desc.Digest, signatureTag(desc.Digest), err)
+		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,7 +60,8 @@ func TestCosignInterop(t *testing.T) {
 	// cosign v2.6 verifies a bundle only with a trusted root; for a key an
 	// empty one does (without it cosign fetches the public one over TUF).
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "root.json"), []byte(emptyTrustedRoot), 0o644))
-	cosignVerify := []string{"verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--trusted-root", "root.json"}
+	cosignVerifyLegacy := []string{"verify", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry"}
+	cosignVerify := append(slices.Clip(cosignVerifyLegacy), "--trusted-root", "root.json")
 	cosignSign := []string{"sign", "--key", "cosign.key", "--tlog-upload=false", "--allow-insecure-registry"}
 
 	run(nil, "generate-key-pair")
@@ -69,7 +71,13 @@ func TestCosignInterop(t *testing.T) {
 	w1, c1 := push("v1")
 	out, err := runTransform(t, "sign", local, "--key", filepath.Join(dir, "cosign.key"), w1)
 	require.NoError(t, err, out)
-	assert.Contains(t, run(nil, append(cosignVerify, c1)...), `"docker-manifest-digest":"`+strings.SplitN(c1, "@", 2)[1]+`"`)
+	assert.Contains(t, run(nil, append(slices.Clip(cosignVerify), c1)...), `"docker-manifest-digest":"`+strings.SplitN(c1, "@", 2)[1]+`"`)
+
+	// With the .sig tag only, cosign v2.6 needs no trusted root.
+	w6, c6 := push("v6")
+	out, err = runTransform(t, "sign", local, "--key", filepath.Join(dir, "cosign.key"), "--format", "simple-signing", w6)
+	require.NoError(t, err, out)
+	run(nil, append(slices.Clip(cosignVerifyLegacy), c6)...)
 
 	// cosign signs: the .sig tag, OCI- and Docker-typed, and the bundle.
 	w2, c2 := push("v2")

@@ -34,7 +34,9 @@ func registryCommands() []*cli.Command {
 		{Name: "tag", Usage: "Point a tag at what a reference names", ArgsUsage: "REF TAG", Flags: withFlags(), Action: refAction(2, 0, tag)},
 		{Name: "ls", Usage: "List a repository's tags with their digests and transforms", ArgsUsage: "REPO-REF", Flags: withFlags(), Action: refAction(1, 0, list)},
 		{Name: "sign", Usage: "Sign an artifact with an ECDSA P-256 key, as cosign v3 (a Sigstore bundle referrer) and v2 (the sha256-<hex>.sig tag) do", ArgsUsage: "REF", Flags: withFlags(
-			&cli.StringFlag{Name: "key", Required: true, Usage: "PEM private key: PKCS#8, SEC 1, or cosign's encrypted cosign.key (password from $COSIGN_PASSWORD)"}), Action: refAction(1, 0, sign)},
+			&cli.StringFlag{Name: "key", Required: true, Usage: "PEM private key: PKCS#8, SEC 1, or cosign's encrypted cosign.key (password from $COSIGN_PASSWORD)"},
+			&cli.StringSliceFlag{Name: "format", Value: cli.NewStringSlice(registry.FormatBundle, registry.FormatSimpleSigning),
+				Usage: "signature formats to write: " + registry.FormatBundle + " (cosign v3), " + registry.FormatSimpleSigning + " (the .sig tag, cosign v2)"}), Action: refAction(1, 0, sign)},
 		{Name: "verify", Usage: "Check an artifact is signed by one of the keys (cosign's bundle or .sig formats)", ArgsUsage: "REF", Flags: withFlags(
 			&cli.StringSliceFlag{Name: "key", Required: true, Usage: "PEM public key, e.g. cosign.pub (repeatable)"}), Action: refAction(1, 0, verify)},
 		{Name: "keygen", Usage: "Write an ECDSA P-256 key pair: PREFIX.key (PKCS#8) and PREFIX.pub (cosign.pub format)", ArgsUsage: "PREFIX", Action: keygenAction},
@@ -155,11 +157,11 @@ func sign(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (st
 	if err != nil {
 		return "", err
 	}
-	if err := repo.Sign(c.Context, desc, key); err != nil {
+	formats := c.StringSlice("format")
+	if err := repo.SignAs(c.Context, desc, key, formats...); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("signed %s by key %s (a Sigstore bundle referrer, and the %s-%s.sig tag)\n",
-		ref.WithDigest(desc.Digest), registry.KeyID(&key.PublicKey), desc.Digest.Algorithm(), desc.Digest.Encoded()), nil
+	return fmt.Sprintf("signed %s by key %s (%s)\n", ref.WithDigest(desc.Digest), registry.KeyID(&key.PublicKey), strings.Join(formats, ", ")), nil
 }
 
 func verify(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (string, error) {

@@ -187,4 +187,16 @@ func TestSignWithCosignsEncryptedKey(t *testing.T) {
 	out, err = runTransform(t, "verify", local, "--key", pubFile, "local://weir/stamp:v1")
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "verified")
+	assert.Contains(t, out, "sigstore-bundle signature")
+
+	// Only the .sig tag, for cosign v2 offline (docs/registry.md).
+	_, err = runTransform(t, "push", local, writeFile(t, "v2.wasm", fixtures.Stamp(t, "v2", false)), "local://weir/stamp:v2")
+	require.NoError(t, err)
+	out, err = runTransform(t, "sign", local, "--key", keyFile, "--format", "simple-signing", "local://weir/stamp:v2")
+	require.NoError(t, err, out)
+	out, err = runTransform(t, "verify", local, "--key", pubFile, "local://weir/stamp:v2")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "simple-signing signature")
+	_, err = runTransform(t, "sign", local, "--key", keyFile, "--format", "pgp", "local://weir/stamp:v2")
+	require.ErrorContains(t, err, `no signature format "pgp"`)
 }
