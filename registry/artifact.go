@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -153,7 +154,7 @@ func fetchManifest(ctx context.Context, target content.Fetcher, desc ocispec.Des
 	}
 	raw, err := content.FetchAll(ctx, target, desc)
 	if err != nil {
-		return man, fmt.Errorf("manifest %s: %w", desc.Digest, err)
+		return man, fmt.Errorf("manifest %s: %w", desc.Digest, unreadable(err))
 	}
 	if err := json.Unmarshal(raw, &man); err != nil {
 		return man, fmt.Errorf("manifest %s: %w", desc.Digest, err)
@@ -173,4 +174,23 @@ func quoted(ss []string) []string {
 		out[i] = fmt.Sprintf("%q", s)
 	}
 	return out
+}
+
+// errUnreadable marks content that a store did not deliver for a reason
+// other than its absence (a registry failing, bytes not matching their
+// digest): trying again may succeed.
+var errUnreadable = errors.New("unreadable")
+
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string   { return e.err.Error() }
+func (e *unreadableError) Unwrap() []error { return []error{errUnreadable, e.err} }
+
+// unreadable marks err as errUnreadable, unless it says the content is
+// absent.
+func unreadable(err error) error {
+	if err == nil || IsNotFound(err) {
+		return err
+	}
+	return &unreadableError{err}
 }

@@ -91,7 +91,8 @@ func (r *Repo) SignAs(ctx context.Context, desc ocispec.Descriptor, key *ecdsa.P
 
 // Verify checks that the artifact desc carries a signature by one of keys
 // whose payload names exactly desc's digest. It returns ErrUnsigned, with
-// what was found, when none does.
+// what was found, when none does; another error when signatures could not
+// be read (the registry failing), so that the caller may try again.
 func (r *Repo) Verify(ctx context.Context, desc ocispec.Descriptor, keys []*ecdsa.PublicKey) error {
 	_, err := r.VerifySignature(ctx, desc, keys)
 	return err
@@ -117,14 +118,21 @@ func (r *Repo) VerifySignature(ctx context.Context, desc ocispec.Descriptor, key
 	if err != nil {
 		return Signature{}, err
 	}
-	layers, more := signatureLayers(ctx, t, holders, desc.Digest)
-	problems = append(problems, more...)
+	// Unread signatures (a listing or a fetch that failed) make the answer
+	// "try again", not ErrUnsigned.
+	unread := len(problems) > 0
+	layers, more, unreadLayers := signatureLayers(ctx, t, holders, desc.Digest)
+	problems, unread = append(problems, more...), unread || unreadLayers
 	for _, l := range layers {
 		sig, err := verifyLayer(ctx, t, l, desc.Digest, keys, v)
 		if err == nil {
 			return sig, nil
 		}
+		unread = unread || errors.Is(err, errUnreadable)
 		problems = append(problems, fmt.Sprintf("%s layer %d: %v", l.where, l.index, err))
+	}
+	if unread {
+		return Signature{}, fmt.Errorf("signatures of %s: none read verifies and some could not be read (try again): %s", desc.Digest, summarize(problems))
 	}
 	return Signature{}, fmt.Errorf("%w: %s: %s", ErrUnsigned, desc.Digest, summarize(problems))
 }
@@ -149,16 +157,19 @@ type signatureLayer struct {
 
 // signatureLayers reads the holders' manifests and returns their signature
 // layers, bundles first (so a verified signature is reported in the
-// newer format when it exists in both), and what was refused on the way.
-func signatureLayers(ctx context.Context, t content.Fetcher, holders []signatureHolder, want digest.Digest) ([]signatureLayer, []string) {
+// newer format when it exists in both), what was refused on the way, and
+// whether a manifest could not be read.
+func signatureLayers(ctx context.Context, t content.Fetcher, holders []signatureHolder, want digest.Digest) ([]signatureLayer, []string, bool) {
 	var out []signatureLayer
 	var problems []string
+	unread := false
 	for _, h := range holders {
 		man, err := fetchManifest(ctx, t, h.desc, ocispec.MediaTypeImageManifest, mediaTypeDockerManifest)
 		if err == nil && man.Subject != nil && man.Subject.Digest != want {
 			err = fmt.Errorf("its subject is %s, not %s", man.Subject.Digest, want)
 		}
 		if err != nil {
+			unread = unread || errors.Is(err, errUnreadable)
 			problems = append(problems, fmt.Sprintf("%s: %v", h.where, err))
 			continue
 		}
@@ -173,7 +184,7 @@ func signatureLayers(ctx context.Context, t content.Fetcher, holders []signature
 	sort.SliceStable(out, func(i, j int) bool {
 		return out[i].MediaType == MediaTypeBundle && out[j].MediaType != MediaTypeBundle
 	})
-	return out, problems
+	return out, problems, unread
 }
 
 // verifyLayer checks one signature layer, whichever format it is in.

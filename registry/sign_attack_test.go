@@ -203,3 +203,24 @@ func TestEndlessReferrerPagesAreCut(t *testing.T) {
 	assert.ErrorIs(t, err, registry.ErrUnsigned)
 	assert.LessOrEqual(t, pages.Load(), int32(4), "pages read")
 }
+
+// A registry failing while signatures are read is not an unsigned
+// artifact: the error is not ErrUnsigned (a caller may try again), and the
+// same artifact verifies once the registry serves again.
+func TestVerifyWithTheRegistryFailingIsNotUnsigned(t *testing.T) {
+	ctx := context.Background()
+	srv := testregistry.Start(t)
+	key, pub := keyPair(t, t.TempDir(), "a")
+	repo, _ := open(t, "oci://"+srv.Host+"/weir/stamp", registry.Options{})
+	desc, err := repo.Push(ctx, fixtures.Stamp(t, "v1", false), "v1")
+	require.NoError(t, err)
+	require.NoError(t, repo.Sign(ctx, desc, key))
+
+	srv.SetBlobsDown(true)
+	err = repo.Verify(ctx, desc, []*ecdsaPub{pub})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, registry.ErrUnsigned)
+	assert.ErrorContains(t, err, "could not be read (try again)")
+	srv.SetBlobsDown(false)
+	assert.NoError(t, repo.Verify(ctx, desc, []*ecdsaPub{pub}))
+}

@@ -170,7 +170,7 @@ func verifyBundle(ctx context.Context, t content.Fetcher, l ocispec.Descriptor, 
 	}
 	raw, err := content.FetchAll(ctx, t, l)
 	if err != nil {
-		return "", err
+		return "", unreadable(err)
 	}
 	return checkBundle(raw, want, vs)
 }

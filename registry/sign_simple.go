@@ -124,7 +124,7 @@ func verifySimple(ctx context.Context, t content.Fetcher, l ocispec.Descriptor, 
 	}
 	payload, err := content.FetchAll(ctx, t, l)
 	if err != nil {
-		return "", err
+		return "", unreadable(err)
 	}
 	return checkSimple(payload, sig, want, keys)
 }
