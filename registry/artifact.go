@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -111,7 +114,7 @@ func pushIfAbsent(ctx context.Context, target content.Storage, desc ocispec.Desc
 // size and digest against its descriptor (oras-go's verifying reader) and
 // refusing blobs over maxWasm before reading them.
 func fetch(ctx context.Context, target content.Fetcher, desc ocispec.Descriptor, maxWasm int64) (*Artifact, error) {
-	man, err := fetchManifest(ctx, target, desc)
+	man, err := fetchManifest(ctx, target, desc, ocispec.MediaTypeImageManifest)
 	if err != nil {
 		return nil, err
 	}
@@ -138,17 +141,20 @@ func fetch(ctx context.Context, target content.Fetcher, desc ocispec.Descriptor,
 	return &Artifact{Manifest: desc, Layer: layer, Wasm: wasm}, nil
 }
 
-func fetchManifest(ctx context.Context, target content.Fetcher, desc ocispec.Descriptor) (ocispec.Manifest, error) {
+// fetchManifest reads the image manifest desc describes, of one of the
+// media types accepted (OCI's, or Docker's v2 schema 2, which has the same
+// fields).
+func fetchManifest(ctx context.Context, target content.Fetcher, desc ocispec.Descriptor, accepted ...string) (ocispec.Manifest, error) {
 	var man ocispec.Manifest
-	if desc.MediaType != ocispec.MediaTypeImageManifest {
-		return man, fmt.Errorf("manifest %s: media type %q, want %q", desc.Digest, desc.MediaType, ocispec.MediaTypeImageManifest)
+	if !slices.Contains(accepted, desc.MediaType) {
+		return man, fmt.Errorf("manifest %s: media type %q, want %s", desc.Digest, desc.MediaType, strings.Join(quoted(accepted), " or "))
 	}
 	if desc.Size > maxManifestBytes {
 		return man, fmt.Errorf("manifest %s: %d bytes, over the %d-byte cap", desc.Digest, desc.Size, maxManifestBytes)
 	}
 	raw, err := content.FetchAll(ctx, target, desc)
 	if err != nil {
-		return man, fmt.Errorf("manifest %s: %w", desc.Digest, err)
+		return man, fmt.Errorf("manifest %s: %w", desc.Digest, unreadable(err))
 	}
 	if err := json.Unmarshal(raw, &man); err != nil {
 		return man, fmt.Errorf("manifest %s: %w", desc.Digest, err)
@@ -156,5 +162,35 @@ func fetchManifest(ctx context.Context, target content.Fetcher, desc ocispec.Des
 	if man.SchemaVersion != 2 {
 		return man, fmt.Errorf("manifest %s: schemaVersion %d, want 2", desc.Digest, man.SchemaVersion)
 	}
+	if man.MediaType != "" && man.MediaType != desc.MediaType {
+		return man, fmt.Errorf("manifest %s: says it is %q, its descriptor %q", desc.Digest, man.MediaType, desc.MediaType)
+	}
 	return man, nil
+}
+
+func quoted(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+// errUnreadable marks content that a store did not deliver for a reason
+// other than its absence (a registry failing, bytes not matching their
+// digest): trying again may succeed.
+var errUnreadable = errors.New("unreadable")
+
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string   { return e.err.Error() }
+func (e *unreadableError) Unwrap() []error { return []error{errUnreadable, e.err} }
+
+// unreadable marks err as errUnreadable, unless it says the content is
+// absent.
+func unreadable(err error) error {
+	if err == nil || IsNotFound(err) {
+		return err
+	}
+	return &unreadableError{err}
 }

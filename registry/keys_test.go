@@ -2,10 +2,17 @@ package registry_test
 
 import (
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/registry"
@@ -26,4 +33,71 @@ func keyPair(t *testing.T, dir, name string) (*ecdsa.PrivateKey, *ecdsa.PublicKe
 	pk, err := registry.LoadPublicKey(pp)
 	require.NoError(t, err)
 	return key, pk
+}
+
+// cosignKeyFile writes a private key the way `cosign generate-key-pair`
+// does (cosign's pkg/cosign/keys.go marshalKeyPair): the PKCS#8 key
+// encrypted by go-securesystemslib's encrypted.Encrypt with the password
+// (scrypt, then NaCl secretbox; JSON inside), as a PEM block of pemType.
+func cosignKeyFile(t *testing.T, pemType, password string, strength encrypted.KDFParameterStrength) (string, *ecdsa.PublicKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	sealed, err := encrypted.EncryptWithCustomKDFParameters(der, []byte(password), strength)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "cosign.key")
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: pemType, Bytes: sealed}), 0o600))
+	return path, &key.PublicKey
+}
+
+// TestLoadPrivateKeyReadsCosignKeys: both PEM types cosign has written,
+// the password from COSIGN_PASSWORD, and errors that say what to do.
+func TestLoadPrivateKeyReadsCosignKeys(t *testing.T) {
+	sigstore, sigstorePub := cosignKeyFile(t, "ENCRYPTED SIGSTORE PRIVATE KEY", "hunter2", encrypted.Standard)
+	old, oldPub := cosignKeyFile(t, "ENCRYPTED COSIGN PRIVATE KEY", "hunter2", encrypted.Legacy)
+
+	t.Setenv("COSIGN_PASSWORD", "hunter2")
+	for path, pub := range map[string]*ecdsa.PublicKey{sigstore: sigstorePub, old: oldPub} {
+		key, err := registry.LoadPrivateKey(path)
+		require.NoError(t, err)
+		assert.True(t, key.PublicKey.Equal(pub), "the key inside is the one encrypted")
+	}
+
+	t.Setenv("COSIGN_PASSWORD", "wrong")
+	_, err := registry.LoadPrivateKey(sigstore)
+	assert.ErrorContains(t, err, "cannot decrypt cosign's encrypted key (wrong COSIGN_PASSWORD, or a damaged key)")
+
+	require.NoError(t, os.Unsetenv("COSIGN_PASSWORD"))
+	_, err = registry.LoadPrivateKey(sigstore)
+	assert.ErrorContains(t, err, "set COSIGN_PASSWORD")
+}
+
+// A key file cannot make the key derivation arbitrarily costly: scrypt
+// parameters other than the library's three fixed sets are refused before
+// any work.
+func TestEncryptedKeyWithCostlyScryptIsRefused(t *testing.T) {
+	path, _ := cosignKeyFile(t, "ENCRYPTED SIGSTORE PRIVATE KEY", "", encrypted.Legacy)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	block, _ := pem.Decode(raw)
+	var sealed map[string]any
+	require.NoError(t, json.Unmarshal(block.Bytes, &sealed))
+	sealed["kdf"].(map[string]any)["params"] = map[string]any{"N": 1 << 30, "r": 8, "p": 16}
+	block.Bytes, err = json.Marshal(sealed)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(block), 0o600))
+
+	t.Setenv("COSIGN_PASSWORD", "")
+	_, err = registry.LoadPrivateKey(path)
+	assert.ErrorContains(t, err, "unsupported scrypt parameters")
+}
+
+func TestLoadPrivateKeyNamesWhatItReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rsa.key")
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: []byte{1}}), 0o600))
+	_, err := registry.LoadPrivateKey(path)
+	assert.ErrorContains(t, err, `PEM block "RSA PRIVATE KEY" is not an ECDSA private key`)
+	assert.NotContains(t, err.Error(), "openssl")
 }

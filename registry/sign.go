@@ -1,262 +1,201 @@
 package registry
 
 import (
-	"bytes"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 )
 
-// Signatures follow cosign's key-based scheme, so `cosign verify --key`
-// accepts what weir signs and weir accepts what cosign signs: a "simple
-// signing" payload naming the manifest digest, signed with ECDSA P-256 over
-// SHA-256, stored as a layer of a manifest tagged "sha256-<hex>.sig" in the
-// artifact's repository, the base64 signature in a layer annotation.
+// Signatures are cosign's key-based ones (docs/registry.md), so `cosign
+// verify --key` accepts what weir signs and weir accepts what cosign signs,
+// in both of cosign's formats:
+//
+//   - a Sigstore bundle (v0.3) whose DSSE envelope holds an in-toto
+//     statement naming the manifest digest, stored as an OCI 1.1 referrer
+//     of the artifact: cosign v3's default;
+//   - a "simple signing" payload naming the manifest digest, signed with
+//     ECDSA P-256 over SHA-256, a layer of a manifest tagged
+//     "sha256-<hex>.sig", OCI- or Docker-typed: cosign v2's default.
 const (
 	MediaTypeSimpleSigning = "application/vnd.dev.cosign.simplesigning.v1+json"
 	AnnotationSignature    = "dev.cosignproject.cosign/signature"
-	cosignSignatureType    = "cosign container image signature"
+	MediaTypeBundle        = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	// ArtifactTypeCosignSignature marks weir's "sha256-<hex>.sig" manifest
+	// as a referrer, as cosign's OCI 1.1 experiment does.
+	ArtifactTypeCosignSignature = "application/vnd.dev.cosign.artifact.sig.v1+json"
+	// PredicateCosignSign is the in-toto predicate type of an image
+	// signature: the only one weir takes as a signature.
+	PredicateCosignSign = "https://sigstore.dev/cosign/sign/v1"
+)
+
+// Signature formats, as Signature.Format names them.
+const (
+	FormatBundle        = "sigstore-bundle"
+	FormatSimpleSigning = "simple-signing"
 )
 
 // ErrUnsigned means no signature by an accepted key was found.
 var ErrUnsigned = errors.New("no valid signature by an accepted key")
 
-type simpleSigning struct {
-	Critical struct {
-		Identity struct {
-			DockerReference string `json:"docker-reference"`
-		} `json:"identity"`
-		Image struct {
-			DockerManifestDigest string `json:"docker-manifest-digest"`
-		} `json:"image"`
-		Type string `json:"type"`
-	} `json:"critical"`
-	Optional map[string]any `json:"optional"`
+// Signature is a verified signature: who signed, in which format, where.
+type Signature struct {
+	KeyID    string        // KeyID of the trusted key it verifies under
+	Format   string        // FormatBundle or FormatSimpleSigning
+	Manifest digest.Digest // the manifest that holds it
 }
 
-func signatureTag(d digest.Digest) string {
-	return d.Algorithm().String() + "-" + d.Encoded() + ".sig"
-}
-
-// Sign adds a signature of the artifact desc by key to the repository,
-// keeping signatures already there.
+// Sign adds a signature of the artifact desc by key to the repository in
+// both formats: a bundle referrer, and a layer of the "sha256-<hex>.sig"
+// manifest (which keeps the signatures already there and, having desc as
+// its subject, travels with `oras copy -r`).
 func (r *Repo) Sign(ctx context.Context, desc ocispec.Descriptor, key *ecdsa.PrivateKey) error {
-	var p simpleSigning
-	p.Critical.Identity.DockerReference = r.Ref.Host + "/" + r.Ref.Repo
-	p.Critical.Image.DockerManifestDigest = desc.Digest.String()
-	p.Critical.Type = cosignSignatureType
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(payload)
-	sig, err := ecdsa.SignASN1(rand.Reader, key, sum[:])
-	if err != nil {
-		return err
-	}
-	t, err := r.open(ctx)
-	if err != nil {
-		return err
-	}
-	layer := content.NewDescriptorFromBytes(MediaTypeSimpleSigning, payload)
-	layer.Annotations = map[string]string{AnnotationSignature: base64.StdEncoding.EncodeToString(sig)}
-	if err := pushIfAbsent(ctx, t, layer, payload); err != nil {
-		return err
-	}
-	layers, err := r.signatureLayers(ctx, desc.Digest)
-	if err != nil && !IsNotFound(err) {
-		return err
-	}
-	layers = append(layers, layer)
-	// Like cosign, an image config whose layers are the payloads.
-	img := ocispec.Image{RootFS: ocispec.RootFS{Type: "layers"}}
-	for _, l := range layers {
-		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.Digest)
-	}
-	cfg, err := json.Marshal(img)
-	if err != nil {
-		return err
-	}
-	config := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, cfg)
-	if err := pushIfAbsent(ctx, t, config, cfg); err != nil {
-		return err
-	}
-	sigMan, err := oras.PackManifest(ctx, t, oras.PackManifestVersion1_1, "", oras.PackManifestOptions{
-		Layers: layers, ConfigDescriptor: &config,
-	})
-	if err != nil {
-		return err
-	}
-	return t.Tag(ctx, sigMan, signatureTag(desc.Digest))
+	return r.SignAs(ctx, desc, key, FormatBundle, FormatSimpleSigning)
 }
 
-func (r *Repo) signatureLayers(ctx context.Context, d digest.Digest) ([]ocispec.Descriptor, error) {
-	t, err := r.open(ctx)
-	if err != nil {
-		return nil, err
+// SignAs is Sign, writing only the formats named (FormatBundle,
+// FormatSimpleSigning).
+func (r *Repo) SignAs(ctx context.Context, desc ocispec.Descriptor, key *ecdsa.PrivateKey, formats ...string) error {
+	if key.Curve != elliptic.P256() {
+		return fmt.Errorf("sign %s: the key is ECDSA %s; weir and cosign sign with P-256", desc.Digest, key.Curve.Params().Name)
 	}
-	desc, err := t.Resolve(ctx, signatureTag(d))
-	if err != nil {
-		return nil, err
-	}
-	man, err := fetchManifest(ctx, t, desc)
-	if err != nil {
-		return nil, err
-	}
-	return man.Layers, nil
-}
-
-// Verify checks that the artifact desc carries a signature by one of keys,
-// over a payload naming exactly desc's digest. It returns ErrUnsigned, with
-// what was found, when none does.
-func (r *Repo) Verify(ctx context.Context, desc ocispec.Descriptor, keys []*ecdsa.PublicKey) error {
-	layers, err := r.signatureLayers(ctx, desc.Digest)
-	if IsNotFound(err) {
-		return fmt.Errorf("%w: %s has no signatures (no tag %s)", ErrUnsigned, desc.Digest, signatureTag(desc.Digest))
-	}
-	if err != nil {
-		return fmt.Errorf("signatures of %s: %w", desc.Digest, err)
-	}
-	var problems []string
-	for i, l := range layers {
-		err := r.verifyLayer(ctx, l, desc.Digest, keys)
-		if err == nil {
-			return nil
-		}
-		problems = append(problems, fmt.Sprintf("signature %d: %v", i, err))
-	}
-	return fmt.Errorf("%w: %s: %v", ErrUnsigned, desc.Digest, problems)
-}
-
-func (r *Repo) verifyLayer(ctx context.Context, l ocispec.Descriptor, want digest.Digest, keys []*ecdsa.PublicKey) error {
-	if l.MediaType != MediaTypeSimpleSigning {
-		return fmt.Errorf("media type %q", l.MediaType)
-	}
-	if l.Size > maxPayloadBytes {
-		return fmt.Errorf("payload of %d bytes", l.Size)
-	}
-	sig, err := base64.StdEncoding.DecodeString(l.Annotations[AnnotationSignature])
-	if err != nil || len(sig) == 0 {
-		return fmt.Errorf("annotation %s missing or not base64", AnnotationSignature)
-	}
-	t, err := r.open(ctx)
-	if err != nil {
-		return err
-	}
-	payload, err := content.FetchAll(ctx, t, l)
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(payload)
-	signed := false
-	for _, k := range keys {
-		if ecdsa.VerifyASN1(k, sum[:], sig) {
-			signed = true
-			break
+	for _, f := range formats {
+		if f != FormatBundle && f != FormatSimpleSigning {
+			return fmt.Errorf("sign %s: no signature format %q (want %q or %q)", desc.Digest, f, FormatBundle, FormatSimpleSigning)
 		}
 	}
-	if !signed {
-		return errors.New("not signed by an accepted key")
+	t, err := r.open(ctx)
+	if err != nil {
+		return err
 	}
-	var p simpleSigning
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return fmt.Errorf("payload: %w", err)
+	if slices.Contains(formats, FormatBundle) {
+		if err := signBundle(ctx, t, desc, key); err != nil {
+			return fmt.Errorf("sign %s (bundle): %w", desc.Digest, err)
+		}
 	}
-	if p.Critical.Type != cosignSignatureType {
-		return fmt.Errorf("payload type %q", p.Critical.Type)
-	}
-	if p.Critical.Image.DockerManifestDigest != want.String() {
-		return fmt.Errorf("signs %s, not %s", p.Critical.Image.DockerManifestDigest, want)
+	if slices.Contains(formats, FormatSimpleSigning) {
+		if err := r.signSimple(ctx, t, desc, key); err != nil {
+			return fmt.Errorf("sign %s (%s): %w", desc.Digest, signatureTag(desc.Digest), err)
+		}
 	}
 	return nil
 }
 
-// GenerateKey makes an ECDSA P-256 key pair as PEM: the private key in
-// PKCS#8 ("PRIVATE KEY", which `cosign import-key-pair` reads) and the
-// public key in PKIX ("PUBLIC KEY", which `cosign verify --key` reads).
-func GenerateKey() (private, public []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	pub, err := x509.MarshalPKIXPublicKey(key.Public())
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), nil
+// Verify checks that the artifact desc carries a signature by one of keys
+// whose payload names exactly desc's digest. It returns ErrUnsigned, with
+// what was found, when none does; another error when signatures could not
+// be read (the registry failing), so that the caller may try again.
+func (r *Repo) Verify(ctx context.Context, desc ocispec.Descriptor, keys []*ecdsa.PublicKey) error {
+	_, err := r.VerifySignature(ctx, desc, keys)
+	return err
 }
 
-// LoadPrivateKey reads a PKCS#8 or SEC 1 ECDSA private key PEM file.
-func LoadPrivateKey(path string) (*ecdsa.PrivateKey, error) {
-	block, err := readPEM(path)
+// VerifySignature is Verify, returning the first signature that verifies.
+func (r *Repo) VerifySignature(ctx context.Context, desc ocispec.Descriptor, keys []*ecdsa.PublicKey) (Signature, error) {
+	if len(keys) == 0 {
+		return Signature{}, fmt.Errorf("%w: %s: no trusted keys given", ErrUnsigned, desc.Digest)
+	}
+	holders, problems, err := r.signatureHolders(ctx, desc)
 	if err != nil {
-		return nil, err
+		return Signature{}, err
 	}
-	var key crypto.PrivateKey
-	switch block.Type {
-	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("%s: PEM block %q is not an unencrypted ECDSA private key (cosign's encrypted keys are not read; export with `openssl` or generate with `weir transform keygen`)", path, block.Type)
+	if len(holders) == 0 {
+		return Signature{}, fmt.Errorf("%w: %s has no signatures (no referrers, no tag %s)", ErrUnsigned, desc.Digest, signatureTag(desc.Digest))
 	}
+	t, err := r.open(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return Signature{}, err
 	}
-	ec, ok := key.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: not an ECDSA key", path)
+	v, err := newBundleVerifiers(keys)
+	if err != nil {
+		return Signature{}, err
 	}
-	return ec, nil
+	// Unread signatures (a listing or a fetch that failed) make the answer
+	// "try again", not ErrUnsigned.
+	unread := len(problems) > 0
+	layers, more, unreadLayers := signatureLayers(ctx, t, holders, desc.Digest)
+	problems, unread = append(problems, more...), unread || unreadLayers
+	for _, l := range layers {
+		sig, err := verifyLayer(ctx, t, l, desc.Digest, keys, v)
+		if err == nil {
+			return sig, nil
+		}
+		unread = unread || errors.Is(err, errUnreadable)
+		problems = append(problems, fmt.Sprintf("%s layer %d: %v", l.where, l.index, err))
+	}
+	if unread {
+		return Signature{}, fmt.Errorf("signatures of %s: none read verifies and some could not be read (try again): %s", desc.Digest, summarize(problems))
+	}
+	return Signature{}, fmt.Errorf("%w: %s: %s", ErrUnsigned, desc.Digest, summarize(problems))
 }
 
-// LoadPublicKey reads a PKIX ("PUBLIC KEY") ECDSA public key PEM file, the
-// format of cosign.pub.
-func LoadPublicKey(path string) (*ecdsa.PublicKey, error) {
-	block, err := readPEM(path)
-	if err != nil {
-		return nil, err
+// summarize joins the first problems found, counting the rest, so that a
+// flood of junk referrers does not make an error message without end.
+func summarize(problems []string) string {
+	const shown = 8
+	if len(problems) <= shown {
+		return strings.Join(problems, "; ")
 	}
-	key, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	ec, ok := key.(*ecdsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: not an ECDSA public key", path)
-	}
-	return ec, nil
+	return fmt.Sprintf("%s; and %d more", strings.Join(problems[:shown], "; "), len(problems)-shown)
 }
 
-func readPEM(path string) (*pem.Block, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// signatureLayer is one layer of a manifest holding signatures.
+type signatureLayer struct {
+	ocispec.Descriptor
+	holder digest.Digest
+	where  string
+	index  int
+}
+
+// signatureLayers reads the holders' manifests and returns their signature
+// layers, bundles first (so a verified signature is reported in the
+// newer format when it exists in both), what was refused on the way, and
+// whether a manifest could not be read.
+func signatureLayers(ctx context.Context, t content.Fetcher, holders []signatureHolder, want digest.Digest) ([]signatureLayer, []string, bool) {
+	var out []signatureLayer
+	var problems []string
+	unread := false
+	for _, h := range holders {
+		man, err := fetchManifest(ctx, t, h.desc, ocispec.MediaTypeImageManifest, mediaTypeDockerManifest)
+		if err == nil && man.Subject != nil && man.Subject.Digest != want {
+			err = fmt.Errorf("its subject is %s, not %s", man.Subject.Digest, want)
+		}
+		if err != nil {
+			unread = unread || errors.Is(err, errUnreadable)
+			problems = append(problems, fmt.Sprintf("%s: %v", h.where, err))
+			continue
+		}
+		for i, l := range man.Layers[:min(len(man.Layers), maxSignatureLayers)] {
+			if l.MediaType != MediaTypeBundle && l.MediaType != MediaTypeSimpleSigning {
+				problems = append(problems, fmt.Sprintf("%s layer %d: media type %q is not a signature", h.where, i, l.MediaType))
+				continue
+			}
+			out = append(out, signatureLayer{Descriptor: l, holder: h.desc.Digest, where: h.where, index: i})
+		}
 	}
-	block, _ := pem.Decode(bytes.TrimSpace(raw))
-	if block == nil {
-		return nil, fmt.Errorf("%s: no PEM block", path)
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].MediaType == MediaTypeBundle && out[j].MediaType != MediaTypeBundle
+	})
+	return out, problems, unread
+}
+
+// verifyLayer checks one signature layer, whichever format it is in.
+func verifyLayer(ctx context.Context, t content.Fetcher, l signatureLayer, want digest.Digest, keys []*ecdsa.PublicKey, v bundleVerifiers) (Signature, error) {
+	sig := Signature{Format: FormatSimpleSigning, Manifest: l.holder}
+	var err error
+	if l.MediaType == MediaTypeBundle {
+		sig.Format = FormatBundle
+		sig.KeyID, err = verifyBundle(ctx, t, l.Descriptor, want, v)
+	} else {
+		sig.KeyID, err = verifySimple(ctx, t, l.Descriptor, want, keys)
 	}
-	return block, nil
+	return sig, err
 }

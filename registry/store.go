@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
+	"regexp"
+	"slices"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/content/oci"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
@@ -105,6 +107,12 @@ func Open(ctx context.Context, ref Ref, opts Options) (*Repo, error) {
 	}
 	client := &http.Client{Transport: &retry.Transport{Policy: func() retry.Policy { return retryPolicy }}}
 	repo.Client = &auth.Client{Client: client, Cache: auth.NewCache(), Credential: credentials.Credential(creds)}
+	// Signing adds referrers; on a registry without the referrers API that
+	// replaces the tag schema's index, and the old one would be deleted:
+	// registries that refuse deletes (the distribution registry's default)
+	// would then fail the signing. The old index is left, untagged.
+	repo.SkipReferrersGC = true
+	repo.ReferrerListMaxPages = maxReferrerPages
 	r.remote = repo
 	return r, nil
 }
@@ -185,7 +193,9 @@ func (r *Repo) Tag(ctx context.Context, reference, tag string) (ocispec.Descript
 	return desc, nil
 }
 
-// Tags lists the repository's tags, signature tags excluded.
+// Tags lists the repository's tags, excluding those of signatures
+// ("sha256-<hex>.sig"), cosign's attachments (".att", ".sbom") and the
+// referrers tag schema ("sha256-<hex>").
 func (r *Repo) Tags(ctx context.Context) ([]string, error) {
 	t, err := r.open(ctx)
 	if err != nil {
@@ -194,7 +204,7 @@ func (r *Repo) Tags(ctx context.Context) ([]string, error) {
 	var out []string
 	err = t.Tags(ctx, "", func(tags []string) error {
 		for _, t := range tags {
-			if !strings.HasSuffix(t, ".sig") {
+			if !isAttachmentTag(t) {
 				out = append(out, t)
 			}
 		}
@@ -203,8 +213,12 @@ func (r *Repo) Tags(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
-// CopyTo copies the artifact desc (and its signatures) into dst, tagging
-// it there as tag.
+var attachmentTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}(\.sig|\.att|\.sbom)?$`)
+
+func isAttachmentTag(tag string) bool { return attachmentTag.MatchString(tag) }
+
+// CopyTo copies the artifact desc and its signatures (the signature
+// referrers and the ".sig" tag) into dst, tagging it there as tag.
 func (r *Repo) CopyTo(ctx context.Context, desc ocispec.Descriptor, dst *Repo, tag string) error {
 	t, err := r.open(ctx)
 	if err != nil {
@@ -217,15 +231,64 @@ func (r *Repo) CopyTo(ctx context.Context, desc ocispec.Descriptor, dst *Repo, t
 	if _, err := oras.Copy(ctx, t, desc.Digest.String(), d, desc.Digest.String(), oras.DefaultCopyOptions); err != nil {
 		return fmt.Errorf("copy %s: %w", desc.Digest, err)
 	}
-	if sig, err := t.Resolve(ctx, signatureTag(desc.Digest)); err == nil {
-		if _, err := oras.Copy(ctx, t, sig.Digest.String(), d, signatureTag(desc.Digest), oras.DefaultCopyOptions); err != nil {
-			return fmt.Errorf("copy signatures of %s: %w", desc.Digest, err)
-		}
+	if err := r.copySignatures(ctx, t, d, desc); err != nil {
+		return fmt.Errorf("copy signatures of %s: %w", desc.Digest, err)
 	}
 	if tag == "" {
 		return nil
 	}
 	return d.Tag(ctx, desc, tag)
+}
+
+// copySignatures copies the manifests holding desc's signatures, keeping
+// the ".sig" tag. Other referrers (SBOMs, attestations) stay behind, and so
+// does anything over the caps signature discovery applies, so a referrer
+// pushed by someone else cannot make the copy large. A holder that fails
+// to copy is skipped; the copy fails only when every one did.
+func (r *Repo) copySignatures(ctx context.Context, t, d store, desc ocispec.Descriptor) error {
+	holders, _, err := r.signatureHolders(ctx, desc)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	copied := 0
+	for _, h := range holders {
+		if !holdsOnlySignatures(ctx, t, h.desc) {
+			continue
+		}
+		dstRef := h.desc.Digest.String()
+		if h.tag != "" {
+			dstRef = h.tag
+		}
+		if _, err := oras.Copy(ctx, t, h.desc.Digest.String(), d, dstRef, oras.DefaultCopyOptions); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", h.where, err))
+			continue
+		}
+		copied++
+	}
+	if copied == 0 && len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// holdsOnlySignatures reports whether the manifest desc is a signature
+// manifest within the caps: every layer a signature of bounded size, a
+// bounded number of them, a small config.
+func holdsOnlySignatures(ctx context.Context, t content.Fetcher, desc ocispec.Descriptor) bool {
+	man, err := fetchManifest(ctx, t, desc, ocispec.MediaTypeImageManifest, mediaTypeDockerManifest)
+	if err != nil || len(man.Layers) == 0 || len(man.Layers) > maxSignatureLayers || man.Config.Size > maxPayloadBytes {
+		return false
+	}
+	return !slices.ContainsFunc(man.Layers, func(l ocispec.Descriptor) bool {
+		switch l.MediaType {
+		case MediaTypeBundle:
+			return l.Size > maxBundleBytes
+		case MediaTypeSimpleSigning:
+			return l.Size > maxPayloadBytes
+		}
+		return true
+	})
 }
 
 // IsNotFound reports whether err means a tag, digest or blob is absent.

@@ -33,10 +33,12 @@ func registryCommands() []*cli.Command {
 			&cli.StringSliceFlag{Name: "key", Usage: "require a signature by this public key (repeatable)"}), Action: refAction(1, 0, pull)},
 		{Name: "tag", Usage: "Point a tag at what a reference names", ArgsUsage: "REF TAG", Flags: withFlags(), Action: refAction(2, 0, tag)},
 		{Name: "ls", Usage: "List a repository's tags with their digests and transforms", ArgsUsage: "REPO-REF", Flags: withFlags(), Action: refAction(1, 0, list)},
-		{Name: "sign", Usage: "Sign an artifact (cosign-compatible) with an ECDSA P-256 key", ArgsUsage: "REF", Flags: withFlags(
-			&cli.StringFlag{Name: "key", Required: true, Usage: "PEM private key"}), Action: refAction(1, 0, sign)},
-		{Name: "verify", Usage: "Check an artifact is signed by one of the keys", ArgsUsage: "REF", Flags: withFlags(
-			&cli.StringSliceFlag{Name: "key", Required: true, Usage: "PEM public key (repeatable)"}), Action: refAction(1, 0, verify)},
+		{Name: "sign", Usage: "Sign an artifact with an ECDSA P-256 key, as cosign v3 (a Sigstore bundle referrer) and v2 (the sha256-<hex>.sig tag) do", ArgsUsage: "REF", Flags: withFlags(
+			&cli.StringFlag{Name: "key", Required: true, Usage: "PEM private key: PKCS#8, SEC 1, or cosign's encrypted cosign.key (password from $COSIGN_PASSWORD)"},
+			&cli.StringSliceFlag{Name: "format", Value: cli.NewStringSlice(registry.FormatBundle, registry.FormatSimpleSigning),
+				Usage: "signature formats to write: " + registry.FormatBundle + " (cosign v3), " + registry.FormatSimpleSigning + " (the .sig tag, cosign v2)"}), Action: refAction(1, 0, sign)},
+		{Name: "verify", Usage: "Check an artifact is signed by one of the keys (cosign's bundle or .sig formats)", ArgsUsage: "REF", Flags: withFlags(
+			&cli.StringSliceFlag{Name: "key", Required: true, Usage: "PEM public key, e.g. cosign.pub (repeatable)"}), Action: refAction(1, 0, verify)},
 		{Name: "keygen", Usage: "Write an ECDSA P-256 key pair: PREFIX.key (PKCS#8) and PREFIX.pub (cosign.pub format)", ArgsUsage: "PREFIX", Action: keygenAction},
 	}
 }
@@ -94,7 +96,7 @@ func pull(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (st
 	if err != nil {
 		return "", err
 	}
-	if err := verifyWith(c.Context, repo, art.Manifest, c.StringSlice("key")); err != nil {
+	if _, err := verifyWith(c.Context, repo, art.Manifest, c.StringSlice("key")); err != nil {
 		return "", err
 	}
 	if err := os.WriteFile(c.String("output"), art.Wasm, 0o644); err != nil {
@@ -103,19 +105,21 @@ func pull(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (st
 	return fmt.Sprintf("pulled %s (%d bytes) to %s\n", ref.WithDigest(art.Manifest.Digest), len(art.Wasm), c.String("output")), nil
 }
 
-func verifyWith(ctx context.Context, repo *registry.Repo, desc ocispec.Descriptor, keyFiles []string) error {
+// verifyWith checks desc is signed by one of the keys in keyFiles, if any
+// are given, and returns the signature found.
+func verifyWith(ctx context.Context, repo *registry.Repo, desc ocispec.Descriptor, keyFiles []string) (registry.Signature, error) {
 	if len(keyFiles) == 0 {
-		return nil
+		return registry.Signature{}, nil
 	}
 	var keys []*ecdsa.PublicKey
 	for _, f := range keyFiles {
 		k, err := registry.LoadPublicKey(f)
 		if err != nil {
-			return err
+			return registry.Signature{}, err
 		}
 		keys = append(keys, k)
 	}
-	return repo.Verify(ctx, desc, keys)
+	return repo.VerifySignature(ctx, desc, keys)
 }
 
 func tag(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) (string, error) {
@@ -153,10 +157,11 @@ func sign(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (st
 	if err != nil {
 		return "", err
 	}
-	if err := repo.Sign(c.Context, desc, key); err != nil {
+	formats := c.StringSlice("format")
+	if err := repo.SignAs(c.Context, desc, key, formats...); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("signed %s\n", ref.WithDigest(desc.Digest)), nil
+	return fmt.Sprintf("signed %s by key %s (%s)\n", ref.WithDigest(desc.Digest), registry.KeyID(&key.PublicKey), strings.Join(formats, ", ")), nil
 }
 
 func verify(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (string, error) {
@@ -164,10 +169,11 @@ func verify(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (
 	if err != nil {
 		return "", err
 	}
-	if err := verifyWith(c.Context, repo, desc, c.StringSlice("key")); err != nil {
+	sig, err := verifyWith(c.Context, repo, desc, c.StringSlice("key"))
+	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("verified %s\n", ref.WithDigest(desc.Digest)), nil
+	return fmt.Sprintf("verified %s: %s signature by key %s in manifest %s\n", ref.WithDigest(desc.Digest), sig.Format, sig.KeyID, sig.Manifest), nil
 }
 
 func keygenAction(c *cli.Context) error {

@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -68,6 +74,7 @@ func TestRegistryCommands(t *testing.T) {
 			out, err = runTransform(t, "verify", local, "--key", keys+".pub", base+":v1")
 			require.NoError(t, err, out)
 			assert.Contains(t, out, "verified")
+			assert.Contains(t, out, "sigstore-bundle signature by key sha256:")
 			_, err = runTransform(t, "verify", local, "--key", otherKeys+".pub", base+":v1")
 			require.ErrorContains(t, err, "not signed by an accepted key")
 			_, err = runTransform(t, "pull", local, "--key", keys+".pub", "-o", pulled, base+":stable")
@@ -161,4 +168,49 @@ wasm:
 	assert.Regexp(t, `ok +rollback +orders-mask +token:[0-9a-f]{12}@127\.0\.0\.1:\d+  sha256:[0-9a-f]{64} → sha256:[0-9a-f]{64}`, out)
 	assert.Regexp(t, `refused +rollback +orders-mask +token:[0-9a-f]{12}@127\.0\.0\.1:\d+  wrong bearer token`, out)
 	assert.Regexp(t, `refused +rollback +orders-mask +anonymous@127\.0\.0\.1:\d+  a credential is needed`, out)
+}
+
+// `weir transform sign --key cosign.key` takes the key `cosign
+// generate-key-pair` writes, its password from COSIGN_PASSWORD.
+func TestSignWithCosignsEncryptedKey(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	// cosign's pkg/cosign/keys.go marshalKeyPair, step by step.
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	sealed, err := encrypted.Encrypt(der, []byte("s3cret"))
+	require.NoError(t, err)
+	keyFile := writeFile(t, "cosign.key", pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED SIGSTORE PRIVATE KEY", Bytes: sealed}))
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	require.NoError(t, err)
+	pubFile := writeFile(t, "cosign.pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))
+
+	local := "--registry-dir=" + dir
+	_, err = runTransform(t, "push", local, writeFile(t, "v1.wasm", fixtures.Stamp(t, "v1", false)), "local://weir/stamp:v1")
+	require.NoError(t, err)
+
+	t.Setenv("COSIGN_PASSWORD", "wrong")
+	_, err = runTransform(t, "sign", local, "--key", keyFile, "local://weir/stamp:v1")
+	require.ErrorContains(t, err, "wrong COSIGN_PASSWORD")
+
+	t.Setenv("COSIGN_PASSWORD", "s3cret")
+	out, err := runTransform(t, "sign", local, "--key", keyFile, "local://weir/stamp:v1")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "signed local://weir/stamp@sha256:")
+	out, err = runTransform(t, "verify", local, "--key", pubFile, "local://weir/stamp:v1")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "verified")
+	assert.Contains(t, out, "sigstore-bundle signature")
+
+	// Only the .sig tag, for cosign v2 offline (docs/registry.md).
+	_, err = runTransform(t, "push", local, writeFile(t, "v2.wasm", fixtures.Stamp(t, "v2", false)), "local://weir/stamp:v2")
+	require.NoError(t, err)
+	out, err = runTransform(t, "sign", local, "--key", keyFile, "--format", "simple-signing", "local://weir/stamp:v2")
+	require.NoError(t, err, out)
+	out, err = runTransform(t, "verify", local, "--key", pubFile, "local://weir/stamp:v2")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "simple-signing signature")
+	_, err = runTransform(t, "sign", local, "--key", keyFile, "--format", "pgp", "local://weir/stamp:v2")
+	require.ErrorContains(t, err, `no signature format "pgp"`)
 }
