@@ -123,6 +123,7 @@ func (a *adminAPI) change(action string, do func(ctx context.Context, s *slot, r
 			if err != nil && req.ID != "" {
 				ev.To = req.ID // the version asked for, that did not go live
 			}
+			ev.Signer = s.signerOf(ev.To)
 			if a.answer(w, ev, http.StatusConflict, err) {
 				writeJSON(w, http.StatusOK, s.status())
 			}

@@ -58,6 +58,7 @@ func (s *slot) auditSwap(from *version, to string, err error) error {
 	case err != nil:
 		return err
 	}
+	ev.Signer = s.signerOf(to)
 	s.audit(ev)
 	return err
 }
@@ -73,6 +74,7 @@ func (s *slot) auditRollback(from *version, reason string, err error) error {
 		return nil // swapped away meanwhile: no rollback happened
 	default:
 		ev.To = s.cur.Load().id
+		ev.Signer = s.signerOf(ev.To)
 	}
 	s.audit(ev)
 	return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/weirstream/weir/host"
 	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/registry"
 )
 
 // With logging off altogether (the examples run at warn), the audit trail
@@ -68,4 +69,30 @@ func TestAuditTrailWithLoggingOff(t *testing.T) {
 	assert.Equal(t, r.digests["g01"], pins[0].From)
 	assert.Equal(t, missing, pins[0].To, "the version asked for")
 	assert.NotEmpty(t, pins[0].Error)
+}
+
+// A swap to a signed version names the key that signed it, in the audit
+// trail and in the slot's version history.
+func TestAuditNamesTheSigner(t *testing.T) {
+	r := newRig(t)
+	key, pub := keyFiles(t)
+	r.stamp("g01")
+	r.sign("g01", key)
+	r.serve("signed", "g01", ", trusted_keys: ["+pub+"]", "")
+	r.stamp("g02")
+	r.sign("g02", key)
+	r.move("g02")
+	waitFor(t, "signed", "serving g02", serving(r.digests["g02"]))
+
+	trail, err := host.AuditFile()
+	require.NoError(t, err)
+	swap := func(ev host.AuditEvent) bool { return ev.Transform == "signed" && ev.Action == "swap" }
+	fixtures.WaitUntil(t, "the swap's audit line", func() bool { return len(auditLines(t, trail, swap)) > 0 })
+	want := registry.KeyID(&key.PublicKey)
+	assert.Equal(t, want, auditLines(t, trail, swap)[0].Signer)
+	var signers []string
+	for _, v := range statusOf(t, "signed").Versions {
+		signers = append(signers, v.Signer)
+	}
+	assert.Equal(t, []string{want, want}, signers, "both versions' records name their signer")
 }

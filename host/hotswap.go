@@ -333,7 +333,9 @@ func (s *slot) drop(v *version) {
 // through admission, compile and self-test, and warms its instances. It
 // returns the version's lifecycle, for the caller to end if it failed.
 func (s *slot) prepare(ctx context.Context, c candidate) (*version, *lifecycle, error) {
-	l := s.track(newLifecycle(c.id, c.origin, stateFetched))
+	l := newLifecycle(c.id, c.origin, stateFetched)
+	l.rec.Signer = c.signer
+	s.track(l)
 	s.advance(l, stateVerified)
 	mod, err := s.admit(ctx, c.wasm)
 	if err != nil {
@@ -480,7 +482,9 @@ func (s *slot) rollback(ctx context.Context, from *version, reason string) error
 		return s.swapTo(pctx, epoch, target, SwapEvent{Outcome: "rolled_back", Reason: reason}, cur, time.Now())
 	}
 	defer s.swapMu.Unlock()
-	l := s.track(newLifecycle(kept.id, kept.origin, stateCompiled))
+	l := newLifecycle(kept.id, kept.origin, stateCompiled)
+	l.rec.Signer = s.signerOf(kept.id)
+	s.track(l)
 	v, err := s.warmed(ctx, kept.mod.Retain(), kept.id, kept.origin, l)
 	if err != nil {
 		s.failed(SwapEvent{Outcome: "failed", To: kept.origin, Reason: "rollback: " + err.Error()})

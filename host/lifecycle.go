@@ -73,6 +73,7 @@ type VersionRecord struct {
 	Origin       string    `json:"origin,omitempty"`        // file path or reference@digest
 	Transform    string    `json:"transform,omitempty"`     // name@version, once admitted
 	ModuleDigest string    `json:"module_digest,omitempty"` // once admitted
+	Signer       string    `json:"signer_key_id,omitempty"` // the key id of the signature that verified it
 	State        string    `json:"state"`
 	States       []string  `json:"states"`
 	Outcome      string    `json:"outcome,omitempty"`
@@ -131,6 +132,19 @@ func (s *slot) track(l *lifecycle) *lifecycle {
 		s.lives = slices.Delete(s.lives, 0, len(s.lives)-historyLen)
 	}
 	return l
+}
+
+// signerOf is the key id that verified version id, from its latest record
+// that has one ("" if unsigned or no longer in the history).
+func (s *slot) signerOf(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.lives) - 1; i >= 0; i-- {
+		if r := s.lives[i].rec; r.ID == id && r.Signer != "" {
+			return r.Signer
+		}
+	}
+	return ""
 }
 
 // move takes l to state st; the caller holds s.mu. A transition that

@@ -34,6 +34,7 @@ type moduleSource interface {
 // candidate is a fetched version, not yet admitted.
 type candidate struct {
 	id, origin string
+	signer     string // the key id of the signature that verified it, if any
 	wasm       []byte
 	keep       func(ctx context.Context) error // called once it serves; may be nil
 }
@@ -160,14 +161,20 @@ func (r *registrySource) fetchFrom(ctx context.Context, repo *registry.Repo, id 
 	if err != nil {
 		return candidate{}, fmt.Errorf("fetch: %w", err)
 	}
+	var signer string
 	if len(r.keys) > 0 {
-		if err := repo.Verify(ctx, desc, r.keys); err != nil {
+		sig, err := repo.VerifySignature(ctx, desc, r.keys)
+		switch {
+		case errors.Is(err, registry.ErrUnsigned): // no signature by an accepted key: never goes live
 			return candidate{}, refuse("verify signature", err)
+		case err != nil: // the signatures could not be read: try again later
+			return candidate{}, fmt.Errorf("verify signature: %w", err)
 		}
+		signer = sig.KeyID
 	}
 	origin := r.ref.WithDigest(desc.Digest).String()
 	keep := func(ctx context.Context) error { return r.cache.Keep(ctx, repo, desc, r.ref) }
-	return candidate{id: id, origin: origin, wasm: art.Wasm, keep: keep}, nil
+	return candidate{id: id, origin: origin, signer: signer, wasm: art.Wasm, keep: keep}, nil
 }
 
 func (r *registrySource) lastGood(ctx context.Context) (candidate, error) {
