@@ -23,6 +23,11 @@ type jsonToWire struct {
 	spans    []span   // where each field's bytes went, a stack of messages
 	entries  []entry  // map entries, a stack of maps
 	reorder  []byte
+
+	// node is where the projection's paths (project.go) lead in the value
+	// being read, nil off them; found collects the values they end at.
+	node  *pathNode
+	found []Found
 }
 
 // span is one field's encoding in out.
@@ -89,7 +94,11 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 			return false // duplicate
 		}
 		t.seen[w] |= bit
-		if !t.member(f) {
+		parent := t.node
+		t.node = parent.child(f.index)
+		ok = t.member(f)
+		t.node = parent
+		if !ok {
 			return false
 		}
 		if t.eat(',') {
@@ -99,8 +108,28 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 	}
 }
 
-// member reads one field's value; null leaves the field unset.
+// member reads one field's value, noting it when a path ends there.
 func (t *jsonToWire) member(f *fieldPlan) bool {
+	n := t.node
+	if n == nil || n.end < 0 {
+		return t.memberValue(f)
+	}
+	t.node = nil // nothing inside a found value is found again
+	t.ws()
+	start := t.pos
+	ok := t.memberValue(f)
+	t.node = n
+	return ok && t.note(n, start)
+}
+
+// note records the value read from start as found at n.
+func (t *jsonToWire) note(n *pathNode, start int) bool {
+	t.found = append(t.found, Found{Path: n.end, Ref: n.ref, Start: start, End: t.pos})
+	return true
+}
+
+// memberValue reads one field's value; null leaves the field unset.
+func (t *jsonToWire) memberValue(f *fieldPlan) bool {
 	if t.peek() == 'n' {
 		return t.literal("null") && !f.absentBad
 	}
@@ -159,7 +188,7 @@ func (t *jsonToWire) list(f *fieldPlan) bool {
 	}
 	if !t.eat(']') {
 		for {
-			if t.peek() == 'n' || !t.singular(f, true) {
+			if !t.element(f, n) {
 				return false
 			}
 			n++
@@ -180,6 +209,30 @@ func (t *jsonToWire) list(f *fieldPlan) bool {
 	}
 	r := f.rules
 	return r == nil || !(r.required && n == 0) && !r.items(n)
+}
+
+// element reads the k-th element of list f, noting it when a path ends
+// there.
+func (t *jsonToWire) element(f *fieldPlan, k int) bool {
+	if t.peek() == 'n' {
+		return false
+	}
+	list := t.node
+	if list == nil {
+		return t.singular(f, true)
+	}
+	e := list.elem(k)
+	start := t.pos
+	var ok bool
+	if e != nil && e.end >= 0 {
+		t.node = nil
+		ok = t.singular(f, true) && t.note(e, start)
+	} else {
+		t.node = e
+		ok = t.singular(f, true)
+	}
+	t.node = list
+	return ok
 }
 
 // singular writes one value with its tag (a packed element without);
