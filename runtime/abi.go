@@ -35,8 +35,10 @@ type Emit struct {
 	// MetaOps are metadata changes to apply, in order, to the input's metadata.
 	MetaOps []MetaOp
 	// Checked: Value is the input's with field replacements that each
-	// passed the pool's FieldHooks.Check.
-	Checked bool
+	// passed the pool's FieldHooks.Check. Refused: one did not, the one
+	// of FieldSpan.Ref RefusedRef.
+	Checked, Refused bool
+	RefusedRef       int
 }
 
 // MetaOp sets or deletes one metadata key.
@@ -275,7 +277,9 @@ func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 	}
 	if flags&flagFields != 0 {
 		e.Value, e.Unchanged, err = d.fields(idx, in)
-		e.Checked = err == nil && !e.Unchanged && d.checked(idx)
+		if err == nil && !e.Unchanged {
+			e.Checked, e.Refused, e.RefusedRef = d.checked(idx)
+		}
 	}
 	return e, err
 }

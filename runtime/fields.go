@@ -168,9 +168,11 @@ func (p *projection) encode(dst []byte, records []Record) {
 		for _, f := range fs {
 			le.PutUint32(dst[pos:], uint32(f.path))
 			dst[pos+4] = f.typ
-			v := r.Value[f.vstart:f.vend]
-			if f.decoded {
+			var v []byte
+			if f.decoded { // offsets in p.decoded, which may lie past the record's end
 				v = p.decoded[f.vstart:f.vend]
+			} else {
+				v = r.Value[f.vstart:f.vend]
 			}
 			le.PutUint32(dst[pos+5:], uint32(len(v)))
 			pos += 9 + copy(dst[pos+9:], v)

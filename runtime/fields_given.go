@@ -97,17 +97,17 @@ func (p *projection) addField(doc []byte, path, start, end int) {
 }
 
 // checked reports whether the caller's hooks vouch for every replacement
-// of record idx's emit just read (d.proj.repls).
-func (d *decoder) checked(idx int) bool {
+// of record idx's emit just read (d.proj.repls), or which they refused.
+func (d *decoder) checked(idx int) (ok, refused bool, ref int) {
 	p := d.proj
 	if p == nil || p.hooks == nil {
-		return false
+		return false, false, 0
 	}
 	base := p.first[idx]
 	for _, r := range p.repls {
-		if !p.hooks.Check(p.refs[base+r.field], r.typ, r.value) {
-			return false
+		if ref := p.refs[base+r.field]; !p.hooks.Check(ref, r.typ, r.value) {
+			return false, true, ref
 		}
 	}
-	return true
+	return true, false, 0
 }

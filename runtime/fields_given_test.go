@@ -44,6 +44,8 @@ func TestGivenFields(t *testing.T) {
 	assert.True(t, o[0].Emits[0].Checked)
 	assert.Equal(t, `{"customer":{"mail":"a\u0040x"},"n":"2"}`, string(o[1].Emits[0].Value))
 	assert.False(t, o[1].Emits[0].Checked, "ref 3 is not vouched for")
+	assert.True(t, o[1].Emits[0].Refused)
+	assert.Equal(t, 3, o[1].Emits[0].RefusedRef)
 	assert.Equal(t, []string{"***", "2"}, h.checked)
 }
 
@@ -63,4 +65,18 @@ func TestGivenFieldsOutOfRange(t *testing.T) {
 	require.NoError(t, p.bad[2])
 	assert.Len(t, p.of(2), 1)
 	assert.Equal(t, len(p.fields), len(p.refs))
+}
+
+// TestEncodeManyEscapedRecords: the decoded text of escaped strings is
+// kept for the whole batch, so its offsets pass the end of later, short
+// records: encode must not slice those records with them.
+func TestEncodeManyEscapedRecords(t *testing.T) {
+	p := newProjection(t, "a")
+	var recs []Record
+	for range 40 {
+		recs = append(recs, Record{Value: []byte(`{"a":"\u0041\u0042\u0043\u0044"}`)})
+	}
+	buf := make([]byte, p.scan(recs, "t"))
+	require.NotPanics(t, func() { p.encode(buf, recs) })
+	assert.Equal(t, 40*(8+9+4)+4, len(buf))
 }
