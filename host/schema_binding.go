@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -50,9 +49,15 @@ type binding struct {
 // "weir_schema", so type-agnostic guests can act on the schema (the mask
 // masks every field marked (weir.options.v1.sensitive)). docs/abi.md §3.
 type schemaHints struct {
-	Input     string             `json:"input"`
-	Output    string             `json:"output"`
-	Sensitive []schema.Sensitive `json:"sensitive,omitempty"`
+	Input  string `json:"input"`
+	Output string `json:"output"`
+	// Format is the stream's: "json" or "protobuf".
+	Format string `json:"format"`
+	// Projection: a guest that declares JSON paths (docs/abi.md §4b) gets
+	// the record's JSON values at them; one that does not gets binary
+	// protobuf, as always when false.
+	Projection bool               `json:"projection"`
+	Sensitive  []schema.Sensitive `json:"sensitive,omitempty"`
 	// Messages is the input type's shape and its nested types': with it
 	// the mask tells unknown fields from known ones at every depth.
 	Messages map[string]schema.MessageShape `json:"messages"`
@@ -68,10 +73,12 @@ func (b *binding) withHints(config []byte) ([]byte, error) {
 		}
 	}
 	hints, err := json.Marshal(schemaHints{
-		Input:     string(b.in.Type.FullName()),
-		Output:    string(b.out.Type.FullName()),
-		Sensitive: schema.SensitiveFields(b.in.Type),
-		Messages:  schema.Shapes(b.in.Type),
+		Input:      string(b.in.Type.FullName()),
+		Output:     string(b.out.Type.FullName()),
+		Format:     map[bool]string{true: "json", false: "protobuf"}[b.json],
+		Projection: b.projects(),
+		Sensitive:  schema.SensitiveFields(b.in.Type),
+		Messages:   schema.Shapes(b.in.Type),
 	})
 	if err != nil {
 		return nil, err
@@ -205,13 +212,8 @@ func (b *binding) fromGuest(bin []byte) ([]byte, error) {
 	} else {
 		out, err = bin, b.out.CheckBinary(bin)
 	}
-	var se *schema.Error
-	if errors.As(err, &se) && se.Class == schema.ClassBadInput {
-		se.Class = schema.ClassViolation // the guest wrote it: not the input's fault
-		se.Msg = "transform output: " + se.Msg
-	}
 	if err != nil {
-		return nil, err
+		return nil, guestWrote(err)
 	}
 	return out, nil
 }
