@@ -56,8 +56,11 @@ type schemaHints struct {
 	// Projection: a guest that declares JSON paths (docs/abi.md §4b) gets
 	// the record's JSON values at them; one that does not gets binary
 	// protobuf, as always when false.
-	Projection bool               `json:"projection"`
-	Sensitive  []schema.Sensitive `json:"sensitive,omitempty"`
+	Projection bool `json:"projection"`
+	// SensitiveJSON, where the stream projects, lists Sensitive by JSON
+	// path ("items.*.name"), when paths reach them all.
+	SensitiveJSON []schema.Sensitive `json:"sensitive_json,omitempty"`
+	Sensitive     []schema.Sensitive `json:"sensitive,omitempty"`
 	// Messages is the input type's shape and its nested types': with it
 	// the mask tells unknown fields from known ones at every depth.
 	Messages map[string]schema.MessageShape `json:"messages"`
@@ -72,13 +75,20 @@ func (b *binding) withHints(config []byte) ([]byte, error) {
 			return config, nil // not an object: the guest gets its config as written
 		}
 	}
+	var byPath []schema.Sensitive
+	if b.projects() {
+		if fields, ok := schema.SensitiveJSON(b.in.Type); ok {
+			byPath = fields
+		}
+	}
 	hints, err := json.Marshal(schemaHints{
-		Input:      string(b.in.Type.FullName()),
-		Output:     string(b.out.Type.FullName()),
-		Format:     map[bool]string{true: "json", false: "protobuf"}[b.json],
-		Projection: b.projects(),
-		Sensitive:  schema.SensitiveFields(b.in.Type),
-		Messages:   schema.Shapes(b.in.Type),
+		SensitiveJSON: byPath,
+		Input:         string(b.in.Type.FullName()),
+		Output:        string(b.out.Type.FullName()),
+		Format:        map[bool]string{true: "json", false: "protobuf"}[b.json],
+		Projection:    b.projects(),
+		Sensitive:     schema.SensitiveFields(b.in.Type),
+		Messages:      schema.Shapes(b.in.Type),
 	})
 	if err != nil {
 		return nil, err

@@ -59,6 +59,20 @@ func TestBoundJSONStreamProjects(t *testing.T) {
 		   "customer": {"email": "***@example.com", "card":"************8868"} }`, got[1].value)
 }
 
+// TestBoundJSONSchemaDrivenMaskProjects: with no fields configured, the
+// mask masks the fields the schema marks sensitive by their JSON paths,
+// projecting: the record keeps its own bytes.
+func TestBoundJSONSchemaDrivenMaskProjects(t *testing.T) {
+	in := `{"orderId":"o-1", "customer":{"name":"jane","email":"jane@example.com","card":"4822126380948868"},"currency":"EUR"}`
+	out := pipeline(t, boundProc(t, maskModule(t), "\n  config: { hmac_key: k }"), batchOf(in))
+	got := describe(t, out)
+	require.Len(t, got, 1)
+	require.Empty(t, got[0].class, got[0].errText)
+	want := strings.NewReplacer(`"jane"`, `"`+hmacHex("k", "jane")+`"`, `"jane@example.com"`, `"***@example.com"`,
+		`"4822126380948868"`, `"************8868"`).Replace(in)
+	assert.Equal(t, want, got[0].value)
+}
+
 // TestBoundJSONStreamFailsBadInput: a record is validated against the
 // input type before the guest: the class and field path of the plain
 // path's error, the record's own bytes kept.
@@ -159,8 +173,16 @@ func loadOrders(t *testing.T) []string {
 func TestBoundProjectionDifferential(t *testing.T) {
 	mask := maskModule(t)
 	inputs := boundInputs(t)
-	projected := pipeline(t, boundProc(t, mask, jsonMask), batchOf(inputs...))
-	transcoded := pipeline(t, boundProc(t, mask, protoMask), batchOf(inputs...))
+	t.Run("paths", func(t *testing.T) { diffBound(t, mask, jsonMask, protoMask, inputs) })
+	// schema-driven: the sensitive fields by JSON path, or in protobuf mode
+	t.Run("sensitive", func(t *testing.T) {
+		diffBound(t, mask, "\n  config: { hmac_key: k }", "\n  config: { hmac_key: k, projection: false }", inputs)
+	})
+}
+
+func diffBound(t *testing.T, mask, projecting, transcoding string, inputs []string) {
+	projected := pipeline(t, boundProc(t, mask, projecting), batchOf(inputs...))
+	transcoded := pipeline(t, boundProc(t, mask, transcoding), batchOf(inputs...))
 	require.Len(t, projected, len(inputs))
 	require.Len(t, transcoded, len(inputs))
 	codec := orderCodecT(t)
