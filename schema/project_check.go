@@ -50,10 +50,10 @@ func (p *Projection) scan(doc []byte, dst []Found) ([]Found, bool) {
 	defer c.pool.Put(t)
 	j := &t.j
 	j.out, j.maxDepth = j.out[:0], c.limits.MaxDepth
-	j.node, j.found = p.root, dst
+	j.node, j.found, j.skip = p.root, dst, true
 	ok := j.run(c.plan, doc)
 	found := j.found
-	j.node, j.found, j.in = nil, nil, nil
+	j.node, j.found, j.in, j.skip = nil, nil, nil, false
 	if !ok {
 		return dst[:len(dst):len(dst)], false
 	}
@@ -75,7 +75,7 @@ func (p *Projection) CheckValue(ref int, raw []byte) bool {
 	defer c.pool.Put(t)
 	j := &t.j
 	j.out, j.maxDepth, j.node = j.out[:0], c.limits.MaxDepth, nil
-	j.in, j.pos, j.depth = raw, 0, r.depth+1
+	j.in, j.pos, j.depth, j.skip = raw, 0, r.depth+1, true
 	var ok bool
 	if r.elem {
 		ok = j.peek() != 'n' && j.singular(r.f, true)
@@ -83,7 +83,7 @@ func (p *Projection) CheckValue(ref int, raw []byte) bool {
 		ok = j.member(r.f)
 	}
 	ok = ok && j.end()
-	j.in = nil
+	j.in, j.skip = nil, false
 	return ok
 }
 
@@ -137,9 +137,9 @@ func (c *Codec) CheckJSON(doc []byte) error {
 	}
 	if c.plan != nil {
 		t := c.pool.Get().(*transcoder)
-		t.j.out, t.j.maxDepth, t.j.node = t.j.out[:0], c.limits.MaxDepth, nil
+		t.j.out, t.j.maxDepth, t.j.node, t.j.skip = t.j.out[:0], c.limits.MaxDepth, nil, true
 		ok := t.j.run(c.plan, doc)
-		t.j.in = nil
+		t.j.in, t.j.skip = nil, false
 		c.pool.Put(t)
 		if ok {
 			return nil

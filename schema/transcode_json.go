@@ -28,6 +28,9 @@ type jsonToWire struct {
 	// being read, nil off them; found collects the values they end at.
 	node  *pathNode
 	found []Found
+	// skip: check only, writing nothing but what the check reads back (a
+	// map's entries, for their order and repeated keys; bytes, decoded).
+	skip bool
 }
 
 // span is one field's encoding in out.
@@ -181,7 +184,7 @@ func (t *jsonToWire) list(f *fieldPlan) bool {
 	}
 	start, n := len(t.out), 0
 	var lenAt int
-	if f.packed {
+	if f.packed && !t.skip {
 		t.out = append(t.out, f.packedTag...)
 		lenAt = len(t.out)
 		t.out = append(t.out, 0)
@@ -204,7 +207,7 @@ func (t *jsonToWire) list(f *fieldPlan) bool {
 	switch {
 	case n == 0:
 		t.out = t.out[:start]
-	case f.packed:
+	case f.packed && !t.skip:
 		t.out = finishLength(t.out, lenAt)
 	}
 	r := f.rules
@@ -247,7 +250,7 @@ func (t *jsonToWire) singular(f *fieldPlan, inList bool) bool {
 		if !ok || !f.okString(v) {
 			return false
 		}
-		if keep || len(v) > 0 {
+		if (keep || len(v) > 0) && !t.skip {
 			t.out = protowire.AppendBytes(append(t.out, f.tag...), v)
 		}
 		return true
@@ -264,6 +267,12 @@ func (t *jsonToWire) singular(f *fieldPlan, inList bool) bool {
 }
 
 func (t *jsonToWire) nested(f *fieldPlan) bool {
+	if t.skip {
+		if f.msg.timestamp {
+			return t.timestamp()
+		}
+		return t.message(f.msg)
+	}
 	t.out = append(t.out, f.tag...)
 	lenAt := len(t.out)
 	t.out = append(t.out, 0)
@@ -290,6 +299,9 @@ func (t *jsonToWire) timestamp() bool {
 	secs, nanos, ok := parseTimestamp(string(v))
 	if !ok {
 		return false
+	}
+	if t.skip {
+		return true
 	}
 	if secs != 0 {
 		t.out = protowire.AppendVarint(append(t.out, 0x08), uint64(secs))
@@ -371,7 +383,7 @@ func (t *jsonToWire) boolValue(f *fieldPlan, keep, inList bool) bool {
 	if f.rules != nil && f.rules.required && !v {
 		return false
 	}
-	if keep || v {
+	if (keep || v) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = append(t.out, b2u(v))
 	}
@@ -407,7 +419,7 @@ func (t *jsonToWire) enumValue(f *fieldPlan, keep, inList bool) bool {
 	if !f.okEnum(n) {
 		return false
 	}
-	if keep || n != 0 {
+	if (keep || n != 0) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = protowire.AppendVarint(t.out, uint64(int64(n)))
 	}
@@ -431,13 +443,13 @@ func (t *jsonToWire) floatValue(f *fieldPlan, keep, inList bool) bool {
 	}
 	if bits == 32 {
 		u := math.Float32bits(float32(v))
-		if keep || u != 0 {
+		if (keep || u != 0) && !t.skip {
 			t.appendTag(f, inList)
 			t.out = protowire.AppendFixed32(t.out, u)
 		}
 		return true
 	}
-	if u := math.Float64bits(v); keep || u != 0 {
+	if u := math.Float64bits(v); (keep || u != 0) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = protowire.AppendFixed64(t.out, u)
 	}
@@ -454,7 +466,7 @@ func (t *jsonToWire) intValue(f *fieldPlan, keep, inList bool) bool {
 		if !f.okUint(u) {
 			return false
 		}
-		if keep || u != 0 {
+		if (keep || u != 0) && !t.skip {
 			t.appendTag(f, inList)
 			t.out = appendUint(t.out, f.kind, u)
 		}
@@ -463,7 +475,7 @@ func (t *jsonToWire) intValue(f *fieldPlan, keep, inList bool) bool {
 	if !f.okInt(i) {
 		return false
 	}
-	if keep || i != 0 {
+	if (keep || i != 0) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = appendInt(t.out, f.kind, i)
 	}
