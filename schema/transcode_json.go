@@ -437,6 +437,9 @@ func (t *jsonToWire) floatValue(f *fieldPlan, keep, inList bool) bool {
 	if f.kind == protoreflect.FloatKind {
 		bits = 32
 	}
+	if t.skip && f.rules == nil && t.shortDecimal() {
+		return true // valid, and nothing to check or write
+	}
 	v, ok := t.scanner.float(bits)
 	if !ok || !f.okFloat(v) {
 		return false
@@ -478,6 +481,27 @@ func (t *jsonToWire) intValue(f *fieldPlan, keep, inList bool) bool {
 	if (keep || i != 0) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = appendInt(t.out, f.kind, i)
+	}
+	return true
+}
+
+// shortDecimal reads a number of at most 15 bytes without an exponent
+// (-?digits[.digits], as number checks it): always a finite float32 and
+// float64, so a check without rules need not parse it. Anything else is
+// left unread for float.
+func (t *jsonToWire) shortDecimal() bool {
+	t.ws()
+	i, n := t.pos, min(len(t.in), t.pos+16)
+	for i < n && (isDigit(t.in[i]) || t.in[i] == '.' || t.in[i] == '-') {
+		i++
+	}
+	if i-t.pos > 15 || i < len(t.in) && (t.in[i] == 'e' || t.in[i] == 'E') {
+		return false
+	}
+	start := t.pos
+	if _, _, ok := t.number(); !ok || t.pos != i {
+		t.pos = start
+		return false
 	}
 	return true
 }
