@@ -33,10 +33,10 @@ func schemaField() *service.ConfigField {
 		service.NewStringListField(fieldImportPaths).Description("Directories to resolve proto files and their imports. Well-known types, `buf/validate/validate.proto` and `weir/options/v1/options.proto` are built in.").Default([]any{"."}),
 		service.NewStringField(fieldInputType).Description("Full name of the message type flowing in, e.g. `shop.v1.Order`."),
 		service.NewStringField(fieldOutputType).Description("Full name of the message type flowing out (default: the input type).").Default(""),
-		service.NewStringEnumField(fieldFormat, "json", "protobuf").Description("Wire format of the stream's messages. The guest always receives binary protobuf.").Default("json"),
+		service.NewStringEnumField(fieldFormat, "json", "protobuf").Description("Wire format of the stream's messages. The guest receives binary protobuf, except on a JSON stream whose output type is its input type and whose guest declares field paths: then it receives the JSON values at them (docs/schemas.md, \"Projected JSON streams\").").Default("json"),
 		service.NewIntField(fieldMaxMessageSize).Description("Largest record accepted, in bytes.").Default(4<<20).Advanced(),
 		service.NewIntField(fieldMaxDepth).Description("Deepest message nesting accepted.").Default(64).Advanced(),
-	).Description(`Binds the transform to protobuf types. Each record is decoded and validated (buf.validate rules) before the guest sees it; the guest's output is validated against the output type and encoded back. Failures are per-record, with class ` + "`bad_input`" + ` or ` + "`schema_violation`" + ` and the field path. At load, the module's declared types must be wire-compatible with these (docs/schemas.md), or it is refused with the list of what breaks.`).Optional()
+	).Description(`Binds the transform to protobuf types. Each record is decoded and validated (buf.validate rules) before the guest sees it; the guest's output is validated against the output type and encoded back (on a projected JSON stream, each record is validated where it lies and only the values the guest replaces are checked). Failures are per-record, with class ` + "`bad_input`" + ` or ` + "`schema_violation`" + ` and the field path. At load, the module's declared types must be wire-compatible with these (docs/schemas.md), or it is refused with the list of what breaks.`).Optional()
 }
 
 // binding converts and checks records for a schema-bound transform.
