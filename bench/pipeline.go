@@ -35,20 +35,30 @@ const maskFields = `
       - { path: customer.phone, action: last, keep: 4, with: "***" }
       - { path: customer.card, action: last, keep: 4, with: "************" }`
 
-// boundMask is the reference masking on the schema-bound path: JSON decoded
-// into shop.v1.Order and validated, masked as binary protobuf, validated
-// and encoded back to JSON.
-var boundMask = `
+// ordersSchema binds a wasm processor to shop.v1.Order, validation on.
+var ordersSchema = `
+  schema:
+    proto_files: [orders.proto]
+    import_paths: [` + filepath.Join(fixtures.Root(), "examples/orders-proto/proto") + `]
+    input: shop.v1.Order`
+
+// boundMask is the reference masking on a schema-bound JSON stream, as a
+// user writes it: the mask's JSON paths. The stream projects: each record
+// is validated against shop.v1.Order where it lies, the mask gets the three
+// values, and only what it writes back is checked (docs/schemas.md,
+// "Projected JSON streams").
+var boundMask = "\n  config:" + maskFields + ordersSchema
+
+// boundProtoMask is the same on the transcoding path: JSON decoded into
+// shop.v1.Order and validated, masked as binary protobuf by the mask's
+// protobuf plan, validated and encoded back to JSON.
+var boundProtoMask = `
   config:
     format: protobuf
     fields:
       - { path: "3.3", action: email }
       - { path: "3.4", action: last, keep: 4, with: "***" }
-      - { path: "3.5", action: last, keep: 4, with: "************" }
-  schema:
-    proto_files: [orders.proto]
-    import_paths: [` + filepath.Join(fixtures.Root(), "examples/orders-proto/proto") + `]
-    input: shop.v1.Order`
+      - { path: "3.5", action: last, keep: 4, with: "************" }` + ordersSchema
 
 // Cases are the pipelines compared by `make bench`. modules maps a module
 // name (echo, mask, echo-wat) to its .wasm path.
@@ -70,6 +80,7 @@ mapping: |
 		{Name: "wasm C guest (mask)", Processors: wasm("mask-c", "\n  config:"+maskFields)},
 		{Name: "wasm C raw scanner guest (mask)", Processors: wasm("mask-c-raw", "")},
 		{Name: "wasm Go guest (mask), schema-bound", Processors: wasm("mask", boundMask)},
+		{Name: "wasm Go guest (mask), schema-bound, protobuf plan", Processors: wasm("mask", boundProtoMask)},
 		{Name: "wasm Go guest (echo)", Processors: wasm("echo", "")},
 		{Name: "wasm WAT guest (echo)", Processors: wasm("echo-wat", "")},
 	}

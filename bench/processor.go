@@ -19,20 +19,21 @@ type ProcCase struct {
 
 // Names of the processor cases the targets are stated in.
 const (
-	ProcNoop        = "Benthos no-op processor"
-	ProcBloblang    = "bloblang mapping (mask)"
-	ProcNativeScan  = "native Go, byte scanner (mask): the floor"
-	ProcNativeJSON  = "native Go, encoding/json (mask)"
-	ProcWATEcho     = "weir WAT echo"
-	ProcGoEcho      = "weir Go echo"
-	ProcGoMask      = "weir Go mask (plugins/mask)"
-	ProcCMask       = "weir C mask (plugins/mask_c)"
-	ProcCMaskRaw    = "weir C raw scanner guest (bench/guests/mask_c)"
-	ProcGoMaskBound = "weir Go mask, schema-bound"
-	ProcConnectEcho = "Connect-style ABI, Go echo"
-	ProcConnectMask = "Connect-style ABI, Go mask"
-	ProcExtismEcho  = "Extism, Go echo"
-	ProcExtismMask  = "Extism, Go mask"
+	ProcNoop          = "Benthos no-op processor"
+	ProcBloblang      = "bloblang mapping (mask)"
+	ProcNativeScan    = "native Go, byte scanner (mask): the floor"
+	ProcNativeJSON    = "native Go, encoding/json (mask)"
+	ProcWATEcho       = "weir WAT echo"
+	ProcGoEcho        = "weir Go echo"
+	ProcGoMask        = "weir Go mask (plugins/mask)"
+	ProcCMask         = "weir C mask (plugins/mask_c)"
+	ProcCMaskRaw      = "weir C raw scanner guest (bench/guests/mask_c)"
+	ProcGoMaskBound   = "weir Go mask, schema-bound" // a bound JSON stream, projecting
+	ProcGoMaskBoundPB = "weir Go mask, schema-bound, protobuf plan"
+	ProcConnectEcho   = "Connect-style ABI, Go echo"
+	ProcConnectMask   = "Connect-style ABI, Go mask"
+	ProcExtismEcho    = "Extism, Go echo"
+	ProcExtismMask    = "Extism, Go mask"
 )
 
 // ProcCases are the processors compared at the processor level, modules
@@ -58,6 +59,7 @@ func ProcCases(modules map[string]string) []ProcCase {
 		{ProcCMask, byName["wasm C guest (mask)"]},
 		{ProcCMaskRaw, byName["wasm C raw scanner guest (mask)"]},
 		{ProcGoMaskBound, byName["wasm Go guest (mask), schema-bound"]},
+		{ProcGoMaskBoundPB, byName["wasm Go guest (mask), schema-bound, protobuf plan"]},
 		{ProcConnectEcho, peer("bench_connect_wasm", "connect-echo", "process")},
 		{ProcConnectMask, peer("bench_connect_wasm", "connect-mask", "process")},
 		{ProcExtismEcho, peer("bench_extism", "extism-echo", "echo")},

@@ -34,6 +34,9 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 	}()
 	g := p.scratch.Get().(*guestBatch)
 	defer p.scratch.Put(g)
+	if p.bind != nil {
+		g.proj = projectionOf(v.pool)
+	}
 	p.toRecords(g, batch)
 	defer g.release()
 	p.metrics.records.Incr(int64(len(batch)))
@@ -120,6 +123,10 @@ type guestBatch struct {
 	meta     []runtime.Meta
 	walk     func(k, v string) error // appends to meta; made once, as MetaWalk's callback
 	outcomes runtime.Outcomes
+
+	proj  *schema.Projection  // the version's, on a projected JSON stream (schema_projection.go)
+	found []schema.Found      // one record's values, reused
+	spans []runtime.FieldSpan // every record's values, records[i].Fields
 }
 
 func newGuestBatch() any {
@@ -137,15 +144,21 @@ func (g *guestBatch) release() {
 	clear(g.records)
 	clear(g.meta)
 	clear(g.failed)
+	g.proj = nil
 }
 
 func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch) {
-	g.records, g.meta, g.failed = g.records[:0], g.meta[:0], g.failed[:0]
+	g.records, g.meta, g.failed, g.spans = g.records[:0], g.meta[:0], g.failed[:0], g.spans[:0]
 	g.index = slices.Grow(g.index[:0], len(batch))[:len(batch)]
 	for i, m := range batch {
 		g.index[i] = -1
 		value, err := m.AsBytes()
-		if err == nil && p.bind != nil {
+		var fields []runtime.FieldSpan
+		switch {
+		case err != nil || p.bind == nil:
+		case g.proj != nil:
+			value, fields, err = g.project(g.proj, value)
+		default:
 			value, err = p.bind.toGuest(value)
 		}
 		if err != nil {
@@ -154,7 +167,7 @@ func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch) {
 		}
 		first := len(g.meta)
 		_ = m.MetaWalk(g.walk)
-		r := runtime.Record{Value: value}
+		r := runtime.Record{Value: value, Fields: fields}
 		if len(g.meta) > first {
 			r.Meta = g.meta[first:len(g.meta):len(g.meta)]
 		}
@@ -221,10 +234,10 @@ func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g
 		case len(o.Emits) == 0:
 			p.metrics.dropped.Incr(1)
 		case len(o.Emits) == 1:
-			out = append(out, p.emit(mod, m, o.Emits[0], &failed)) // the message itself, rewritten
+			out = append(out, p.emit(mod, g, m, o.Emits[0], &failed)) // the message itself, rewritten
 		default:
 			for _, e := range o.Emits {
-				out = append(out, p.emit(mod, m.Copy(), e, &failed))
+				out = append(out, p.emit(mod, g, m.Copy(), e, &failed))
 			}
 		}
 	}
@@ -239,10 +252,14 @@ func isPlainKeep(e runtime.Emit) bool { return e.Unchanged && e.Port == "" && le
 // emit applies one emit to c: the input message itself for a single
 // emit, a copy of it for each of a fan-out. A value that fails the output
 // schema is the guest's failure: it flags c and counts in *failed.
-func (p *wasmProcessor) emit(mod *runtime.Module, c *service.Message, e runtime.Emit, failed *int) *service.Message {
+func (p *wasmProcessor) emit(mod *runtime.Module, g *guestBatch, c *service.Message, e runtime.Emit, failed *int) *service.Message {
 	if !e.Unchanged {
 		value, err := e.Value, error(nil)
-		if p.bind != nil {
+		switch {
+		case p.bind == nil:
+		case g.proj != nil:
+			value, err = p.bind.fromProjected(g.proj, e)
+		default:
 			value, err = p.bind.fromGuest(value)
 		}
 		if err != nil {

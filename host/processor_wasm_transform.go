@@ -344,6 +344,9 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 		},
 		warm: func(ctx context.Context, mod *runtime.Module) (*runtime.Pool, error) {
 			cfg := s.pool
+			if s.bind != nil {
+				cfg.Fields = s.bind.fieldHooks() // a version's own: its paths are its guest's
+			}
 			cfg.OnBatch = metrics.batchDone(mod.Manifest)
 			cfg.OnLogsDropped = metrics.logsDropped(mod.Manifest)
 			return mod.NewPool(ctx, cfg)

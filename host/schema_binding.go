@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -34,10 +33,10 @@ func schemaField() *service.ConfigField {
 		service.NewStringListField(fieldImportPaths).Description("Directories to resolve proto files and their imports. Well-known types, `buf/validate/validate.proto` and `weir/options/v1/options.proto` are built in.").Default([]any{"."}),
 		service.NewStringField(fieldInputType).Description("Full name of the message type flowing in, e.g. `shop.v1.Order`."),
 		service.NewStringField(fieldOutputType).Description("Full name of the message type flowing out (default: the input type).").Default(""),
-		service.NewStringEnumField(fieldFormat, "json", "protobuf").Description("Wire format of the stream's messages. The guest always receives binary protobuf.").Default("json"),
+		service.NewStringEnumField(fieldFormat, "json", "protobuf").Description("Wire format of the stream's messages. The guest receives binary protobuf, except on a JSON stream whose output type is its input type and whose guest declares field paths: then it receives the JSON values at them (docs/schemas.md, \"Projected JSON streams\").").Default("json"),
 		service.NewIntField(fieldMaxMessageSize).Description("Largest record accepted, in bytes.").Default(4<<20).Advanced(),
 		service.NewIntField(fieldMaxDepth).Description("Deepest message nesting accepted.").Default(64).Advanced(),
-	).Description(`Binds the transform to protobuf types. Each record is decoded and validated (buf.validate rules) before the guest sees it; the guest's output is validated against the output type and encoded back. Failures are per-record, with class ` + "`bad_input`" + ` or ` + "`schema_violation`" + ` and the field path. At load, the module's declared types must be wire-compatible with these (docs/schemas.md), or it is refused with the list of what breaks.`).Optional()
+	).Description(`Binds the transform to protobuf types. Each record is decoded and validated (buf.validate rules) before the guest sees it; the guest's output is validated against the output type and encoded back (on a projected JSON stream, each record is validated where it lies and only the values the guest replaces are checked). Failures are per-record, with class ` + "`bad_input`" + ` or ` + "`schema_violation`" + ` and the field path. At load, the module's declared types must be wire-compatible with these (docs/schemas.md), or it is refused with the list of what breaks.`).Optional()
 }
 
 // binding converts and checks records for a schema-bound transform.
@@ -50,9 +49,18 @@ type binding struct {
 // "weir_schema", so type-agnostic guests can act on the schema (the mask
 // masks every field marked (weir.options.v1.sensitive)). docs/abi.md §3.
 type schemaHints struct {
-	Input     string             `json:"input"`
-	Output    string             `json:"output"`
-	Sensitive []schema.Sensitive `json:"sensitive,omitempty"`
+	Input  string `json:"input"`
+	Output string `json:"output"`
+	// Format is the stream's: "json" or "protobuf".
+	Format string `json:"format"`
+	// Projection: a guest that declares JSON paths (docs/abi.md §4b) gets
+	// the record's JSON values at them; one that does not gets binary
+	// protobuf, as always when false.
+	Projection bool `json:"projection"`
+	// SensitiveJSON, where the stream projects, lists Sensitive by JSON
+	// path ("items.*.name"), when paths reach them all.
+	SensitiveJSON []schema.Sensitive `json:"sensitive_json,omitempty"`
+	Sensitive     []schema.Sensitive `json:"sensitive,omitempty"`
 	// Messages is the input type's shape and its nested types': with it
 	// the mask tells unknown fields from known ones at every depth.
 	Messages map[string]schema.MessageShape `json:"messages"`
@@ -67,11 +75,20 @@ func (b *binding) withHints(config []byte) ([]byte, error) {
 			return config, nil // not an object: the guest gets its config as written
 		}
 	}
+	var byPath []schema.Sensitive
+	if b.projects() {
+		if fields, ok := schema.SensitiveJSON(b.in.Type); ok {
+			byPath = fields
+		}
+	}
 	hints, err := json.Marshal(schemaHints{
-		Input:     string(b.in.Type.FullName()),
-		Output:    string(b.out.Type.FullName()),
-		Sensitive: schema.SensitiveFields(b.in.Type),
-		Messages:  schema.Shapes(b.in.Type),
+		SensitiveJSON: byPath,
+		Input:         string(b.in.Type.FullName()),
+		Output:        string(b.out.Type.FullName()),
+		Format:        map[bool]string{true: "json", false: "protobuf"}[b.json],
+		Projection:    b.projects(),
+		Sensitive:     schema.SensitiveFields(b.in.Type),
+		Messages:      schema.Shapes(b.in.Type),
 	})
 	if err != nil {
 		return nil, err
@@ -205,13 +222,8 @@ func (b *binding) fromGuest(bin []byte) ([]byte, error) {
 	} else {
 		out, err = bin, b.out.CheckBinary(bin)
 	}
-	var se *schema.Error
-	if errors.As(err, &se) && se.Class == schema.ClassBadInput {
-		se.Class = schema.ClassViolation // the guest wrote it: not the input's fault
-		se.Msg = "transform output: " + se.Msg
-	}
 	if err != nil {
-		return nil, err
+		return nil, guestWrote(err)
 	}
 	return out, nil
 }

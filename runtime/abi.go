@@ -10,6 +10,9 @@ import (
 type Record struct {
 	Value []byte
 	Meta  []Meta
+	// Fields are the values at a projecting instance's paths, found by the
+	// caller, when the pool has FieldHooks (fields_given.go).
+	Fields []FieldSpan
 }
 
 // Meta is one metadata entry (a header).
@@ -31,6 +34,11 @@ type Emit struct {
 	Port string
 	// MetaOps are metadata changes to apply, in order, to the input's metadata.
 	MetaOps []MetaOp
+	// Checked: Value is the input's with field replacements that each
+	// passed the pool's FieldHooks.Check. Refused: one did not, the one
+	// of FieldSpan.Ref RefusedRef.
+	Checked, Refused bool
+	RefusedRef       int
 }
 
 // MetaOp sets or deletes one metadata key.
@@ -269,6 +277,9 @@ func (d *decoder) emit(idx int, in Record, man *Manifest) (Emit, error) {
 	}
 	if flags&flagFields != 0 {
 		e.Value, e.Unchanged, err = d.fields(idx, in)
+		if err == nil && !e.Unchanged {
+			e.Checked, e.Refused, e.RefusedRef = d.checked(idx)
+		}
 	}
 	return e, err
 }

@@ -201,6 +201,10 @@ type PoolConfig struct {
 	MaxMemoryBytes uint64
 	// Config is the blob handed to the guest's init once per instance.
 	Config []byte
+	// Fields, if set, gives a projecting instance its records' fields
+	// (Record.Fields) and vouches for what it writes back (FieldHooks).
+	// Default nil: the instance scans each record itself.
+	Fields FieldHooks
 
 	// The output caps below bound what one batch's output may expand to,
 	// checked while it is decoded, before anything is allocated for it;

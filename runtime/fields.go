@@ -26,6 +26,9 @@ type projection struct {
 	spans   []jsonpath.Match // one record's matches
 	repls   []repl           // one emit's replacements
 	values  arena            // the spliced values handed to the host
+
+	hooks FieldHooks // the pool's, when the caller gives the fields (fields_given.go)
+	refs  []int      // with hooks: each field's FieldSpan.Ref
 }
 
 // arena hands out spliced values from shared chunks, so a batch of
@@ -102,7 +105,7 @@ func (p *projection) scan(records []Record, transform string) int {
 	p.bad = p.bad[:0]
 	size := 4
 	for _, r := range records {
-		err := p.scanRecord(r.Value, transform)
+		err := p.recordFields(r, transform)
 		p.bad = append(p.bad, err)
 		size += 8       // field_count, meta_count
 		if err == nil { // a record that is not JSON is sent without metadata
@@ -165,9 +168,11 @@ func (p *projection) encode(dst []byte, records []Record) {
 		for _, f := range fs {
 			le.PutUint32(dst[pos:], uint32(f.path))
 			dst[pos+4] = f.typ
-			v := r.Value[f.vstart:f.vend]
-			if f.decoded {
+			var v []byte
+			if f.decoded { // offsets in p.decoded, which may lie past the record's end
 				v = p.decoded[f.vstart:f.vend]
+			} else {
+				v = r.Value[f.vstart:f.vend]
 			}
 			le.PutUint32(dst[pos+5:], uint32(len(v)))
 			pos += 9 + copy(dst[pos+9:], v)
@@ -224,6 +229,7 @@ func (in *instance) loadFields(ctx context.Context, m *Module) error {
 // back. Records that are not JSON fail alone with bad_input.
 func (in *instance) processProjected(ctx context.Context, m *Module, records []Record, cfg PoolConfig, into *Outcomes) ([]Outcome, error) {
 	p := in.proj
+	p.hooks = cfg.Fields
 	view, err := in.reserve(ctx, m, p.scan(records, m.Manifest.ID()))
 	if err != nil {
 		return nil, err

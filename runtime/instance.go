@@ -93,7 +93,10 @@ func (in *instance) start(ctx context.Context, m *Module, cfg PoolConfig) error 
 	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
 	ictx, cancel = m.deadline(ctx, cfg.Timeout)
 	defer cancel()
-	return in.loadFields(ictx, m)
+	if err := in.loadFields(ictx, m); err != nil {
+		return err
+	}
+	return in.declare(m, cfg)
 }
 
 // deadline bounds a start-up phase under InterruptCloseOnContextDone (fuel

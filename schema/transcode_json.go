@@ -23,6 +23,14 @@ type jsonToWire struct {
 	spans    []span   // where each field's bytes went, a stack of messages
 	entries  []entry  // map entries, a stack of maps
 	reorder  []byte
+
+	// node is where the projection's paths (project.go) lead in the value
+	// being read, nil off them; found collects the values they end at.
+	node  *pathNode
+	found []Found
+	// skip: check only, writing nothing but what the check reads back (a
+	// map's entries, for their order and repeated keys; bytes, decoded).
+	skip bool
 }
 
 // span is one field's encoding in out.
@@ -89,7 +97,11 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 			return false // duplicate
 		}
 		t.seen[w] |= bit
-		if !t.member(f) {
+		parent := t.node
+		t.node = parent.child(f.index)
+		ok = t.member(f)
+		t.node = parent
+		if !ok {
 			return false
 		}
 		if t.eat(',') {
@@ -99,8 +111,28 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 	}
 }
 
-// member reads one field's value; null leaves the field unset.
+// member reads one field's value, noting it when a path ends there.
 func (t *jsonToWire) member(f *fieldPlan) bool {
+	n := t.node
+	if n == nil || n.end < 0 {
+		return t.memberValue(f)
+	}
+	t.node = nil // nothing inside a found value is found again
+	t.ws()
+	start := t.pos
+	ok := t.memberValue(f)
+	t.node = n
+	return ok && t.note(n, start)
+}
+
+// note records the value read from start as found at n.
+func (t *jsonToWire) note(n *pathNode, start int) bool {
+	t.found = append(t.found, Found{Path: n.end, Ref: n.ref, Start: start, End: t.pos})
+	return true
+}
+
+// memberValue reads one field's value; null leaves the field unset.
+func (t *jsonToWire) memberValue(f *fieldPlan) bool {
 	if t.peek() == 'n' {
 		return t.literal("null") && !f.absentBad
 	}
@@ -152,14 +184,14 @@ func (t *jsonToWire) list(f *fieldPlan) bool {
 	}
 	start, n := len(t.out), 0
 	var lenAt int
-	if f.packed {
+	if f.packed && !t.skip {
 		t.out = append(t.out, f.packedTag...)
 		lenAt = len(t.out)
 		t.out = append(t.out, 0)
 	}
 	if !t.eat(']') {
 		for {
-			if t.peek() == 'n' || !t.singular(f, true) {
+			if !t.element(f, n) {
 				return false
 			}
 			n++
@@ -175,11 +207,35 @@ func (t *jsonToWire) list(f *fieldPlan) bool {
 	switch {
 	case n == 0:
 		t.out = t.out[:start]
-	case f.packed:
+	case f.packed && !t.skip:
 		t.out = finishLength(t.out, lenAt)
 	}
 	r := f.rules
 	return r == nil || !(r.required && n == 0) && !r.items(n)
+}
+
+// element reads the k-th element of list f, noting it when a path ends
+// there.
+func (t *jsonToWire) element(f *fieldPlan, k int) bool {
+	if t.peek() == 'n' {
+		return false
+	}
+	list := t.node
+	if list == nil {
+		return t.singular(f, true)
+	}
+	e := list.elem(k)
+	start := t.pos
+	var ok bool
+	if e != nil && e.end >= 0 {
+		t.node = nil
+		ok = t.singular(f, true) && t.note(e, start)
+	} else {
+		t.node = e
+		ok = t.singular(f, true)
+	}
+	t.node = list
+	return ok
 }
 
 // singular writes one value with its tag (a packed element without);
@@ -194,7 +250,7 @@ func (t *jsonToWire) singular(f *fieldPlan, inList bool) bool {
 		if !ok || !f.okString(v) {
 			return false
 		}
-		if keep || len(v) > 0 {
+		if (keep || len(v) > 0) && !t.skip {
 			t.out = protowire.AppendBytes(append(t.out, f.tag...), v)
 		}
 		return true
@@ -211,6 +267,12 @@ func (t *jsonToWire) singular(f *fieldPlan, inList bool) bool {
 }
 
 func (t *jsonToWire) nested(f *fieldPlan) bool {
+	if t.skip {
+		if f.msg.timestamp {
+			return t.timestamp()
+		}
+		return t.message(f.msg)
+	}
 	t.out = append(t.out, f.tag...)
 	lenAt := len(t.out)
 	t.out = append(t.out, 0)
@@ -237,6 +299,9 @@ func (t *jsonToWire) timestamp() bool {
 	secs, nanos, ok := parseTimestamp(string(v))
 	if !ok {
 		return false
+	}
+	if t.skip {
+		return true
 	}
 	if secs != 0 {
 		t.out = protowire.AppendVarint(append(t.out, 0x08), uint64(secs))
@@ -318,7 +383,7 @@ func (t *jsonToWire) boolValue(f *fieldPlan, keep, inList bool) bool {
 	if f.rules != nil && f.rules.required && !v {
 		return false
 	}
-	if keep || v {
+	if (keep || v) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = append(t.out, b2u(v))
 	}
@@ -354,7 +419,7 @@ func (t *jsonToWire) enumValue(f *fieldPlan, keep, inList bool) bool {
 	if !f.okEnum(n) {
 		return false
 	}
-	if keep || n != 0 {
+	if (keep || n != 0) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = protowire.AppendVarint(t.out, uint64(int64(n)))
 	}
@@ -372,19 +437,22 @@ func (t *jsonToWire) floatValue(f *fieldPlan, keep, inList bool) bool {
 	if f.kind == protoreflect.FloatKind {
 		bits = 32
 	}
+	if t.skip && f.rules == nil && t.shortDecimal() {
+		return true // valid, and nothing to check or write
+	}
 	v, ok := t.scanner.float(bits)
 	if !ok || !f.okFloat(v) {
 		return false
 	}
 	if bits == 32 {
 		u := math.Float32bits(float32(v))
-		if keep || u != 0 {
+		if (keep || u != 0) && !t.skip {
 			t.appendTag(f, inList)
 			t.out = protowire.AppendFixed32(t.out, u)
 		}
 		return true
 	}
-	if u := math.Float64bits(v); keep || u != 0 {
+	if u := math.Float64bits(v); (keep || u != 0) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = protowire.AppendFixed64(t.out, u)
 	}
@@ -401,7 +469,7 @@ func (t *jsonToWire) intValue(f *fieldPlan, keep, inList bool) bool {
 		if !f.okUint(u) {
 			return false
 		}
-		if keep || u != 0 {
+		if (keep || u != 0) && !t.skip {
 			t.appendTag(f, inList)
 			t.out = appendUint(t.out, f.kind, u)
 		}
@@ -410,9 +478,30 @@ func (t *jsonToWire) intValue(f *fieldPlan, keep, inList bool) bool {
 	if !f.okInt(i) {
 		return false
 	}
-	if keep || i != 0 {
+	if (keep || i != 0) && !t.skip {
 		t.appendTag(f, inList)
 		t.out = appendInt(t.out, f.kind, i)
+	}
+	return true
+}
+
+// shortDecimal reads a number of at most 15 bytes without an exponent
+// (-?digits[.digits], as number checks it): always a finite float32 and
+// float64, so a check without rules need not parse it. Anything else is
+// left unread for float.
+func (t *jsonToWire) shortDecimal() bool {
+	t.ws()
+	i, n := t.pos, min(len(t.in), t.pos+16)
+	for i < n && (isDigit(t.in[i]) || t.in[i] == '.' || t.in[i] == '-') {
+		i++
+	}
+	if i-t.pos > 15 || i < len(t.in) && (t.in[i] == 'e' || t.in[i] == 'E') {
+		return false
+	}
+	start := t.pos
+	if _, _, ok := t.number(); !ok || t.pos != i {
+		t.pos = start
+		return false
 	}
 	return true
 }

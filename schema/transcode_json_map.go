@@ -15,8 +15,9 @@ func (t *jsonToWire) mapValue(f *fieldPlan) bool {
 	if !t.eat('{') {
 		return false
 	}
-	base, start := len(t.entries), len(t.out)
-	defer func() { t.entries = t.entries[:base] }()
+	base, start, skip := len(t.entries), len(t.out), t.skip
+	t.skip = false // the entries are read back: written even when checking
+	defer func() { t.entries, t.skip = t.entries[:base], skip }()
 	if !t.eat('}') {
 		for {
 			if !t.mapEntry(f) {

@@ -147,6 +147,9 @@ func supportedMessage(md protoreflect.MessageDescriptor) error {
 	if md.ExtensionRanges().Len() > 0 {
 		return notSupported("%s has extensions", name)
 	}
+	if messageRules(md) {
+		return notSupported("%s has message rules (buf.validate.message)", name)
+	}
 	return nil
 }
 

@@ -18,7 +18,7 @@ type scanner struct {
 }
 
 func (s *scanner) ws() {
-	for s.pos < len(s.in) {
+	for s.pos < len(s.in) && s.in[s.pos] <= ' ' { // every other byte is not whitespace: one compare
 		switch s.in[s.pos] {
 		case ' ', '\t', '\n', '\r':
 			s.pos++
@@ -57,6 +57,15 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
 }
 
+// plainByte marks the ASCII bytes a string holds as they are: not '"',
+// '\\' or a control byte. A string's bytes cost one table load each.
+var plainByte = func() (t [256]bool) {
+	for c := ' '; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // key reads an object key without escapes and the colon after it.
 func (s *scanner) key() ([]byte, bool) {
 	if s.peek() != '"' {
@@ -65,6 +74,9 @@ func (s *scanner) key() ([]byte, bool) {
 	start := s.pos + 1
 	for i := start; i < len(s.in); i++ {
 		c := s.in[i]
+		if plainByte[c] || c >= 0x80 {
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos = i + 1
@@ -87,6 +99,9 @@ func (s *scanner) str() ([]byte, bool) {
 	ascii := true
 	for i := start; i < len(s.in); i++ {
 		c := s.in[i]
+		if plainByte[c] {
+			continue
+		}
 		switch {
 		case c == '"':
 			s.pos = i + 1

@@ -40,9 +40,15 @@ type Config struct {
 	// WeirSchema is added by the host when the pipeline is schema-bound
 	// (docs/abi.md §3): with no fields configured, every field marked
 	// sensitive is masked, in every message of its type at any depth.
+	// On a JSON stream the host projects (format "json", projection true)
+	// it lists the sensitive fields by JSON path too: the mask then masks
+	// them in JSON mode, projecting (bound.go).
 	WeirSchema *struct {
-		Input    string                  `json:"input"`
-		Messages map[string]messageShape `json:"messages"`
+		Input         string                  `json:"input"`
+		Messages      map[string]messageShape `json:"messages"`
+		Format        string                  `json:"format"`
+		Projection    bool                    `json:"projection"`
+		SensitiveJSON []sensitiveJSON         `json:"sensitive_json"`
 	} `json:"weir_schema"`
 }
 
@@ -107,6 +113,15 @@ func newMasker(config []byte) (*masker, error) {
 		}
 	}
 	bySchema := len(c.Fields) == 0 && c.WeirSchema != nil
+	if bySchema {
+		rules, err := schemaFields(c)
+		if err != nil {
+			return nil, err
+		}
+		if rules != nil {
+			c.Fields, bySchema = rules, false // JSON mode, projecting (bound.go)
+		}
+	}
 	if bySchema {
 		c.Format = "protobuf"
 	}
