@@ -88,7 +88,7 @@ type frame struct {
 // are expensive in Go's wasm backend, and this is a guest's hot path. Off
 // the paths it only validates: no key is compared.
 func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
-	var buf [32]frame
+	var buf [8]frame // dead containers push none (skipDead): the depth of the paths is enough
 	stack := buf[:0]
 	n := len(doc)
 	match := s.all // the paths the value about to be read lies on
@@ -109,6 +109,15 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 		if c := doc[i]; c == '{' || c == '[' {
 			if len(stack) >= MaxDepth {
 				return syntaxErr(i, "nesting deeper than %d", MaxDepth)
+			}
+			if match&^target == 0 { // no path goes inside: validate it, and on
+				if end := skipDead(doc, i, len(stack)); end >= 0 {
+					if target != 0 {
+						report(fn, target, i, end)
+					}
+					i = end
+					goto after
+				}
 			}
 			stack = append(stack, frame{kind: c, alive: match &^ target, target: target, start: i})
 			f = &stack[len(stack)-1]
