@@ -220,6 +220,8 @@ func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last 
 		var e Emit
 		if d.pos < len(d.buf) && d.buf[d.pos] == 0 {
 			e, err = d.kept(idx, inputs[idx])
+		} else if d.pos < len(d.buf) && d.buf[d.pos] == flagFields && d.proj != nil {
+			e, err = d.keptFields(idx, inputs[idx])
 		} else {
 			e, err = d.emit(idx, inputs[idx], man)
 		}
@@ -283,6 +285,21 @@ func (d *decoder) kept(idx int, in Record) (Emit, error) {
 		return Emit{}, err
 	}
 	return Emit{Value: in.Value, Unchanged: true}, d.chargeBytes(idx, len(in.Value))
+}
+
+// keptFields decodes an emit whose flags are field replacements alone,
+// the input kept with some of its fields replaced: what emit does for
+// those flags, without its branches. It is a projected mask's whole reply.
+func (d *decoder) keptFields(idx int, in Record) (Emit, error) {
+	d.at = d.pos
+	d.pos++
+	if err := d.inherit(idx, in); err != nil {
+		return Emit{}, err
+	}
+	var e Emit
+	var err error
+	e.Value, e.Unchanged, err = d.fields(idx, in)
+	return e, err
 }
 
 // inherit charges the input's metadata, which every emit starts from.
