@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -26,7 +27,7 @@ func BenchmarkProcessor(b *testing.B) {
 			defer p.Close(context.Background())
 			ctx := context.Background()
 			var cpu time.Duration
-			n := 0
+			n, faults := 0, minorFaults()
 			b.ResetTimer()
 			for i := 0; n < b.N*64; i++ {
 				b.StopTimer()
@@ -39,6 +40,15 @@ func BenchmarkProcessor(b *testing.B) {
 				cpu, n = cpu+CPUTime()-c0, n+chunk*64
 			}
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/msg")
+			b.ReportMetric(float64(minorFaults()-faults)*64/float64(n), "faults/batch")
 		})
 	}
+}
+
+// minorFaults is how many page faults the process has taken that needed
+// no I/O: a first touch of memory the kernel had not mapped yet.
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Minflt
 }
