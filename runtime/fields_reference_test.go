@@ -96,7 +96,6 @@ func FuzzReplacementsAgreeWithReference(f *testing.F) {
 	})
 }
 
-
 // FuzzKeptFieldsAsEmit: the fast path of an emit whose flags are field
 // replacements alone decodes it as emit does, from the same state: the
 // same emit (the same spliced value), the same error, the same charges.
