@@ -132,6 +132,7 @@ func trickyDocs() []string {
 		`{"x":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`,
 		`{"x":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`,
 		strings.Repeat(`{"x":`, MaxDepth-1) + `[]` + strings.Repeat("}", MaxDepth-1),
+		`{"x":` + strings.Repeat(`[1,`, 300) + `x` + strings.Repeat("]", 300) + `}`, // an error deep in a dead container
 	}
 	// a stop byte at each offset of a word, in keys and in values
 	for k := 0; k < 17; k++ {

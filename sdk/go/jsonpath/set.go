@@ -97,6 +97,7 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 		return syntaxErr(i, "empty document")
 	}
 	var f *frame
+	invalid := false // skipDead found an error: the rest is scanned the exact way
 	for {
 		// read one value at i
 		if i >= n {
@@ -110,7 +111,7 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 			if len(stack) >= MaxDepth {
 				return syntaxErr(i, "nesting deeper than %d", MaxDepth)
 			}
-			if match&^target == 0 { // no path goes inside: validate it, and on
+			if match&^target == 0 && !invalid { // no path goes inside: validate it, and on
 				if end := skipDead(doc, i, len(stack)); end >= 0 {
 					if target != 0 {
 						report(fn, target, i, end)
@@ -118,6 +119,7 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 					i = end
 					goto after
 				}
+				invalid = true // the exact path below finds the error: once, not again per level inside
 			}
 			stack = append(stack, frame{kind: c, alive: match &^ target, target: target, start: i})
 			f = &stack[len(stack)-1]
