@@ -108,6 +108,51 @@ type decoder struct {
 	inheritedSize int // its metadata's key and value bytes
 
 	proj *projection // the batch's fields, when it came through weir_process_fields
+
+	plain bool // every entry through emit and its checked reads: the reference of keptRun, kept and keptFields (tests)
+}
+
+// keptRun decodes, from d.pos on and up to max entries, the entries that
+// are each the first for their record and keep it as it came (EMIT, flags
+// 0) within every limit: the whole of an echo's reply, eight bytes at a
+// time, each charged as entry charges it. It returns how many it decoded
+// and the last record index. It stops at anything else, an entry that
+// would fail included, and leaves it to entry (nothing of it read or
+// charged), whose checked reads then say what is wrong and where.
+func (d *decoder) keptRun(inputs []Record, outcomes []Outcome, seen []uint8, last int, max uint32) (uint32, int) {
+	if d.plain {
+		return 0, last
+	}
+	buf, pos, use, lim := d.buf, d.pos, d.use, d.lim
+	emits := d.emits
+	var n uint32
+	for ; n < max && len(buf)-pos >= 6 && buf[pos+4] == kindEmit && buf[pos+5] == 0; n++ {
+		idx := int(binary.LittleEndian.Uint32(buf[pos:]))
+		if uint64(idx) >= uint64(len(inputs)) || idx <= last || len(emits) == cap(emits) { // idx > last: no entry of it came before
+			break
+		}
+		in := &inputs[idx]
+		size := metaBytes(in.Meta)
+		if lim.emitsPerRecord < 1 || use.emits >= lim.emitsPerBatch ||
+			len(in.Meta) > lim.metadata-use.metadata || size+len(in.Value) > lim.expandedBytes-use.bytes {
+			break
+		}
+		use.emits++
+		use.metadata += len(in.Meta)
+		use.bytes += size + len(in.Value)
+		d.inherited, d.inheritedSize = idx, size
+		pos += 6
+		seen[idx] = kindEmit
+		emits = emits[:len(emits)+1] // zero: emitsFor cleared it
+		e := &emits[len(emits)-1]
+		e.Value, e.Unchanged = in.Value, true
+		outcomes[idx].Emits = emits[len(emits)-1 : len(emits) : len(emits)]
+		last = idx
+	}
+	if n > 0 {
+		d.at, d.pos, d.use, d.emits = pos-1, pos, use, emits
+	}
+	return n, last
 }
 
 func (d *decoder) fail(format string, args ...any) error {
@@ -178,6 +223,11 @@ func (d *decoder) decode(inputs []Record, man *Manifest, into *Outcomes, seen *[
 	d.emits = into.emitsFor(min(uint64(count), uint64(max(d.lim.emitsPerBatch, 0))))
 	last := -1
 	for i := uint32(0); i < count; i++ {
+		var kept uint32
+		if kept, last = d.keptRun(inputs, outcomes, kinds, last, count-i); kept > 0 {
+			i += kept - 1
+			continue
+		}
 		if last, err = d.entry(inputs, outcomes, kinds, last, man); err != nil {
 			into.emits = d.emits // cleared by the next batch
 			return nil, err
@@ -226,8 +276,10 @@ func (d *decoder) entry(inputs []Record, outcomes []Outcome, seen []uint8, last 
 			return last, err
 		}
 		var e Emit
-		if d.pos < len(d.buf) && d.buf[d.pos] == 0 {
+		if d.pos < len(d.buf) && d.buf[d.pos] == 0 && !d.plain {
 			e, err = d.kept(idx, inputs[idx])
+		} else if d.pos < len(d.buf) && d.buf[d.pos] == flagFields && d.proj != nil && !d.plain {
+			e, err = d.keptFields(idx, inputs[idx])
 		} else {
 			e, err = d.emit(idx, inputs[idx], man)
 		}
@@ -294,6 +346,21 @@ func (d *decoder) kept(idx int, in Record) (Emit, error) {
 		return Emit{}, err
 	}
 	return Emit{Value: in.Value, Unchanged: true}, d.chargeBytes(idx, len(in.Value))
+}
+
+// keptFields decodes an emit whose flags are field replacements alone,
+// the input kept with some of its fields replaced: what emit does for
+// those flags, without its branches. It is a projected mask's whole reply.
+func (d *decoder) keptFields(idx int, in Record) (Emit, error) {
+	d.at = d.pos
+	d.pos++
+	if err := d.inherit(idx, in); err != nil {
+		return Emit{}, err
+	}
+	var e Emit
+	var err error
+	e.Value, e.Unchanged, err = d.fields(idx, in)
+	return e, err
 }
 
 // inherit charges the input's metadata, which every emit starts from.

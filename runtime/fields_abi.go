@@ -161,15 +161,16 @@ func (d *decoder) replacements(idx int, fs []field, n, docLen int) (int, error) 
 	d.proj.repls = d.proj.repls[:0]
 	size, last := docLen, -1
 	for k := 0; k < n; k++ {
-		f, err := d.u32()
-		if err != nil {
-			return 0, err
+		f, typ, v, ok := d.replacementHead()
+		if !ok {
+			return 0, d.truncatedReplacement(idx, len(fs), last)
 		}
 		if uint64(f) >= uint64(len(fs)) || int(f) <= last {
-			return 0, d.fail("record %d: field index %d out of order or out of range (%d fields, previous %d)", idx, f, len(fs), last)
+			d.at = d.pos - 9 - len(v) // the field index
+			return 0, d.badField(idx, f, len(fs), last)
 		}
 		last = int(f)
-		r, grown, err := d.replacement(idx, last)
+		r, grown, err := d.replacement(idx, last, typ, v)
 		if err != nil {
 			return 0, err
 		}
@@ -179,17 +180,50 @@ func (d *decoder) replacements(idx int, fs []field, n, docLen int) (int, error) 
 	return size, nil
 }
 
-// replacement reads one replacement's type and value, checks it, and
-// returns it with the size it will take in the document.
-func (d *decoder) replacement(idx, field int) (repl, int, error) {
-	typ, err := d.u8()
+func (d *decoder) badField(idx int, f uint32, fields, last int) error {
+	return d.fail("record %d: field index %d out of order or out of range (%d fields, previous %d)", idx, f, fields, last)
+}
+
+// truncatedReplacement is the error of a replacement that does not fit in
+// what is left, found by reading it field by field, each read checked.
+func (d *decoder) truncatedReplacement(idx, fields, last int) error {
+	f, err := d.u32()
 	if err != nil {
-		return repl{}, 0, err
+		return err
 	}
-	v, err := d.bytes()
-	if err != nil {
-		return repl{}, 0, err
+	if uint64(f) >= uint64(fields) || int(f) <= last {
+		return d.badField(idx, f, fields, last)
 	}
+	if _, err = d.u8(); err == nil {
+		_, err = d.bytes()
+	}
+	if err == nil { // replacementHead said it does not fit
+		err = d.fail("record %d: truncated field replacement", idx)
+	}
+	return err
+}
+
+// replacementHead reads one replacement, field:u32 type:u8 value:bytes,
+// with one bounds check for all of it, and leaves d.at at its value's
+// length, as the checked reads would. ok is false, and nothing read, when
+// it does not fit in what is left.
+func (d *decoder) replacementHead() (field uint32, typ byte, v []byte, ok bool) {
+	b := d.buf[d.pos:]
+	if len(b) < 9 {
+		return 0, 0, nil, false
+	}
+	n := binary.LittleEndian.Uint32(b[5:])
+	if uint64(n) > uint64(len(b)-9) {
+		return 0, 0, nil, false
+	}
+	d.at = d.pos + 5
+	d.pos += 9 + int(n)
+	return binary.LittleEndian.Uint32(b), b[4], b[9 : 9+n], true
+}
+
+// replacement checks one replacement's type and value and returns it with
+// the size it will take in the document.
+func (d *decoder) replacement(idx, field int, typ byte, v []byte) (repl, int, error) {
 	r := repl{field: field, typ: typ, value: v}
 	switch typ {
 	case replText:

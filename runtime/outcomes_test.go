@@ -10,7 +10,8 @@ import (
 // FuzzReusedOutcomesDecodeAsFresh: decoding into Outcomes and scratch
 // that earlier batches used (a fan-out, rewrites, metadata ops, errors)
 // gives the outcomes, or the error, that decoding into fresh memory gives,
-// and the kept-record fast path agrees with the general emit decoding.
+// and the kept-record fast paths (kept, keptRun) agree with the general
+// emit decoding and the checked reads of every entry (decoder.plain).
 func FuzzReusedOutcomesDecodeAsFresh(f *testing.F) {
 	f.Add([]byte(out{}.u32(1).u32(0).u8(kindEmit).u8(0)), 1, uint8(0))
 	f.Add([]byte(out{}.u32(2).u32(0).u8(kindEmit).u8(0).u32(0).u8(kindEmit).u8(0)), 2, uint8(1))
@@ -18,6 +19,10 @@ func FuzzReusedOutcomesDecodeAsFresh(f *testing.F) {
 	f.Add([]byte(out{}.u32(1).u32(0).u8(kindError).str("e")), 2, uint8(1))
 	f.Add([]byte(emits(5)), 1, uint8(2))
 	f.Add([]byte(out{}.u32(1).u32(0).u8(kindEmit).u8(0)), 1, uint8(0xf3))
+	f.Add([]byte(out{}.u32(4).u32(0).u8(kindEmit).u8(0).u32(0).u8(kindEmit).u8(0).u32(2).u8(kindEmit).u8(0).u32(1).u8(kindEmit).u8(0)), 3, uint8(0x51))
+	f.Add([]byte(out{}.u32(3).u32(0).u8(kindEmit).u8(0).u32(1).u8(kindEmit).u8(0).u32(2).u8(kindEmit)), 3, uint8(0x23))
+	f.Add([]byte(out{}.u32(3).u32(0).u8(kindEmit).u8(0).u32(1).u8(kindDrop).u32(2).u8(kindEmit).u8(0)), 3, uint8(0xa2))
+	f.Add([]byte(emitsKept(7)), 7, uint8(0xf2))
 	earlier := [][]byte{
 		emits(5),
 		out{}.u32(3).u32(0).u8(kindEmit).u8(flagValue | flagMeta).str("new").u32(1).u8(opSet).str("k").str("v").
@@ -46,13 +51,26 @@ func FuzzReusedOutcomesDecodeAsFresh(f *testing.F) {
 			_, _ = decodeInto(e, prev, man, unlimited, &into, &seen)
 		}
 		got, err := decodeInto(buf, in, man, lim, &into, &seen)
+		plain, plainErr := (&decoder{buf: buf, lim: lim, inherited: -1, plain: true}).decode(in, man, &Outcomes{}, nil)
 		if wantErr != nil {
 			require.EqualError(t, err, wantErr.Error())
+			require.EqualError(t, plainErr, wantErr.Error(), "the fast paths and the checked reads disagree")
 			return
 		}
 		require.NoError(t, err)
+		require.NoError(t, plainErr)
 		require.Equal(t, want, got)
+		require.Equal(t, plain, want, "the fast paths and the checked reads disagree")
 	})
+}
+
+// emitsKept is a reply keeping n records, one entry each.
+func emitsKept(n int) out {
+	o := out{}.u32(uint32(n))
+	for i := 0; i < n; i++ {
+		o = o.u32(uint32(i)).u8(kindEmit).u8(0)
+	}
+	return o
 }
 
 // keptAsEmit checks that the kept fast path decodes a flags-0 emit as emit

@@ -62,3 +62,15 @@ func benchSpans(b *testing.B, docs [][]byte, spans func([]byte, []Match) ([]Matc
 		}
 	}
 }
+
+// BenchmarkValidateOrders is Validate over the orders, one order per op:
+// a document no path reaches into, all of it skipDead's.
+func BenchmarkValidateOrders(b *testing.B) {
+	docs := orders(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := Validate(docs[i%len(docs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

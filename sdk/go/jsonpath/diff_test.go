@@ -121,6 +121,18 @@ func trickyDocs() []string {
 		// key lengths around the plan's length filter (mayMatch): 62 to 64 bytes and longer
 		`{"` + k62 + `":1,"` + k62 + `x":2,"` + k62 + `xy":3,"` + k62 + `xyz":4,"` + k62 + `xyz` + k62 + `":5}`,
 		`{"` + k62 + `xy":{"` + k62 + `xyz":{"a":1}},"` + k62 + `x\u0079":6}`,
+		// containers no path reaches into (skipDead), valid and not
+		`{"x":[1e5,-2,0.5E-1,{"k\u0041":"v\n"},true,null,[]],"a":1}`,
+		` {"x" : { "y" : [ 1 , 2 ] , "z" : "\ud83d\ude00" } , "a" : 2 } `,
+		"{\"x\":{\"y\":[1,\t{}\r\n]},\"a\":3}",
+		`{"x":[1.]}`, `{"x":{"y":1,}}`, `{"x":[1,]}`, `{"x":{"y" 1}}`, `{"x":{"y":}}`, `{"x":{1:2}}`,
+		`{"x":[}`, `{"x":{]}`, `{"x":[tru]}`, `{"x":[01]}`, `{"x":[-]}`, `{"x":{"y":1}`, `{"x":[[[`,
+		"{\"x\":[\"\x01\"]}", "{\"x\":[\"\xff\"]}", `{"x":{"\q":1}}`, `{"x":["ab`, `{"x":[0.5e]}`, `{"x":[1]]}`,
+		`{"x":{"y":1}}, `, `{"x":[1 2]}`, `{"x":{"y":1 "z":2}}`,
+		`{"x":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`,
+		`{"x":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`,
+		strings.Repeat(`{"x":`, MaxDepth-1) + `[]` + strings.Repeat("}", MaxDepth-1),
+		`{"x":` + strings.Repeat(`[1,`, 300) + `x` + strings.Repeat("]", 300) + `}`, // an error deep in a dead container
 	}
 	// a stop byte at each offset of a word, in keys and in values
 	for k := 0; k < 17; k++ {

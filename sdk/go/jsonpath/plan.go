@@ -1,5 +1,7 @@
 package jsonpath
 
+import "encoding/binary"
+
 // level is what a Set's paths ask of the values at one depth d: which
 // paths end there, and which member names or array indexes lead on. With
 // it a value costs one AND to learn the paths it is at, and a key one
@@ -16,7 +18,8 @@ type level struct {
 // segment is one distinct segment text at a depth and the paths that have it.
 type segment struct {
 	text  string
-	index int // its array index, -1 if not a number (Path.idx)
+	index int    // its array index, -1 if not a number (Path.idx)
+	word  uint64 // its first eight bytes, little-endian, zero-padded (keyWord)
 	paths uint64
 }
 
@@ -64,7 +67,9 @@ func (l *level) add(text string, index int, bit uint64) {
 			return
 		}
 	}
-	l.segs = append(l.segs, segment{text: text, index: index, paths: bit})
+	var w [8]byte
+	copy(w[:], text)
+	l.segs = append(l.segs, segment{text: text, index: index, word: binary.LittleEndian.Uint64(w[:]), paths: bit})
 }
 
 // endingAt is the paths of match that end at depth d.
@@ -104,12 +109,31 @@ func (s *Set) matchKey(alive uint64, seg int, raw []byte, escaped bool) uint64 {
 	}
 	l := &s.levels[seg]
 	out := alive & l.star
+	w, ok := keyWord(raw)
 	for k := range l.segs {
-		if g := &l.segs[k]; g.paths&alive != 0 && g.text == string(raw) {
+		g := &l.segs[k]
+		if g.paths&alive == 0 || len(g.text) != len(raw) {
+			continue
+		}
+		if ok && g.word == w && (len(raw) <= 8 || g.text[8:] == string(raw[8:])) || !ok && g.text == string(raw) {
 			out |= alive & g.paths
 		}
 	}
 	return out
+}
+
+// keyWord is the first eight bytes of raw as segment.word has them, read
+// as one word: raw's bytes past its length, up to its capacity, are loaded
+// and masked off. ok is false if raw's capacity is under eight bytes.
+func keyWord(raw []byte) (w uint64, ok bool) {
+	if cap(raw) < 8 {
+		return 0, false
+	}
+	w = binary.LittleEndian.Uint64(raw[:8])
+	if len(raw) < 8 {
+		w &= 1<<(8*uint(len(raw))) - 1
+	}
+	return w, true
 }
 
 // matchEscapedKey is matchKey of a key that holds escapes: decoded, then

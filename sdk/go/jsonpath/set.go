@@ -88,7 +88,7 @@ type frame struct {
 // are expensive in Go's wasm backend, and this is a guest's hot path. Off
 // the paths it only validates: no key is compared.
 func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
-	var buf [32]frame
+	var buf [8]frame // dead containers push none (skipDead): the depth of the paths is enough
 	stack := buf[:0]
 	n := len(doc)
 	match := s.all // the paths the value about to be read lies on
@@ -97,6 +97,7 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 		return syntaxErr(i, "empty document")
 	}
 	var f *frame
+	invalid := false // skipDead found an error: the rest is scanned the exact way
 	for {
 		// read one value at i
 		if i >= n {
@@ -109,6 +110,16 @@ func (s *Set) Each(doc []byte, fn func(path, start, end int)) error {
 		if c := doc[i]; c == '{' || c == '[' {
 			if len(stack) >= MaxDepth {
 				return syntaxErr(i, "nesting deeper than %d", MaxDepth)
+			}
+			if match&^target == 0 && !invalid { // no path goes inside: validate it, and on
+				if end := skipDead(doc, i, len(stack)); end >= 0 {
+					if target != 0 {
+						report(fn, target, i, end)
+					}
+					i = end
+					goto after
+				}
+				invalid = true // the exact path below finds the error: once, not again per level inside
 			}
 			stack = append(stack, frame{kind: c, alive: match &^ target, target: target, start: i})
 			f = &stack[len(stack)-1]
