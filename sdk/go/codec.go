@@ -135,20 +135,28 @@ func anyString(v any) string {
 }
 
 // decodeMeta reads mc metadata entries at b.pos into b.metas.
-func (b *batch) decodeMeta(mc uint32) ([]meta, error) {
-	d := reader{buf: b.in, pos: b.pos}
-	if uint64(mc)*8 > uint64(d.left()) {
-		return nil, errTruncated
+func (b *batch) decodeMeta(mc uint32) (md []meta, err error) {
+	md, b.pos, err = readMeta(b.in, b.pos, mc, b.metas[:0])
+	if err == nil {
+		b.metas = md
 	}
-	md := b.metas[:0]
+	return md, err
+}
+
+// readMeta appends mc metadata entries read at in[pos:] to md, returning
+// them and the position after them.
+func readMeta(in []byte, pos int, mc uint32, md []meta) ([]meta, int, error) {
+	d := reader{buf: in, pos: pos}
+	if uint64(mc)*8 > uint64(d.left()) {
+		return nil, pos, errTruncated
+	}
 	for range mc {
 		md = append(md, meta{key: d.bytes(), value: d.bytes()})
 	}
 	if d.bad {
-		return nil, errTruncated
+		return nil, pos, errTruncated
 	}
-	b.metas, b.pos = md, d.pos
-	return md, nil
+	return md, d.pos, nil
 }
 
 // appendVerdict encodes the record's outcome into b.out and counts its entries.

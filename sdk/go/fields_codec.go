@@ -159,20 +159,12 @@ func (b *fieldsBatch) decode(paths uint32) error {
 }
 
 // decodeMeta reads mc metadata entries at b.pos into b.metas.
-func (b *fieldsBatch) decodeMeta(mc uint32) ([]meta, error) {
-	d := reader{buf: b.in, pos: b.pos}
-	if uint64(mc)*8 > uint64(d.left()) {
-		return nil, errTruncated
+func (b *fieldsBatch) decodeMeta(mc uint32) (md []meta, err error) {
+	md, b.pos, err = readMeta(b.in, b.pos, mc, b.metas[:0])
+	if err == nil {
+		b.metas = md
 	}
-	md := b.metas[:0]
-	for range mc {
-		md = append(md, meta{key: d.bytes(), value: d.bytes()})
-	}
-	if d.bad {
-		return nil, errTruncated
-	}
-	b.metas, b.pos = md, d.pos
-	return md, nil
+	return md, err
 }
 
 // appendRepls writes field:u32 type:u8 value:bytes per replacement.
