@@ -360,6 +360,9 @@ func (d *decoder) keptFields(idx int, in Record) (Emit, error) {
 	var e Emit
 	var err error
 	e.Value, e.Unchanged, err = d.fields(idx, in)
+	if err == nil && !e.Unchanged {
+		e.Checked, e.Refused, e.RefusedRef = d.checked(idx)
+	}
 	return e, err
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/runtime"
 )
 
 // FuzzMaskMatchesGo feeds both masks the same record: the C mask's output
@@ -39,17 +41,24 @@ func FuzzConfigMatchesGo(f *testing.F) {
 	} {
 		f.Add([]byte(c))
 	}
-	goModule(f) // both compiled before the first input: a worker must answer each in time
+	goModule(f) // all compiled before the first input: a worker must answer each in time
 	cModule(f)
+	goParser(f)
+	cParser(f)
 	samples := []string{`{"a":"x@y","b":[1,{"c":"abcdef"}],"customer":{"email":"jo@x","phone":"123456","card":true}}`, `{"a":{"b":null},"email":"e"}`}
 	f.Fuzz(func(t *testing.T, config []byte) {
 		if bytes.Contains(bytes.ToLower(config), []byte("weir_schema")) || bytes.Contains(config, []byte("protobuf")) {
 			return
 		}
-		goErr, cErr := initError(t, goModule(t), string(config)), initError(t, cModule(t), string(config))
+		goErr, cErr := initError(t, goParser(t), string(config)), initError(t, cParser(t), string(config))
 		if goErr != "" || cErr != "" {
 			require.True(t, goErr != "" && cErr != "", "config %q: Go %q, C %q", config, goErr, cErr)
 			return
+		}
+		for _, m := range []*runtime.Module{goModule(t), cModule(t)} {
+			if _, err := newPool(t, m, string(config)); err != nil {
+				return // both guests take it, a manifest's config_schema does not (the runtime's tests hold the schemas)
+			}
 		}
 		requireSame(t, string(config), samples)
 	})

@@ -64,6 +64,30 @@ func load(t testing.TB, name string, build func(testing.TB, string) []byte) *run
 func goModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask", fixtures.Go) }
 func cModule(t testing.TB) *runtime.Module  { return load(t, "plugins/mask_c", fixtures.C) }
 
+// goParser and cParser are the two masks with their manifests'
+// config_schema left out, so every config reaches the guest's own parsing:
+// the parity tests compare the guests. In a pipeline the host checks the
+// schema first (runtime's config_schema tests), and the two manifests'
+// schemas differ where the masks do (format protobuf, maxItems).
+func goParser(t testing.TB) *runtime.Module {
+	return load(t, "plugins/mask#parser", withoutConfigSchema(fixtures.Go))
+}
+func cParser(t testing.TB) *runtime.Module {
+	return load(t, "plugins/mask_c#parser", withoutConfigSchema(fixtures.C))
+}
+
+func withoutConfigSchema(build func(testing.TB, string) []byte) func(testing.TB, string) []byte {
+	return func(t testing.TB, name string) []byte {
+		path, _, _ := strings.Cut(name, "#")
+		wasm := build(t, path)
+		man := runtime.Inspect(wasm, runtime.EngineConfig{}).Manifest
+		man.ConfigSchema = nil
+		packed, err := runtime.Pack(wasm, man)
+		require.NoError(t, err)
+		return packed
+	}
+}
+
 func newPool(t testing.TB, m *runtime.Module, config string) (*runtime.Pool, error) {
 	t.Helper()
 	p, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(config)})

@@ -97,7 +97,7 @@ func TestMaskConfigMatchesGo(t *testing.T) {
 		"keys fold case":   `{"FIELDS":[{"Path":"a","ACTION":"redact"}],"Hmac_Key":"k"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, initError(t, goModule(t), config), initError(t, cModule(t), config))
+			assert.Equal(t, initError(t, goParser(t), config), initError(t, cParser(t), config))
 		})
 	}
 }
@@ -120,6 +120,6 @@ func TestMaskConfigRefusals(t *testing.T) {
 		`{"fields":"\x"}`:                                                 "mask: config: offset 11: bad escape in a string",
 		`{"fields":[{"path":"a","action":"last","keep":99999999999999999999}]}`: "mask: config: offset 46: integer out of range",
 	} {
-		assert.Equal(t, want, initError(t, cModule(t), config), "%s", config)
+		assert.Equal(t, want, initError(t, cParser(t), config), "%s", config)
 	}
 }
