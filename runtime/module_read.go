@@ -12,12 +12,34 @@ import (
 // default EngineConfig.MaxModuleBytes.
 func ReadModule(r io.Reader, name string, limit int) ([]byte, error) {
 	limit = moduleLimit(limit)
-	b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-	if err != nil {
-		return nil, fmt.Errorf("weir: read module %s: %w", name, err)
+	// Read in fixed chunks and join once at the end: io.ReadAll grows one
+	// buffer geometrically, leaving ~5× the cap of garbage behind before
+	// refusing an endless source. Here a refused source costs the cap plus
+	// one chunk, and an admitted module twice its size, briefly.
+	const chunk = 1 << 20
+	var chunks [][]byte
+	total := 0
+	lr := io.LimitReader(r, int64(limit)+1)
+	for {
+		c := make([]byte, chunk)
+		n, err := io.ReadFull(lr, c)
+		if n > 0 {
+			chunks = append(chunks, c[:n])
+			total += n
+		}
+		if total > limit {
+			return nil, overCap(name, limit)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("weir: read module %s: %w", name, err)
+		}
 	}
-	if len(b) > limit {
-		return nil, overCap(name, limit)
+	b := make([]byte, 0, total)
+	for _, c := range chunks {
+		b = append(b, c...)
 	}
 	return b, nil
 }
