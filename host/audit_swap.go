@@ -14,16 +14,19 @@ var trail struct {
 	log *auditLog
 }
 
-// auditTrail returns the process's audit trail, opening it on first use.
+// auditTrail returns the process's audit trail, opening it on first use
+// and again whenever AuditFile() names another file (an environment
+// changed in process, as tests do): an event goes where `weir transform
+// audit` looks, never to a trail opened for an earlier setting.
 func auditTrail(log *service.Logger) (*auditLog, error) {
 	trail.mu.Lock()
 	defer trail.mu.Unlock()
-	if trail.log != nil {
-		return trail.log, nil
-	}
 	path, err := AuditFile()
 	if err != nil {
 		return nil, err
+	}
+	if trail.log != nil && trail.log.path == path {
+		return trail.log, nil
 	}
 	if trail.log, err = openAudit(path, log); err != nil {
 		return nil, err

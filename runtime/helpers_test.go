@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -33,20 +32,12 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
-// cacheDir is shared by every engine of the test process, so each guest is
-// compiled once (wazero's file cache) however many engines the tests make.
-var cacheDir = sync.OnceValue(func() string {
-	d, err := os.MkdirTemp("", "weir-test-cache-")
-	if err != nil {
-		panic(err)
-	}
-	return d
-})
-
 func newEngine(t testing.TB, cfg runtime.EngineConfig) (*runtime.Engine, *logBuffer) {
 	t.Helper()
 	if cfg.CacheDir == "" {
-		cfg.CacheDir = cacheDir()
+		// shared by every engine of every test process (a guest compiles
+		// once), and warmed by fixtures.WarmWith without -race
+		cfg.CacheDir = fixtures.CacheDir(t)
 	}
 	logs := &logBuffer{}
 	if cfg.Logger == nil {

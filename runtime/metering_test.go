@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ func runIn(t *testing.T, mode runtime.Interrupt, wasm []byte, cfg runtime.PoolCo
 // runWith processes batches with a fresh engine and returns the outcomes
 // and the fuel each batch used.
 func runWith(t *testing.T, ecfg runtime.EngineConfig, wasm []byte, cfg runtime.PoolConfig, batches ...[]runtime.Record) ([][]runtime.Outcome, []int64) {
+	warmFor(t, ecfg, wasm)
 	e, _ := newEngine(t, ecfg)
 	var used []int64
 	cfg.OnBatch = func(fuel int64, _ time.Duration) { used = append(used, fuel) }
@@ -39,6 +41,21 @@ func runWith(t *testing.T, ecfg runtime.EngineConfig, wasm []byte, cfg runtime.P
 		out = append(out, o)
 	}
 	return out, used
+}
+
+// warmFor compiles wasm for ecfg without -race first (fixtures.WarmWith):
+// a Go guest's compile under the race detector is minutes on a busy
+// machine, once per setting the test runs it under.
+func warmFor(t *testing.T, ecfg runtime.EngineConfig, wasm []byte) {
+	if ecfg.CacheDir != "" || ecfg != (runtime.EngineConfig{Interrupt: ecfg.Interrupt, FuelCheckIn: ecfg.FuelCheckIn}) {
+		return // settings warm does not take: the engine compiles them itself
+	}
+	flags := []string{"-interrupt", map[runtime.Interrupt]string{
+		runtime.InterruptFuel: "fuel", runtime.InterruptCloseOnContextDone: "close", runtime.InterruptNone: "none"}[ecfg.Interrupt]}
+	if ecfg.FuelCheckIn != 0 {
+		flags = append(flags, "-fuel-check-in", strconv.FormatInt(ecfg.FuelCheckIn, 10))
+	}
+	fixtures.WarmWith(t, wasm, flags...)
 }
 
 func orders(t *testing.T) []runtime.Record {
@@ -94,7 +111,15 @@ func TestMeteringChangesNoResult(t *testing.T) {
 			for _, b := range c.batches {
 				short = append(short, b[:min(len(b), 64)])
 			}
-			outOften, usedOften := runWith(t, runtime.EngineConfig{FuelCheckIn: 3}, c.wasm, cfg, short...)
+			// A Go guest's runtime start alone is ~10^8 units: checking in
+			// every 3 was 10 minutes of host calls under -race. The WAT and
+			// C guests take every check-in path at 3; a Go guest at 1,000,
+			// still ~10^5 check-ins.
+			often := int64(3)
+			if c.clocked {
+				often = 1000
+			}
+			outOften, usedOften := runWith(t, runtime.EngineConfig{FuelCheckIn: often}, c.wasm, cfg, short...)
 			outShort, usedShort := runWith(t, runtime.EngineConfig{}, c.wasm, cfg, short...)
 			for i := range want {
 				assert.Equal(t, want[i][:len(short[i])], outOften[i], "checking in every 3 units of fuel")
@@ -167,8 +192,10 @@ func TestFuelIsAccounted(t *testing.T) {
 }
 
 func TestInitRunsOutOfFuel(t *testing.T) {
-	e, _ := newEngine(t, runtime.EngineConfig{FuelCheckIn: 1000})
-	m, err := e.Load(context.Background(), fixtures.Go(t, "plugins/echo"))
+	ecfg, echo := runtime.EngineConfig{FuelCheckIn: 1000}, fixtures.Go(t, "plugins/echo")
+	warmFor(t, ecfg, echo)
+	e, _ := newEngine(t, ecfg)
+	m, err := e.Load(context.Background(), echo)
 	require.NoError(t, err)
 	_, err = m.NewPool(context.Background(), runtime.PoolConfig{InitFuel: 5000})
 	require.ErrorIs(t, err, runtime.ErrFuel, "a Go runtime cannot start on 5000 units")
