@@ -20,6 +20,7 @@ var sdkGuests = []struct {
 }{
 	{"go", func(tb testing.TB) []byte { return fixtures.Go(tb, "sdk/go/internal/conformance") }},
 	{"c", func(tb testing.TB) []byte { return fixtures.C(tb, "sdk/c/conformance") }},
+	{"rust", func(tb testing.TB) []byte { return fixtures.Rust(tb, "sdk/rust/conformance") }},
 }
 
 func TestSDKConformance(t *testing.T) {
@@ -55,4 +56,19 @@ func TestInitReceivesConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), `transform "conformance@1.0.0": guest_error: init: config says fail`)
 		})
 	}
+}
+
+// A Rust panic cannot be caught on wasm32 (Rust aborts): the SDK's hook
+// logs it through the host, the batch fails as a trap and the instance is
+// replaced, so the next batch runs.
+func TestRustPanicTrapsTheBatchAndIsLogged(t *testing.T) {
+	e, logs := newEngine(t, runtime.EngineConfig{})
+	p := newPool(t, e, fixtures.Rust(t, "sdk/rust/conformance"), runtime.PoolConfig{})
+	_, err := p.Process(context.Background(), records("keep", "crash"))
+	require.Equal(t, runtime.ClassTrap, runtime.ClassOf(err), "%v", err)
+	assert.Contains(t, logs.String(), "weir: transform panicked: panicked at 'asked to crash'")
+
+	out, err := p.Process(context.Background(), records("set:y"))
+	require.NoError(t, err)
+	assert.Equal(t, "y", string(out[0].Emits[0].Value))
 }
