@@ -91,3 +91,11 @@ func TestTransformTestRunsThePackedFixtures(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "1 cases, 1 passed, 0 failed\n")
 }
+
+// sdk/rust/README.md's example builds and passes its fixtures.
+func TestTransformTestRunsTheRustExample(t *testing.T) {
+	path := writeModule(t, fixtures.Rust(t, "sdk/rust/example"))
+	out, err := runTransform(t, "test", "--fixtures", filepath.Join(fixtures.Root(), "sdk/rust/example/fixtures.json"), path)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "2 cases, 2 passed, 0 failed\n")
+}
