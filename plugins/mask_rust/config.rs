@@ -53,12 +53,20 @@ fn fail<T>(msg: String) -> Result<T, String> {
     Err(format!("mask: config: {}", msg))
 }
 
+/// The refusal of a value of the wrong type at `at` ("" for the config).
+fn want<T>(at: &str, what: &str) -> Result<T, String> {
+    if at.is_empty() {
+        return fail(format!("want {}", what));
+    }
+    fail(format!("{}: want {}", at, what))
+}
+
 /// The members of an object (or nothing for null), keys as given.
 fn members<'a>(v: &'a Value, at: &str) -> Result<&'a [(String, Value)], String> {
     match v {
         Value::Null => Ok(&[]),
         Value::Object(m) => Ok(m),
-        _ => fail(format!("{}: want an object", at)),
+        _ => want(at, "an object"),
     }
 }
 
@@ -70,7 +78,7 @@ fn string(v: &Value, s: &mut String, at: &str) -> Result<(), String> {
             *s = t.clone();
             Ok(())
         }
-        _ => fail(format!("{}: want a string", at)),
+        _ => want(at, "a string"),
     }
 }
 
@@ -85,7 +93,7 @@ fn integer(v: &Value, n: &mut i64, at: &str) -> Result<(), String> {
             Err(_) => fail(format!("{}: integer out of range", at)),
         },
         Value::Number(t) => fail(format!("{}: want an integer, got {}", at, t)),
-        _ => fail(format!("{}: want an integer", at)),
+        _ => want(at, "an integer"),
     }
 }
 
@@ -95,7 +103,7 @@ fn decode(config: &[u8]) -> Result<Raw, String> {
         return Ok(raw);
     }
     let top = json::parse(config).or_else(|e| fail(e.to_string()))?;
-    for (k, v) in members(&top, "config")? {
+    for (k, v) in members(&top, "")? {
         match k.to_ascii_lowercase().as_str() {
             "fields" => raw.count = decode_rules(v, &mut raw.fields)?,
             "hmac_key" => string(v, &mut raw.hmac_key, "hmac_key")?,

@@ -52,7 +52,7 @@ impl weir::Transform for Mask {
 
 impl Mask {
     fn mask_field(&mut self, r: &mut Record, i: usize) -> Result<(), Error> {
-        let (path, typ, value) = r.field(i).ok_or("mask: field out of range")?;
+        let (path, typ, value) = r.field_str(i).ok_or("mask: field out of range")?;
         let rule = self.config.rules.get(path).ok_or("mask: the host sent a field at an undeclared path")?;
         match typ {
             FieldType::Null => return Ok(()), // hides nothing
@@ -63,8 +63,7 @@ impl Mask {
             _ => {}
         }
         // A string's value is its decoded text, a number's or a boolean's
-        // its JSON text: UTF-8 either way, as the host sends it.
-        let value = std::str::from_utf8(value)?;
+        // its JSON text.
         self.text.clear();
         self.text.push_str(&rule.with);
         mask_text(&mut self.text, rule, self.config.mac.as_ref(), value);

@@ -130,3 +130,30 @@ func TestMaskConfigRefusals(t *testing.T) {
 		assert.Equal(t, want, initError(t, cParser(t), config), "%s", config)
 	}
 }
+
+// The Rust mask's own refusals: what the Go mask takes but the Rust one
+// cannot, and JSON it fails on (the Go mask's texts are Go's
+// encoding/json's; the Rust mask names the field, or the offset of a
+// syntax error).
+func TestRustMaskConfigRefusals(t *testing.T) {
+	long := strings.Repeat("k", 1025)
+	for config, want := range map[string]string{
+		`{"fields":[{"path":"a","action":"redact"}],"format":"protobuf"}`: "mask: config: format: protobuf needs the Go mask (plugins/mask); the Rust mask reads JSON",
+		`{"weir_schema":{"input":"x"}}`:                                   "mask: config: fields: schema-bound (protobuf) records need the Go mask (plugins/mask); the Rust mask reads JSON",
+		`{"weir_schema":[],"fields":[{"path":"a","action":"redact"}]}`:    "mask: config: weir_schema: want an object",
+		`{"fields":[{"path":"` + long + `","action":"redact"}]}`:          "mask: config: fields[0].path: longer than 1024 bytes, the most a projected path may be",
+		`{"fields":[{"path":"a\u0000b","action":"redact"}]}`:              "mask: config: fields[0].path: holds a NUL character, which a projected path cannot",
+		`{"fields":[{"path":"a","action":"last","keep":1.5}]}`:            "mask: config: fields[0].keep: want an integer, got 1.5",
+		`{"fields":[{"path":"a","action":"last","keep":"4"}]}`:            "mask: config: fields[0].keep: want an integer",
+		`{"fields":[{"path":1}]}`:                                         "mask: config: fields[0].path: want a string",
+		`{"fields":[7]}`:                                                  "mask: config: fields[0]: want an object",
+		`{"fields":{}}`:                                                   "mask: config: fields: want an array",
+		`[]`:                                                              "mask: config: want an object",
+		`{"fields":[}`:                                                    "mask: config: offset 11: want a value",
+		`{"fields":[]} x`:                                                 "mask: config: offset 14: bytes after the value",
+		`{"fields":"\x"}`:                                                 "mask: config: offset 11: bad escape in a string",
+		`{"fields":[{"path":"a","action":"last","keep":99999999999999999999}]}`: "mask: config: fields[0].keep: integer out of range",
+	} {
+		assert.Equal(t, want, initError(t, rustParser(t), config), "%s", config)
+	}
+}
