@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -78,7 +79,7 @@ func testFixtures(c *cli.Context, m *runtime.Module) (runtime.Fixtures, error) {
 	case c.Bool("conformance"):
 		return conformance.Vectors(), nil
 	case c.IsSet("fixtures"):
-		raw, err := os.ReadFile(c.String("fixtures"))
+		raw, err := readFixtures(c.String("fixtures"))
 		if err != nil {
 			return runtime.Fixtures{}, err
 		}
@@ -91,4 +92,23 @@ func testFixtures(c *cli.Context, m *runtime.Module) (runtime.Fixtures, error) {
 		return m.Fixtures, nil
 	}
 	return runtime.Fixtures{}, errors.New("the module carries no fixtures: pass --conformance, or --fixtures F (or pack fixtures with `weir transform pack --fixtures`)")
+}
+
+// maxFixturesBytes caps a fixtures file: the most a module (and so its
+// weir.fixtures section) may be, EngineConfig.MaxModuleBytes' default.
+const maxFixturesBytes = 64 << 20
+
+// readFixtures reads a fixtures file of at most maxFixturesBytes: a path
+// to an endless source (a FIFO, /dev/zero) stops there, not at memory's end.
+func readFixtures(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxFixturesBytes+1))
+	if err == nil && len(raw) > maxFixturesBytes {
+		err = fmt.Errorf("fixtures %s: over the %d-byte cap; it was not read further", path, maxFixturesBytes)
+	}
+	return raw, err
 }

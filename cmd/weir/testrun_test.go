@@ -99,3 +99,12 @@ func TestTransformTestRunsTheRustExample(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "2 cases, 2 passed, 0 failed\n")
 }
+
+// An endless fixtures file is refused at the cap, not read to memory's end.
+func TestTransformTestCapsTheFixturesFile(t *testing.T) {
+	path := writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/echo.wat"))
+	out, err := runTransform(t, "test", "--fixtures", "/dev/zero", path)
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err))
+	assert.Contains(t, err.Error()+out, "fixtures /dev/zero: over the 67108864-byte cap; it was not read further")
+}
