@@ -65,6 +65,9 @@ func testAction(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
 	}
 	fmt.Fprintf(c.App.Writer, "module: %s (%s)\n", path, m.Manifest.ID())
+	if c.Bool("conformance") && !(m.Manifest.HasPort("a") && m.Manifest.HasPort("b")) {
+		fmt.Fprintln(c.App.Writer, "note: the manifest does not declare ports a and b, which the route cases use")
+	}
 	res.Write(c.App.Writer, c.Bool("verbose"))
 	if res.Failed() > 0 {
 		return cli.Exit("", 1)

@@ -49,6 +49,7 @@ func TestTransformTestShowsADiffAndFails(t *testing.T) {
 	assert.Contains(t, out, "FAIL  rewrite\n      record 0 out[0].value: want \"hello\", got \"set:hello\"\n")
 	assert.Contains(t, out, "FAIL  delete metadata\n      record 0 out[0].meta.a: want (none), got \"b\"\n")
 	assert.NotContains(t, out, "keep unchanged")
+	assert.Contains(t, out, "note: the manifest does not declare ports a and b, which the route cases use\n")
 	assert.Regexp(t, `15 cases, \d+ passed, \d+ failed\n`, out)
 }
 
