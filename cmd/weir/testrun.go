@@ -39,18 +39,14 @@ func testAction(c *cli.Context) error {
 	if c.Bool("conformance") && c.IsSet("fixtures") {
 		return cli.Exit("--conformance and --fixtures are exclusive: pass one", 2)
 	}
-	wasm, err := runtime.ReadModuleFile(path, 0)
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
 	e, err := runtime.NewEngine(c.Context, runtime.EngineConfig{})
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
 	defer e.Close(c.Context)
-	m, err := e.Load(c.Context, wasm)
+	m, err := loadFile(c, e, path)
 	if err != nil {
-		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
+		return cli.Exit(err, 1)
 	}
 	f, err := testFixtures(c, m)
 	if err != nil {
@@ -73,6 +69,19 @@ func testAction(c *cli.Context) error {
 		return cli.Exit("", 1)
 	}
 	return nil
+}
+
+// loadFile admits and compiles the module at path, as a pipeline would.
+func loadFile(c *cli.Context, e *runtime.Engine, path string) (*runtime.Module, error) {
+	wasm, err := runtime.ReadModuleFile(path, 0)
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.Load(c.Context, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // testFixtures picks the cases to run: the vectors, a file, or the
