@@ -89,6 +89,9 @@ func TestMeteringChangesNoResult(t *testing.T) {
 		{"conformance (C)", fixtures.C(t, "sdk/c/conformance"), "", [][]runtime.Record{
 			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}, false},
 		{"mask (C) on the orders", fixtures.C(t, "bench/guests/mask_c"), "", [][]runtime.Record{orders(t)}, false},
+		{"conformance (Rust)", fixtures.Rust(t, "sdk/rust/conformance"), "", [][]runtime.Record{
+			records("keep", "set:x", "drop", "error:e", "route:a,b", "fanout:3", "meta:k=v", "panic")}, false},
+		{"mask (Rust) on the orders", fixtures.Rust(t, "plugins/mask_rust"), mask, [][]runtime.Record{orders(t)}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

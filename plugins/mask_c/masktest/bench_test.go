@@ -16,9 +16,9 @@ import (
 
 // BenchmarkMask is masking a batch of 64 orders with the reference mask
 // through the runtime (Pool.Process, fuel metered, the host's scan and
-// splice included for the projected one) and the fuel it meters: the C mask on projection, the
-// benchmarks' C scanner guest on the full-value ABI, and the Go mask on the
-// full-value ABI.
+// splice included for the projected ones) and the fuel it meters: the C and
+// Rust masks on projection, the benchmarks' C scanner guest on the
+// full-value ABI, and the Go mask on the full-value ABI.
 func BenchmarkMask(b *testing.B) {
 	var records []runtime.Record
 	for _, o := range orders(b)[:batch] {
@@ -30,6 +30,7 @@ func BenchmarkMask(b *testing.B) {
 		module func(testing.TB) *runtime.Module
 	}{
 		{"mask_c-projected", cModule},
+		{"mask_rust-projected", rustModule},
 		{"bench-mask_c-full", scanner},
 		{"mask-go-full", goModule},
 	} {
