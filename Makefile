@@ -140,3 +140,15 @@ tidy:
 
 clean: ## remove build outputs
 	rm -rf bin build
+
+# issue 15: as
+ASC_VERSION := 0.28.20
+
+.PHONY: deps-as
+deps: deps-as
+
+deps-as: ## install the AssemblyScript compiler (npm assemblyscript, pinned) into build/tools; idempotent
+	@v=$$(node -p "require('./build/tools/node_modules/assemblyscript/package.json').version" 2>/dev/null); \
+	if [ "$$v" != "$(ASC_VERSION)" ]; then \
+		mkdir -p build/tools && npm install --prefix build/tools --no-audit --no-fund --no-save assemblyscript@$(ASC_VERSION); \
+	fi

@@ -30,6 +30,10 @@ func TestCSDKConformance(t *testing.T) {
 	runConformance(t, fixtures.C(t, "sdk/c/conformance"))
 }
 
+func TestAssemblyScriptSDKConformance(t *testing.T) {
+	runConformance(t, fixtures.AS(t, "sdk/assemblyscript/conformance"))
+}
+
 func runConformance(t *testing.T, wasm []byte) {
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	p := newPool(t, e, wasm, runtime.PoolConfig{})
@@ -58,6 +62,7 @@ func TestInitReceivesConfig(t *testing.T) {
 	for name, wasm := range map[string][]byte{
 		"go": fixtures.Go(t, "sdk/go/internal/conformance"),
 		"c":  fixtures.C(t, "sdk/c/conformance"),
+		"as": fixtures.AS(t, "sdk/assemblyscript/conformance"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			e, _ := newEngine(t, runtime.EngineConfig{})

@@ -1,0 +1,267 @@
+// Field projection (docs/abi.md §4b): the host finds the values at the
+// declared paths, the guest answers with replacements.
+
+import { Buf, copy, text, utf8 } from "./buffer";
+import { InputMeta, KIND_DROP, KIND_EMIT, KIND_ERROR, FLAG_FIELDS, FLAG_META, FLAG_PORT, MetaOp, encodeOps } from "./record";
+import { validUTF8 } from "./utf8";
+
+/** Field types as the host sends them. */
+export enum FieldType {
+  String = 1,
+  Number = 2,
+  Bool = 3,
+  Null = 4,
+  Object = 5,
+  Array = 6,
+}
+
+const REPL_JSON: u8 = 0;
+const REPL_TEXT: u8 = 1;
+
+/** The replacements of one output: field index, type, where in the arena. */
+class Repls {
+  field: u32[] = [];
+  typ: u8[] = [];
+  off: u32[] = [];
+  len: u32[] = [];
+
+  clear(): void {
+    this.field.length = 0;
+    this.typ.length = 0;
+    this.off.length = 0;
+    this.len.length = 0;
+  }
+
+  set(i: u32, typ: u8, off: u32, n: u32): void {
+    const at = this.field.indexOf(i);
+    if (at >= 0) {
+      this.typ[at] = typ;
+      this.off[at] = off;
+      this.len[at] = n;
+      return;
+    }
+    this.field.push(i);
+    this.typ.push(typ);
+    this.off.push(off);
+    this.len.push(n);
+  }
+
+  clone(): Repls {
+    const c = new Repls();
+    c.field = this.field.slice(0);
+    c.typ = this.typ.slice(0);
+    c.off = this.off.slice(0);
+    c.len = this.len.slice(0);
+    return c;
+  }
+
+  /** Writes `n:u32 repl*n` in increasing field order. */
+  encode(out: Buf, arena: Buf): void {
+    const n = this.field.length;
+    out.u32(<u32>n);
+    let last: i64 = -1;
+    for (let k = 0; k < n; k++) {
+      // Handlers set fields in order; otherwise pick the next smallest.
+      let best = -1;
+      for (let j = 0; j < n; j++) {
+        const f = <i64>unchecked(this.field[j]);
+        if (f > last && (best < 0 || f < <i64>unchecked(this.field[best]))) best = j;
+      }
+      last = <i64>unchecked(this.field[best]);
+      out.u32(unchecked(this.field[best]));
+      out.u8(unchecked(this.typ[best]));
+      out.bytes(arena.ptr + unchecked(this.off[best]), unchecked(this.len[best]));
+    }
+  }
+}
+
+class FieldsEmit {
+  constructor(public repls: Repls, public port: string | null) {}
+}
+
+/**
+ * Fields is one projected record: the values found at the declared paths,
+ * its metadata and the decision taken on it. By default it is kept
+ * unchanged. The SDK reuses one Fields for every record.
+ */
+export class Fields {
+  count: u32 = 0;
+  paths: u32[] = [];
+  types: u8[] = [];
+  ptrs: usize[] = [];
+  lens: u32[] = [];
+  meta: InputMeta = new InputMeta();
+  ops: MetaOp[] = [];
+  ports: string[] = [];
+  emits: FieldsEmit[] = [];
+  repls: Repls = new Repls();
+  /** Replacement bytes of the whole batch, kept until the next call. */
+  arena: Buf = new Buf();
+  dropped: bool = false;
+  error: string | null = null;
+  touched: bool = false;
+
+  /** The index of the declared path field i is at. */
+  path(i: u32): u32 {
+    return this.paths[i];
+  }
+
+  type(i: u32): FieldType {
+    return <FieldType>this.types[i];
+  }
+
+  /** Where field i's bytes are (a string's decoded text, otherwise raw JSON), and their length. */
+  valuePtr(i: u32): usize {
+    return this.ptrs[i];
+  }
+
+  valueLen(i: u32): u32 {
+    return this.lens[i];
+  }
+
+  valueString(i: u32): string {
+    return text(this.ptrs[i], this.lens[i]);
+  }
+
+  value(i: u32): Uint8Array {
+    return copy(this.ptrs[i], this.lens[i]);
+  }
+
+  /** Makes field i the JSON string of s. */
+  setString(i: u32, s: string): void {
+    const b = utf8(s);
+    this.setStringBytes(i, b.dataStart, <u32>b.length);
+  }
+
+  /** Makes field i the JSON string of the UTF-8 text [p, p+n); invalid UTF-8 fails the record. */
+  setStringBytes(i: u32, p: usize, n: u32): void {
+    if (!validUTF8(p, n)) {
+      this.fail("weir: field " + i.toString() + ": replacement text is not valid UTF-8");
+      return;
+    }
+    memory.copy(this.stringRoom(i, n), p, n);
+  }
+
+  /**
+   * Reserves n bytes of field i's replacement text and returns where to
+   * write them, straight into the arena; the text must be valid UTF-8.
+   * The pointer is good until the next set or room call.
+   */
+  stringRoom(i: u32, n: u32): usize {
+    this.checkIndex(i);
+    const off = this.arena.len;
+    const at = this.arena.room(n);
+    this.arena.len += n;
+    this.repls.set(i, REPL_TEXT, off, n);
+    this.touched = true;
+    return at;
+  }
+
+  /** Makes field i the raw JSON value raw, which must be one valid JSON value. */
+  setJSON(i: u32, raw: string): void {
+    this.checkIndex(i);
+    const b = utf8(raw);
+    const off = this.arena.len;
+    this.arena.bytes(b.dataStart, <u32>b.length);
+    this.repls.set(i, REPL_JSON, off + 4, <u32>b.length);
+    this.touched = true;
+  }
+
+  getMeta(key: string): string | null {
+    return this.meta.get(this.ops, key);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.ops.push(new MetaOp(false, key, value));
+    this.touched = true;
+  }
+
+  deleteMeta(key: string): void {
+    this.ops.push(new MetaOp(true, key, ""));
+    this.touched = true;
+  }
+
+  drop(): void {
+    this.dropped = true;
+    this.touched = true;
+  }
+
+  /** Sends the record to a declared port; call once per port. */
+  route(port: string): void {
+    this.ports.push(port);
+    this.touched = true;
+  }
+
+  /**
+   * Adds an output with the replacements set so far (fan-out); once a
+   * handler emits, the outputs are exactly the emitted ones.
+   */
+  emit(port: string = ""): void {
+    this.emits.push(new FieldsEmit(this.repls.clone(), port.length > 0 ? port : null));
+    this.touched = true;
+  }
+
+  /** Fails this record alone with msg (class guest_error). */
+  fail(msg: string): void {
+    this.error = msg;
+    this.touched = true;
+  }
+
+  private checkIndex(i: u32): void {
+    if (i >= this.count) abort("weir: field index out of range");
+  }
+
+  reset(): void {
+    this.count = 0;
+    if (!this.touched) return;
+    this.ops.length = 0;
+    this.ports.length = 0;
+    this.emits.length = 0;
+    this.repls.clear();
+    this.dropped = false;
+    this.error = null;
+    this.touched = false;
+  }
+
+  /** Writes the record's entries at index idx; returns how many. */
+  encode(out: Buf, idx: u32): u32 {
+    const err = this.error;
+    if (err !== null) {
+      out.u32(idx);
+      out.u8(KIND_ERROR);
+      out.str(err);
+      return 1;
+    }
+    if (this.dropped) {
+      out.u32(idx);
+      out.u8(KIND_DROP);
+      return 1;
+    }
+    if (this.emits.length > 0) {
+      for (let k = 0; k < this.emits.length; k++) {
+        const e = unchecked(this.emits[k]);
+        this.encodeEmit(out, idx, e.repls, e.port);
+      }
+      return <u32>this.emits.length;
+    }
+    if (this.ports.length == 0) {
+      this.encodeEmit(out, idx, this.repls, null);
+      return 1;
+    }
+    for (let k = 0; k < this.ports.length; k++) this.encodeEmit(out, idx, this.repls, unchecked(this.ports[k]));
+    return <u32>this.ports.length;
+  }
+
+  private encodeEmit(out: Buf, idx: u32, repls: Repls, port: string | null): void {
+    let flags: u8 = 0;
+    if (port !== null) flags |= FLAG_PORT;
+    if (this.ops.length > 0) flags |= FLAG_META;
+    if (repls.field.length > 0) flags |= FLAG_FIELDS;
+    out.u32(idx);
+    out.u8(KIND_EMIT);
+    out.u8(flags);
+    if (port !== null) out.str(port);
+    encodeOps(out, this.ops);
+    if (repls.field.length > 0) repls.encode(out, this.arena);
+  }
+}
