@@ -4,6 +4,7 @@
 import { Buf, copy, text, utf8 } from "./buffer";
 import { InputMeta, KIND_DROP, KIND_EMIT, KIND_ERROR, FLAG_FIELDS, FLAG_META, FLAG_PORT, MetaOp, encodeOps } from "./record";
 import { validUTF8 } from "./utf8";
+import { validJSON } from "./json";
 
 /** Field types as the host sends them. */
 export enum FieldType {
@@ -157,10 +158,17 @@ export class Fields {
     return at;
   }
 
-  /** Makes field i the raw JSON value raw, which must be one valid JSON value. */
+  /**
+   * Makes field i the raw JSON value raw. It is checked here: one that is
+   * not exactly one valid JSON value fails the record, not the batch.
+   */
   setJSON(i: u32, raw: string): void {
     this.checkIndex(i);
     const b = utf8(raw);
+    if (!validJSON(b.dataStart, <u32>b.length)) {
+      this.fail("weir: field " + i.toString() + ": replacement is not one valid JSON value");
+      return;
+    }
     const off = this.arena.len;
     this.arena.bytes(b.dataStart, <u32>b.length);
     this.repls.set(i, REPL_JSON, off + 4, <u32>b.length);

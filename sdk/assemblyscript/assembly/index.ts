@@ -11,6 +11,9 @@ export { Record, MetaOp } from "./record";
 export { Fields, FieldType } from "./fields";
 export { copy, text, utf8 } from "./buffer";
 export { validUTF8 } from "./utf8";
+export { JSONKind, JSONReader, JSONValue, quote, validJSON } from "./json";
+export { PathScanner, Span, replace } from "./jsonpath";
+export { WireReader, WireWriter, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from "./pbwire";
 
 /** Handles one record; decide by calling its methods (default: keep). */
 export type Handler = (r: Record) => void;
