@@ -74,6 +74,7 @@ export class PathScanner {
       if (load<u8>(p) == 0x2c) p = this.ws(p + 1);
       if (p >= this.end || load<u8>(p) != 0x22) return this.fail();
       const ke = this.skipString(p);
+      if (this.bad) return this.end;
       const match = seg == "*" || keyText(p + 1, ke - 1) == seg;
       p = this.ws(ke);
       if (p >= this.end || load<u8>(p) != 0x3a) return this.fail();
@@ -85,12 +86,14 @@ export class PathScanner {
 
   private elements(p: usize, i: i32): usize {
     const seg = unchecked(this.segs[i]);
-    for (let k = 0; ; k++) {
+    let k = 0;
+    while (true) {
       p = this.ws(p);
       if (p >= this.end || load<u8>(p) == 0x5d) return p + 1;
       if (load<u8>(p) == 0x2c) p = this.ws(p + 1);
       p = seg == "*" || seg == k.toString() ? this.walk(p, i + 1) : this.skip(p, 0);
       if (this.bad) return this.end;
+      k++;
     }
   }
 
