@@ -31,6 +31,7 @@ func BenchmarkMask(b *testing.B) {
 	}{
 		{"mask_c-projected", cModule},
 		{"bench-mask_c-full", scanner},
+		{"mask_as-projected", asModule},
 		{"mask-go-full", goModule},
 	} {
 		b.Run(c.name, func(b *testing.B) {

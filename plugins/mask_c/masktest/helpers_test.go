@@ -1,4 +1,5 @@
-// Package masktest proves the C mask (plugins/mask_c) gives the Go mask's
+// Package masktest proves the C mask (plugins/mask_c) and the
+// AssemblyScript mask (plugins/mask_as) give the Go mask's
 // output (plugins/mask, JSON mode): the same bytes for every record, or
 // both failing, with the same config. Both run through the runtime: the C
 // mask on field projection (docs/abi.md §4b), the Go mask on the
@@ -60,9 +61,11 @@ func load(t testing.TB, name string, build func(testing.TB, string) []byte) *run
 	return m
 }
 
-// goModule is the Go mask; cModule the C mask.
+// goModule is the Go mask; cModule the C mask; asModule the
+// AssemblyScript mask (plugins/mask_as).
 func goModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask", fixtures.Go) }
 func cModule(t testing.TB) *runtime.Module  { return load(t, "plugins/mask_c", fixtures.C) }
+func asModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask_as", fixtures.AS) }
 
 // goParser and cParser are the two masks with their manifests'
 // config_schema left out, so every config reaches the guest's own parsing:
@@ -74,6 +77,9 @@ func goParser(t testing.TB) *runtime.Module {
 }
 func cParser(t testing.TB) *runtime.Module {
 	return load(t, "plugins/mask_c#parser", withoutConfigSchema(fixtures.C))
+}
+func asParser(t testing.TB) *runtime.Module {
+	return load(t, "plugins/mask_as#parser", withoutConfigSchema(fixtures.AS))
 }
 
 func withoutConfigSchema(build func(testing.TB, string) []byte) func(testing.TB, string) []byte {
@@ -106,7 +112,12 @@ func loadGo(t testing.TB, config string) *runtime.Pool {
 
 func loadC(t testing.TB, config string) *runtime.Pool {
 	t.Helper()
-	p, err := newPool(t, cModule(t), config)
+	return loadModule(t, cModule(t), config)
+}
+
+func loadModule(t testing.TB, m *runtime.Module, config string) *runtime.Pool {
+	t.Helper()
+	p, err := newPool(t, m, config)
 	require.NoError(t, err)
 	return p
 }
@@ -169,7 +180,13 @@ func failure(err error) string {
 // records each mask failed.
 func requireSame(t testing.TB, config string, values []string) int {
 	t.Helper()
-	return compare(t, values, run(t, loadGo(t, config), values), run(t, loadC(t, config), values))
+	return requireSameAs(t, cModule(t), config, values)
+}
+
+// requireSameAs is requireSame for another mask than the C one.
+func requireSameAs(t testing.TB, m *runtime.Module, config string, values []string) int {
+	t.Helper()
+	return compare(t, values, run(t, loadGo(t, config), values), run(t, loadModule(t, m, config), values))
 }
 
 func compare(t testing.TB, values []string, want, got []result) int {
@@ -178,7 +195,7 @@ func compare(t testing.TB, values []string, want, got []result) int {
 	failed := 0
 	for i := range want {
 		if want[i].failed || got[i].failed {
-			require.True(t, want[i].failed && got[i].failed, "record %d %q: Go %+v, C %+v", i, values[i], want[i], got[i])
+			require.True(t, want[i].failed && got[i].failed, "record %d %q: Go %+v, other %+v", i, values[i], want[i], got[i])
 			failed++
 			continue
 		}
