@@ -141,6 +141,22 @@ tidy:
 clean: ## remove build outputs
 	rm -rf bin build
 
+# issue 15: rust
+# Rust transforms (sdk/rust): Debian's rustc 1.63 with its wasm32 std,
+# linked by wasm-ld-14 (internal/fixtures.BuildRust).
+APT_PACKAGES += rustc libstd-rust-dev-wasm32 lld-14
+RUST_FLAGS := --edition 2021 --target wasm32-unknown-unknown -C opt-level=3 -C strip=debuginfo -C linker=wasm-ld-14
+
+build/rust/libweir.rlib: $(wildcard sdk/rust/weir/src/*.rs)
+	@mkdir -p build/rust
+	/usr/bin/rustc $(RUST_FLAGS) --crate-type rlib --crate-name weir -o $@ sdk/rust/weir/src/lib.rs
+
+build/plugins/mask_rust.wasm: $(BIN) build/rust/libweir.rlib plugins/mask_rust/manifest.json $(wildcard plugins/mask_rust/*.rs)
+	@mkdir -p build/plugins
+	/usr/bin/rustc $(RUST_FLAGS) --crate-type cdylib --crate-name mask_rust --extern weir=build/rust/libweir.rlib -o build/plugins/mask_rust.raw.wasm plugins/mask_rust/lib.rs
+	$(BIN) transform pack --manifest plugins/mask_rust/manifest.json -o $@ build/plugins/mask_rust.raw.wasm
+	@rm -f build/plugins/mask_rust.raw.wasm
+
 # issue 15: as
 ASC_VERSION := 0.28.20
 

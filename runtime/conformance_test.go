@@ -2,8 +2,6 @@ package runtime_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,60 +9,41 @@ import (
 
 	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/runtime/conformance"
 )
 
-func loadVectors(t *testing.T) runtime.Fixtures {
-	b, err := os.ReadFile(filepath.Join(fixtures.Root(), "sdk/testdata/conformance.json"))
-	require.NoError(t, err)
-	v, err := runtime.ParseFixtures(b)
-	require.NoError(t, err)
-	require.NotEmpty(t, v.Cases)
-	return v
+// sdkGuests are the conformance guests of every SDK: adding a language is
+// one more row. Each runs the vectors and the init-config test below.
+var sdkGuests = []struct {
+	lang  string
+	build func(testing.TB) []byte
+}{
+	{"go", func(tb testing.TB) []byte { return fixtures.Go(tb, "sdk/go/internal/conformance") }},
+	{"c", func(tb testing.TB) []byte { return fixtures.C(tb, "sdk/c/conformance") }},
+	{"rust", func(tb testing.TB) []byte { return fixtures.Rust(tb, "sdk/rust/conformance") }},
+	{"as", func(tb testing.TB) []byte { return fixtures.AS(tb, "sdk/assemblyscript/conformance") }},
 }
 
-func TestGoSDKConformance(t *testing.T) {
-	runConformance(t, fixtures.Go(t, "sdk/go/internal/conformance"))
-}
-
-func TestCSDKConformance(t *testing.T) {
-	runConformance(t, fixtures.C(t, "sdk/c/conformance"))
-}
-
-func TestAssemblyScriptSDKConformance(t *testing.T) {
-	runConformance(t, fixtures.AS(t, "sdk/assemblyscript/conformance"))
-}
-
-func runConformance(t *testing.T, wasm []byte) {
-	e, _ := newEngine(t, runtime.EngineConfig{})
-	p := newPool(t, e, wasm, runtime.PoolConfig{})
-	for _, c := range loadVectors(t).Cases {
-		t.Run(c.Name, func(t *testing.T) {
-			var in []runtime.Record
-			for _, r := range c.In {
-				in = append(in, runtime.Record{Value: []byte(r.Value), Meta: runtime.SortedMeta(r.Meta)})
-			}
-			out, err := p.Process(context.Background(), in)
-			if c.BatchError != "" {
-				require.Equal(t, c.BatchError, runtime.ClassOf(err), "%v", err)
-				return
-			}
+func TestSDKConformance(t *testing.T) {
+	for _, g := range sdkGuests {
+		t.Run(g.lang, func(t *testing.T) {
+			e, _ := newEngine(t, runtime.EngineConfig{})
+			m, err := e.Load(context.Background(), g.build(t))
 			require.NoError(t, err)
-			want := c.Want
-			if want == nil {
-				want = []runtime.FixtureOutcome{}
+			res, err := conformance.Run(context.Background(), m, conformance.Vectors(), runtime.PoolConfig{})
+			require.NoError(t, err)
+			require.NotEmpty(t, res.Cases)
+			for _, c := range res.Cases {
+				assert.Empty(t, c.Diffs, "case %q", c.Name)
 			}
-			assert.Equal(t, want, runtime.Verdicts(in, out))
 		})
 	}
 }
 
 func TestInitReceivesConfig(t *testing.T) {
-	for name, wasm := range map[string][]byte{
-		"go": fixtures.Go(t, "sdk/go/internal/conformance"),
-		"c":  fixtures.C(t, "sdk/c/conformance"),
-		"as": fixtures.AS(t, "sdk/assemblyscript/conformance"),
-	} {
-		t.Run(name, func(t *testing.T) {
+	for _, g := range sdkGuests {
+		t.Run(g.lang, func(t *testing.T) {
+			wasm := g.build(t)
 			e, _ := newEngine(t, runtime.EngineConfig{})
 			p := newPool(t, e, wasm, runtime.PoolConfig{Config: []byte("pre-")})
 			out, err := p.Process(context.Background(), records("set:x"))
@@ -78,4 +57,19 @@ func TestInitReceivesConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), `transform "conformance@1.0.0": guest_error: init: config says fail`)
 		})
 	}
+}
+
+// A Rust panic cannot be caught on wasm32 (Rust aborts): the SDK's hook
+// logs it through the host, the batch fails as a trap and the instance is
+// replaced, so the next batch runs.
+func TestRustPanicTrapsTheBatchAndIsLogged(t *testing.T) {
+	e, logs := newEngine(t, runtime.EngineConfig{})
+	p := newPool(t, e, fixtures.Rust(t, "sdk/rust/conformance"), runtime.PoolConfig{})
+	_, err := p.Process(context.Background(), records("keep", "crash"))
+	require.Equal(t, runtime.ClassTrap, runtime.ClassOf(err), "%v", err)
+	assert.Contains(t, logs.String(), "weir: transform panicked: panicked at 'asked to crash'")
+
+	out, err := p.Process(context.Background(), records("set:y"))
+	require.NoError(t, err)
+	assert.Equal(t, "y", string(out[0].Emits[0].Value))
 }

@@ -55,6 +55,7 @@ var projectionGuests = []struct {
 	{"go sdk", func(t testing.TB) []byte { return fixtures.Go(t, "sdk/go/internal/fieldsconformance") }},
 	{"c sdk", func(t testing.TB) []byte { return fixtures.C(t, "sdk/c/fieldsconformance") }},
 	{"assemblyscript sdk", func(t testing.TB) []byte { return fixtures.AS(t, "sdk/assemblyscript/fieldsconformance") }},
+	{"rust sdk", func(t testing.TB) []byte { return fixtures.Rust(t, "sdk/rust/fieldsconformance") }},
 }
 
 func TestProjectionConformance(t *testing.T) {

@@ -42,6 +42,7 @@ func transformCommand() *cli.Command {
 				},
 				Action: packAction,
 			},
+			testCommand(),
 		}, registryCommands()...), adminCommands()...),
 	}
 }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/weirstream/weir/runtime"
+	"github.com/weirstream/weir/runtime/conformance"
+)
+
+func testCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "test",
+		Usage: "Run the ABI conformance vectors or golden fixtures against a module in the real runtime",
+		Description: "Runs each case as one batch through a pool of the module, with the runtime's default " +
+			"limits and fuel metering, and prints, per failing case, the record and field that differ " +
+			"(want vs got). Without --conformance or --fixtures it runs the fixtures packed in the module. " +
+			"Exits 1 when a case fails.",
+		ArgsUsage: "MODULE.wasm",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "conformance", Usage: "run the ABI conformance vectors (sdk/testdata/conformance.json); the module must declare ports a and b"},
+			&cli.StringFlag{Name: "fixtures", Usage: "golden fixtures JSON file (the swap gate's format, docs/registry.md)"},
+			&cli.StringFlag{Name: "config", Usage: "config blob for the guest's init, instead of the fixtures' own"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "list passing cases too"},
+		},
+		Action: testAction,
+	}
+}
+
+func testAction(c *cli.Context) error {
+	path := c.Args().First()
+	if path == "" || c.NArg() > 1 {
+		return cli.Exit("usage: weir transform test [--conformance | --fixtures F] MODULE.wasm", 2)
+	}
+	if c.Bool("conformance") && c.IsSet("fixtures") {
+		return cli.Exit("--conformance and --fixtures are exclusive: pass one", 2)
+	}
+	wasm, err := runtime.ReadModuleFile(path, 0)
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	e, err := runtime.NewEngine(c.Context, runtime.EngineConfig{})
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	defer e.Close(c.Context)
+	m, err := e.Load(c.Context, wasm)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
+	}
+	f, err := testFixtures(c, m)
+	if err != nil {
+		return cli.Exit(err, 2)
+	}
+	var cfg runtime.PoolConfig
+	if c.IsSet("config") {
+		cfg.Config = []byte(c.String("config"))
+	}
+	res, err := conformance.Run(c.Context, m, f, cfg)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
+	}
+	fmt.Fprintf(c.App.Writer, "module: %s (%s)\n", path, m.Manifest.ID())
+	res.Write(c.App.Writer, c.Bool("verbose"))
+	if res.Failed() > 0 {
+		return cli.Exit("", 1)
+	}
+	return nil
+}
+
+// testFixtures picks the cases to run: the vectors, a file, or the
+// module's own.
+func testFixtures(c *cli.Context, m *runtime.Module) (runtime.Fixtures, error) {
+	switch {
+	case c.Bool("conformance"):
+		return conformance.Vectors(), nil
+	case c.IsSet("fixtures"):
+		raw, err := os.ReadFile(c.String("fixtures"))
+		if err != nil {
+			return runtime.Fixtures{}, err
+		}
+		f, err := runtime.ParseFixtures(raw)
+		if err != nil {
+			return f, fmt.Errorf("%s: %w", c.String("fixtures"), err)
+		}
+		return f, nil
+	case len(m.Fixtures.Cases) > 0:
+		return m.Fixtures, nil
+	}
+	return runtime.Fixtures{}, errors.New("the module carries no fixtures: pass --conformance, or --fixtures F (or pack fixtures with `weir transform pack --fixtures`)")
+}
