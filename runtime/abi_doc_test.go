@@ -16,9 +16,11 @@ import (
 func TestZeroProcessResultFailsTheBatch(t *testing.T) {
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	p := newPool(t, e, wat(t, "zeroresult"), runtime.PoolConfig{})
-	_, err := p.Process(context.Background(), records("a", "b"))
-	require.Error(t, err)
-	assert.Equal(t, runtime.ClassBadOutput, runtime.ClassOf(err), "%v", err)
+	for _, batch := range [][]runtime.Record{records("a", "b"), nil} { // an empty batch is sent to the guest too
+		_, err := p.Process(context.Background(), batch)
+		require.Error(t, err, "%d records", len(batch))
+		assert.Equal(t, runtime.ClassBadOutput, runtime.ClassOf(err), "%v", err)
+	}
 }
 
 // docs/abi.md §1: exports beyond the ABI's (a Rust or C toolchain's
