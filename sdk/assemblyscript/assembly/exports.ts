@@ -84,15 +84,18 @@ export function weir_process_fields(len: u32): u64 {
 /** Reads one projected record into f. */
 function readFields(r: Reader, f: Fields): void {
   const n = r.u32();
-  f.paths.length = 0;
-  f.types.length = 0;
-  f.ptrs.length = 0;
-  f.lens.length = 0;
-  for (let k: u32 = 0; k < n && !r.bad; k++) {
-    f.paths.push(r.u32());
-    f.types.push(r.u8());
-    f.ptrs.push(r.bytes());
-    f.lens.push(r.lastLen);
+  // every field takes at least 9 bytes: bound the count before trusting it
+  if (<u64>n * 9 > <u64>r.left()) abort("weir: truncated batch");
+  const found = f.found;
+  found.reset();
+  const at = found.room(n << 4);
+  found.len = n << 4;
+  for (let k: u32 = 0; k < n; k++) {
+    const e = at + (<usize>k << 4);
+    store<u32>(e, r.u32());
+    store<u32>(e + 4, <u32>r.u8());
+    store<u32>(e + 8, <u32>r.bytes());
+    store<u32>(e + 12, r.lastLen);
   }
   f.count = n;
   const mc = r.u32();

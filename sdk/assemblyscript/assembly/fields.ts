@@ -19,60 +19,81 @@ export enum FieldType {
 const REPL_JSON: u8 = 0;
 const REPL_TEXT: u8 = 1;
 
-/** The replacements of one output: field index, type, where in the arena. */
+/**
+ * The replacements of one output, 12 bytes each in raw memory: field
+ * index, type (u32), offset in the arena, length (the type and offset
+ * share a word: type in the top byte). Handlers usually set fields in
+ * increasing order: then set appends and encode writes them as they are.
+ */
 class Repls {
-  field: u32[] = [];
-  typ: u8[] = [];
-  off: u32[] = [];
-  len: u32[] = [];
+  buf: Buf = new Buf();
+  sorted: bool = true;
+
+  get count(): u32 {
+    return this.buf.len / 12;
+  }
 
   clear(): void {
-    this.field.length = 0;
-    this.typ.length = 0;
-    this.off.length = 0;
-    this.len.length = 0;
+    this.buf.reset();
+    this.sorted = true;
   }
 
   set(i: u32, typ: u8, off: u32, n: u32): void {
-    const at = this.field.indexOf(i);
-    if (at >= 0) {
-      this.typ[at] = typ;
-      this.off[at] = off;
-      this.len[at] = n;
-      return;
+    const c = this.count;
+    if (c > 0) {
+      const last = load<u32>(this.buf.ptr + (c - 1) * 12);
+      if (i <= last) {
+        for (let k: u32 = 0; k < c; k++) {
+          const at = this.buf.ptr + k * 12;
+          if (load<u32>(at) == i) {
+            store<u32>(at + 4, (<u32>typ << 24) | off);
+            store<u32>(at + 8, n);
+            return;
+          }
+        }
+        this.sorted = false;
+      }
     }
-    this.field.push(i);
-    this.typ.push(typ);
-    this.off.push(off);
-    this.len.push(n);
+    if (off >= 1 << 24) abort("weir: replacements of one batch over 16 MiB");
+    const at = this.buf.room(12);
+    store<u32>(at, i);
+    store<u32>(at + 4, (<u32>typ << 24) | off);
+    store<u32>(at + 8, n);
+    this.buf.len += 12;
   }
 
   clone(): Repls {
     const c = new Repls();
-    c.field = this.field.slice(0);
-    c.typ = this.typ.slice(0);
-    c.off = this.off.slice(0);
-    c.len = this.len.slice(0);
+    c.buf.raw(this.buf.ptr, this.buf.len);
+    c.sorted = this.sorted;
     return c;
   }
 
   /** Writes `n:u32 repl*n` in increasing field order. */
   encode(out: Buf, arena: Buf): void {
-    const n = this.field.length;
-    out.u32(<u32>n);
+    const n = this.count;
+    out.u32(n);
     let last: i64 = -1;
-    for (let k = 0; k < n; k++) {
-      // Handlers set fields in order; otherwise pick the next smallest.
-      let best = -1;
-      for (let j = 0; j < n; j++) {
-        const f = <i64>unchecked(this.field[j]);
-        if (f > last && (best < 0 || f < <i64>unchecked(this.field[best]))) best = j;
-      }
-      last = <i64>unchecked(this.field[best]);
-      out.u32(unchecked(this.field[best]));
-      out.u8(unchecked(this.typ[best]));
-      out.bytes(arena.ptr + unchecked(this.off[best]), unchecked(this.len[best]));
+    for (let k: u32 = 0; k < n; k++) {
+      let at = this.buf.ptr + k * 12;
+      if (!this.sorted) at = this.next(last);
+      last = <i64>load<u32>(at);
+      const w = load<u32>(at + 4);
+      out.u32(load<u32>(at));
+      out.u8(<u8>(w >> 24));
+      out.bytes(arena.ptr + (w & 0xffffff), load<u32>(at + 8));
     }
+  }
+
+  /** The entry with the smallest field index above last. */
+  private next(last: i64): usize {
+    let best: usize = 0;
+    for (let j: u32 = 0; j < this.count; j++) {
+      const at = this.buf.ptr + j * 12;
+      const f = <i64>load<u32>(at);
+      if (f > last && (best == 0 || f < <i64>load<u32>(best))) best = at;
+    }
+    return best;
   }
 }
 
@@ -87,10 +108,8 @@ class FieldsEmit {
  */
 export class Fields {
   count: u32 = 0;
-  paths: u32[] = [];
-  types: u8[] = [];
-  ptrs: usize[] = [];
-  lens: u32[] = [];
+  /** The record's fields, 16 bytes each: path, type, value pointer, value length. */
+  found: Buf = new Buf();
   meta: InputMeta = new InputMeta();
   ops: MetaOp[] = [];
   ports: string[] = [];
@@ -104,28 +123,33 @@ export class Fields {
 
   /** The index of the declared path field i is at. */
   path(i: u32): u32 {
-    return this.paths[i];
+    return load<u32>(this.at(i));
   }
 
   type(i: u32): FieldType {
-    return <FieldType>this.types[i];
+    return <FieldType>load<u32>(this.at(i) + 4);
   }
 
   /** Where field i's bytes are (a string's decoded text, otherwise raw JSON), and their length. */
   valuePtr(i: u32): usize {
-    return this.ptrs[i];
+    return <usize>load<u32>(this.at(i) + 8);
   }
 
   valueLen(i: u32): u32 {
-    return this.lens[i];
+    return load<u32>(this.at(i) + 12);
   }
 
   valueString(i: u32): string {
-    return text(this.ptrs[i], this.lens[i]);
+    return text(this.valuePtr(i), this.valueLen(i));
   }
 
   value(i: u32): Uint8Array {
-    return copy(this.ptrs[i], this.lens[i]);
+    return copy(this.valuePtr(i), this.valueLen(i));
+  }
+
+  private at(i: u32): usize {
+    this.checkIndex(i);
+    return this.found.ptr + (<usize>i << 4);
   }
 
   /** Makes field i the JSON string of s. */
@@ -264,12 +288,12 @@ export class Fields {
     let flags: u8 = 0;
     if (port !== null) flags |= FLAG_PORT;
     if (this.ops.length > 0) flags |= FLAG_META;
-    if (repls.field.length > 0) flags |= FLAG_FIELDS;
+    if (repls.count > 0) flags |= FLAG_FIELDS;
     out.u32(idx);
     out.u8(KIND_EMIT);
     out.u8(flags);
     if (port !== null) out.str(port);
     encodeOps(out, this.ops);
-    if (repls.field.length > 0) repls.encode(out, this.arena);
+    if (repls.count > 0) repls.encode(out, this.arena);
   }
 }
