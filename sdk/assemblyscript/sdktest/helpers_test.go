@@ -18,32 +18,25 @@ import (
 	"github.com/weirstream/weir/runtime"
 )
 
-var (
-	moduleOnce sync.Once
-	module     *runtime.Module
-	engine     *runtime.Engine
-)
+// sharedEngine serves every test that keeps the default logger, so the
+// guest is compiled once per process.
+var sharedEngine = sync.OnceValues(func() (*runtime.Engine, error) {
+	return runtime.NewEngine(context.Background(), runtime.EngineConfig{})
+})
 
-// pool starts an instance of the helpers guest with config, logging to
-// logger (nil: the default).
+// pool starts an instance of the helpers guest with config, in the shared
+// engine, or in an engine of its own when cfg sets a logger.
 func pool(t *testing.T, config string, cfg runtime.EngineConfig) *runtime.Pool {
 	t.Helper()
 	ctx := context.Background()
-	e := engine
+	e, err := sharedEngine()
 	if cfg.Logger != nil {
-		var err error
 		e, err = runtime.NewEngine(ctx, cfg)
-		require.NoError(t, err)
-		t.Cleanup(func() { e.Close(ctx) })
-	} else {
-		moduleOnce.Do(func() {
-			var err error
-			engine, err = runtime.NewEngine(ctx, runtime.EngineConfig{})
-			require.NoError(t, err)
-			e = engine
-		})
-		e = engine
+		if err == nil {
+			t.Cleanup(func() { e.Close(ctx) })
+		}
 	}
+	require.NoError(t, err)
 	m, err := e.Load(ctx, fixtures.AS(t, "sdk/assemblyscript/sdktest/helpers"))
 	require.NoError(t, err)
 	p, err := m.NewPool(ctx, runtime.PoolConfig{Config: []byte(config)})
@@ -52,7 +45,7 @@ func pool(t *testing.T, config string, cfg runtime.EngineConfig) *runtime.Pool {
 	return p
 }
 
-// result is one record's value, or "fail: msg".
+// results are each record's value, or "fail: msg", a batch of 64 at a time.
 func results(t *testing.T, p *runtime.Pool, values [][]byte) []string {
 	t.Helper()
 	var out []string
