@@ -2,7 +2,14 @@
 // buffer the host writes batches into and the output the guest answers in.
 // Their addresses stay valid until the next call into the guest.
 
-/** A growable byte buffer in linear memory, appended to little-endian. */
+/**
+ * A growable byte buffer in linear memory, appended to little-endian. It
+ * is @unmanaged: it holds no references, so the collector need not track
+ * it, and its hot methods carry no shadow-stack bookkeeping. A Buf is never
+ * freed: make them once (the SDK's are singletons or pooled).
+ */
+// @ts-ignore: decorator
+@unmanaged
 export class Buf {
   ptr: usize = 0;
   len: u32 = 0;

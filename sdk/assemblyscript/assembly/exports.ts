@@ -9,6 +9,8 @@ import { registry } from "./index";
 
 const rec = new Record();
 const fieldsRec = new Fields();
+/** The batch reader, reused: a call allocates nothing before the handler runs. */
+const batchReader = new Reader(0, 0);
 
 export function weir_buffer(size: u32): usize {
   return buffer(size);
@@ -47,7 +49,7 @@ function finish(entries: u32): u64 {
 export function weir_process(len: u32): u64 {
   const h = registry.handler;
   if (h === null) abort("weir: no handler: call handle() at the top level");
-  const r = new Reader(input.ptr, len);
+  const r = batchReader.reset(input.ptr, len);
   const count = r.u32();
   begin();
   let entries: u32 = 0;
@@ -66,7 +68,7 @@ export function weir_process(len: u32): u64 {
 export function weir_process_fields(len: u32): u64 {
   const h = registry.fieldsHandler;
   if (h === null) abort("weir: no fields handler: call handleFields() at the top level");
-  const r = new Reader(input.ptr, len);
+  const r = batchReader.reset(input.ptr, len);
   const count = r.u32();
   begin();
   const f = fieldsRec;

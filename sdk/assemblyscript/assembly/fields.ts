@@ -24,7 +24,10 @@ const REPL_TEXT: u8 = 1;
  * index, type (u32), offset in the arena, length (the type and offset
  * share a word: type in the top byte). Handlers usually set fields in
  * increasing order: then set appends and encode writes them as they are.
+ * @unmanaged like its Buf: Repls are made once per Fields and pooled.
  */
+// @ts-ignore: decorator
+@unmanaged
 class Repls {
   buf: Buf = new Buf();
   sorted: bool = true;
@@ -62,11 +65,11 @@ class Repls {
     this.buf.len += 12;
   }
 
-  clone(): Repls {
-    const c = new Repls();
-    c.buf.raw(this.buf.ptr, this.buf.len);
-    c.sorted = this.sorted;
-    return c;
+  /** Makes this a copy of o, reusing its memory. */
+  copyFrom(o: Repls): void {
+    this.buf.reset();
+    this.buf.raw(o.buf.ptr, o.buf.len);
+    this.sorted = o.sorted;
   }
 
   /** Writes `n:u32 repl*n` in increasing field order. */
@@ -98,7 +101,8 @@ class Repls {
 }
 
 class FieldsEmit {
-  constructor(public repls: Repls, public port: string | null) {}
+  repls: Repls = new Repls();
+  port: string | null = null;
 }
 
 /**
@@ -113,7 +117,9 @@ export class Fields {
   meta: InputMeta = new InputMeta();
   ops: MetaOp[] = [];
   ports: string[] = [];
+  /** The outputs emitted so far, the first emitCount of a pool kept across records (a Buf is never freed). */
   emits: FieldsEmit[] = [];
+  emitCount: i32 = 0;
   repls: Repls = new Repls();
   /** Replacement bytes of the whole batch, kept until the next call. */
   arena: Buf = new Buf();
@@ -122,20 +128,24 @@ export class Fields {
   touched: bool = false;
 
   /** The index of the declared path field i is at. */
-  path(i: u32): u32 {
+  // @ts-ignore: decorator
+  @inline path(i: u32): u32 {
     return load<u32>(this.at(i));
   }
 
-  type(i: u32): FieldType {
+  // @ts-ignore: decorator
+  @inline type(i: u32): FieldType {
     return <FieldType>load<u32>(this.at(i) + 4);
   }
 
   /** Where field i's bytes are (a string's decoded text, otherwise raw JSON), and their length. */
-  valuePtr(i: u32): usize {
+  // @ts-ignore: decorator
+  @inline valuePtr(i: u32): usize {
     return <usize>load<u32>(this.at(i) + 8);
   }
 
-  valueLen(i: u32): u32 {
+  // @ts-ignore: decorator
+  @inline valueLen(i: u32): u32 {
     return load<u32>(this.at(i) + 12);
   }
 
@@ -147,7 +157,8 @@ export class Fields {
     return copy(this.valuePtr(i), this.valueLen(i));
   }
 
-  private at(i: u32): usize {
+  // @ts-ignore: decorator
+  @inline private at(i: u32): usize {
     this.checkIndex(i);
     return this.found.ptr + (<usize>i << 4);
   }
@@ -229,7 +240,10 @@ export class Fields {
    * handler emits, the outputs are exactly the emitted ones.
    */
   emit(port: string = ""): void {
-    this.emits.push(new FieldsEmit(this.repls.clone(), port.length > 0 ? port : null));
+    if (this.emitCount == this.emits.length) this.emits.push(new FieldsEmit());
+    const e = this.emits[this.emitCount++];
+    e.repls.copyFrom(this.repls);
+    e.port = port.length > 0 ? port : null;
     this.touched = true;
   }
 
@@ -248,7 +262,7 @@ export class Fields {
     if (!this.touched) return;
     this.ops.length = 0;
     this.ports.length = 0;
-    this.emits.length = 0;
+    this.emitCount = 0;
     this.repls.clear();
     this.dropped = false;
     this.error = null;
@@ -269,12 +283,12 @@ export class Fields {
       out.u8(KIND_DROP);
       return 1;
     }
-    if (this.emits.length > 0) {
-      for (let k = 0; k < this.emits.length; k++) {
+    if (this.emitCount > 0) {
+      for (let k = 0; k < this.emitCount; k++) {
         const e = unchecked(this.emits[k]);
         this.encodeEmit(out, idx, e.repls, e.port);
       }
-      return <u32>this.emits.length;
+      return <u32>this.emitCount;
     }
     if (this.ports.length == 0) {
       this.encodeEmit(out, idx, this.repls, null);

@@ -107,9 +107,17 @@ export class WireReader {
   }
 }
 
-/** Appends fields to a message. */
+/**
+ * Appends fields to a message. Its buffer lives outside the collector and
+ * is never freed: make one writer and reset() it for each message.
+ */
 export class WireWriter {
   buf: Buf = new Buf();
+
+  /** Starts a new message, keeping the memory. */
+  reset(): void {
+    this.buf.reset();
+  }
 
   tag(field: u32, wire: u32): void {
     this.varint((<u64>field << 3) | wire);

@@ -1,14 +1,26 @@
 // A bounds-checked reader over the batch the host wrote: a length that
-// runs past the end marks the reader bad instead of reading on.
+// runs past the end marks the reader bad instead of reading on. It is
+// @unmanaged (no references, never freed): make it once.
 
+// @ts-ignore: decorator
+@unmanaged
 export class Reader {
   pos: usize;
   end: usize;
   bad: bool = false;
+  lastLen: u32 = 0;
 
   constructor(ptr: usize, len: u32) {
     this.pos = ptr;
     this.end = ptr + len;
+  }
+
+  /** Points the reader at [ptr, ptr+len), reusing it. */
+  reset(ptr: usize, len: u32): Reader {
+    this.pos = ptr;
+    this.end = ptr + len;
+    this.bad = false;
+    return this;
   }
 
   left(): u32 {
@@ -49,5 +61,4 @@ export class Reader {
     return p;
   }
 
-  lastLen: u32 = 0;
 }

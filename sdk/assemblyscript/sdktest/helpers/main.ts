@@ -12,6 +12,7 @@ export * from "../../assembly/exports";
 
 let mode = "";
 let scanner: PathScanner | null = null;
+const writer = new WireWriter();
 
 function init(config: Uint8Array): string | null {
   mode = String.UTF8.decode(config.buffer, false);
@@ -40,7 +41,8 @@ function replaceX(raw: Uint8Array): Uint8Array {
 
 function pb(r: Record): void {
   const rd = new WireReader(r.valuePtr, r.valueLen);
-  const w = new WireWriter();
+  const w = writer;
+  w.reset();
   while (rd.next()) {
     const f = rd.field;
     if (rd.wire == WIRE_VARINT) {
