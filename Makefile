@@ -145,7 +145,9 @@ clean: ## remove build outputs
 # Rust transforms (sdk/rust): Debian's rustc 1.63 with its wasm32 std,
 # linked by wasm-ld-14 (internal/fixtures.BuildRust).
 APT_PACKAGES += rustc libstd-rust-dev-wasm32 lld-14
-RUST_FLAGS := --edition 2021 --target wasm32-unknown-unknown -C opt-level=3 -C strip=debuginfo -C linker=wasm-ld-14
+RUST_FLAGS := --edition 2021 --target wasm32-unknown-unknown -C opt-level=3 -C strip=debuginfo -C linker=wasm-ld-14 -C target-feature=+bulk-memory
+
+plugins: build/plugins/mask_rust.wasm
 
 build/rust/libweir.rlib: $(wildcard sdk/rust/weir/src/*.rs)
 	@mkdir -p build/rust
@@ -153,7 +155,7 @@ build/rust/libweir.rlib: $(wildcard sdk/rust/weir/src/*.rs)
 
 build/plugins/mask_rust.wasm: $(BIN) build/rust/libweir.rlib plugins/mask_rust/manifest.json $(wildcard plugins/mask_rust/*.rs)
 	@mkdir -p build/plugins
-	/usr/bin/rustc $(RUST_FLAGS) --crate-type cdylib --crate-name mask_rust --extern weir=build/rust/libweir.rlib -o build/plugins/mask_rust.raw.wasm plugins/mask_rust/lib.rs
+	/usr/bin/rustc $(RUST_FLAGS) -C lto=fat --crate-type cdylib --crate-name mask_rust --extern weir=build/rust/libweir.rlib -o build/plugins/mask_rust.raw.wasm plugins/mask_rust/lib.rs
 	$(BIN) transform pack --manifest plugins/mask_rust/manifest.json -o $@ build/plugins/mask_rust.raw.wasm
 	@rm -f build/plugins/mask_rust.raw.wasm
 

@@ -80,6 +80,7 @@ mapping: |
 		{Name: "wasm C guest (mask)", Processors: wasm("mask-c", "\n  config:"+maskFields)},
 		{Name: "wasm AssemblyScript guest (mask)", Processors: wasm("mask-as", "\n  config:"+maskFields)},
 		{Name: "wasm C raw scanner guest (mask)", Processors: wasm("mask-c-raw", "")},
+		{Name: "wasm Rust guest (mask)", Processors: wasm("mask-rust", "\n  config:"+maskFields)},
 		{Name: "wasm Go guest (mask), schema-bound", Processors: wasm("mask", boundMask)},
 		{Name: "wasm Go guest (mask), schema-bound, protobuf plan", Processors: wasm("mask", boundProtoMask)},
 		{Name: "wasm Go guest (echo)", Processors: wasm("echo", "")},
@@ -88,7 +89,7 @@ mapping: |
 }
 
 // Modules are the guests the cases run, by name, each built from source
-// with internal/fixtures: "go:<package>", "c:<dir>", "as:<dir>" or "wat:<file>". To
+// with internal/fixtures: "go:<package>", "c:<dir>", "rust:<dir>", "as:<dir>" or "wat:<file>". To
 // measure another build of a case's guest, point its name elsewhere.
 var Modules = map[string]string{
 	"mask":         "go:plugins/mask",
@@ -96,6 +97,7 @@ var Modules = map[string]string{
 	"echo-wat":     "wat:runtime/testdata/guests/echo.wat",
 	"mask-c":       "c:plugins/mask_c",
 	"mask-c-raw":   "c:bench/guests/mask_c",
+	"mask-rust":    "rust:plugins/mask_rust",
 	"mask-as":      "as:plugins/mask_as",
 	"connect-echo": "go:bench/guests/connect_echo",
 	"connect-mask": "go:bench/guests/connect_mask",
@@ -113,10 +115,12 @@ func BuildModule(source string) ([]byte, error) {
 		return fixtures.BuildC(src)
 	case "wat":
 		return fixtures.BuildWAT(src)
+	case "rust":
+		return fixtures.BuildRust(src)
 	case "as":
 		return fixtures.BuildAS(src)
 	}
-	return nil, fmt.Errorf("bench: module source %q: want go:, c:, as: or wat:", source)
+	return nil, fmt.Errorf("bench: module source %q: want go:, c:, rust:, as: or wat:", source)
 }
 
 // ModulePaths builds Modules from source into dir and returns their paths

@@ -18,9 +18,10 @@ import (
 // with (the Makefile's deps-as installs it).
 const ascVersion = "0.28.20"
 
-// rustFlags are the Rust SDK's build flags (sdk/rust/README.md).
+// rustFlags are the Rust SDK's build flags (sdk/rust/README.md,
+// internal/fixtures.BuildRust); the transform's crate adds -C lto=fat.
 var rustFlags = []string{"--edition", "2021", "--target", "wasm32-unknown-unknown", "-C", "opt-level=3",
-	"-C", "strip=debuginfo", "-C", "linker=wasm-ld-14"}
+	"-C", "strip=debuginfo", "-C", "linker=wasm-ld-14", "-C", "target-feature=+bulk-memory"}
 
 func buildCommand() *cli.Command {
 	return &cli.Command{
@@ -222,7 +223,7 @@ func buildRust(dir, name, out string) error {
 		return err
 	}
 	crate := strings.ReplaceAll(name, "-", "_")
-	lib := append([]string{"--crate-type", "cdylib", "--crate-name", crate, "--extern", "weir=" + rlib, "-o", out}, rustFlags...)
+	lib := append([]string{"-C", "lto=fat", "--crate-type", "cdylib", "--crate-name", crate, "--extern", "weir=" + rlib, "-o", out}, rustFlags...)
 	cmd = exec.Command("/usr/bin/rustc", append(lib, "lib.rs")...)
 	cmd.Dir = dir
 	return runTool(cmd)

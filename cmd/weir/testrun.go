@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -38,18 +39,14 @@ func testAction(c *cli.Context) error {
 	if c.Bool("conformance") && c.IsSet("fixtures") {
 		return cli.Exit("--conformance and --fixtures are exclusive: pass one", 2)
 	}
-	wasm, err := runtime.ReadModuleFile(path, 0)
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
 	e, err := runtime.NewEngine(c.Context, runtime.EngineConfig{})
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
 	defer e.Close(c.Context)
-	m, err := e.Load(c.Context, wasm)
+	m, err := loadFile(c, e, path)
 	if err != nil {
-		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
+		return cli.Exit(err, 1)
 	}
 	f, err := testFixtures(c, m)
 	if err != nil {
@@ -64,11 +61,27 @@ func testAction(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
 	}
 	fmt.Fprintf(c.App.Writer, "module: %s (%s)\n", path, m.Manifest.ID())
+	if c.Bool("conformance") && !(m.Manifest.HasPort("a") && m.Manifest.HasPort("b")) {
+		fmt.Fprintln(c.App.Writer, "note: the manifest does not declare ports a and b, which the route cases use")
+	}
 	res.Write(c.App.Writer, c.Bool("verbose"))
 	if res.Failed() > 0 {
 		return cli.Exit("", 1)
 	}
 	return nil
+}
+
+// loadFile admits and compiles the module at path, as a pipeline would.
+func loadFile(c *cli.Context, e *runtime.Engine, path string) (*runtime.Module, error) {
+	wasm, err := runtime.ReadModuleFile(path, 0)
+	if err != nil {
+		return nil, err
+	}
+	m, err := e.Load(c.Context, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // testFixtures picks the cases to run: the vectors, a file, or the
@@ -78,7 +91,7 @@ func testFixtures(c *cli.Context, m *runtime.Module) (runtime.Fixtures, error) {
 	case c.Bool("conformance"):
 		return conformance.Vectors(), nil
 	case c.IsSet("fixtures"):
-		raw, err := os.ReadFile(c.String("fixtures"))
+		raw, err := readFixtures(c.String("fixtures"))
 		if err != nil {
 			return runtime.Fixtures{}, err
 		}
@@ -91,4 +104,23 @@ func testFixtures(c *cli.Context, m *runtime.Module) (runtime.Fixtures, error) {
 		return m.Fixtures, nil
 	}
 	return runtime.Fixtures{}, errors.New("the module carries no fixtures: pass --conformance, or --fixtures F (or pack fixtures with `weir transform pack --fixtures`)")
+}
+
+// maxFixturesBytes caps a fixtures file: the most a module (and so its
+// weir.fixtures section) may be, EngineConfig.MaxModuleBytes' default.
+const maxFixturesBytes = 64 << 20
+
+// readFixtures reads a fixtures file of at most maxFixturesBytes: a path
+// to an endless source (a FIFO, /dev/zero) stops there, not at memory's end.
+func readFixtures(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxFixturesBytes+1))
+	if err == nil && len(raw) > maxFixturesBytes {
+		err = fmt.Errorf("fixtures %s: over the %d-byte cap; it was not read further", path, maxFixturesBytes)
+	}
+	return raw, err
 }

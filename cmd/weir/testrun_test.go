@@ -49,6 +49,7 @@ func TestTransformTestShowsADiffAndFails(t *testing.T) {
 	assert.Contains(t, out, "FAIL  rewrite\n      record 0 out[0].value: want \"hello\", got \"set:hello\"\n")
 	assert.Contains(t, out, "FAIL  delete metadata\n      record 0 out[0].meta.a: want (none), got \"b\"\n")
 	assert.NotContains(t, out, "keep unchanged")
+	assert.Contains(t, out, "note: the manifest does not declare ports a and b, which the route cases use\n")
 	assert.Regexp(t, `15 cases, \d+ passed, \d+ failed\n`, out)
 }
 
@@ -90,4 +91,21 @@ func TestTransformTestRunsThePackedFixtures(t *testing.T) {
 	out, err = runTransform(t, "test", packed)
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "1 cases, 1 passed, 0 failed\n")
+}
+
+// sdk/rust/README.md's example builds and passes its fixtures.
+func TestTransformTestRunsTheRustExample(t *testing.T) {
+	path := writeModule(t, fixtures.Rust(t, "sdk/rust/example"))
+	out, err := runTransform(t, "test", "--fixtures", filepath.Join(fixtures.Root(), "sdk/rust/example/fixtures.json"), path)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "2 cases, 2 passed, 0 failed\n")
+}
+
+// An endless fixtures file is refused at the cap, not read to memory's end.
+func TestTransformTestCapsTheFixturesFile(t *testing.T) {
+	path := writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/echo.wat"))
+	out, err := runTransform(t, "test", "--fixtures", "/dev/zero", path)
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err))
+	assert.Contains(t, err.Error()+out, "fixtures /dev/zero: over the 67108864-byte cap; it was not read further")
 }

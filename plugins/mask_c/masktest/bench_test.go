@@ -16,9 +16,9 @@ import (
 
 // BenchmarkMask is masking a batch of 64 orders with the reference mask
 // through the runtime (Pool.Process, fuel metered, the host's scan and
-// splice included for the projected one) and the fuel it meters: the C mask on projection, the
-// benchmarks' C scanner guest on the full-value ABI, and the Go mask on the
-// full-value ABI.
+// splice included for the projected ones) and the fuel it meters: the C,
+// Rust and AssemblyScript masks on projection, the benchmarks' C scanner guest on the
+// full-value ABI, and the Go mask on the full-value ABI.
 func BenchmarkMask(b *testing.B) {
 	var records []runtime.Record
 	for _, o := range orders(b)[:batch] {
@@ -30,8 +30,9 @@ func BenchmarkMask(b *testing.B) {
 		module func(testing.TB) *runtime.Module
 	}{
 		{"mask_c-projected", cModule},
-		{"bench-mask_c-full", scanner},
+		{"mask_rust-projected", rustModule},
 		{"mask_as-projected", asModule},
+		{"bench-mask_c-full", scanner},
 		{"mask-go-full", goModule},
 	} {
 		b.Run(c.name, func(b *testing.B) {

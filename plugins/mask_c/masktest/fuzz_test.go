@@ -9,8 +9,8 @@ import (
 	"github.com/weirstream/weir/runtime"
 )
 
-// FuzzMaskMatchesGo feeds both masks the same record: the C mask's output
-// must be the Go mask's, byte for byte, or both must fail. Seeds: the Go
+// FuzzMaskMatchesGo feeds every mask the same record: the C and Rust
+// masks' output must be the Go mask's, byte for byte, or all must fail. Seeds: the Go
 // mask's FuzzMask seeds and cases of the C code's own, and every 64th order.
 func FuzzMaskMatchesGo(f *testing.F) {
 	for _, c := range leakCases {
@@ -21,18 +21,25 @@ func FuzzMaskMatchesGo(f *testing.F) {
 			f.Add([]byte(o))
 		}
 	}
-	goMask, cMask := loadGo(f, fuzzConfig), loadC(f, fuzzConfig)
+	goMask := loadGo(f, fuzzConfig)
+	pools := make([]*runtime.Pool, len(guests))
+	for i, g := range guests {
+		pools[i] = loadModule(f, g.module, fuzzConfig)
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		values := []string{string(in)}
-		compare(t, values, run(t, goMask, values), run(t, cMask, values))
+		want := run(t, goMask, values)
+		for i, g := range guests {
+			compare(t, g.lang, values, want, run(t, pools[i], values))
+		}
 	})
 }
 
-// FuzzConfigMatchesGo gives both masks the same config: both must refuse
-// it, or both load it and mask sample records alike. What the C mask
-// refuses by design is left out: protobuf mode, and the schema hint the
-// host adds (the Go mask decodes its whole shape, the C mask never reads
-// it).
+// FuzzConfigMatchesGo gives every mask the same config: all must refuse
+// it, or all load it and mask sample records alike. What the C and Rust
+// masks refuse by design is left out: protobuf mode, and the schema hint
+// the host adds (the Go mask decodes its whole shape, the others never
+// read it).
 func FuzzConfigMatchesGo(f *testing.F) {
 	for _, c := range []string{refMask, fuzzConfig, ``, `null`, `{}`, `{"fields":[]}`,
 		`{"fields":[{"path":"a","action":"last","keep":2,"with":"é"}],"fields":[{"path":"b"}]}`,
@@ -42,22 +49,28 @@ func FuzzConfigMatchesGo(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	goModule(f) // all compiled before the first input: a worker must answer each in time
-	cModule(f)
 	goParser(f)
-	cParser(f)
+	for _, g := range guests {
+		g.module(f)
+		g.parser(f)
+	}
 	samples := []string{`{"a":"x@y","b":[1,{"c":"abcdef"}],"customer":{"email":"jo@x","phone":"123456","card":true}}`, `{"a":{"b":null},"email":"e"}`}
 	f.Fuzz(func(t *testing.T, config []byte) {
 		if bytes.Contains(bytes.ToLower(config), []byte("weir_schema")) || bytes.Contains(config, []byte("protobuf")) {
 			return
 		}
-		goErr, cErr := initError(t, goParser(t), string(config)), initError(t, cParser(t), string(config))
-		if goErr != "" || cErr != "" {
-			require.True(t, goErr != "" && cErr != "", "config %q: Go %q, C %q", config, goErr, cErr)
+		goErr := initError(t, goParser(t), string(config))
+		refused := goErr != ""
+		for _, g := range guests {
+			gErr := initError(t, g.parser(t), string(config))
+			require.Equal(t, refused, gErr != "", "config %q: Go %q, %s %q", config, goErr, g.lang, gErr)
+		}
+		if refused {
 			return
 		}
-		for _, m := range []*runtime.Module{goModule(t), cModule(t)} {
-			if _, err := newPool(t, m, string(config)); err != nil {
-				return // both guests take it, a manifest's config_schema does not (the runtime's tests hold the schemas)
+		for _, m := range []func(testing.TB) *runtime.Module{goModule, cModule, rustModule} {
+			if _, err := newPool(t, m(t), string(config)); err != nil {
+				return // the guests take it, a manifest's config_schema does not (the runtime's tests hold the schemas)
 			}
 		}
 		requireSame(t, string(config), samples)

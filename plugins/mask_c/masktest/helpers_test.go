@@ -1,9 +1,8 @@
-// Package masktest proves the C mask (plugins/mask_c) and the
-// AssemblyScript mask (plugins/mask_as) give the Go mask's
-// output (plugins/mask, JSON mode): the same bytes for every record, or
-// both failing, with the same config. Both run through the runtime: the C
-// mask on field projection (docs/abi.md §4b), the Go mask on the
-// full-value path.
+// Package masktest proves the C mask (plugins/mask_c), the Rust mask
+// (plugins/mask_rust) and the AssemblyScript mask (plugins/mask_as) give the Go mask's output (plugins/mask, JSON mode):
+// the same bytes for every record, or both failing, with the same config.
+// All run through the runtime: the C, Rust and AssemblyScript masks on field projection
+// (docs/abi.md §4b), the Go mask on the full-value path.
 package masktest
 
 import (
@@ -61,11 +60,23 @@ func load(t testing.TB, name string, build func(testing.TB, string) []byte) *run
 	return m
 }
 
-// goModule is the Go mask; cModule the C mask; asModule the
-// AssemblyScript mask (plugins/mask_as).
-func goModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask", fixtures.Go) }
-func cModule(t testing.TB) *runtime.Module  { return load(t, "plugins/mask_c", fixtures.C) }
-func asModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask_as", fixtures.AS) }
+// goModule is the Go mask; cModule the C mask; rustModule the Rust mask;
+// asModule the AssemblyScript mask.
+func goModule(t testing.TB) *runtime.Module   { return load(t, "plugins/mask", fixtures.Go) }
+func cModule(t testing.TB) *runtime.Module    { return load(t, "plugins/mask_c", fixtures.C) }
+func rustModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask_rust", fixtures.Rust) }
+func asModule(t testing.TB) *runtime.Module   { return load(t, "plugins/mask_as", fixtures.AS) }
+
+// guests are the masks held to the Go mask's output: adding a language is
+// one more row.
+var guests = []struct {
+	lang           string
+	module, parser func(testing.TB) *runtime.Module
+}{
+	{"C", cModule, cParser},
+	{"Rust", rustModule, rustParser},
+	{"AssemblyScript", asModule, asParser},
+}
 
 // goParser and cParser are the two masks with their manifests'
 // config_schema left out, so every config reaches the guest's own parsing:
@@ -77,6 +88,9 @@ func goParser(t testing.TB) *runtime.Module {
 }
 func cParser(t testing.TB) *runtime.Module {
 	return load(t, "plugins/mask_c#parser", withoutConfigSchema(fixtures.C))
+}
+func rustParser(t testing.TB) *runtime.Module {
+	return load(t, "plugins/mask_rust#parser", withoutConfigSchema(fixtures.Rust))
 }
 func asParser(t testing.TB) *runtime.Module {
 	return load(t, "plugins/mask_as#parser", withoutConfigSchema(fixtures.AS))
@@ -110,14 +124,11 @@ func loadGo(t testing.TB, config string) *runtime.Pool {
 	return p
 }
 
-func loadC(t testing.TB, config string) *runtime.Pool {
-	t.Helper()
-	return loadModule(t, cModule(t), config)
-}
+func loadC(t testing.TB, config string) *runtime.Pool { return loadModule(t, cModule, config) }
 
-func loadModule(t testing.TB, m *runtime.Module, config string) *runtime.Pool {
+func loadModule(t testing.TB, module func(testing.TB) *runtime.Module, config string) *runtime.Pool {
 	t.Helper()
-	p, err := newPool(t, m, config)
+	p, err := newPool(t, module(t), config)
 	require.NoError(t, err)
 	return p
 }
@@ -175,31 +186,30 @@ func failure(err error) string {
 	return err.Error()
 }
 
-// requireSame runs values through both masks with config and requires the
-// same bytes, or both failing, record by record. It returns how many
-// records each mask failed.
+// requireSame runs values through the Go mask and every guest with config
+// and requires the same bytes, or all failing, record by record. It
+// returns how many records each mask failed.
 func requireSame(t testing.TB, config string, values []string) int {
 	t.Helper()
-	return requireSameAs(t, cModule(t), config, values)
+	want := run(t, loadGo(t, config), values)
+	failed := 0
+	for _, g := range guests {
+		failed = compare(t, g.lang, values, want, run(t, loadModule(t, g.module, config), values))
+	}
+	return failed
 }
 
-// requireSameAs is requireSame for another mask than the C one.
-func requireSameAs(t testing.TB, m *runtime.Module, config string, values []string) int {
-	t.Helper()
-	return compare(t, values, run(t, loadGo(t, config), values), run(t, loadModule(t, m, config), values))
-}
-
-func compare(t testing.TB, values []string, want, got []result) int {
+func compare(t testing.TB, lang string, values []string, want, got []result) int {
 	t.Helper()
 	require.Len(t, got, len(want))
 	failed := 0
 	for i := range want {
 		if want[i].failed || got[i].failed {
-			require.True(t, want[i].failed && got[i].failed, "record %d %q: Go %+v, other %+v", i, values[i], want[i], got[i])
+			require.True(t, want[i].failed && got[i].failed, "record %d %q: Go %+v, %s %+v", i, values[i], want[i], lang, got[i])
 			failed++
 			continue
 		}
-		require.Equal(t, want[i].value, got[i].value, "record %d %q", i, values[i])
+		require.Equal(t, want[i].value, got[i].value, "%s mask, record %d %q", lang, i, values[i])
 	}
 	return failed
 }

@@ -10,15 +10,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/runtime"
 )
 
 // hmacValues masks each message with action hmac under key and returns the
 // tokens.
-func hmacValues(t *testing.T, key string, msgs []string) []string {
+func hmacValues(t *testing.T, module func(testing.TB) *runtime.Module, key string, msgs []string) []string {
 	t.Helper()
 	k, err := json.Marshal(key)
 	require.NoError(t, err)
-	p := loadC(t, `{"hmac_key":`+string(k)+`,"fields":[{"path":"v","action":"hmac"}]}`)
+	p := loadModule(t, module, `{"hmac_key":`+string(k)+`,"fields":[{"path":"v","action":"hmac"}]}`)
 	values := make([]string, len(msgs))
 	for i, m := range msgs {
 		v, err := json.Marshal(map[string]string{"v": m})
@@ -38,10 +40,14 @@ func hmacValues(t *testing.T, key string, msgs []string) []string {
 // RFC 4231 §4.2 and §4.3 (the test cases whose keys are valid UTF-8, as a
 // JSON config's must be).
 func TestHMACKnownVectors(t *testing.T) {
-	got := hmacValues(t, strings.Repeat("\x0b", 20), []string{"Hi There"})
-	assert.Equal(t, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", got[0])
-	got = hmacValues(t, "Jefe", []string{"what do ya want for nothing?"})
-	assert.Equal(t, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", got[0])
+	for _, g := range guests {
+		t.Run(g.lang, func(t *testing.T) {
+			got := hmacValues(t, g.module, strings.Repeat("\x0b", 20), []string{"Hi There"})
+			assert.Equal(t, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", got[0])
+			got = hmacValues(t, g.module, "Jefe", []string{"what do ya want for nothing?"})
+			assert.Equal(t, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", got[0])
+		})
+	}
 }
 
 // Every message length across two blocks (the padding's edges at 55, 56
@@ -52,12 +58,14 @@ func TestHMACMatchesCryptoHMAC(t *testing.T) {
 	for n := 0; n <= 200; n++ {
 		msgs = append(msgs, strings.Repeat("m", n/2)+strings.Repeat("é", n%7)+strings.Repeat("x", n-n/2))
 	}
-	for _, key := range []string{"k", strings.Repeat("k", 63), strings.Repeat("k", 64), strings.Repeat("k", 65), strings.Repeat("ké", 70)} {
-		got := hmacValues(t, key, msgs)
-		for i, m := range msgs {
-			mac := hmac.New(sha256.New, []byte(key))
-			mac.Write([]byte(m))
-			require.Equal(t, hex.EncodeToString(mac.Sum(nil)), got[i], "key of %d bytes, message of %d", len(key), len(m))
+	for _, g := range guests {
+		for _, key := range []string{"k", strings.Repeat("k", 63), strings.Repeat("k", 64), strings.Repeat("k", 65), strings.Repeat("ké", 70)} {
+			got := hmacValues(t, g.module, key, msgs)
+			for i, m := range msgs {
+				mac := hmac.New(sha256.New, []byte(key))
+				mac.Write([]byte(m))
+				require.Equal(t, hex.EncodeToString(mac.Sum(nil)), got[i], "%s mask: key of %d bytes, message of %d", g.lang, len(key), len(m))
+			}
 		}
 	}
 }

@@ -36,16 +36,19 @@ impl fmt::Display for SyntaxError {
 impl std::error::Error for SyntaxError {}
 
 /// Parses a document that is exactly one JSON value, with only whitespace
-/// around it.
+/// around it. As Go's encoding/json does (configs are written for both), an
+/// unpaired surrogate escape or an invalid UTF-8 byte in a string decodes
+/// as U+FFFD.
 pub fn parse(doc: &[u8]) -> Result<Value, SyntaxError> {
-    let mut p = Parser { s: doc, i: 0, depth: 0 };
+    let mut p = Parser { s: doc, i: 0, depth: 0, strict: false };
     let v = p.document(true)?;
     Ok(v.unwrap_or(Value::Null))
 }
 
-/// Checks doc is exactly one JSON value without building it.
+/// Checks doc is exactly one JSON value without building it, refusing
+/// unpaired surrogates and invalid UTF-8, as the host's scanner does.
 pub fn validate(doc: &[u8]) -> Result<(), SyntaxError> {
-    let mut p = Parser { s: doc, i: 0, depth: 0 };
+    let mut p = Parser { s: doc, i: 0, depth: 0, strict: true };
     p.document(false).map(|_| ())
 }
 
@@ -53,6 +56,7 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     depth: usize,
+    strict: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -221,7 +225,7 @@ impl<'a> Parser<'a> {
     /// A string token at self.i, decoded. Always decodes (keys need it).
     fn string(&mut self) -> Result<Option<String>, SyntaxError> {
         self.i += 1;
-        let mut out = Vec::new();
+        let mut out = String::new();
         loop {
             let start = self.i;
             while let Some(&c) = self.s.get(self.i) {
@@ -230,7 +234,7 @@ impl<'a> Parser<'a> {
                 }
                 self.i += 1;
             }
-            out.extend_from_slice(&self.s[start..self.i]);
+            self.text(start, &mut out)?;
             match self.s.get(self.i) {
                 None => return self.err("unterminated string"),
                 Some(b'"') => break,
@@ -239,13 +243,31 @@ impl<'a> Parser<'a> {
             }
         }
         self.i += 1;
-        match String::from_utf8(out) {
-            Ok(s) => Ok(Some(s)),
-            Err(_) => self.err("invalid UTF-8 in a string"),
-        }
+        Ok(Some(out))
     }
 
-    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), SyntaxError> {
+    /// Appends the unescaped bytes s[start..self.i]: invalid UTF-8 is an
+    /// error when strict, else each invalid byte becomes U+FFFD.
+    fn text(&self, mut start: usize, out: &mut String) -> Result<(), SyntaxError> {
+        while start < self.i {
+            match std::str::from_utf8(&self.s[start..self.i]) {
+                Ok(t) => {
+                    out.push_str(t);
+                    return Ok(());
+                }
+                Err(_) if self.strict => return Err(SyntaxError { offset: start, msg: "invalid UTF-8 in a string" }),
+                Err(e) => {
+                    let ok = start + e.valid_up_to();
+                    out.push_str(std::str::from_utf8(&self.s[start..ok]).unwrap_or_default());
+                    out.push('\u{fffd}');
+                    start = ok + 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), SyntaxError> {
         let c = match self.s.get(self.i + 1) {
             Some(b'"') => '"',
             Some(b'\\') => '\\',
@@ -259,40 +281,41 @@ impl<'a> Parser<'a> {
             _ => return self.err("bad escape in a string"),
         };
         self.i += 2;
-        out.push(c as u8);
+        out.push(c);
         Ok(())
     }
 
-    fn hex4(&mut self) -> Result<u32, SyntaxError> {
-        let h = self.s.get(self.i + 2..self.i + 6).and_then(|h| std::str::from_utf8(h).ok());
-        match h.and_then(|h| u32::from_str_radix(h, 16).ok()).filter(|_| h.map_or(false, |h| h.bytes().all(|b| b.is_ascii_hexdigit()))) {
-            Some(v) => {
-                self.i += 6;
-                Ok(v)
-            }
-            None => self.err("bad \\u escape"),
+    /// The 4 hex digits of a \\u escape at self.i, if they are there.
+    fn hex4(&self) -> Option<u32> {
+        let h = self.s.get(self.i + 2..self.i + 6)?;
+        if self.s[self.i + 1] != b'u' || !h.iter().all(|b| b.is_ascii_hexdigit()) {
+            return None;
         }
+        u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
     }
 
-    fn unicode(&mut self, out: &mut Vec<u8>) -> Result<(), SyntaxError> {
-        let hi = self.hex4()?;
-        let cp = if (0xD800..0xDC00).contains(&hi) {
-            if self.s.get(self.i..self.i + 2) != Some(b"\\u") {
-                return self.err("unpaired surrogate");
-            }
-            let lo = self.hex4()?;
-            if !(0xDC00..0xE000).contains(&lo) {
-                return self.err("unpaired surrogate");
-            }
-            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-        } else if (0xDC00..0xE000).contains(&hi) {
-            return self.err("unpaired surrogate");
-        } else {
-            hi
+    fn unicode(&mut self, out: &mut String) -> Result<(), SyntaxError> {
+        let u = match self.hex4() {
+            Some(u) => u,
+            None => return self.err("bad \\u escape"),
         };
-        let c = char::from_u32(cp).unwrap_or('\u{fffd}');
-        let mut b = [0; 4];
-        out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+        self.i += 6;
+        let mut cp = u;
+        if (0xD800..0xDC00).contains(&u) {
+            cp = 0xFFFD;
+            if self.s.get(self.i) == Some(&b'\\') {
+                if let Some(lo) = self.hex4().filter(|lo| (0xDC00..0xE000).contains(lo)) {
+                    cp = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                    self.i += 6;
+                }
+            }
+        } else if (0xDC00..0xE000).contains(&u) {
+            cp = 0xFFFD;
+        }
+        if cp == 0xFFFD && u != 0xFFFD && self.strict {
+            return self.err("unpaired surrogate in a string");
+        }
+        out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
         Ok(())
     }
 }

@@ -41,6 +41,8 @@ pub mod json;
 mod log;
 pub mod pbwire;
 mod record;
+#[cfg(test)]
+mod tests;
 
 pub use crate::log::{log, Level};
 pub use crate::record::{FieldType, Record};

@@ -239,6 +239,17 @@ impl<'a> Record<'a> {
         self.fields.get(i).map(|f| (f.path as usize, f.typ, at(self.input, f.value)))
     }
 
+    /// Field `i` as `field` gives it, its value as text. The host sends
+    /// every value as valid UTF-8 (a string's decoded text, or JSON text of
+    /// a document it validated, docs/abi.md §4b), so the SDK does not check
+    /// it again: that check was a fifth of the Rust mask's instructions
+    /// (docs/RATIONALE.md, "Why does the Rust SDK trust the host's UTF-8?").
+    pub fn field_str(&self, i: usize) -> Option<(usize, FieldType, &str)> {
+        // SAFETY: the host's projection scanner refuses a record that is not
+        // valid UTF-8 before any field of it is sent (§4b).
+        self.field(i).map(|(p, t, v)| (p, t, unsafe { std::str::from_utf8_unchecked(v) }))
+    }
+
     /// Replaces field `i` with the JSON string holding `text` (the host
     /// quotes it). A later call for the same field wins. An error when `i`
     /// is out of range.
