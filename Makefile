@@ -158,3 +158,15 @@ build/plugins/mask_rust.wasm: $(BIN) build/rust/libweir.rlib plugins/mask_rust/m
 	/usr/bin/rustc $(RUST_FLAGS) -C lto=fat --crate-type cdylib --crate-name mask_rust --extern weir=build/rust/libweir.rlib -o build/plugins/mask_rust.raw.wasm plugins/mask_rust/lib.rs
 	$(BIN) transform pack --manifest plugins/mask_rust/manifest.json -o $@ build/plugins/mask_rust.raw.wasm
 	@rm -f build/plugins/mask_rust.raw.wasm
+
+# issue 15: as
+ASC_VERSION := 0.28.20
+
+.PHONY: deps-as
+deps: deps-as
+
+deps-as: ## install the AssemblyScript compiler (npm assemblyscript, pinned) into build/tools; idempotent
+	@v=$$(node -p "require('./build/tools/node_modules/assemblyscript/package.json').version" 2>/dev/null); \
+	if [ "$$v" != "$(ASC_VERSION)" ]; then \
+		mkdir -p build/tools && npm install --prefix build/tools --no-audit --no-fund --no-save assemblyscript@$(ASC_VERSION); \
+	fi

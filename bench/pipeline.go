@@ -78,6 +78,7 @@ mapping: |
 		{Name: "native Go, encoding/json (mask)", Processors: []string{"bench_native_mask: {}"}},
 		{Name: "wasm Go guest (mask)", Processors: wasm("mask", "\n  config:"+maskFields)},
 		{Name: "wasm C guest (mask)", Processors: wasm("mask-c", "\n  config:"+maskFields)},
+		{Name: "wasm AssemblyScript guest (mask)", Processors: wasm("mask-as", "\n  config:"+maskFields)},
 		{Name: "wasm C raw scanner guest (mask)", Processors: wasm("mask-c-raw", "")},
 		{Name: "wasm Rust guest (mask)", Processors: wasm("mask-rust", "\n  config:"+maskFields)},
 		{Name: "wasm Go guest (mask), schema-bound", Processors: wasm("mask", boundMask)},
@@ -88,7 +89,7 @@ mapping: |
 }
 
 // Modules are the guests the cases run, by name, each built from source
-// with internal/fixtures: "go:<package>", "c:<dir>", "rust:<dir>" or "wat:<file>". To
+// with internal/fixtures: "go:<package>", "c:<dir>", "rust:<dir>", "as:<dir>" or "wat:<file>". To
 // measure another build of a case's guest, point its name elsewhere.
 var Modules = map[string]string{
 	"mask":         "go:plugins/mask",
@@ -97,6 +98,7 @@ var Modules = map[string]string{
 	"mask-c":       "c:plugins/mask_c",
 	"mask-c-raw":   "c:bench/guests/mask_c",
 	"mask-rust":    "rust:plugins/mask_rust",
+	"mask-as":      "as:plugins/mask_as",
 	"connect-echo": "go:bench/guests/connect_echo",
 	"connect-mask": "go:bench/guests/connect_mask",
 	"extism-echo":  "go:bench/guests/extism_echo",
@@ -115,8 +117,10 @@ func BuildModule(source string) ([]byte, error) {
 		return fixtures.BuildWAT(src)
 	case "rust":
 		return fixtures.BuildRust(src)
+	case "as":
+		return fixtures.BuildAS(src)
 	}
-	return nil, fmt.Errorf("bench: module source %q: want go:, c:, rust: or wat:", source)
+	return nil, fmt.Errorf("bench: module source %q: want go:, c:, rust:, as: or wat:", source)
 }
 
 // ModulePaths builds Modules from source into dir and returns their paths

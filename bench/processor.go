@@ -29,6 +29,7 @@ const (
 	ProcCMask         = "weir C mask (plugins/mask_c)"
 	ProcCMaskRaw      = "weir C raw scanner guest (bench/guests/mask_c)"
 	ProcRustMask      = "weir Rust mask (plugins/mask_rust)"
+	ProcASMask        = "weir AssemblyScript mask (plugins/mask_as)"
 	ProcGoMaskBound   = "weir Go mask, schema-bound" // a bound JSON stream, projecting
 	ProcGoMaskBoundPB = "weir Go mask, schema-bound, protobuf plan"
 	ProcConnectEcho   = "Connect-style ABI, Go echo"
@@ -60,6 +61,7 @@ func ProcCases(modules map[string]string) []ProcCase {
 		{ProcCMask, byName["wasm C guest (mask)"]},
 		{ProcCMaskRaw, byName["wasm C raw scanner guest (mask)"]},
 		{ProcRustMask, byName["wasm Rust guest (mask)"]},
+		{ProcASMask, byName["wasm AssemblyScript guest (mask)"]},
 		{ProcGoMaskBound, byName["wasm Go guest (mask), schema-bound"]},
 		{ProcGoMaskBoundPB, byName["wasm Go guest (mask), schema-bound, protobuf plan"]},
 		{ProcConnectEcho, peer("bench_connect_wasm", "connect-echo", "process")},

@@ -31,7 +31,8 @@ func Guests() ([]Guest, error) {
 	maskC, err4 := fixtures.BuildC("plugins/mask_c")
 	count, err5 := fixtures.BuildWAT("bench/guests/count.wat")
 	maskRust, err6 := fixtures.BuildRust("plugins/mask_rust")
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
+	maskAS, err7 := fixtures.BuildAS("plugins/mask_as")
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return nil, err
 	}
 	return []Guest{
@@ -42,6 +43,7 @@ func Guests() ([]Guest, error) {
 		{Name: "mask (Go)", Wasm: maskGo, Config: refMask, Records: 64},
 		{Name: "mask (C)", Wasm: maskC, Config: refMask, Records: 64},
 		{Name: "mask (Rust)", Wasm: maskRust, Config: refMask, Records: 64},
+		{Name: "mask (AssemblyScript)", Wasm: maskAS, Config: refMask, Records: 64},
 	}, nil
 }
 

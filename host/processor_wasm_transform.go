@@ -93,7 +93,7 @@ after a swap is rolled back (docs/registry.md).`).
 		Field(registryField()).
 		Field(rollbackField()).
 		Field(service.NewAnyField(fieldConfig).
-			Description("Configuration handed to the guest's init, once per instance, encoded as JSON.").
+			Description("Configuration handed to the guest's init, once per instance: a string as it is, anything else encoded as JSON.").
 			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
 			Optional()).
 		Field(schemaField()).

@@ -21,6 +21,7 @@ var sdkGuests = []struct {
 	{"go", func(tb testing.TB) []byte { return fixtures.Go(tb, "sdk/go/internal/conformance") }},
 	{"c", func(tb testing.TB) []byte { return fixtures.C(tb, "sdk/c/conformance") }},
 	{"rust", func(tb testing.TB) []byte { return fixtures.Rust(tb, "sdk/rust/conformance") }},
+	{"as", func(tb testing.TB) []byte { return fixtures.AS(tb, "sdk/assemblyscript/conformance") }},
 }
 
 func TestSDKConformance(t *testing.T) {

@@ -54,6 +54,7 @@ var projectionGuests = []struct {
 	{"raw go", func(t testing.TB) []byte { return fixtures.Go(t, "runtime/testdata/guests/fieldsconformance") }},
 	{"go sdk", func(t testing.TB) []byte { return fixtures.Go(t, "sdk/go/internal/fieldsconformance") }},
 	{"c sdk", func(t testing.TB) []byte { return fixtures.C(t, "sdk/c/fieldsconformance") }},
+	{"assemblyscript sdk", func(t testing.TB) []byte { return fixtures.AS(t, "sdk/assemblyscript/fieldsconformance") }},
 	{"rust sdk", func(t testing.TB) []byte { return fixtures.Rust(t, "sdk/rust/fieldsconformance") }},
 }
 

@@ -42,7 +42,7 @@ func transformCommand() *cli.Command {
 				},
 				Action: packAction,
 			},
-			testCommand(),
+			testCommand(), newCommand(), buildCommand(),
 		}, registryCommands()...), adminCommands()...),
 	}
 }

@@ -16,8 +16,8 @@ import (
 
 // BenchmarkMask is masking a batch of 64 orders with the reference mask
 // through the runtime (Pool.Process, fuel metered, the host's scan and
-// splice included for the projected ones) and the fuel it meters: the C and
-// Rust masks on projection, the benchmarks' C scanner guest on the
+// splice included for the projected ones) and the fuel it meters: the C,
+// Rust and AssemblyScript masks on projection, the benchmarks' C scanner guest on the
 // full-value ABI, and the Go mask on the full-value ABI.
 func BenchmarkMask(b *testing.B) {
 	var records []runtime.Record
@@ -31,6 +31,7 @@ func BenchmarkMask(b *testing.B) {
 	}{
 		{"mask_c-projected", cModule},
 		{"mask_rust-projected", rustModule},
+		{"mask_as-projected", asModule},
 		{"bench-mask_c-full", scanner},
 		{"mask-go-full", goModule},
 	} {

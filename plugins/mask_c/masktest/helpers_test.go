@@ -1,7 +1,7 @@
-// Package masktest proves the C mask (plugins/mask_c) and the Rust mask
-// (plugins/mask_rust) give the Go mask's output (plugins/mask, JSON mode):
+// Package masktest proves the C mask (plugins/mask_c), the Rust mask
+// (plugins/mask_rust) and the AssemblyScript mask (plugins/mask_as) give the Go mask's output (plugins/mask, JSON mode):
 // the same bytes for every record, or both failing, with the same config.
-// All run through the runtime: the C and Rust masks on field projection
+// All run through the runtime: the C, Rust and AssemblyScript masks on field projection
 // (docs/abi.md §4b), the Go mask on the full-value path.
 package masktest
 
@@ -60,10 +60,12 @@ func load(t testing.TB, name string, build func(testing.TB, string) []byte) *run
 	return m
 }
 
-// goModule is the Go mask; cModule the C mask; rustModule the Rust mask.
+// goModule is the Go mask; cModule the C mask; rustModule the Rust mask;
+// asModule the AssemblyScript mask.
 func goModule(t testing.TB) *runtime.Module   { return load(t, "plugins/mask", fixtures.Go) }
 func cModule(t testing.TB) *runtime.Module    { return load(t, "plugins/mask_c", fixtures.C) }
 func rustModule(t testing.TB) *runtime.Module { return load(t, "plugins/mask_rust", fixtures.Rust) }
+func asModule(t testing.TB) *runtime.Module   { return load(t, "plugins/mask_as", fixtures.AS) }
 
 // guests are the masks held to the Go mask's output: adding a language is
 // one more row.
@@ -73,6 +75,7 @@ var guests = []struct {
 }{
 	{"C", cModule, cParser},
 	{"Rust", rustModule, rustParser},
+	{"AssemblyScript", asModule, asParser},
 }
 
 // goParser and cParser are the two masks with their manifests'
@@ -88,6 +91,9 @@ func cParser(t testing.TB) *runtime.Module {
 }
 func rustParser(t testing.TB) *runtime.Module {
 	return load(t, "plugins/mask_rust#parser", withoutConfigSchema(fixtures.Rust))
+}
+func asParser(t testing.TB) *runtime.Module {
+	return load(t, "plugins/mask_as#parser", withoutConfigSchema(fixtures.AS))
 }
 
 func withoutConfigSchema(build func(testing.TB, string) []byte) func(testing.TB, string) []byte {

@@ -80,26 +80,32 @@ func TestMaskRefusesObjectsForOtherActions(t *testing.T) {
 	}
 }
 
-func TestMaskConfigMatchesGo(t *testing.T) {
+// configCases are configs the masks must take or refuse alike.
+func configCases() map[string]string {
 	many := `{"fields":[` + strings.Repeat(`{"path":"a","action":"redact"},`, 64) + `{"path":"a","action":"redact"}]}`
-	for name, config := range map[string]string{
-		"empty":            ``,
-		"null":             `null`,
-		"no fields":        `{"fields":[]}`,
-		"null fields":      `{"fields":null}`,
-		"empty segment":    `{"fields":[{"path":"a..b","action":"redact"}]}`,
-		"empty path":       `{"fields":[{"action":"redact"}]}`,
-		"unknown action":   `{"fields":[{"path":"a","action":"zap"}]}`,
-		"no action":        `{"fields":[{"path":"a"}]}`,
-		"hmac without key": `{"fields":[{"path":"a","action":"hmac"}]}`,
-		"negative keep":    `{"fields":[{"path":"a","action":"last","keep":-1}]}`,
-		"format":           `{"format":"xml","fields":[{"path":"a","action":"redact"}]}`,
-		"too many rules":   many,
-		"first error wins": `{"fields":[{"path":"a","action":"zap"},{"path":"a..b","action":"redact"}]}`,
-		"action quoted":    `{"fields":[{"path":"a","action":"z\"a\\p"}]}`,
-		"loads":            `{"fields":[{"path":"a","action":"redact","keep":0,"with":""}],"unknown_fields":"drop","other":[1,{"x":null}]}`,
-		"keys fold case":   `{"FIELDS":[{"Path":"a","ACTION":"redact"}],"Hmac_Key":"k"}`,
-	} {
+	return map[string]string{
+		"empty":               ``,
+		"null":                `null`,
+		"no fields":           `{"fields":[]}`,
+		"null fields":         `{"fields":null}`,
+		"empty segment":       `{"fields":[{"path":"a..b","action":"redact"}]}`,
+		"empty path":          `{"fields":[{"action":"redact"}]}`,
+		"unknown action":      `{"fields":[{"path":"a","action":"zap"}]}`,
+		"no action":           `{"fields":[{"path":"a"}]}`,
+		"hmac without key":    `{"fields":[{"path":"a","action":"hmac"}]}`,
+		"negative keep":       `{"fields":[{"path":"a","action":"last","keep":-1}]}`,
+		"format":              `{"format":"xml","fields":[{"path":"a","action":"redact"}]}`,
+		"too many rules":      many,
+		"first error wins":    `{"fields":[{"path":"a","action":"zap"},{"path":"a..b","action":"redact"}]}`,
+		"action quoted":       `{"fields":[{"path":"a","action":"z\"a\\p"}]}`,
+		"loads":               `{"fields":[{"path":"a","action":"redact","keep":0,"with":""}],"unknown_fields":"drop","other":[1,{"x":null}]}`,
+		"keys fold case":      `{"FIELDS":[{"Path":"a","ACTION":"redact"}],"Hmac_Key":"k"}`,
+		"duplicates in place": `{"fields":[{"path":"a","action":"hmac"}],"fields":[{"with":"x"}],"hmac_key":"k"}`,
+	}
+}
+
+func TestMaskConfigMatchesGo(t *testing.T) {
+	for name, config := range configCases() {
 		t.Run(name, func(t *testing.T) {
 			want := initError(t, goParser(t), config)
 			for _, g := range guests {
