@@ -41,6 +41,9 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 	defer g.release()
 	p.metrics.records.Incr(int64(len(batch)))
 	outcomes, err := p.run(ctx, v, g)
+	if err == nil && !v.mod.Manifest.ReadsMetadata() {
+		err = fanoutMeta(v, batch, g, outcomes)
+	}
 	switch {
 	case err != nil && hostFault(ctx, err):
 		p.log.Warnf("weir: batch of %d returned to the input: %v", len(batch), err)

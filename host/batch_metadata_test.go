@@ -106,3 +106,26 @@ func TestMaskWithoutMetadataGivesTheSameOutput(t *testing.T) {
 		}
 	}
 }
+
+// The metadata a fan-out copies is capped whether the guest reads it or
+// not: past max_metadata_per_batch the batch fails bad_output, flagged,
+// for the guest that reads none (the host counts it) as for the one that
+// reads it (the runtime does); under the cap both fan out.
+func TestFanoutMetadataIsCappedWithoutReading(t *testing.T) {
+	reads := processorOf(t, withMetadata(t, "sdk/go/internal/conformance", ""), "max_metadata_per_batch: 10\n")
+	none := processorOf(t, withMetadata(t, "sdk/go/internal/conformance", runtime.MetadataNone), "max_metadata_per_batch: 10\n")
+	ctx := context.Background()
+	for name, p := range map[string]*wasmProcessor{"reads": reads, "none": none} {
+		out, err := p.ProcessBatch(ctx, messages([]string{"fanout:3"}, 8))
+		require.NoError(t, err, name)
+		require.Len(t, out[0], 1, name)
+		class, _ := out[0][0].MetaGet(MetaErrClass)
+		require.Equal(t, string(runtime.ClassBadOutput), class, name)
+		require.ErrorContains(t, out[0][0].GetError(), "raise max_metadata_per_batch", name)
+
+		out, err = p.ProcessBatch(ctx, messages([]string{"fanout:2"}, 4))
+		require.NoError(t, err, name)
+		require.Len(t, out[0], 2, name)
+		require.NoError(t, out[0][1].GetError(), name)
+	}
+}

@@ -77,6 +77,9 @@ func (p *Pool) LogsDropped() (lines, bytes int64) {
 	return c.lines, c.bytes
 }
 
+// Limits is the pool's config, defaults filled in.
+func (p *Pool) Limits() PoolConfig { return p.cfg }
+
 // Module returns the transform version this pool runs.
 func (p *Pool) Module() *Module { return p.mod }
 
