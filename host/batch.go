@@ -37,10 +37,13 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 	if p.bind != nil {
 		g.proj = projectionOf(v.pool)
 	}
-	p.toRecords(g, batch)
+	p.toRecords(g, batch, v.mod.Manifest.ReadsMetadata())
 	defer g.release()
 	p.metrics.records.Incr(int64(len(batch)))
 	outcomes, err := p.run(ctx, v, g)
+	if err == nil && !v.mod.Manifest.ReadsMetadata() {
+		err = fanoutMeta(v, batch, g, outcomes)
+	}
 	switch {
 	case err != nil && hostFault(ctx, err):
 		p.log.Warnf("weir: batch of %d returned to the input: %v", len(batch), err)
@@ -147,7 +150,10 @@ func (g *guestBatch) release() {
 	g.proj = nil
 }
 
-func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch) {
+// toRecords makes the guest's records of batch; with meta false (the
+// guest declares it reads no metadata) it does not walk the messages'
+// metadata at all.
+func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch, meta bool) {
 	g.records, g.meta, g.failed, g.spans = g.records[:0], g.meta[:0], g.failed[:0], g.spans[:0]
 	g.index = slices.Grow(g.index[:0], len(batch))[:len(batch)]
 	for i, m := range batch {
@@ -166,7 +172,9 @@ func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch) {
 			continue
 		}
 		first := len(g.meta)
-		_ = m.MetaWalk(g.walk)
+		if meta {
+			_ = m.MetaWalk(g.walk)
+		}
 		r := runtime.Record{Value: value, Fields: fields}
 		if len(g.meta) > first {
 			r.Meta = g.meta[first:len(g.meta):len(g.meta)]

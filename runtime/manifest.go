@@ -33,7 +33,20 @@ type Manifest struct {
 	Output       string          `json:"output,omitempty"`        // protobuf message written (default: Input)
 	ConfigSchema json.RawMessage `json:"config_schema,omitempty"` // JSON Schema every pool's config must meet, checked by NewPool
 	Capabilities []string        `json:"capabilities,omitempty"`  // none is defined yet: a module declaring any is refused
+	Metadata     string          `json:"metadata,omitempty"`      // MetadataRead (default) or MetadataNone: whether records carry their metadata to the guest
 }
+
+// A manifest's metadata: whether the guest is handed its records'
+// metadata (docs/abi.md §3). A guest that declares MetadataNone gets
+// every record with no metadata, and the host need not read a message's
+// metadata at all; its verdicts may still set and delete keys.
+const (
+	MetadataRead = "read" // the default ("" reads too): every record's metadata goes to the guest
+	MetadataNone = "none" // no metadata goes to the guest
+)
+
+// ReadsMetadata reports whether the guest is handed its records' metadata.
+func (m Manifest) ReadsMetadata() bool { return m.Metadata != MetadataNone }
 
 // ID is "name@version".
 func (m Manifest) ID() string { return m.Name + "@" + m.Version }
@@ -67,6 +80,9 @@ func (m Manifest) validate() error {
 	}
 	if m.Output != "" && m.Input == "" {
 		return fmt.Errorf("manifest %q declares an output type without an input type", m.Name)
+	}
+	if m.Metadata != "" && m.Metadata != MetadataRead && m.Metadata != MetadataNone {
+		return fmt.Errorf("manifest %q declares metadata %q: want %q (the guest reads its records' metadata, the default) or %q (it never does)", m.Name, m.Metadata, MetadataRead, MetadataNone)
 	}
 	if len(m.Capabilities) > 0 {
 		return fmt.Errorf("manifest %q declares capabilities %q: capabilities are defined in a later ABI version; known: none", m.Name, m.Capabilities)

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -76,6 +77,9 @@ func (p *Pool) LogsDropped() (lines, bytes int64) {
 	return c.lines, c.bytes
 }
 
+// Limits is the pool's config, defaults filled in.
+func (p *Pool) Limits() PoolConfig { return p.cfg }
+
 // Module returns the transform version this pool runs.
 func (p *Pool) Module() *Module { return p.mod }
 
@@ -106,7 +110,7 @@ func (p *Pool) ProcessInto(ctx context.Context, records []Record, into *Outcomes
 		ctx, cancel = context.WithTimeout(ctx, p.cfg.Timeout)
 		defer cancel()
 	}
-	outcomes, fuel, err := in.run(ctx, p.mod, records, p.cfg, start, into)
+	outcomes, fuel, err := in.run(ctx, p.mod, p.handed(records), p.cfg, start, into)
 	p.release(in, err)
 	p.log.report(false)
 	if p.cfg.OnBatch != nil {
@@ -114,6 +118,24 @@ func (p *Pool) ProcessInto(ctx context.Context, records []Record, into *Outcomes
 	}
 	return outcomes, err
 }
+
+// handed is records as the guest is handed them: without their metadata
+// when the manifest says it reads none. Such records are a copy, made only
+// when one of them carries metadata (a caller that knows the manifest, as
+// the host does, passes none and pays nothing); the guest's outcomes and
+// the batch's output limits then count no metadata of the input's.
+func (p *Pool) handed(records []Record) []Record {
+	if p.mod.Manifest.ReadsMetadata() || !slices.ContainsFunc(records, hasMeta) {
+		return records
+	}
+	bare := slices.Clone(records)
+	for i := range bare {
+		bare[i].Meta = nil
+	}
+	return bare
+}
+
+func hasMeta(r Record) bool { return len(r.Meta) > 0 }
 
 // enter counts a batch in flight, unless the pool is closing.
 func (p *Pool) enter() error {
