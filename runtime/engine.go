@@ -60,7 +60,10 @@ var hostModules = func(ctx context.Context, r wazero.Runtime, stateOf func(conte
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		return fmt.Errorf("weir: instantiate WASI: %w", err)
 	}
-	return instantiateHost(ctx, r, stateOf)
+	if err := instantiateHost(ctx, r, stateOf); err != nil {
+		return err
+	}
+	return instantiateExtism(ctx, r, stateOf)
 }
 
 // stateOf finds the call state of the instance calling a host function:
@@ -112,7 +115,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema,
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema, abi: report.abi,
 		instanceBytes: instanceBytes(report, e.cfg)}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
@@ -224,6 +227,7 @@ type Module struct {
 	compiled wazero.CompiledModule
 	refs     int // guarded by engine.mu: Load and Retain callers, open pools
 	metered  bool
+	abi      guestABI // the guest ABI it speaks (abi_kind.go)
 
 	configSchema *jsonschema.Schema // the manifest's config_schema, compiled; nil without one
 

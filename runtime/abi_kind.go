@@ -1,0 +1,61 @@
+package runtime
+
+import "github.com/weirstream/weir/runtime/internal/wasmbin"
+
+// guestABI is the ABI a module speaks: weir's own (docs/abi.md) or a
+// foreign one a module built with another SDK speaks unmodified. It is
+// chosen in one place, abiOf, by what the module imports; each step that
+// differs between ABIs (admission's import and export rules, the
+// manifest, an instance's start and its batch call) asks it. Each foreign
+// ABI lives in its own files (extism*.go).
+type guestABI int
+
+const (
+	abiWeir   guestABI = iota // weir_buffer, weir_init, weir_process (docs/abi.md)
+	abiExtism                 // an Extism plugin: imports ExtismModule (extism*.go)
+)
+
+// String is the ABI's name, as Report.ABI and errors give it.
+func (a guestABI) String() string {
+	switch a {
+	case abiExtism:
+		return "extism"
+	}
+	return "weir"
+}
+
+// abiOf is the ABI of m: a foreign one if m imports that ABI's host
+// module, weir's otherwise (WASI alone, or nothing, is weir's).
+func abiOf(m *wasmbin.Module) guestABI {
+	for _, im := range m.Imports {
+		if im.Module == ExtismModule {
+			return abiExtism
+		}
+	}
+	return abiWeir
+}
+
+// checkImports refuses an import the ABI's host does not provide.
+func (a guestABI) checkImports(m *wasmbin.Module) error {
+	if a == abiExtism {
+		return checkExtismImports(m)
+	}
+	return checkImports(m)
+}
+
+// checkExports refuses a module that lacks an export the ABI calls.
+func (a guestABI) checkExports(m *wasmbin.Module) error {
+	if a == abiExtism {
+		return checkExtismExports(m)
+	}
+	return checkExports(m)
+}
+
+// manifest is the module's manifest: its "weir.manifest" section, which
+// a foreign module may lack (then one is made up for it).
+func (a guestABI) manifest(m *wasmbin.Module, digest string) (Manifest, error) {
+	if a == abiExtism {
+		return extismManifest(m, digest)
+	}
+	return readManifest(m)
+}
