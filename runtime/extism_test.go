@@ -173,3 +173,26 @@ func newEngineOnly(t testing.TB) *runtime.Engine {
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	return e
 }
+
+// TestExtismFixturesNameTheFunction: a plugin's golden fixtures, run
+// before a swap, name the function they call.
+func TestExtismFixturesNameTheFunction(t *testing.T) {
+	e := newEngineOnly(t)
+	for body, want := range map[string]string{
+		`{"function":"upper","config":{"suffix":"?"},"cases":[{"name":"up","in":[{"value":"a"},{"value":"fail"}],"want":[{"out":[{"value":"A?"}]},{"error":"upper: refusing the input \"fail\""}]}]}`: "",
+		`{"cases":[{"name":"up","in":[{"value":"a"}],"want":[{"out":[{"value":"A"}]}]}]}`:                                                                                                             "name the export to call per record",
+	} {
+		packed, err := runtime.PackFixtures(extismUpper(t), []byte(body))
+		require.NoError(t, err)
+		m, err := e.Load(context.Background(), packed)
+		require.NoError(t, err)
+		err = m.CheckFixtures(context.Background(), m.Fixtures)
+		m.Close(context.Background())
+		if want == "" {
+			require.NoError(t, err)
+			continue
+		}
+		require.ErrorIs(t, err, &runtime.Error{Class: runtime.ClassFixture})
+		require.ErrorContains(t, err, want)
+	}
+}
