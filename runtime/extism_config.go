@@ -16,11 +16,13 @@ type ExtismConfig struct {
 	// input, which is copied into it, and every block the plugin
 	// allocates during one call (the arena is emptied before each call).
 	// A record larger than it fails with class bad_input; an alloc past
-	// it returns 0, as Extism's does. Default 16 MiB. Cost: host memory,
-	// grown as used, per instance.
+	// it returns 0, as Extism's does; so does one past MaxArenaBytes/64
+	// blocks. Default 16 MiB. Cost: host memory, grown as used, per
+	// instance, and a quarter more for the list of blocks.
 	MaxArenaBytes int
 	// MaxVarBytes caps the keys and values of an instance's vars
-	// (var_set) together; a var_set past it traps the call. Default
+	// (var_set) together, each var counted 64 bytes more for its
+	// bookkeeping; a var_set past it traps the call. Default
 	// 1 MiB. Cost: host memory per instance, kept until it is recycled.
 	MaxVarBytes int
 }
@@ -79,5 +81,6 @@ func (m *Module) kernelBytes(cfg PoolConfig) uint64 {
 	if m.abi != abiExtism {
 		return 0
 	}
-	return uint64(cfg.Extism.MaxArenaBytes) + uint64(cfg.Extism.MaxVarBytes)
+	arena := uint64(cfg.Extism.MaxArenaBytes)
+	return arena + maxBlocks(arena)*16 + uint64(cfg.Extism.MaxVarBytes)
 }

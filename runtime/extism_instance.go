@@ -38,7 +38,7 @@ func (in *instance) startExtism(m *Module, cfg PoolConfig) error {
 	if err != nil {
 		return m.extismConfigError("%v", err)
 	}
-	in.state.extism = k
+	in.state.extism, k.state = k, &in.state
 	in.ext = &extismCall{kernel: k, fn: fn, name: name}
 	return nil
 }

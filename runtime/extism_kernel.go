@@ -29,9 +29,10 @@ type extismKernel struct {
 
 	config      map[string]string
 	vars        map[string][]byte
-	varBytes    int // keys and values of vars
+	varBytes    int // keys and values of vars, and varOverhead each
 	maxVarBytes int
 	log         *guestLog
+	state       *callState // the instance's, for charge
 }
 
 type extismBlock struct{ off, n uint64 }
@@ -63,6 +64,20 @@ func fault(fn, format string, args ...any) *extismFault {
 	return &extismFault{fn: fn, msg: fmt.Sprintf(format, args...)}
 }
 
+// charge takes n bytes of host work (copied, or cleared at a quarter of
+// the rate) from the call's fuel, as a bulk memory operation of the guest
+// is charged: the guest's next check sees the debt and pays it from the
+// budget or stops. Without fuel metering the deadline bounds the call.
+// Without it, a plugin looping on var_set of a large value would make the
+// host copy megabytes per few instructions of its own.
+func (k *extismKernel) charge(n uint64) {
+	if k.state == nil || k.state.fuel == nil || n == 0 {
+		return
+	}
+	left := int64(k.state.fuel.Get()) - int64(min(n, 1<<40))
+	k.state.fuel.Set(uint64(left))
+}
+
 // startBatch gives the batch a fresh slab for its outputs, of about the
 // size of its inputs: the outcomes of the last batch still point into the
 // old one.
@@ -88,11 +103,15 @@ func (k *extismKernel) reset(value []byte) bool {
 	return true
 }
 
+// maxBlocks bounds the blocks of one call, so that their list (16 bytes
+// each) takes at most a quarter of the arena's cap in host memory.
+func maxBlocks(arena uint64) uint64 { return max(arena/64, 64) }
+
 // alloc allocates n zeroed bytes and returns their offset, or 0 when n
-// is 0 or the arena cannot hold them.
+// is 0 or the arena cannot hold them (or another block).
 func (k *extismKernel) alloc(n uint64) uint64 {
 	off := (uint64(len(k.arena)) + 7) &^ 7
-	if n == 0 || n > k.max || off > k.max-n {
+	if n == 0 || n > k.max || off > k.max-n || uint64(len(k.blocks)) >= maxBlocks(k.max) {
 		return 0
 	}
 	end := int(off + n)
@@ -103,6 +122,7 @@ func (k *extismKernel) alloc(n uint64) uint64 {
 	}
 	k.arena = k.arena[:end]
 	clear(k.arena[off:end])
+	k.charge(n / 4)
 	k.blocks = append(k.blocks, extismBlock{off, n})
 	return off
 }
@@ -172,6 +192,7 @@ func (k *extismKernel) setOutput(off, n uint64) {
 		panic(fault("output_set", "the batch's outputs exceed max_output_bytes (%d)", k.maxOutput))
 	}
 	k.slabUsed += len(b)
+	k.charge(uint64(len(b)))
 	start := len(k.slab)
 	k.slab = append(k.slab, b...)
 	k.output, k.outputSet = k.slab[start:len(k.slab):len(k.slab)], true
@@ -193,6 +214,7 @@ func (k *extismKernel) copyOut(fn string, b []byte) uint64 {
 		panic(fault(fn, "a value of %d bytes does not fit in the kernel's arena of %d bytes", len(b), k.max))
 	}
 	copy(k.arena[off:], b)
+	k.charge(uint64(len(b)))
 	return off
 }
 
@@ -221,19 +243,25 @@ func (k *extismKernel) varSet(keyOff, valueOff uint64) {
 	key := string(k.content("var_set", keyOff))
 	old, had := k.vars[key]
 	if had {
-		k.varBytes -= len(key) + len(old)
+		k.varBytes -= varOverhead + len(key) + len(old)
 	}
 	if valueOff == 0 {
 		delete(k.vars, key)
 		return
 	}
 	v := k.content("var_set", valueOff)
-	if k.varBytes+len(key)+len(v) > k.maxVarBytes {
+	if k.varBytes+varOverhead+len(key)+len(v) > k.maxVarBytes {
 		if had {
-			k.varBytes += len(key) + len(old)
+			k.varBytes += varOverhead + len(key) + len(old)
 		}
 		panic(fault("var_set", "var %.40q of %d bytes would take the instance's vars past their cap of %d bytes (extism_max_var_bytes)", key, len(v), k.maxVarBytes))
 	}
+	k.charge(uint64(len(v)))
 	k.vars[key] = append(old[:0:0], v...)
-	k.varBytes += len(key) + len(v)
+	k.varBytes += varOverhead + len(key) + len(v)
 }
+
+// varOverhead is what a var is counted for beyond its key and value: its
+// map entry and slice header, so that a million one-byte vars cannot take
+// many times MaxVarBytes.
+const varOverhead = 64

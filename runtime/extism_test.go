@@ -13,11 +13,22 @@ import (
 	"github.com/weirstream/weir/runtime"
 )
 
-func extismUpper(t testing.TB) []byte { return fixtures.Go(t, "runtime/testdata/extism/upper") }
+// extismUpper is the go-pdk test plugin, compiled into the shared cache
+// outside the race detector (fixtures.Warm), as the engines of these
+// tests read it (extismEngine).
+func extismUpper(t testing.TB) []byte {
+	return fixtures.Warm(t, fixtures.Go(t, "runtime/testdata/extism/upper"))
+}
+
+func extismEngine(t testing.TB, cfg runtime.EngineConfig) *runtime.Engine {
+	cfg.CacheDir = fixtures.CacheDir(t)
+	e, _ := newEngine(t, cfg)
+	return e
+}
 
 func extismPool(t testing.TB, wasm []byte, fn string, cfg runtime.PoolConfig) (*runtime.Pool, *logBuffer) {
 	t.Helper()
-	e, logs := newEngine(t, runtime.EngineConfig{})
+	e, logs := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
 	cfg.Extism.Function = fn
 	return newPool(t, e, wasm, cfg), logs
 }
@@ -140,6 +151,17 @@ func TestExtismHostilePluginIsContained(t *testing.T) {
 			require.Equal(t, uint64(3), binary.LittleEndian.Uint64(o.Emits[0].Value), "three 1 MiB blocks fit in 4 MiB beside the input, the fourth is refused")
 		}
 	})
+	t.Run("tiny", func(t *testing.T) {
+		p, _ := extismPool(t, hostile, "tiny", runtime.PoolConfig{Extism: runtime.ExtismConfig{MaxArenaBytes: 4 << 20}})
+		outs, err := p.Process(context.Background(), records("x"))
+		require.NoError(t, err)
+		require.Equal(t, uint64(4<<20/64-1), binary.LittleEndian.Uint64(outs[0].Emits[0].Value), "a call has at most MaxArenaBytes/64 blocks, the input's one of them")
+	})
+	t.Run("var_flood", func(t *testing.T) {
+		p, _ := extismPool(t, hostile, "var_flood", runtime.PoolConfig{Timeout: time.Minute, Fuel: 100_000_000})
+		_, err := p.Process(context.Background(), records("x"))
+		require.ErrorIs(t, err, runtime.ErrFuel, "the host's copies are charged: 100M units are some 1,500 copies of 64 KiB, not 20M iterations of the loop")
+	})
 	t.Run("record_over_arena", func(t *testing.T) {
 		p, _ := extismPool(t, extismUpper(t), "upper", runtime.PoolConfig{Extism: runtime.ExtismConfig{MaxArenaBytes: 64}})
 		outs, err := p.Process(context.Background(), records("small", string(make([]byte, 65))))
@@ -150,7 +172,7 @@ func TestExtismHostilePluginIsContained(t *testing.T) {
 	})
 	t.Run("spin", func(t *testing.T) {
 		for _, mode := range []runtime.Interrupt{runtime.InterruptFuel, runtime.InterruptCloseOnContextDone} {
-			e, _ := newEngine(t, runtime.EngineConfig{Interrupt: mode})
+			e := extismEngine(t, runtime.EngineConfig{Interrupt: mode})
 			p := newPool(t, e, hostile, runtime.PoolConfig{Timeout: 200 * time.Millisecond, Fuel: 50_000_000, Extism: runtime.ExtismConfig{Function: "spin"}})
 			_, err := p.Process(context.Background(), records("x"))
 			require.Contains(t, []runtime.Class{runtime.ClassFuel, runtime.ClassTimeout}, runtime.ClassOf(err), "%v: %v", mode, err)
@@ -169,10 +191,7 @@ func TestExtismAdmissionRefuses(t *testing.T) {
 	}
 }
 
-func newEngineOnly(t testing.TB) *runtime.Engine {
-	e, _ := newEngine(t, runtime.EngineConfig{})
-	return e
-}
+func newEngineOnly(t testing.TB) *runtime.Engine { return extismEngine(t, runtime.EngineConfig{}) }
 
 // TestExtismFixturesNameTheFunction: a plugin's golden fixtures, run
 // before a swap, name the function they call.
@@ -184,7 +203,7 @@ func TestExtismFixturesNameTheFunction(t *testing.T) {
 	} {
 		packed, err := runtime.PackFixtures(extismUpper(t), []byte(body))
 		require.NoError(t, err)
-		m, err := e.Load(context.Background(), packed)
+		m, err := e.Load(context.Background(), fixtures.Warm(t, packed))
 		require.NoError(t, err)
 		err = m.CheckFixtures(context.Background(), m.Fixtures)
 		m.Close(context.Background())

@@ -8,6 +8,7 @@
   (import "extism:host/env" "error_set" (func $error_set (param i64)))
   (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
   (import "extism:host/env" "var_get" (func $var_get (param i64) (result i64)))
+  (import "extism:host/env" "var_set" (func $var_set (param i64 i64)))
   (memory (export "memory") 1)
   ;; a load a terabyte past the arena
   (func (export "bad_load") (result i32)
@@ -40,6 +41,30 @@
     (local.set $p (call $alloc (i64.const 8)))
     (call $store_u64 (local.get $p) (local.get $n))
     (call $output_set (local.get $p) (i64.const 8))
+    (i32.const 0))
+  ;; allocates 1-byte blocks until the kernel refuses one, then outputs
+  ;; how many it got, 8 bytes LE
+  (func (export "tiny") (result i32)
+    (local $n i64) (local $p i64)
+    (block $done
+      (loop $more
+        (br_if $done (i64.eqz (call $alloc (i64.const 1))))
+        (local.set $n (i64.add (local.get $n) (i64.const 1)))
+        (br $more)))
+    (call $output_set (i64.const 8) (i64.const 1))
+    (local.set $p (i64.const 16))
+    (call $store_u64 (local.get $p) (local.get $n))
+    (call $output_set (local.get $p) (i64.const 8))
+    (i32.const 0))
+  ;; sets one var to a 64 KiB value, over and over: the host's copies are
+  ;; charged to its fuel
+  (func (export "var_flood") (result i32)
+    (local $key i64) (local $value i64)
+    (local.set $key (call $alloc (i64.const 1)))
+    (local.set $value (call $alloc (i64.const 65536)))
+    (loop $forever
+      (call $var_set (local.get $key) (local.get $value))
+      (br $forever))
     (i32.const 0))
   ;; never returns
   (func (export "spin") (result i32)
