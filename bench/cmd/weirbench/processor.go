@@ -65,8 +65,8 @@ func processorTargets(by map[string]*row) targetRows {
 		diffTarget("weir Go echo over the Benthos no-op processor", 0.25, by[bench.ProcGoEcho], by[bench.ProcNoop]),
 		ratioTarget("weir Go echo cheaper than the Connect-style ABI's echo (Connect / weir)", "≥ 10×", by[bench.ProcConnectEcho], by[bench.ProcGoEcho], 10),
 		ratioTarget("weir Go echo cheaper than Extism's echo (Extism / weir)", "≥ 100×", by[bench.ProcExtismEcho], by[bench.ProcGoEcho], 100),
-		ratioTarget("the same go-pdk echo plugin cheaper on weir's Extism kernel than on the Extism Go SDK (SDK / kernel)", "≥ 2×", by[bench.ProcExtismEcho], by[bench.ProcKernelEcho], 2),
-		ratioTarget("the same go-pdk mask plugin cheaper on weir's Extism kernel than on the Extism Go SDK (SDK / kernel)", "≥ 2×", by[bench.ProcExtismMask], by[bench.ProcKernelMask], 2),
+		ratioTarget("the same go-pdk echo plugin cheaper on weir's Extism kernel than on the Extism Go SDK (SDK / kernel)", "≥ 3×", by[bench.ProcExtismEcho], by[bench.ProcKernelEcho], 3),
+		ratioTarget("the same go-pdk mask plugin cheaper on weir's Extism kernel than on the Extism Go SDK (SDK / kernel)", "≥ 3×", by[bench.ProcExtismMask], by[bench.ProcKernelMask], 3),
 	}
 }
 
