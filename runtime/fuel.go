@@ -18,6 +18,7 @@ type callState struct {
 	loaded   int64             // fuel handed to the guest so far
 	checkIn  int64
 	deadline time.Time
+	rp       *redpandaGuest // the instance's Redpanda guest, nil for weir's ABI
 }
 
 type callStateKey struct{}

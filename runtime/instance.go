@@ -31,6 +31,8 @@ type instance struct {
 	// batches go through weir_process_fields (fields.go)
 	processFields api.Function
 	proj          *projection
+
+	rp *redpandaGuest // set for a Redpanda transform (redpanda_guest.go): batches go to it
 }
 
 // newInstance instantiates the module and starts it: the start function
@@ -39,6 +41,9 @@ type instance struct {
 // Timeout, in every interrupt mode but InterruptNone, and an error names
 // the phase.
 func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig) (*instance, error) {
+	if m.abi == abiRedpanda {
+		return m.newRedpandaInstance(ctx, log, cfg)
+	}
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
 	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, log, cfg), m.compiled, m.moduleConfig(log))
 	cancel()
@@ -187,6 +192,9 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 // run sends one batch, started at start, through weir_process and decodes
 // the verdicts. It returns the fuel the batch used.
 func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig, start time.Time, into *Outcomes) ([]Outcome, int64, error) {
+	if in.rp != nil {
+		return in.runRedpanda(ctx, m, records, cfg, start, into)
+	}
 	in.prepare(m, cfg.Fuel, start, cfg.Timeout)
 	outcomes, err := in.processBatch(ctx, m, records, cfg, into)
 	return outcomes, in.state.used(), err
@@ -230,6 +238,9 @@ func (in *instance) processBatch(ctx context.Context, m *Module, records []Recor
 }
 
 func (in *instance) close(ctx context.Context, e *Engine) {
+	if in.rp != nil {
+		in.rp.stop()
+	}
 	e.states.Delete(in.mod)
 	_ = in.mod.Close(ctx)
 }
