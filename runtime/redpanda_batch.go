@@ -36,11 +36,19 @@ func (b *redpandaBatch) write(payload []byte, topic string, hasTopic bool) bool 
 	}
 	e, err := b.emit(payload, topic, hasTopic)
 	if err != nil {
-		b.outcomes[b.cur] = Outcome{Err: &Error{Class: ClassBadOutput, Msg: fmt.Sprintf("record %d: %s", b.cur, err)}}
+		b.refuse(err.Error())
 		return false
 	}
 	b.outcomes[b.cur].Emits = append(b.outcomes[b.cur].Emits, e)
 	return true
+}
+
+// refuse flags the current record bad_output, dropping what it wrote:
+// the guest broke the ABI in a write for it.
+func (b *redpandaBatch) refuse(msg string) {
+	if b.cur >= 0 && b.outcomes[b.cur].Err == nil {
+		b.outcomes[b.cur] = Outcome{Err: &Error{Class: ClassBadOutput, Msg: fmt.Sprintf("record %d: %s", b.cur, msg)}}
+	}
 }
 
 func (b *redpandaBatch) emit(payload []byte, topic string, hasTopic bool) (Emit, error) {

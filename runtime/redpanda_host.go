@@ -159,12 +159,14 @@ func writeRecordWithOptions(g *redpandaGuest, mem api.Memory, stack []uint64) {
 	n := api.DecodeI32(stack[1])
 	payload := guestBytes(mem, "write_record_with_options", uint32(stack[0]), n)
 	opts := guestBytes(mem, "write_record_with_options", uint32(stack[2]), api.DecodeI32(stack[3]))
+	b := g.current("write_record_with_options")
 	topic, hasTopic, ok := parseWriteOptions(opts)
 	if !ok {
+		b.refuse(fmt.Sprintf("write options %s: only 0x01 (output topic, a varint length and the name) is defined", excerpt(opts)))
 		stack[0] = api.EncodeI32(redpandaErrRefused)
 		return
 	}
-	stack[0] = writeResult(g.current("write_record_with_options").write(payload, topic, hasTopic), n)
+	stack[0] = writeResult(b.write(payload, topic, hasTopic), n)
 }
 
 func writeResult(ok bool, n int32) uint64 {

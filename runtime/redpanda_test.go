@@ -1,0 +1,211 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/runtime"
+)
+
+// redpandaPool loads a Redpanda module and starts a pool of it with
+// config (the processor's `config`, as JSON).
+func redpandaPool(t *testing.T, wasm []byte, ecfg runtime.EngineConfig, cfg runtime.PoolConfig, config any) *runtime.Pool {
+	t.Helper()
+	ecfg.CacheDir = fixtures.CacheDir(t)
+	e, logs := newEngine(t, ecfg)
+	m, err := e.Load(context.Background(), wasm)
+	require.NoError(t, err)
+	defer m.Close(context.Background())
+	if config != nil {
+		cfg.Config, err = json.Marshal(config)
+		require.NoError(t, err)
+	}
+	p, err := m.NewPool(context.Background(), cfg)
+	require.NoError(t, err, logs.String())
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+func rec(value string, meta ...string) runtime.Record {
+	r := runtime.Record{Value: []byte(value)}
+	for i := 0; i+1 < len(meta); i += 2 {
+		r.Meta = append(r.Meta, runtime.Meta{Key: meta[i], Value: meta[i+1]})
+	}
+	return r
+}
+
+// verdict is an outcome in short: the values emitted, or the error class.
+type verdict struct {
+	Values []string
+	Ports  []string
+	Class  runtime.Class
+}
+
+func verdicts(outcomes []runtime.Outcome) []verdict {
+	var out []verdict
+	for _, o := range outcomes {
+		v := verdict{Class: runtime.ClassOf(o.Err)}
+		for _, e := range o.Emits {
+			v.Values = append(v.Values, string(e.Value))
+			v.Ports = append(v.Ports, e.Port)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func kept(values ...string) verdict {
+	return verdict{Values: values, Ports: make([]string, len(values))}
+}
+
+func TestRedpandaMirrorIsIdentity(t *testing.T) {
+	p := redpandaPool(t, fixtures.Warm(t, fixtures.Redpanda(t, "mirror")), runtime.EngineConfig{}, runtime.PoolConfig{}, nil)
+	in := []runtime.Record{rec("a", "kafka_key", "k", "tenant", "acme"), rec(""), rec("ccc", "kafka_timestamp_unix_ms", "1700000000000")}
+	out, err := p.Process(context.Background(), in)
+	require.NoError(t, err)
+	require.Len(t, out, 3)
+	for i, o := range out {
+		require.NoError(t, o.Err)
+		require.Len(t, o.Emits, 1)
+		assert.True(t, o.Emits[i*0].Unchanged, "record %d", i)
+		assert.Equal(t, string(in[i].Value), string(o.Emits[0].Value))
+		assert.Empty(t, o.Emits[0].MetaOps, "key and headers come back as they went: record %d", i)
+		assert.Equal(t, "", o.Emits[0].Port)
+	}
+}
+
+func TestRedpandaRegexpFilterDropsWhatDoesNotMatch(t *testing.T) {
+	wasm := fixtures.Warm(t, fixtures.Redpanda(t, "regexp_filter"))
+	byValue := redpandaPool(t, wasm, runtime.EngineConfig{}, runtime.PoolConfig{}, map[string]any{"env": map[string]string{"PATTERN": "^a", "MATCH_VALUE": "1"}})
+	out, err := byValue.Process(context.Background(), []runtime.Record{rec("apple"), rec("banana"), rec("avocado", "kafka_key", "b")})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{kept("apple"), {}, kept("avocado")}, verdicts(out))
+
+	byKey := redpandaPool(t, wasm, runtime.EngineConfig{}, runtime.PoolConfig{}, map[string]any{"env": map[string]string{"PATTERN": "^eu-"}})
+	out, err = byKey.Process(context.Background(), []runtime.Record{rec("1", "kafka_key", "eu-west"), rec("2", "kafka_key", "us-east"), rec("3")})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{kept("1"), {}, {}}, verdicts(out), "no key: dropped, as the example says")
+}
+
+func TestRedpandaRegexpFilterWithoutItsVariableFailsAtStart(t *testing.T) {
+	e, logs := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	m, err := e.Load(context.Background(), fixtures.Warm(t, fixtures.Redpanda(t, "regexp_filter")))
+	require.NoError(t, err)
+	defer m.Close(context.Background())
+	_, err = m.NewPool(context.Background(), runtime.PoolConfig{})
+	require.ErrorIs(t, err, runtime.ErrTrap)
+	assert.Contains(t, err.Error(), "before its first read_batch_header")
+	assert.Contains(t, logs.String(), "Missing PATTERN variable", "the guest's panic reaches the log")
+}
+
+func TestRedpandaTranscodingFansOutAndFlagsBadRows(t *testing.T) {
+	p := redpandaPool(t, fixtures.Warm(t, fixtures.Redpanda(t, "transcoding")), runtime.EngineConfig{}, runtime.PoolConfig{}, nil)
+	out, err := p.Process(context.Background(), []runtime.Record{rec("k1,foo,1\nk2,bar,2"), rec("x,y,notanumber"), rec("k3,baz,3", "kafka_key", "old")})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{kept(`{"a":"foo","b":1}`, `{"a":"bar","b":2}`), {Class: runtime.ClassTrap}, kept(`{"a":"baz","b":3}`)}, verdicts(out))
+	assert.Equal(t, []runtime.MetaOp{{Key: "kafka_key", Value: "k1"}}, out[0].Emits[0].MetaOps, "the first column is the key")
+	assert.Equal(t, []runtime.MetaOp{{Key: "kafka_key", Value: "k3"}}, out[2].Emits[0].MetaOps)
+}
+
+func TestRedpandaValidationRoutesInvalidJSONToAPort(t *testing.T) {
+	p := redpandaPool(t, fixtures.Warm(t, fixtures.Redpanda(t, "validation")), runtime.EngineConfig{}, runtime.PoolConfig{},
+		map[string]any{"output_topics": []string{"orders", "invalid_json"}, "ports": map[string]string{"invalid_json": "triage"}})
+	out, err := p.Process(context.Background(), []runtime.Record{rec(`{"a":1}`), rec(`{"a":`), rec(`[]`)})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{kept(`{"a":1}`), {Values: []string{`{"a":`}, Ports: []string{"triage"}}, kept(`[]`)}, verdicts(out))
+
+	unmapped := redpandaPool(t, fixtures.Warm(t, fixtures.Redpanda(t, "validation")), runtime.EngineConfig{}, runtime.PoolConfig{}, nil)
+	out, err = unmapped.Process(context.Background(), []runtime.Record{rec(`{"a":`), rec(`{}`)})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{{Class: runtime.ClassBadOutput}, kept(`{}`)}, verdicts(out), "a topic the config does not name is the guest's error, flagged")
+	assert.Contains(t, out[0].Err.Error(), `topic "invalid_json"`)
+}
+
+// A record whose transform stops the guest is flagged with why; a fresh
+// guest goes on with the next record.
+func TestRedpandaPoisonRecordsAreFlaggedAndTheNextFlows(t *testing.T) {
+	p := redpandaPool(t, fixtures.Warm(t, fixtures.RedpandaGuest(t, "runtime/testdata/guests/redpanda/poison")), runtime.EngineConfig{},
+		runtime.PoolConfig{Fuel: 200_000_000}, nil)
+	out, err := p.Process(context.Background(), []runtime.Record{rec("a"), rec("panic"), rec("b"), rec("loop"), rec("c"), rec("error"), rec("d")})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{kept("a"), {Class: runtime.ClassTrap}, kept("b"), {Class: runtime.ClassFuel}, kept("c"), {Class: runtime.ClassTrap}, kept("d")}, verdicts(out))
+	out, err = p.Process(context.Background(), []runtime.Record{rec("e")})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{kept("e")}, verdicts(out), "the pool serves the next batch")
+}
+
+func hostileRecords() []runtime.Record {
+	var in []runtime.Record
+	for _, v := range []string{"k1", "p", "k2", "n", "k3", "h", "k4", "o", "u", "t", "k5", "l", "k6"} {
+		in = append(in, rec(v))
+	}
+	return in
+}
+
+var hostileVerdicts = []verdict{kept("k1"), {Class: runtime.ClassBadOutput}, kept("k2"), {Class: runtime.ClassBadOutput}, kept("k3"),
+	{Class: runtime.ClassBadOutput}, kept("k4"), {Class: runtime.ClassBadOutput}, {Class: runtime.ClassBadOutput},
+	{Class: runtime.ClassTrap}, kept("k5"), {Class: runtime.ClassFuel}, kept("k6")}
+
+// A guest passing bad pointers, lengths, payloads and options breaks
+// only its own record.
+func TestRedpandaHostileGuestCannotCrashTheHost(t *testing.T) {
+	p := redpandaPool(t, fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/hostile.wat"), runtime.EngineConfig{}, runtime.PoolConfig{Fuel: 10_000_000}, nil)
+	out, err := p.Process(context.Background(), hostileRecords())
+	require.NoError(t, err)
+	assert.Equal(t, hostileVerdicts, verdicts(out))
+	assert.Contains(t, out[1].Err.Error(), "outside linear memory")
+	assert.Contains(t, out[5].Err.Error(), "header count")
+	assert.Contains(t, out[7].Err.Error(), "write options")
+}
+
+func TestRedpandaTimeoutUnderCloseOnContextDone(t *testing.T) {
+	p := redpandaPool(t, fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/hostile.wat"),
+		runtime.EngineConfig{Interrupt: runtime.InterruptCloseOnContextDone}, runtime.PoolConfig{Timeout: 100 * time.Millisecond}, nil)
+	out, err := p.Process(context.Background(), []runtime.Record{rec("l"), rec("k")})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{{Class: runtime.ClassTimeout}, kept("k")}, verdicts(out))
+}
+
+func TestRedpandaAdmission(t *testing.T) {
+	for file, want := range map[string]string{
+		"schemaregistry.wat": "schema registry module is not provided yet",
+		"badsig.wat":         "read_batch_header has the wrong signature",
+		"reactor.wat":        `no export "_start"`,
+	} {
+		r := runtime.Inspect(fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/"+file), runtime.EngineConfig{})
+		require.ErrorIs(t, r.Err, runtime.ErrAdmission, file)
+		assert.Contains(t, r.Err.Error(), want, file)
+	}
+	r := runtime.Inspect(fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/hostile.wat"), runtime.EngineConfig{})
+	require.NoError(t, r.Err)
+	assert.Equal(t, "redpanda", r.Manifest.Name, "a module without a manifest is named after its digest")
+	assert.Equal(t, "sha256-"+r.Digest[7:19], r.Manifest.Version)
+}
+
+func TestRedpandaStartFailures(t *testing.T) {
+	e, _ := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	m, err := e.Load(context.Background(), fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/hostile.wat"))
+	require.NoError(t, err)
+	defer m.Close(context.Background())
+	for config, want := range map[string]string{
+		`{"topics": []}`:                         "unknown field",
+		`{"env": {"REDPANDA_INPUT_TOPIC": "x"}}`: "input_topic and output_topics",
+		`{"output_topics": [""]}`:                "empty topic name",
+	} {
+		_, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(config)})
+		require.Equal(t, runtime.ClassConfig, runtime.ClassOf(err), config)
+		assert.Contains(t, err.Error(), want, config)
+	}
+	ret, err := e.Load(context.Background(), fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/returns.wat"))
+	require.NoError(t, err)
+	defer ret.Close(context.Background())
+	_, err = ret.NewPool(context.Background(), runtime.PoolConfig{})
+	require.ErrorIs(t, err, runtime.ErrTrap)
+	assert.Contains(t, err.Error(), "_start returned")
+}
