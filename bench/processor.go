@@ -34,6 +34,8 @@ const (
 	ProcConnectMask   = "Connect-style ABI, Go mask"
 	ProcExtismEcho    = "Extism, Go echo"
 	ProcExtismMask    = "Extism, Go mask"
+
+	ProcRedpandaMirror = "Redpanda ABI, the SDK's mirror example" // the same echo on Redpanda's Data Transforms ABI
 )
 
 // ProcCases are the processors compared at the processor level, modules
@@ -64,6 +66,7 @@ func ProcCases(modules map[string]string) []ProcCase {
 		{ProcConnectMask, peer("bench_connect_wasm", "connect-mask", "process")},
 		{ProcExtismEcho, peer("bench_extism", "extism-echo", "echo")},
 		{ProcExtismMask, peer("bench_extism", "extism-mask", "mask")},
+		{ProcRedpandaMirror, fmt.Sprintf("wasm:\n  module: %s\n  pool_size: 1", modules["redpanda-mirror"])},
 	}
 }
 
