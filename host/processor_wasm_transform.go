@@ -93,7 +93,7 @@ after a swap is rolled back (docs/registry.md).`).
 		Field(registryField()).
 		Field(rollbackField()).
 		Field(service.NewAnyField(fieldConfig).
-			Description("Configuration handed to the guest's init, once per instance, encoded as JSON.").
+			Description("Configuration handed to the guest's init, once per instance, encoded as JSON. For a Redpanda Data Transforms module: `input_topic`, `output_topics`, `ports` (output topic → port) and `env` (docs/abi.md, \"Redpanda Data Transforms modules\").").
 			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
 			Optional()).
 		Field(schemaField()).

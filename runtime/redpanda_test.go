@@ -186,6 +186,12 @@ func TestRedpandaAdmission(t *testing.T) {
 	require.NoError(t, r.Err)
 	assert.Equal(t, "redpanda", r.Manifest.Name, "a module without a manifest is named after its digest")
 	assert.Equal(t, "sha256-"+r.Digest[7:19], r.Manifest.Version)
+
+	packed, err := runtime.Pack(fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/hostile.wat"), runtime.Manifest{ABI: runtime.ABIVersion, Name: "hostile", Version: "1.0.0"})
+	require.NoError(t, err)
+	r = runtime.Inspect(packed, runtime.EngineConfig{})
+	require.NoError(t, r.Err)
+	assert.Equal(t, "hostile@1.0.0", r.Manifest.ID(), "weir transform pack names a Redpanda module")
 }
 
 func TestRedpandaStartFailures(t *testing.T) {
