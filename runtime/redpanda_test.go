@@ -15,7 +15,7 @@ import (
 
 // redpandaPool loads a Redpanda module and starts a pool of it with
 // config (the processor's `config`, as JSON).
-func redpandaPool(t *testing.T, wasm []byte, ecfg runtime.EngineConfig, cfg runtime.PoolConfig, config any) *runtime.Pool {
+func redpandaPool(t testing.TB, wasm []byte, ecfg runtime.EngineConfig, cfg runtime.PoolConfig, config any) *runtime.Pool {
 	t.Helper()
 	ecfg.CacheDir = fixtures.CacheDir(t)
 	e, logs := newEngine(t, ecfg)
@@ -214,4 +214,36 @@ func TestRedpandaStartFailures(t *testing.T) {
 	_, err = ret.NewPool(context.Background(), runtime.PoolConfig{})
 	require.ErrorIs(t, err, runtime.ErrTrap)
 	assert.Contains(t, err.Error(), "_start returned")
+}
+
+// Whatever bytes a guest writes as a record payload or as write options,
+// the host parses them within their bounds: the record is kept (routed)
+// or flagged bad_output, and the batch never fails.
+func FuzzRedpandaPayloads(f *testing.F) {
+	f.Add([]byte("\x01\x02v\x00"))                    // null key, value "v", no headers
+	f.Add([]byte("\x02k\x02v\x04\x02h\x02x\x00\x00")) // key, value, two headers (one with empty key and value)
+	f.Add([]byte("\x01\x00\xd0\x0f"))                 // a header count that cannot fit
+	f.Add([]byte("\x01\x0coutput"))                   // as options: topic "output"
+	f.Add([]byte("\x01\x0coutput\x01\x02x"))          // as options: two topics, the last wins
+	f.Add([]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01})
+	p := redpandaPool(f, fixtures.RawWAT(f, "runtime/testdata/guests/redpanda/reflect.wat"), runtime.EngineConfig{}, runtime.PoolConfig{}, map[string]any{"output_topics": []string{"output", "x"}})
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		if len(payload) > 63 {
+			payload = payload[:63]
+		}
+		out, err := p.Process(context.Background(), []runtime.Record{{Value: payload}, {Value: payload}})
+		require.NoError(t, err)
+		require.Len(t, out, 2)
+		for i, o := range out {
+			if o.Err != nil {
+				require.Equal(t, runtime.ClassBadOutput, runtime.ClassOf(o.Err), "record %d: %v", i, o.Err)
+				require.Empty(t, o.Emits)
+				continue
+			}
+			require.Len(t, o.Emits, 1, "record %d", i)
+		}
+		if out[1].Err == nil {
+			require.Equal(t, "v", string(out[1].Emits[0].Value), "options never change the payload")
+		}
+	})
 }
