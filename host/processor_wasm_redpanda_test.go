@@ -99,3 +99,24 @@ switch:
 	}
 	assert.Equal(t, map[string]int{"kept": 20, "trap:panic": 10, "fuel_exhausted:loop": 10}, classes)
 }
+
+func values(t *testing.T, msgs service.MessageBatch) []string {
+	var out []string
+	for _, s := range describe(t, msgs) {
+		out = append(out, s.value)
+	}
+	return out
+}
+
+// A pipeline following a registry tag swaps one unmodified Redpanda
+// module for another between batches, as it swaps weir modules.
+func TestRedpandaModulesHotSwap(t *testing.T) {
+	r := newRig(t)
+	r.push(fixtures.Warm(t, fixtures.Redpanda(t, "mirror")), "mirror")
+	r.push(fixtures.Warm(t, fixtures.Redpanda(t, "regexp_filter")), "filter")
+	s := r.serve("rpswap", "mirror", "", "  config: { env: { PATTERN: '^a', MATCH_VALUE: '1' } }")
+	assert.Equal(t, []string{"apple", "banana"}, values(t, s.send(t, "apple", "banana")))
+	r.move("filter")
+	waitFor(t, "rpswap", "serving the filter", serving(r.digests["filter"]))
+	assert.Equal(t, []string{"avocado"}, values(t, s.send(t, "avocado", "banana")), "the swapped-in filter drops what does not match")
+}
