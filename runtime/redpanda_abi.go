@@ -53,14 +53,16 @@ func checkRedpandaImport(m *wasmbin.Module, im wasmbin.Import) error {
 		return refuse("import %s.%s is not a function; weir provides only functions", im.Module, im.Name)
 	case im.Module == wasiModule:
 		return nil
-	case im.Module == redpandaSchemaRegistry:
-		return refuse("import %s.%s: the Redpanda schema registry module is not provided yet (docs/abi.md, \"Redpanda Data Transforms modules\"): build the transform without transform/sr", im.Module, im.Name)
-	case im.Module != redpandaModule:
-		return refuse("import %s.%s: module %q is not provided to a Redpanda transform (allowed: %q, %q)", im.Module, im.Name, im.Module, redpandaModule, wasiModule)
+	case im.Module != redpandaModule && im.Module != redpandaSchemaRegistry:
+		return refuse("import %s.%s: module %q is not provided to a Redpanda transform (allowed: %q, %q, %q)", im.Module, im.Name, im.Module, redpandaModule, redpandaSchemaRegistry, wasiModule)
 	}
-	want, ok := redpandaFuncs[im.Name]
+	funcs := redpandaFuncs
+	if im.Module == redpandaSchemaRegistry {
+		funcs = redpandaRegistryFuncs
+	}
+	want, ok := funcs[im.Name]
 	if !ok {
-		return refuse("import %s.%s: no such function in Redpanda's transform ABI v1 or v2", im.Module, im.Name)
+		return refuse("import %s.%s: no such function in Redpanda's transform ABI v1 or v2 or its schema registry ABI v0", im.Module, im.Name)
 	}
 	if int(im.TypeIndex) >= len(m.Types) || !sameSig(m.Types[im.TypeIndex], want) {
 		return refuse("import %s.%s has the wrong signature, want %s", im.Module, im.Name, sigString(want))
@@ -98,8 +100,14 @@ type redpandaConfig struct {
 	// Env is the rest of the environment (the transform's own settings,
 	// `rpk transform deploy --var`). Keys starting REDPANDA_ are reserved.
 	Env map[string]string `json:"env"`
+	// SchemaRegistry is what the redpanda_schema_registry module serves
+	// (transform/sr), read-only: each schema's subject, version (default
+	// 1), global id, type (avro, protobuf or json; default protobuf),
+	// text and references. Default none: every lookup fails.
+	SchemaRegistry []redpandaSchema `json:"schema_registry"`
 
-	routes map[string]string // topic → port, every topic the guest may write to
+	routes   map[string]string // topic → port, every topic the guest may write to
+	registry *redpandaRegistry
 }
 
 // parseRedpandaConfig reads and checks a Redpanda transform's config:
@@ -120,6 +128,10 @@ func parseRedpandaConfig(transform string, blob []byte) (*redpandaConfig, error)
 		c.OutputTopics = []string{"output"}
 	}
 	if err := c.check(transform); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.registry, err = newRedpandaRegistry(transform, c.SchemaRegistry); err != nil {
 		return nil, err
 	}
 	c.routes = map[string]string{}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/weirstream/weir/runtime/internal/wasmbin"
 )
 
 // Results read_next_record and the writes return for a refused call, as
@@ -25,8 +27,7 @@ type redpandaFunc func(g *redpandaGuest, mem api.Memory, stack []uint64)
 // outside linear memory stops the guest (abiViolation), and none panics
 // the host.
 func instantiateRedpanda(ctx context.Context, r wazero.Runtime, stateOf func(context.Context, api.Module) *callState) error {
-	b := r.NewHostModuleBuilder(redpandaModule)
-	funcs := map[string]redpandaFunc{
+	transform := map[string]redpandaFunc{
 		"check_abi_version_1":       func(*redpandaGuest, api.Memory, []uint64) {},
 		"check_abi_version_2":       func(*redpandaGuest, api.Memory, []uint64) {},
 		"read_batch_header":         readBatchHeader,
@@ -34,12 +35,20 @@ func instantiateRedpanda(ctx context.Context, r wazero.Runtime, stateOf func(con
 		"write_record":              writeRecord,
 		"write_record_with_options": writeRecordWithOptions,
 	}
-	for name, f := range funcs {
-		sig := redpandaFuncs[name]
-		b = b.NewFunctionBuilder().WithGoModuleFunction(redpandaCall(name, f, stateOf), valueTypes(sig.Params), valueTypes(sig.Results)).Export(name)
+	if err := hostModule(ctx, r, redpandaModule, transform, redpandaFuncs, stateOf); err != nil {
+		return err
+	}
+	return hostModule(ctx, r, redpandaSchemaRegistry, registryFuncs, redpandaRegistryFuncs, stateOf)
+}
+
+func hostModule(ctx context.Context, r wazero.Runtime, name string, funcs map[string]redpandaFunc, sigs map[string]wasmbin.FuncType, stateOf func(context.Context, api.Module) *callState) error {
+	b := r.NewHostModuleBuilder(name)
+	for fn, f := range funcs {
+		sig := sigs[fn]
+		b = b.NewFunctionBuilder().WithGoModuleFunction(redpandaCall(name+"."+fn, f, stateOf), valueTypes(sig.Params), valueTypes(sig.Results)).Export(fn)
 	}
 	if _, err := b.Instantiate(ctx); err != nil {
-		return fmt.Errorf("weir: instantiate host module %s: %w", redpandaModule, err)
+		return fmt.Errorf("weir: instantiate host module %s: %w", name, err)
 	}
 	return nil
 }
@@ -48,7 +57,7 @@ func redpandaCall(name string, f redpandaFunc, stateOf func(context.Context, api
 	return func(ctx context.Context, mod api.Module, stack []uint64) {
 		s := stateOf(ctx, mod)
 		if s == nil || s.rp == nil { // the start function, or a weir guest that imported it anyway
-			violate("%s.%s called outside a running Redpanda transform", redpandaModule, name)
+			violate("%s called outside a running Redpanda transform", name)
 		}
 		f(s.rp, mod.Memory(), stack)
 	}

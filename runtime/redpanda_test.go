@@ -174,7 +174,7 @@ func TestRedpandaTimeoutUnderCloseOnContextDone(t *testing.T) {
 
 func TestRedpandaAdmission(t *testing.T) {
 	for file, want := range map[string]string{
-		"schemaregistry.wat": "schema registry module is not provided yet",
+		"schemaregistry.wat": "redpanda_schema_registry.delete_subject: no such function",
 		"badsig.wat":         "read_batch_header has the wrong signature",
 		"reactor.wat":        `no export "_start"`,
 	} {
@@ -246,4 +246,53 @@ func FuzzRedpandaPayloads(f *testing.F) {
 			require.Equal(t, "v", string(out[1].Emits[0].Value), "options never change the payload")
 		}
 	})
+}
+
+// A transform built with transform/sr looks up the schemas the config
+// gives it, by ID and by subject and version; creating one is refused.
+func TestRedpandaSchemaRegistry(t *testing.T) {
+	schemas := []map[string]any{
+		{"subject": "orders-value", "id": 7, "schema": "syntax = \"proto3\";", "references": []map[string]any{{"name": "common.proto", "subject": "common", "version": 2}}},
+		{"subject": "orders-value", "version": 2, "id": 9, "type": "json", "schema": `{"type":"object"}`},
+	}
+	p := redpandaPool(t, fixtures.Warm(t, fixtures.RedpandaGuest(t, "runtime/testdata/guests/redpanda/registry")), runtime.EngineConfig{}, runtime.PoolConfig{},
+		map[string]any{"schema_registry": schemas})
+	out, err := p.Process(context.Background(), []runtime.Record{rec("id:7"), rec("id:9"), rec("id:8"), rec("subject:orders-value:1"),
+		rec("subject:orders-value:-1"), rec("subject:orders-value:3"), rec("subject:nothing:-1"), rec("create:x")})
+	require.NoError(t, err)
+	assert.Equal(t, []verdict{
+		kept(`type 1: syntax = "proto3"; ref common.proto=common@2`),
+		kept(`type 2: {"type":"object"}`),
+		kept("error: unable to find a schema definition with id 8"),
+		kept(`7@1 type 1: syntax = "proto3"; ref common.proto=common@2`),
+		kept(`9@2 type 2: {"type":"object"}`),
+		kept("error: unable to find a schema orders-value with version 3"),
+		kept("error: unable to find a schema nothing with version -1"),
+		kept("error: unable to create new schema"),
+	}, verdicts(out))
+}
+
+func TestRedpandaSchemaRegistryConfigIsChecked(t *testing.T) {
+	e, _ := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	m, err := e.Load(context.Background(), fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/hostile.wat"))
+	require.NoError(t, err)
+	defer m.Close(context.Background())
+	for config, want := range map[string]string{
+		`{"schema_registry": [{"subject": "a", "schema": "x"}]}`:                      "id must be > 0",
+		`{"schema_registry": [{"subject": "a", "id": 1}, {"subject": "b", "id": 1}]}`: "id 1 is given twice",
+		`{"schema_registry": [{"subject": "a", "id": 1}, {"subject": "a", "id": 2}]}`: `subject "a" has version 1 twice`,
+		`{"schema_registry": [{"subject": "a", "id": 1, "type": "xml"}]}`:             `type "xml"`,
+		`{"schema_registry": [{"id": 1}]}`:                                            "no subject",
+	} {
+		_, err := m.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(config)})
+		require.Equal(t, runtime.ClassConfig, runtime.ClassOf(err), config)
+		assert.Contains(t, err.Error(), want, config)
+	}
+
+	bad, err := e.Load(context.Background(), fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/registrybadptr.wat"))
+	require.NoError(t, err)
+	defer bad.Close(context.Background())
+	_, err = bad.NewPool(context.Background(), runtime.PoolConfig{Config: []byte(`{"schema_registry": [{"subject": "a", "id": 1}]}`)})
+	require.ErrorIs(t, err, runtime.ErrBadOutput)
+	assert.Contains(t, err.Error(), "get_schema_definition_len: argument 1: pointer 65533: [65533, 65537) is outside linear memory of 65536 bytes")
 }
