@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ type redpandaGuest struct {
 	engine  <-chan struct{}     // closed when the engine closes
 	cancel  context.CancelFunc  // of _start's context: stops a running guest under InterruptCloseOnContextDone
 	stopped sync.Once
+	stderr  *stderrHead // the start of what it wrote to stderr in the current batch
 
 	batch *redpandaBatch // the guest goroutine's, between receiving it and parking again
 }
@@ -54,13 +56,14 @@ func violate(format string, args ...any) { panic(&abiViolation{fmt.Sprintf(forma
 // it parks in its first read_batch_header, under InitFuel and Timeout.
 func (m *Module) startRedpanda(ctx context.Context, in *instance, cfg PoolConfig, rc *redpandaConfig) error {
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
-	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, in.log, cfg), m.compiled, m.redpandaModuleConfig(in.log, rc))
+	stderr := &stderrHead{}
+	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, in.log, cfg), m.compiled, m.redpandaModuleConfig(in.log, rc, stderr))
 	cancel()
 	if err != nil {
 		return m.classify(ictx, phaseStart, err)
 	}
 	gctx, stop := context.WithCancel(context.Background())
-	g := &redpandaGuest{mod: mod, config: rc, batches: make(chan *redpandaBatch), parked: make(chan struct{}, 1),
+	g := &redpandaGuest{mod: mod, config: rc, stderr: stderr, batches: make(chan *redpandaBatch), parked: make(chan struct{}, 1),
 		ended: make(chan struct{}), quit: make(chan struct{}), engine: m.engine.done, cancel: stop}
 	in.mod, in.mem, in.rp, in.fuel = mod, mod.Memory(), g, nil
 	if m.metered {
@@ -71,14 +74,15 @@ func (m *Module) startRedpanda(ctx context.Context, in *instance, cfg PoolConfig
 	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
 	go g.run(gctx)
 	if err := g.await(m, cfg.Timeout); err != nil {
-		return m.classifyRedpanda(gctx, "_start (before its first read_batch_header)", err)
+		return g.failure(m, gctx, "_start (before its first read_batch_header)", err)
 	}
 	return nil
 }
 
-// redpandaModuleConfig is moduleConfig with the transform's environment.
-func (m *Module) redpandaModuleConfig(log *guestLog, rc *redpandaConfig) wazero.ModuleConfig {
-	mc := m.moduleConfig(log).WithArgs("transform")
+// redpandaModuleConfig is moduleConfig with the transform's environment,
+// stderr also kept in stderr.
+func (m *Module) redpandaModuleConfig(log *guestLog, rc *redpandaConfig, stderr *stderrHead) wazero.ModuleConfig {
+	mc := m.moduleConfig(log).WithArgs("transform").WithStderr(io.MultiWriter(log.writer(levelWarn), stderr))
 	for _, kv := range rc.environ() {
 		mc = mc.WithEnv(kv[0], kv[1])
 	}
@@ -119,6 +123,7 @@ func (g *redpandaGuest) await(m *Module, timeout time.Duration) error {
 
 // process hands the parked guest a batch and waits until it parks again.
 func (g *redpandaGuest) process(m *Module, b *redpandaBatch, timeout time.Duration) error {
+	g.stderr.reset()
 	select {
 	case g.batches <- b:
 	case <-g.ended:
@@ -151,6 +156,16 @@ func (g *redpandaGuest) stop() {
 		g.cancel()
 		<-g.ended
 	})
+}
+
+// failure is what stopped the guest, classified, with the start of what
+// it wrote to stderr (a Go guest's panic message).
+func (g *redpandaGuest) failure(m *Module, ctx context.Context, fn string, err error) *Error {
+	e := m.classifyRedpanda(ctx, fn, err)
+	if reason := g.stderr.reason(); reason != "" {
+		e.Msg += ": stderr: " + reason
+	}
+	return e
 }
 
 // classifyRedpanda is classify for what stopped a Redpanda guest: an ABI

@@ -41,7 +41,7 @@ func (in *instance) runRedpanda(ctx context.Context, m *Module, records []Record
 		if err == nil {
 			break
 		}
-		b.fail(m.classifyRedpanda(context.Background(), "_start", err))
+		b.fail(in.rp.failure(m, context.Background(), "_start", err))
 		if err := in.replace(ctx, m, cfg); err != nil {
 			return nil, fuel, err
 		}

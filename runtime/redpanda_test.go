@@ -101,6 +101,7 @@ func TestRedpandaRegexpFilterWithoutItsVariableFailsAtStart(t *testing.T) {
 	_, err = m.NewPool(context.Background(), runtime.PoolConfig{})
 	require.ErrorIs(t, err, runtime.ErrTrap)
 	assert.Contains(t, err.Error(), "before its first read_batch_header")
+	assert.Contains(t, err.Error(), "stderr: panic: Missing PATTERN variable", "the error says why")
 	assert.Contains(t, logs.String(), "Missing PATTERN variable", "the guest's panic reaches the log")
 }
 
@@ -135,6 +136,9 @@ func TestRedpandaPoisonRecordsAreFlaggedAndTheNextFlows(t *testing.T) {
 	out, err := p.Process(context.Background(), []runtime.Record{rec("a"), rec("panic"), rec("b"), rec("loop"), rec("c"), rec("error"), rec("d")})
 	require.NoError(t, err)
 	assert.Equal(t, []verdict{kept("a"), {Class: runtime.ClassTrap}, kept("b"), {Class: runtime.ClassFuel}, kept("c"), {Class: runtime.ClassTrap}, kept("d")}, verdicts(out))
+	assert.Contains(t, out[1].Err.Error(), "stderr: panic: poison record", "the guest's panic says why")
+	assert.Contains(t, out[5].Err.Error(), "stderr: panic: transforming record failed: the callback failed")
+	assert.NotContains(t, out[3].Err.Error(), "stderr", "a guest stopped for its fuel wrote nothing")
 	out, err = p.Process(context.Background(), []runtime.Record{rec("e")})
 	require.NoError(t, err)
 	assert.Equal(t, []verdict{kept("e")}, verdicts(out), "the pool serves the next batch")
