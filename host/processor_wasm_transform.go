@@ -54,7 +54,7 @@ const (
 func wasmProcessorSpec() *service.ConfigSpec {
 	return service.NewConfigSpec().
 		Categories("Mapping", "Utility").
-		Summary("Runs each batch through a sandboxed WebAssembly transform (weir ABI v1).").
+		Summary("Runs each batch through a sandboxed WebAssembly transform (weir ABI v1, or a Redpanda Data Transforms module as it is).").
 		Description(`
 The transform is a `+"`.wasm`"+` module that speaks weir's guest ABI (docs/abi.md) and carries a
 manifest (name, version, ports). It is admitted (size, imports, exports, tables, memory)

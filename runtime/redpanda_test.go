@@ -110,6 +110,7 @@ func TestRedpandaTranscodingFansOutAndFlagsBadRows(t *testing.T) {
 	out, err := p.Process(context.Background(), []runtime.Record{rec("k1,foo,1\nk2,bar,2"), rec("x,y,notanumber"), rec("k3,baz,3", "kafka_key", "old")})
 	require.NoError(t, err)
 	assert.Equal(t, []verdict{kept(`{"a":"foo","b":1}`, `{"a":"bar","b":2}`), {Class: runtime.ClassTrap}, kept(`{"a":"baz","b":3}`)}, verdicts(out))
+	assert.Contains(t, out[1].Err.Error(), `stderr: panic: transforming record failed: strconv.Atoi: parsing "notanumber": invalid syntax`)
 	assert.Equal(t, []runtime.MetaOp{{Key: "kafka_key", Value: "k1"}}, out[0].Emits[0].MetaOps, "the first column is the key")
 	assert.Equal(t, []runtime.MetaOp{{Key: "kafka_key", Value: "k3"}}, out[2].Emits[0].MetaOps)
 }
