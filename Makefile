@@ -140,3 +140,8 @@ tidy:
 
 clean: ## remove build outputs
 	rm -rf bin build
+
+# issue 15: redpanda
+deps: deps-redpanda
+deps-redpanda: ## fetch the Redpanda Data Transforms SDK the tests build its own examples from (Go module proxy, pinned)
+	cd / && GOWORK=off $(GO) mod download github.com/redpanda-data/redpanda/src/transform-sdk/go/transform@v1.1.0

@@ -54,7 +54,7 @@ const (
 func wasmProcessorSpec() *service.ConfigSpec {
 	return service.NewConfigSpec().
 		Categories("Mapping", "Utility").
-		Summary("Runs each batch through a sandboxed WebAssembly transform (weir ABI v1).").
+		Summary("Runs each batch through a sandboxed WebAssembly transform (weir ABI v1, or a Redpanda Data Transforms module as it is).").
 		Description(`
 The transform is a `+"`.wasm`"+` module that speaks weir's guest ABI (docs/abi.md) and carries a
 manifest (name, version, ports). It is admitted (size, imports, exports, tables, memory)
@@ -96,7 +96,7 @@ own Extism kernel: its export `+"`function`"+` is called once per message, under
 		Field(registryField()).
 		Field(rollbackField()).
 		Field(service.NewAnyField(fieldConfig).
-			Description("Configuration handed to the guest's init, once per instance, encoded as JSON.").
+			Description("Configuration handed to the guest's init, once per instance, encoded as JSON. For a Redpanda Data Transforms module: `input_topic`, `output_topics`, `ports` (output topic → port) and `env` (docs/abi.md, \"Redpanda Data Transforms modules\").").
 			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
 			Optional()).
 		Field(schemaField()).

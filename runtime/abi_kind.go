@@ -1,61 +1,82 @@
 package runtime
 
-import "github.com/weirstream/weir/runtime/internal/wasmbin"
+import (
+	"github.com/weirstream/weir/runtime/internal/wasmbin"
+)
 
-// guestABI is the ABI a module speaks: weir's own (docs/abi.md) or a
-// foreign one a module built with another SDK speaks unmodified. It is
-// chosen in one place, abiOf, by what the module imports; each step that
-// differs between ABIs (admission's import and export rules, the
-// manifest, an instance's start and its batch call) asks it. Each foreign
-// ABI lives in its own files (extism*.go).
+// guestABI is the calling convention a module speaks. It is decided once,
+// at admission, by what the module imports, and every later step (the
+// admission checks, the manifest, the instance) dispatches on it here.
+// Each foreign ABI lives in its own files (redpanda_*.go, extism_*.go).
 type guestABI int
 
 const (
-	abiWeir   guestABI = iota // weir_buffer, weir_init, weir_process (docs/abi.md)
-	abiExtism                 // an Extism plugin: imports ExtismModule (extism*.go)
+	// abiWeir is weir's own ABI (docs/abi.md): a reactor exporting
+	// weir_buffer, weir_init and weir_process, one call per batch.
+	abiWeir guestABI = iota
+	// abiRedpanda is Redpanda's Data Transforms ABI: a WASI command
+	// whose _start loops forever over redpanda_transform imports
+	// (redpanda_abi.go).
+	abiRedpanda
+	// abiExtism is an Extism plugin: it imports the extism:host/env
+	// kernel, and the pool's function is called once per record
+	// (extism_admission.go).
+	abiExtism
 )
 
-// String is the ABI's name, as Report.ABI and errors give it.
+// String is the ABI's name, as Report.ABI gives it.
 func (a guestABI) String() string {
 	switch a {
+	case abiRedpanda:
+		return "redpanda"
 	case abiExtism:
 		return "extism"
 	}
 	return "weir"
 }
 
-// abiOf is the ABI of m: a foreign one if m imports that ABI's host
-// module, weir's otherwise (WASI alone, or nothing, is weir's).
+// abiOf is the ABI a module speaks: Redpanda's when it imports anything
+// of the redpanda_transform module, Extism's when it imports anything of
+// extism:host/env, weir's otherwise. A module mixing them is refused by
+// the checks of the one found first.
 func abiOf(m *wasmbin.Module) guestABI {
 	for _, im := range m.Imports {
-		if im.Module == ExtismModule {
+		switch im.Module {
+		case redpandaModule:
+			return abiRedpanda
+		case ExtismModule:
 			return abiExtism
 		}
 	}
 	return abiWeir
 }
 
-// checkImports refuses an import the ABI's host does not provide.
-func (a guestABI) checkImports(m *wasmbin.Module) error {
-	if a == abiExtism {
-		return checkExtismImports(m)
-	}
-	return checkImports(m)
-}
-
-// checkExports refuses a module that lacks an export the ABI calls.
-func (a guestABI) checkExports(m *wasmbin.Module) error {
-	if a == abiExtism {
+// checkInterface applies the import and export checks of the module's ABI.
+func checkInterface(m *wasmbin.Module) error {
+	switch abiOf(m) {
+	case abiRedpanda:
+		return checkRedpanda(m)
+	case abiExtism:
+		if err := checkExtismImports(m); err != nil {
+			return err
+		}
 		return checkExtismExports(m)
+	}
+	if err := checkImports(m); err != nil {
+		return err
 	}
 	return checkExports(m)
 }
 
-// manifest is the module's manifest: its "weir.manifest" section, which
-// a foreign module may lack (then one is made up for it).
-func (a guestABI) manifest(m *wasmbin.Module, digest string) (Manifest, error) {
-	if a == abiExtism {
+// manifestOf is the module's manifest: its weir.manifest section or, for
+// a foreign ABI without one, a manifest named after the module's digest.
+func manifestOf(m *wasmbin.Module, digest string) (Manifest, error) {
+	_, packed := m.CustomSection(ManifestSection)
+	switch abi := abiOf(m); {
+	case abi == abiExtism:
 		return extismManifest(m, digest)
+	case abi == abiRedpanda && !packed:
+		return redpandaManifest(digest), nil
 	}
 	return readManifest(m)
 }

@@ -53,7 +53,7 @@ type Report struct {
 	Compiled  CompileCost // of the code wazero compiles (after fuel metering); set by Inspect
 	Err       error       // an *Error of ClassAdmission, or nil when admitted
 
-	abi guestABI // what ABI says
+	abi guestABI // the calling convention, by what the module imports
 }
 
 // Digest is the content digest of a module, "sha256:<hex>".
@@ -120,14 +120,12 @@ func inspect(wasm []byte, cfg EngineConfig) Report {
 		return r
 	}
 	r.describe(m)
-	abi := abiOf(m)
-	r.abi, r.ABI = abi, abi.String()
 	r.Err = checkCost(r.Cost, cfg, "module")
 	if r.Err == nil {
-		r.Err = admit(m, abi, cfg)
+		r.Err = admit(m, cfg)
 	}
 	if r.Err == nil {
-		r.Manifest, err = abi.manifest(m, r.Digest)
+		r.Manifest, err = manifestOf(m, r.Digest)
 		if err != nil {
 			r.Err = &Error{Class: ClassAdmission, Cause: err}
 		} else if r.Manifest.Input != "" && r.Manifest.Input != AnyType && r.Schema == nil {
@@ -155,10 +153,12 @@ func (r *Report) describe(m *wasmbin.Module) {
 	r.Tables, r.Memories = m.Tables, m.Memories
 	r.Schema, _ = m.CustomSection(SchemaSection)
 	r.Cost = compileCost(m.Cost)
+	r.abi = abiOf(m)
+	r.ABI = r.abi.String()
 }
 
 // admit applies the structural checks, cheapest and most dangerous first.
-func admit(m *wasmbin.Module, abi guestABI, cfg EngineConfig) error {
+func admit(m *wasmbin.Module, cfg EngineConfig) error {
 	if n := m.ImportedFuncs + len(m.Functions); n > cfg.MaxFunctions {
 		return refuse("module has %d functions, over the cap of %d", n, cfg.MaxFunctions)
 	}
@@ -170,10 +170,7 @@ func admit(m *wasmbin.Module, abi guestABI, cfg EngineConfig) error {
 	if err := checkMemories(m.Memories, cfg.MaxMemoryPages); err != nil {
 		return err
 	}
-	if err := abi.checkImports(m); err != nil {
-		return err
-	}
-	return abi.checkExports(m)
+	return checkInterface(m)
 }
 
 func checkTable(i int, t wasmbin.Limits, limit uint64) error {

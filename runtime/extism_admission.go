@@ -111,7 +111,7 @@ func checkExtismExports(m *wasmbin.Module) error {
 
 // extismManifest is the plugin's "weir.manifest" section if it carries
 // one (`weir transform pack` adds it), and otherwise a manifest named
-// "extism" whose version is the first twelve hex digits of the digest,
+// "extism" whose version is "sha256-" and twelve hex digits of the digest,
 // so that logs, metrics and errors still tell versions apart.
 func extismManifest(m *wasmbin.Module, digest string) (Manifest, error) {
 	if _, ok := m.CustomSection(ManifestSection); ok {
@@ -121,7 +121,8 @@ func extismManifest(m *wasmbin.Module, digest string) (Manifest, error) {
 		}
 		return man, err
 	}
-	return Manifest{ABI: ABIVersion, Name: "extism", Version: strings.TrimPrefix(digest, "sha256:")[:12]}, nil
+	short := strings.TrimPrefix(digest, "sha256:")
+	return Manifest{ABI: ABIVersion, Name: "extism", Version: "sha256-" + short[:min(12, len(short))]}, nil
 }
 
 // extismExport checks that the plugin exports fn as an Extism function:

@@ -70,14 +70,6 @@ func instantiateExtism(ctx context.Context, r wazero.Runtime, stateOf func(conte
 	return nil
 }
 
-func valueTypes(ts []byte) []api.ValueType {
-	out := make([]api.ValueType, len(ts))
-	for i, t := range ts {
-		out[i] = api.ValueType(t) // wasmbin's value type bytes are the binary format's, as wazero's are
-	}
-	return out
-}
-
 // logLine writes the block at off to the pool's guest log, under its
 // rate; an offset that starts no block becomes an error line, as an
 // out-of-bounds weir.log does.

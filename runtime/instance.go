@@ -32,7 +32,8 @@ type instance struct {
 	processFields api.Function
 	proj          *projection
 
-	ext *extismCall // set when the module is an Extism plugin (extism_instance.go)
+	ext *extismCall    // set when the module is an Extism plugin (extism_instance.go)
+	rp  *redpandaGuest // set for a Redpanda transform (redpanda_guest.go): batches go to it
 }
 
 // newInstance instantiates the module and starts it: the start function
@@ -41,6 +42,9 @@ type instance struct {
 // Timeout, in every interrupt mode but InterruptNone, and an error names
 // the phase.
 func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig) (*instance, error) {
+	if m.abi == abiRedpanda {
+		return m.newRedpandaInstance(ctx, log, cfg)
+	}
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
 	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, log, cfg), m.compiled, m.moduleConfig(log))
 	cancel()
@@ -198,6 +202,9 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 // run sends one batch, started at start, through weir_process and decodes
 // the verdicts. It returns the fuel the batch used.
 func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig, start time.Time, into *Outcomes) ([]Outcome, int64, error) {
+	if in.rp != nil {
+		return in.runRedpanda(ctx, m, records, cfg, start, into)
+	}
 	in.prepare(m, cfg.Fuel, start, cfg.Timeout)
 	outcomes, err := in.processBatch(ctx, m, records, cfg, into)
 	return outcomes, in.state.used(), err
@@ -244,6 +251,9 @@ func (in *instance) processBatch(ctx context.Context, m *Module, records []Recor
 }
 
 func (in *instance) close(ctx context.Context, e *Engine) {
+	if in.rp != nil {
+		in.rp.stop()
+	}
 	e.states.Delete(in.mod)
 	_ = in.mod.Close(ctx)
 }
