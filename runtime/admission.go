@@ -40,7 +40,7 @@ var hostFuncs = map[string]wasmbin.FuncType{
 type Report struct {
 	Digest    string // "sha256:<hex>"
 	Size      int
-	ABI       string // the guest ABI the module speaks, chosen by its imports: "weir", "extism"
+	ABI       string // the guest ABI the module speaks, chosen by its imports: "weir", "redpanda", "extism"
 	Manifest  Manifest
 	Imports   []string // "module.name"
 	Exports   []string
