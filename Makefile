@@ -170,3 +170,7 @@ deps-as: ## install the AssemblyScript compiler (npm assemblyscript, pinned) int
 	if [ "$$v" != "$(ASC_VERSION)" ]; then \
 		mkdir -p build/tools && npm install --prefix build/tools --no-audit --no-fund --no-save assemblyscript@$(ASC_VERSION); \
 	fi
+# issue 15: redpanda
+deps: deps-redpanda
+deps-redpanda: ## fetch the Redpanda Data Transforms SDK the tests build its own examples from (Go module proxy, pinned)
+	cd / && GOWORK=off $(GO) mod download github.com/redpanda-data/redpanda/src/transform-sdk/go/transform@v1.1.0

@@ -89,7 +89,8 @@ mapping: |
 }
 
 // Modules are the guests the cases run, by name, each built from source
-// with internal/fixtures: "go:<package>", "c:<dir>", "rust:<dir>", "as:<dir>" or "wat:<file>". To
+// with internal/fixtures: "go:<package>", "c:<dir>", "rust:<dir>", "as:<dir>", "wat:<file>" or
+// "redpanda:<example of the Redpanda SDK>". To
 // measure another build of a case's guest, point its name elsewhere.
 var Modules = map[string]string{
 	"mask":         "go:plugins/mask",
@@ -103,6 +104,8 @@ var Modules = map[string]string{
 	"connect-mask": "go:bench/guests/connect_mask",
 	"extism-echo":  "go:bench/guests/extism_echo",
 	"extism-mask":  "go:bench/guests/extism_mask",
+
+	"redpanda-mirror": "redpanda:mirror", // the Redpanda SDK's own example, unmodified
 }
 
 // BuildModule builds one entry of Modules.
@@ -119,8 +122,10 @@ func BuildModule(source string) ([]byte, error) {
 		return fixtures.BuildRust(src)
 	case "as":
 		return fixtures.BuildAS(src)
+	case "redpanda":
+		return fixtures.BuildRedpanda(src)
 	}
-	return nil, fmt.Errorf("bench: module source %q: want go:, c:, rust:, as: or wat:", source)
+	return nil, fmt.Errorf("bench: module source %q: want go:, c:, rust:, as:, wat: or redpanda:", source)
 }
 
 // ModulePaths builds Modules from source into dir and returns their paths

@@ -40,6 +40,7 @@ var hostFuncs = map[string]wasmbin.FuncType{
 type Report struct {
 	Digest    string // "sha256:<hex>"
 	Size      int
+	ABI       string // the guest ABI the module speaks, chosen by its imports: "weir", "redpanda", "extism"
 	Manifest  Manifest
 	Imports   []string // "module.name"
 	Exports   []string
@@ -51,6 +52,8 @@ type Report struct {
 	Cost      CompileCost // of the module as given
 	Compiled  CompileCost // of the code wazero compiles (after fuel metering); set by Inspect
 	Err       error       // an *Error of ClassAdmission, or nil when admitted
+
+	abi guestABI // the calling convention, by what the module imports
 }
 
 // Digest is the content digest of a module, "sha256:<hex>".
@@ -122,7 +125,7 @@ func inspect(wasm []byte, cfg EngineConfig) Report {
 		r.Err = admit(m, cfg)
 	}
 	if r.Err == nil {
-		r.Manifest, err = readManifest(m)
+		r.Manifest, err = manifestOf(m, r.Digest)
 		if err != nil {
 			r.Err = &Error{Class: ClassAdmission, Cause: err}
 		} else if r.Manifest.Input != "" && r.Manifest.Input != AnyType && r.Schema == nil {
@@ -150,6 +153,8 @@ func (r *Report) describe(m *wasmbin.Module) {
 	r.Tables, r.Memories = m.Tables, m.Memories
 	r.Schema, _ = m.CustomSection(SchemaSection)
 	r.Cost = compileCost(m.Cost)
+	r.abi = abiOf(m)
+	r.ABI = r.abi.String()
 }
 
 // admit applies the structural checks, cheapest and most dangerous first.
@@ -165,10 +170,7 @@ func admit(m *wasmbin.Module, cfg EngineConfig) error {
 	if err := checkMemories(m.Memories, cfg.MaxMemoryPages); err != nil {
 		return err
 	}
-	if err := checkImports(m); err != nil {
-		return err
-	}
-	return checkExports(m)
+	return checkInterface(m)
 }
 
 func checkTable(i int, t wasmbin.Limits, limit uint64) error {

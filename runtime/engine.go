@@ -26,6 +26,9 @@ type Engine struct {
 	modules map[string]*Module // by digest, while referenced
 
 	states sync.Map // api.Module → *callState of its instance
+
+	done      chan struct{} // closed by Close: wakes parked Redpanda guests (redpanda_guest.go)
+	closeDone sync.Once
 }
 
 // NewEngine starts a wazero runtime with weir's host functions and WASI.
@@ -42,7 +45,7 @@ func NewEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(cfg.MaxMemoryPages).
 		WithCloseOnContextDone(cfg.Interrupt == InterruptCloseOnContextDone)
-	e := &Engine{cfg: cfg, cache: cache, budget: cfg.MemoryBudget, modules: map[string]*Module{}}
+	e := &Engine{cfg: cfg, cache: cache, budget: cfg.MemoryBudget, modules: map[string]*Module{}, done: make(chan struct{})}
 	if e.budget == nil {
 		e.budget = NewMemoryBudget(cfg.MaxTotalMemoryBytes)
 	}
@@ -60,7 +63,13 @@ var hostModules = func(ctx context.Context, r wazero.Runtime, stateOf func(conte
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		return fmt.Errorf("weir: instantiate WASI: %w", err)
 	}
-	return instantiateHost(ctx, r, stateOf)
+	if err := instantiateHost(ctx, r, stateOf); err != nil {
+		return err
+	}
+	if err := instantiateRedpanda(ctx, r, stateOf); err != nil {
+		return err
+	}
+	return instantiateExtism(ctx, r, stateOf)
 }
 
 // stateOf finds the call state of the instance calling a host function:
@@ -113,7 +122,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
 		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema,
-		instanceBytes: instanceBytes(report, e.cfg)}
+		instanceBytes: instanceBytes(report, e.cfg), abi: report.abi}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
 	if ok {
@@ -207,6 +216,7 @@ func (e *Engine) compile(ctx context.Context, code []byte) (wazero.CompiledModul
 // Call it once no batch is in flight on its pools: closing unmaps every
 // instance's memory; a pool used afterwards returns an error.
 func (e *Engine) Close(ctx context.Context) error {
+	e.closeDone.Do(func() { close(e.done) })
 	err := e.runtime.Close(ctx)
 	if cerr := e.cache.Close(ctx); err == nil {
 		err = cerr
@@ -227,7 +237,8 @@ type Module struct {
 
 	configSchema *jsonschema.Schema // the manifest's config_schema, compiled; nil without one
 
-	instanceBytes uint64 // what a pool reserves per instance (InstanceBytes)
+	instanceBytes uint64   // what a pool reserves per instance (InstanceBytes)
+	abi           guestABI // the calling convention its instances speak
 }
 
 // moduleConfig is the sandbox of every instance: real clocks (fake ones

@@ -31,6 +31,9 @@ type instance struct {
 	// batches go through weir_process_fields (fields.go)
 	processFields api.Function
 	proj          *projection
+
+	ext *extismCall    // set when the module is an Extism plugin (extism_instance.go)
+	rp  *redpandaGuest // set for a Redpanda transform (redpanda_guest.go): batches go to it
 }
 
 // newInstance instantiates the module and starts it: the start function
@@ -39,6 +42,9 @@ type instance struct {
 // Timeout, in every interrupt mode but InterruptNone, and an error names
 // the phase.
 func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig) (*instance, error) {
+	if m.abi == abiRedpanda {
+		return m.newRedpandaInstance(ctx, log, cfg)
+	}
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
 	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, log, cfg), m.compiled, m.moduleConfig(log))
 	cancel()
@@ -56,6 +62,12 @@ func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig)
 		in.fuel, _ = mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal)
 	}
 	in.state = callState{log: log, fuel: in.fuel, checkIn: m.engine.cfg.FuelCheckIn}
+	if m.abi == abiExtism {
+		if err := in.startExtism(m, cfg); err != nil {
+			in.close(ctx, m.engine)
+			return nil, err
+		}
+	}
 	m.engine.states.Store(mod, &in.state)
 	if err := in.start(ctx, m, cfg); err != nil {
 		in.close(ctx, m.engine)
@@ -82,6 +94,9 @@ func (in *instance) start(ctx context.Context, m *Module, cfg PoolConfig) error 
 		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 0) { // exit(0) is success, as wazero has it
 			return m.classify(ictx, phaseInitialize, err)
 		}
+	}
+	if in.ext != nil {
+		return nil // an Extism plugin has no weir_init: its config is read through config_get
 	}
 	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
@@ -187,6 +202,9 @@ func (in *instance) result(m *Module, max int) ([]byte, error) {
 // run sends one batch, started at start, through weir_process and decodes
 // the verdicts. It returns the fuel the batch used.
 func (in *instance) run(ctx context.Context, m *Module, records []Record, cfg PoolConfig, start time.Time, into *Outcomes) ([]Outcome, int64, error) {
+	if in.rp != nil {
+		return in.runRedpanda(ctx, m, records, cfg, start, into)
+	}
 	in.prepare(m, cfg.Fuel, start, cfg.Timeout)
 	outcomes, err := in.processBatch(ctx, m, records, cfg, into)
 	return outcomes, in.state.used(), err
@@ -206,6 +224,9 @@ func (in *instance) prepare(m *Module, budget int64, start time.Time, timeout ti
 
 func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, cfg PoolConfig, into *Outcomes) ([]Outcome, error) {
 	in.calls++
+	if in.ext != nil {
+		return in.processExtism(ctx, m, records, into)
+	}
 	if in.proj != nil {
 		return in.processProjected(ctx, m, records, cfg, into)
 	}
@@ -230,6 +251,9 @@ func (in *instance) processBatch(ctx context.Context, m *Module, records []Recor
 }
 
 func (in *instance) close(ctx context.Context, e *Engine) {
+	if in.rp != nil {
+		in.rp.stop()
+	}
 	e.states.Delete(in.mod)
 	_ = in.mod.Close(ctx)
 }

@@ -43,7 +43,7 @@ func processorSection(b *strings.Builder, cases []bench.ProcCase, orders [][]byt
 	for _, r := range rows {
 		by[r.name] = r
 	}
-	b.WriteString("## At the processor level\n\nEach case's processor built from its config as a pipeline would (`service.NewConfigSpec` with a processor field, `FieldProcessor`) and called directly with batches of 64 orders (`OwnedProcessor.ProcessBatch`: Benthos's processor wrapper and tracing included, no stream, no other goroutine); messages are built outside the timed sections. weir's cases run one instance (`pool_size: 1`), default interruption (fuel). The peers: a per-message ABI in the style of Redpanda Connect's `wasm` processor (`bench/peer_connect.go`: one export call per message, host functions to read and write the message, the guest's allocator), and the Extism Go SDK v1.7.1 with go-pdk v1.1.3 plugins; their guests are standard Go (`bench/guests/`), the masks the same byte scanner as the native floor (`bench/internal/scanmask`).\n\n")
+	b.WriteString("## At the processor level\n\nEach case's processor built from its config as a pipeline would (`service.NewConfigSpec` with a processor field, `FieldProcessor`) and called directly with batches of 64 orders (`OwnedProcessor.ProcessBatch`: Benthos's processor wrapper and tracing included, no stream, no other goroutine); messages are built outside the timed sections. weir's cases run one instance (`pool_size: 1`), default interruption (fuel). The peers: a per-message ABI in the style of Redpanda Connect's `wasm` processor (`bench/peer_connect.go`: one export call per message, host functions to read and write the message, the guest's allocator), and the Extism Go SDK v1.7.1 with go-pdk v1.1.3 plugins; their guests are standard Go (`bench/guests/`), the masks the same byte scanner as the native floor (`bench/internal/scanmask`). The Redpanda case is the same `wasm` processor running the Redpanda Data Transforms SDK's own `mirror` example, unmodified (docs/abi.md, \"Redpanda Data Transforms modules\"): the echo on Redpanda's ABI, beside weir's Go echo on weir's. The same two Extism plugins also run on weir's own Extism kernel (`runtime/extism*.go`: the `wasm` processor with `function:`, one call per message under weir's limits).\n\n")
 	b.WriteString("`spread` is the minimum–maximum of the per-round CPU figures; `× bloblang` is bloblang's CPU time over the case's, the median of the per-round ratios.\n\n")
 	b.WriteString("| case | ns/msg | CPU ns/msg | CPU spread | CPU over no-op | × bloblang |\n|---|---:|---:|---:|---:|---:|\n")
 	noop, blob := by[bench.ProcNoop], by[bench.ProcBloblang]
@@ -65,6 +65,8 @@ func processorTargets(by map[string]*row) targetRows {
 		diffTarget("weir Go echo over the Benthos no-op processor", 0.25, by[bench.ProcGoEcho], by[bench.ProcNoop]),
 		ratioTarget("weir Go echo cheaper than the Connect-style ABI's echo (Connect / weir)", "≥ 10×", by[bench.ProcConnectEcho], by[bench.ProcGoEcho], 10),
 		ratioTarget("weir Go echo cheaper than Extism's echo (Extism / weir)", "≥ 100×", by[bench.ProcExtismEcho], by[bench.ProcGoEcho], 100),
+		ratioTarget("the same go-pdk echo plugin cheaper on weir's Extism kernel than on the Extism Go SDK (SDK / kernel)", "≥ 3×", by[bench.ProcExtismEcho], by[bench.ProcKernelEcho], 3),
+		ratioTarget("the same go-pdk mask plugin cheaper on weir's Extism kernel than on the Extism Go SDK (SDK / kernel)", "≥ 3×", by[bench.ProcExtismMask], by[bench.ProcKernelMask], 3),
 	}
 }
 
