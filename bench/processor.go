@@ -34,6 +34,8 @@ const (
 	ProcConnectMask   = "Connect-style ABI, Go mask"
 	ProcExtismEcho    = "Extism, Go echo"
 	ProcExtismMask    = "Extism, Go mask"
+	ProcKernelEcho    = "weir's Extism kernel, Go echo" // the Extism plugins above, on weir (runtime/extism*.go)
+	ProcKernelMask    = "weir's Extism kernel, Go mask"
 
 	ProcRedpandaMirror = "Redpanda ABI, the SDK's mirror example" // the same echo on Redpanda's Data Transforms ABI
 )
@@ -66,6 +68,8 @@ func ProcCases(modules map[string]string) []ProcCase {
 		{ProcConnectMask, peer("bench_connect_wasm", "connect-mask", "process")},
 		{ProcExtismEcho, peer("bench_extism", "extism-echo", "echo")},
 		{ProcExtismMask, peer("bench_extism", "extism-mask", "mask")},
+		{ProcKernelEcho, peer("wasm", "extism-echo", "echo") + "\n  pool_size: 1"},
+		{ProcKernelMask, peer("wasm", "extism-mask", "mask") + "\n  pool_size: 1"},
 		{ProcRedpandaMirror, fmt.Sprintf("wasm:\n  module: %s\n  pool_size: 1", modules["redpanda-mirror"])},
 	}
 }

@@ -69,7 +69,7 @@ func TestMeasureProcessor(t *testing.T) {
 
 func isEcho(name string) bool {
 	switch name {
-	case ProcWATEcho, ProcGoEcho, ProcConnectEcho, ProcExtismEcho, ProcRedpandaMirror:
+	case ProcWATEcho, ProcGoEcho, ProcConnectEcho, ProcExtismEcho, ProcKernelEcho, ProcRedpandaMirror:
 		return true
 	}
 	return false

@@ -80,7 +80,10 @@ automatic rollback. Nothing is dropped silently.
 The module can be a registry reference (`+"`local://…`, `oci://…`"+`). With `+"`watch: true`"+` a new version is
 fetched, verified, admitted, checked against its golden fixtures and warmed, then swapped in between two
 batches; a failed step leaves the serving version alone, and a version failing too many records right
-after a swap is rolled back (docs/registry.md).`).
+after a swap is rolled back (docs/registry.md).
+
+An Extism plugin (a module importing `+"`extism:host/env`"+`, e.g. built with go-pdk) runs unmodified on weir's
+own Extism kernel: its export `+"`function`"+` is called once per message, under the same limits.`).
 		Field(service.NewStringField(fieldModule).
 			Description("The transform: a `.wasm` file, or a registry reference — `local://REPO:TAG` in the local store, `oci://HOST/REPO:TAG` in an OCI registry, either `@sha256:…` for a fixed digest (docs/registry.md).").
 			Example("./build/plugins/mask.wasm").Example("local://weir/mask:stable").Example("oci://registry.example/weir/mask@sha256:…")).
@@ -119,6 +122,7 @@ after a swap is rolled back (docs/registry.md).`).
 			Description("Cap on what the guest may return for one batch.").
 			Default(64<<20).Advanced()).
 		Fields(limitFields()...).
+		Fields(extismFields()...).
 		Field(service.NewIntField(fieldRecycleCalls).
 			Description("Replace an instance after this many batches (0: never).").
 			Default(0).Advanced()).
@@ -230,6 +234,9 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	}
 	s.engine.maxPages = uint32(memMiB * 16)
 	if err := parseLimits(conf, &s.pool); err != nil {
+		return s, err
+	}
+	if err := parseExtism(conf, &s.pool); err != nil {
 		return s, err
 	}
 	s.pool.MaxMemoryBytes = uint64(recycleMiB) << 20

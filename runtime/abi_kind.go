@@ -1,58 +1,78 @@
 package runtime
 
-import (
-	"github.com/weirstream/weir/runtime/internal/wasmbin"
-)
+import "github.com/weirstream/weir/runtime/internal/wasmbin"
 
-// guestABI is the calling convention a module speaks. It is decided once,
-// at admission, by what the module imports, and every later step (the
-// admission checks, the manifest, the instance) dispatches on it here.
+// guestABI is the ABI a module speaks: weir's own (docs/abi.md) or a
+// foreign one a module built with another SDK speaks unmodified. It is
+// chosen in one place, abiOf, by what the module imports; each step that
+// differs between ABIs (admission's import and export rules, the
+// manifest, an instance's start and its batch call) asks it. Each foreign
+// ABI lives in its own files (extism*.go, redpanda*.go).
 type guestABI int
 
 const (
-	// abiWeir is weir's own ABI (docs/abi.md): a reactor exporting
-	// weir_buffer, weir_init and weir_process, one call per batch.
-	abiWeir guestABI = iota
-	// abiRedpanda is Redpanda's Data Transforms ABI: a WASI command
-	// whose _start loops forever over redpanda_transform imports
-	// (redpanda_abi.go).
-	abiRedpanda
+	abiWeir     guestABI = iota // weir_buffer, weir_init, weir_process (docs/abi.md)
+	abiExtism                   // an Extism plugin: imports ExtismModule (extism*.go)
+	abiRedpanda                 // a Redpanda Data Transforms module: a WASI command importing redpanda_transform (redpanda*.go)
 )
 
+// String is the ABI's name, as Report.ABI and errors give it.
 func (a guestABI) String() string {
-	if a == abiRedpanda {
+	switch a {
+	case abiExtism:
+		return "extism"
+	case abiRedpanda:
 		return "redpanda"
 	}
 	return "weir"
 }
 
-// abiOf is the ABI a module speaks: Redpanda's when it imports anything
-// of the redpanda_transform module, weir's otherwise.
+// abiOf is the ABI of m: a foreign one if m imports that ABI's host
+// module, weir's otherwise (WASI alone, or nothing, is weir's).
 func abiOf(m *wasmbin.Module) guestABI {
 	for _, im := range m.Imports {
-		if im.Module == redpandaModule {
+		switch im.Module {
+		case ExtismModule:
+			return abiExtism
+		case redpandaModule:
 			return abiRedpanda
 		}
 	}
 	return abiWeir
 }
 
-// checkInterface applies the import and export checks of the module's ABI.
-func checkInterface(m *wasmbin.Module) error {
-	if abiOf(m) == abiRedpanda {
-		return checkRedpanda(m)
+// checkImports refuses an import the ABI's host does not provide.
+func (a guestABI) checkImports(m *wasmbin.Module) error {
+	switch a {
+	case abiExtism:
+		return checkExtismImports(m)
+	case abiRedpanda:
+		return checkRedpandaImports(m)
 	}
-	if err := checkImports(m); err != nil {
-		return err
+	return checkImports(m)
+}
+
+// checkExports refuses a module that lacks an export the ABI calls.
+func (a guestABI) checkExports(m *wasmbin.Module) error {
+	switch a {
+	case abiExtism:
+		return checkExtismExports(m)
+	case abiRedpanda:
+		return checkRedpandaExports(m)
 	}
 	return checkExports(m)
 }
 
-// manifestOf is the module's manifest: its weir.manifest section or, for
-// a foreign ABI without one, a manifest named after the module's digest.
-func manifestOf(m *wasmbin.Module, digest string) (Manifest, error) {
-	if _, ok := m.CustomSection(ManifestSection); !ok && abiOf(m) == abiRedpanda {
-		return redpandaManifest(digest), nil
+// manifest is the module's manifest: its "weir.manifest" section, which
+// a foreign module may lack (then one is made up for it).
+func (a guestABI) manifest(m *wasmbin.Module, digest string) (Manifest, error) {
+	switch a {
+	case abiExtism:
+		return extismManifest(m, digest)
+	case abiRedpanda:
+		if _, ok := m.CustomSection(ManifestSection); !ok {
+			return redpandaManifest(digest), nil
+		}
 	}
 	return readManifest(m)
 }

@@ -40,6 +40,7 @@ var hostFuncs = map[string]wasmbin.FuncType{
 type Report struct {
 	Digest    string // "sha256:<hex>"
 	Size      int
+	ABI       string // the guest ABI the module speaks, chosen by its imports: "weir", "extism"
 	Manifest  Manifest
 	Imports   []string // "module.name"
 	Exports   []string
@@ -52,7 +53,7 @@ type Report struct {
 	Compiled  CompileCost // of the code wazero compiles (after fuel metering); set by Inspect
 	Err       error       // an *Error of ClassAdmission, or nil when admitted
 
-	abi guestABI // the calling convention, by what the module imports
+	abi guestABI // what ABI says
 }
 
 // Digest is the content digest of a module, "sha256:<hex>".
@@ -119,12 +120,14 @@ func inspect(wasm []byte, cfg EngineConfig) Report {
 		return r
 	}
 	r.describe(m)
+	abi := abiOf(m)
+	r.abi, r.ABI = abi, abi.String()
 	r.Err = checkCost(r.Cost, cfg, "module")
 	if r.Err == nil {
-		r.Err = admit(m, cfg)
+		r.Err = admit(m, abi, cfg)
 	}
 	if r.Err == nil {
-		r.Manifest, err = manifestOf(m, r.Digest)
+		r.Manifest, err = abi.manifest(m, r.Digest)
 		if err != nil {
 			r.Err = &Error{Class: ClassAdmission, Cause: err}
 		} else if r.Manifest.Input != "" && r.Manifest.Input != AnyType && r.Schema == nil {
@@ -156,7 +159,7 @@ func (r *Report) describe(m *wasmbin.Module) {
 }
 
 // admit applies the structural checks, cheapest and most dangerous first.
-func admit(m *wasmbin.Module, cfg EngineConfig) error {
+func admit(m *wasmbin.Module, abi guestABI, cfg EngineConfig) error {
 	if n := m.ImportedFuncs + len(m.Functions); n > cfg.MaxFunctions {
 		return refuse("module has %d functions, over the cap of %d", n, cfg.MaxFunctions)
 	}
@@ -168,7 +171,10 @@ func admit(m *wasmbin.Module, cfg EngineConfig) error {
 	if err := checkMemories(m.Memories, cfg.MaxMemoryPages); err != nil {
 		return err
 	}
-	return checkInterface(m)
+	if err := abi.checkImports(m); err != nil {
+		return err
+	}
+	return abi.checkExports(m)
 }
 
 func checkTable(i int, t wasmbin.Limits, limit uint64) error {

@@ -121,9 +121,12 @@ func instanceBytes(r Report, cfg EngineConfig) uint64 {
 // for the call stack and the host's bookkeeping.
 func (m *Module) InstanceBytes() uint64 { return m.instanceBytes }
 
-// reserve takes the pool's worst case from the engine's budget.
-func (m *Module) reserve(size int) (uint64, error) {
-	hi, need := bits.Mul64(uint64(size), m.instanceBytes)
+// reserve takes the pool's worst case from the engine's budget: size
+// instances of InstanceBytes and kernel bytes each (an Extism plugin's
+// arena and vars, extism_config.go; 0 for weir's ABI).
+func (m *Module) reserve(size int, kernel uint64) (uint64, error) {
+	each := m.instanceBytes + kernel
+	hi, need := bits.Mul64(uint64(size), each)
 	if hi != 0 {
 		need = ^uint64(0) // fits in no budget
 	}
@@ -132,7 +135,7 @@ func (m *Module) reserve(size int) (uint64, error) {
 		return 0, fmt.Errorf("weir: transform %q: a pool of %d instances needs %s (%s each: linear memory at its limit, tables, stack), "+
 			"but the memory budget of %s has %s reserved by other pools: raise EngineConfig.MaxTotalMemoryBytes "+
 			"(max_total_memory_mib), or lower the pool size (pool_size) or the memory limit (max_memory_mib): %w",
-			m.Manifest.ID(), size, mib(need), mib(m.instanceBytes), mib(limit), mib(reserved), ErrMemoryBudget)
+			m.Manifest.ID(), size, mib(need), mib(each), mib(limit), mib(reserved), ErrMemoryBudget)
 	}
 	return need, nil
 }

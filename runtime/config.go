@@ -245,6 +245,8 @@ type PoolConfig struct {
 	// starts or closes) with the guest log lines and bytes dropped since
 	// the last call, if any.
 	OnLogsDropped func(lines, bytes int64)
+	// Extism is how the pool runs an Extism plugin (extism_config.go).
+	Extism ExtismConfig
 }
 
 func (c PoolConfig) withDefaults() PoolConfig {
@@ -263,6 +265,7 @@ func (c PoolConfig) withDefaults() PoolConfig {
 	if c.InitFuel == 0 {
 		c.InitFuel = 10_000_000_000
 	}
+	c.Extism = c.Extism.withDefaults()
 	return c.withLimitDefaults()
 }
 
@@ -299,6 +302,9 @@ func (c PoolConfig) Validate() error {
 		return fmt.Errorf("weir: pool config: Fuel and InitFuel must be >= 0, got %d and %d", c.Fuel, c.InitFuel)
 	case c.MaxCallsPerInstance < 0:
 		return fmt.Errorf("weir: pool config: MaxCallsPerInstance must be >= 0, got %d", c.MaxCallsPerInstance)
+	}
+	if err := c.Extism.validate(); err != nil {
+		return err
 	}
 	return c.validateLimits()
 }

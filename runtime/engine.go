@@ -66,6 +66,9 @@ var hostModules = func(ctx context.Context, r wazero.Runtime, stateOf func(conte
 	if err := instantiateHost(ctx, r, stateOf); err != nil {
 		return err
 	}
+	if err := instantiateExtism(ctx, r, stateOf); err != nil {
+		return err
+	}
 	return instantiateRedpanda(ctx, r, stateOf)
 }
 
@@ -118,8 +121,8 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema,
-		instanceBytes: instanceBytes(report, e.cfg), abi: report.abi}
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema, abi: report.abi,
+		instanceBytes: instanceBytes(report, e.cfg)}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
 	if ok {
@@ -231,11 +234,11 @@ type Module struct {
 	compiled wazero.CompiledModule
 	refs     int // guarded by engine.mu: Load and Retain callers, open pools
 	metered  bool
+	abi      guestABI // the guest ABI it speaks (abi_kind.go)
 
 	configSchema *jsonschema.Schema // the manifest's config_schema, compiled; nil without one
 
-	instanceBytes uint64   // what a pool reserves per instance (InstanceBytes)
-	abi           guestABI // the calling convention its instances speak
+	instanceBytes uint64 // what a pool reserves per instance (InstanceBytes)
 }
 
 // moduleConfig is the sandbox of every instance: real clocks (fake ones

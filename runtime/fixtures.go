@@ -18,7 +18,10 @@ const FixturesSection = "weir.fixtures"
 type Fixtures struct {
 	// Config is handed to the guest's init for the fixture run.
 	Config json.RawMessage `json:"config,omitempty"`
-	Cases  []FixtureCase   `json:"cases"`
+	// Function is, for an Extism plugin, the export the fixture run calls
+	// per record (ExtismConfig.Function); a weir module has none.
+	Function string        `json:"function,omitempty"`
+	Cases    []FixtureCase `json:"cases"`
 }
 
 // FixtureCase is one batch and its expected verdicts.
@@ -72,7 +75,7 @@ func (m *Module) CheckFixtures(ctx context.Context, f Fixtures) error {
 	if len(f.Cases) == 0 {
 		return nil
 	}
-	pool, err := m.NewPool(ctx, PoolConfig{Size: 1, Config: f.Config})
+	pool, err := m.NewPool(ctx, PoolConfig{Size: 1, Config: f.Config, Extism: ExtismConfig{Function: f.Function}})
 	if err != nil {
 		return &Error{Class: ClassFixture, Transform: m.Manifest.ID(), Msg: "fixtures", Cause: err}
 	}

@@ -18,6 +18,7 @@ type callState struct {
 	loaded   int64             // fuel handed to the guest so far
 	checkIn  int64
 	deadline time.Time
+	extism   *extismKernel  // an Extism plugin's kernel (extism_kernel.go), nil for weir's ABI
 	rp       *redpandaGuest // the instance's Redpanda guest, nil for weir's ABI
 }
 

@@ -32,7 +32,8 @@ type instance struct {
 	processFields api.Function
 	proj          *projection
 
-	rp *redpandaGuest // set for a Redpanda transform (redpanda_guest.go): batches go to it
+	ext *extismCall    // set when the module is an Extism plugin (extism_instance.go)
+	rp  *redpandaGuest // set for a Redpanda transform (redpanda_guest.go): batches go to it
 }
 
 // newInstance instantiates the module and starts it: the start function
@@ -61,6 +62,12 @@ func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig)
 		in.fuel, _ = mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal)
 	}
 	in.state = callState{log: log, fuel: in.fuel, checkIn: m.engine.cfg.FuelCheckIn}
+	if m.abi == abiExtism {
+		if err := in.startExtism(m, cfg); err != nil {
+			in.close(ctx, m.engine)
+			return nil, err
+		}
+	}
 	m.engine.states.Store(mod, &in.state)
 	if err := in.start(ctx, m, cfg); err != nil {
 		in.close(ctx, m.engine)
@@ -87,6 +94,9 @@ func (in *instance) start(ctx context.Context, m *Module, cfg PoolConfig) error 
 		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 0) { // exit(0) is success, as wazero has it
 			return m.classify(ictx, phaseInitialize, err)
 		}
+	}
+	if in.ext != nil {
+		return nil // an Extism plugin has no weir_init: its config is read through config_get
 	}
 	in.prepare(m, cfg.InitFuel, time.Now(), cfg.Timeout)
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
@@ -214,6 +224,9 @@ func (in *instance) prepare(m *Module, budget int64, start time.Time, timeout ti
 
 func (in *instance) processBatch(ctx context.Context, m *Module, records []Record, cfg PoolConfig, into *Outcomes) ([]Outcome, error) {
 	in.calls++
+	if in.ext != nil {
+		return in.processExtism(ctx, m, records, into)
+	}
 	if in.proj != nil {
 		return in.processProjected(ctx, m, records, cfg, into)
 	}

@@ -41,7 +41,7 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	if err := m.checkConfig(cfg.Config); err != nil {
 		return nil, err
 	}
-	reserved, err := m.reserve(cfg.Size)
+	reserved, err := m.reserve(cfg.Size, m.kernelBytes(cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -28,15 +28,20 @@ var redpandaFuncs = map[string]wasmbin.FuncType{
 
 func repeat(t byte, n int) []byte { return []byte(strings.Repeat(string(t), n)) }
 
-// checkRedpanda is admission for a Redpanda transform: only WASI and the
-// redpanda_transform functions above, with their exact signatures, and a
-// _start () -> () and exported memory to run.
-func checkRedpanda(m *wasmbin.Module) error {
+// checkRedpandaImports admits WASI and the redpanda_transform and
+// redpanda_schema_registry functions above, with their exact signatures.
+func checkRedpandaImports(m *wasmbin.Module) error {
 	for _, im := range m.Imports {
 		if err := checkRedpandaImport(m, im); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// checkRedpandaExports asks for the memory and the _start () -> () a
+// Redpanda transform runs.
+func checkRedpandaExports(m *wasmbin.Module) error {
 	if ex, ok := m.Export("memory"); !ok || ex.Kind != wasmbin.KindMemory {
 		return refuse("Redpanda transform does not export its memory as \"memory\"")
 	}

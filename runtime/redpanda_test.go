@@ -189,6 +189,7 @@ func TestRedpandaAdmission(t *testing.T) {
 	}
 	r := runtime.Inspect(fixtures.RawWAT(t, "runtime/testdata/guests/redpanda/hostile.wat"), runtime.EngineConfig{})
 	require.NoError(t, r.Err)
+	assert.Equal(t, "redpanda", r.ABI, "chosen by its imports")
 	assert.Equal(t, "redpanda", r.Manifest.Name, "a module without a manifest is named after its digest")
 	assert.Equal(t, "sha256-"+r.Digest[7:19], r.Manifest.Version)
 

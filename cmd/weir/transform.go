@@ -88,7 +88,7 @@ func printJSON(w io.Writer, r runtime.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
-		"digest": r.Digest, "size": r.Size, "manifest": r.Manifest, "imports": r.Imports,
+		"digest": r.Digest, "size": r.Size, "abi": r.ABI, "manifest": r.Manifest, "imports": r.Imports,
 		"exports": r.Exports, "functions": r.Functions, "verdict": verdict,
 	})
 }
@@ -129,7 +129,7 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 	if n := len(r.Fixtures.Cases); n > 0 {
 		fmt.Fprintf(w, "fixtures:  %d golden cases, run before every swap\n", n)
 	}
-	fmt.Fprintf(w, "imports:   %s\nexports:   %s\n", strings.Join(r.Imports, ", "), strings.Join(r.Exports, ", "))
+	fmt.Fprintf(w, "abi:       %s\nimports:   %s\nexports:   %s\n", r.ABI, strings.Join(r.Imports, ", "), strings.Join(r.Exports, ", "))
 	for i, t := range r.Tables {
 		fmt.Fprintf(w, "table %d:   min %d%s\n", i, t.Min, maxString(t.HasMax, t.Max))
 	}
