@@ -80,49 +80,79 @@ func (g *guestMetrics) NewGaugeCtor(name string, _ ...string) service.MetricsExp
 
 func (g *guestMetrics) Close(context.Context) error { return nil }
 
-// kvStream runs the kvlookup guest under grants over the batches, with
-// resources declared, and returns what reached the output in order.
-func kvStream(t *testing.T, resources, grants string, batches ...service.MessageBatch) []seen {
+// kvHarness is a running stream of the kvlookup guest under grants, with
+// resources declared.
+type kvHarness struct {
+	t       *testing.T
+	produce func(context.Context, service.MessageBatch) error
+	stream  *service.Stream
+	done    chan error
+	mu      sync.Mutex
+	out     service.MessageBatch
+}
+
+func startKV(t *testing.T, resources, grants string) *kvHarness {
 	t.Helper()
 	b := service.NewStreamBuilder()
-	require.NoError(t, b.SetLoggerYAML("level: warn"))
+	require.NoError(t, b.SetLoggerYAML("level: none"))
 	require.NoError(t, b.SetMetricsYAML("weir_test_guest_metrics: {}"))
 	if resources != "" {
 		require.NoError(t, b.AddResourcesYAML(resources))
 	}
 	require.NoError(t, b.AddProcessorYAML(kvProc(t, grants)))
-	produce, err := b.AddBatchProducerFunc()
+	h := &kvHarness{t: t, done: make(chan error, 1)}
+	var err error
+	h.produce, err = b.AddBatchProducerFunc()
 	require.NoError(t, err)
-	var mu sync.Mutex
-	var out service.MessageBatch
 	require.NoError(t, b.AddBatchConsumerFunc(func(_ context.Context, batch service.MessageBatch) error {
-		mu.Lock()
-		defer mu.Unlock()
-		out = append(out, batch.DeepCopy()...)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.out = append(h.out, batch.DeepCopy()...)
 		return nil
 	}))
-	stream, err := b.Build()
+	h.stream, err = b.Build()
 	require.NoError(t, err)
-	ctx := fixtures.Patient(t)
-	done := make(chan error, 1)
-	go func() { done <- stream.Run(ctx) }()
-	for _, batch := range batches {
-		require.NoError(t, produce(ctx, batch))
-	}
-	require.NoError(t, stream.Stop(ctx))
-	require.NoError(t, <-done)
-	mu.Lock()
-	defer mu.Unlock()
-	return describeKV(t, out)
+	go func() { h.done <- h.stream.Run(fixtures.Patient(t)) }()
+	return h
 }
 
-// describeKV is describe with the kv metadata the guest sets on a miss.
-func describeKV(t *testing.T, msgs service.MessageBatch) []seen {
-	out := describe(t, msgs)
-	for i, m := range msgs {
-		if v, ok := m.MetaGet("kv"); ok {
-			out[i].port = "kv=" + v
-		}
+// send produces a batch and waits for it to be acknowledged.
+func (h *kvHarness) send(batch service.MessageBatch) {
+	h.t.Helper()
+	require.NoError(h.t, h.produce(fixtures.Patient(h.t), batch))
+}
+
+// stop stops the stream and returns what reached its output, in order.
+func (h *kvHarness) stop() []kvSeen {
+	h.t.Helper()
+	require.NoError(h.t, h.stream.Stop(fixtures.Patient(h.t)))
+	require.NoError(h.t, <-h.done)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return describeKV(h.t, h.out)
+}
+
+// kvStream runs the batches through a kvHarness and returns its output.
+func kvStream(t *testing.T, resources, grants string, batches ...service.MessageBatch) []kvSeen {
+	t.Helper()
+	h := startKV(t, resources, grants)
+	for _, b := range batches {
+		h.send(b)
+	}
+	return h.stop()
+}
+
+// kvSeen is what the test sees of an output message: its value, the kv
+// metadata the guest sets on a miss, and its failure if flagged.
+type kvSeen struct {
+	value, kv, errText, class string
+}
+
+func describeKV(t *testing.T, msgs service.MessageBatch) []kvSeen {
+	var out []kvSeen
+	for i, s := range describe(t, msgs) {
+		k, _ := msgs[i].MetaGet("kv")
+		out = append(out, kvSeen{value: s.value, kv: k, errText: s.errText, class: s.class})
 	}
 	return out
 }
@@ -154,9 +184,9 @@ func TestKVLookupsInBenthosCaches(t *testing.T) {
 `
 		out := kvStream(t, "cache_resources:\n  - label: risk\n    "+cache+"\n", grant,
 			batchOf("set:c1={\"score\":7}", "set:c2=low"), batchOf("c1", "nope", "c2", ""))
-		assert.Equal(t, []seen{
+		assert.Equal(t, []kvSeen{
 			{value: `set:c1={"score":7}`}, {value: "set:c2=low"},
-			{value: `{"score":7}`}, {value: "nope", port: "kv=miss"}, {value: "low"},
+			{value: `{"score":7}`}, {value: "nope", kv: "miss"}, {value: "low"},
 			{value: "", errText: "guest_error: kv invalid_key", class: "guest_error"},
 		}, out, cache)
 	}
