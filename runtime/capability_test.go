@@ -103,3 +103,19 @@ func TestModulesWithoutCapabilitiesNeedNoGrant(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, out, 1)
 }
+
+// An import from a capability's module must name one of its functions
+// with its exact signature, declared or not.
+func TestCapabilityImportsAreChecked(t *testing.T) {
+	kv := runtime.Declarations{"kv": []byte(`{"namespaces": ["risk"]}`)}
+	for file, want := range map[string]string{
+		"kvbadsig": "import weir_kv.get_many has the wrong signature, want (i32, i32, i32, i32, i32, i32) -> (i64)",
+		"kvnofunc": `import weir_kv.lookup: capability "kv" has no such host function`,
+	} {
+		packed, err := runtime.Pack(rawWAT(t, file), runtime.Manifest{ABI: 1, Name: file, Version: "1", Capabilities: kv})
+		require.NoError(t, err)
+		report := runtime.Inspect(packed, runtime.EngineConfig{})
+		require.ErrorIs(t, report.Err, runtime.ErrAdmission, file)
+		assert.ErrorContains(t, report.Err, want)
+	}
+}
