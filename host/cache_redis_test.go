@@ -150,3 +150,27 @@ func TestRedisOutage(t *testing.T) {
 	}
 	assert.Equal(t, kvSeen{value: "B"}, out[2], "served again once Redis is back")
 }
+
+// A lookup Redis does not answer before the batch's deadline fails the
+// batch as timeout (CLIENT PAUSE holds every command on the real server);
+// the next batch, after the pause, is served.
+func TestRedisLookupPastDeadlineTimesOut(t *testing.T) {
+	srv := testredis.Start(t) // its own: the test pauses it
+	ctx := context.Background()
+	c := srv.Client()
+	defer c.Close()
+	require.NoError(t, c.Set(ctx, "risk:a", "A", 0).Err())
+	h := startKV(t, redisResource(srv.URL()), "  timeout: 1s\n"+redisGrant)
+	h.send(batchOf("a"))
+	require.NoError(t, c.Do(ctx, "CLIENT", "PAUSE", 10000, "ALL").Err())
+	h.send(batchOf("a", "b"))
+	require.NoError(t, c.Do(ctx, "CLIENT", "UNPAUSE").Err())
+	h.send(batchOf("a"))
+	out := h.stop()
+	require.Len(t, out, 4)
+	assert.Equal(t, kvSeen{value: "A"}, out[0])
+	for _, s := range out[1:3] {
+		assert.Equal(t, "timeout", s.class)
+	}
+	assert.Equal(t, kvSeen{value: "A"}, out[3])
+}
