@@ -75,7 +75,7 @@ func newRedisCache(conf *service.ParsedConfig) (*redisCache, error) {
 	}
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = timeout, timeout, timeout
 	opts.ContextTimeoutEnabled = true // the caller's deadline (a batch's) bounds the round trip too
-	opts.MaxRetries = -1 // a failed round trip is the caller's to retry (the kv capability nacks the batch)
+	opts.MaxRetries = -1              // a failed round trip is the caller's to retry (the kv capability nacks the batch)
 	c := &redisCache{client: redis.NewClient(opts)}
 	if c.defaultTTL, err = conf.FieldDuration(fieldRedisDefaultTTL); err != nil {
 		return nil, err
