@@ -95,13 +95,20 @@ func TestUngrantedCapabilityIsRefusedAtAdmission(t *testing.T) {
 	assert.ErrorContains(t, err, `capability "metrics" granted twice`)
 }
 
-// Old modules, declaring nothing, load and run with or without grants.
+// Old modules, declaring nothing (or the empty list ABI 1 manifests
+// carried before capabilities), load and run with or without grants.
 func TestModulesWithoutCapabilitiesNeedNoGrant(t *testing.T) {
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	p := newPool(t, e, wat(t, "echo"), runtime.PoolConfig{Grants: []runtime.Grant{runtime.KVGrant{}}})
 	out, err := p.Process(context.Background(), records("a"))
 	require.NoError(t, err)
 	require.Len(t, out, 1)
+
+	old := withCustomSection(rawWAT(t, "echo"), runtime.ManifestSection, []byte(`{"abi": 1, "name": "echo", "version": "0", "capabilities": []}`))
+	m, err := e.Load(context.Background(), old)
+	require.NoError(t, err)
+	assert.Empty(t, m.Manifest.Capabilities)
+	require.NoError(t, m.Close(context.Background()))
 }
 
 // An import from a capability's module must name one of its functions
