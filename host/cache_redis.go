@@ -36,11 +36,20 @@ func redisCacheSpec() *service.ConfigSpec {
 		Field(service.NewDurationField(fieldRedisTimeout).
 			Description("Bound on one round trip (dial, read, write), within the caller's own deadline (a transform's batch deadline).").
 			Default("1s")).
-		Example("A risk profile cache", "", `
+		Example("A risk profile cache", "Risk profiles on a local Redis, granted to a transform's kv namespace `risk`.", `
 cache_resources:
-  - label: risk
+  - label: risk_profiles
     weir_redis:
       url: redis://127.0.0.1:6379/0
+
+pipeline:
+  processors:
+    - wasm:
+        module: ./enrich.wasm
+        capabilities:
+          kv:
+            namespaces:
+              risk: { cache: risk_profiles }
 `)
 }
 

@@ -174,3 +174,13 @@ func TestRedisLookupPastDeadlineTimesOut(t *testing.T) {
 	}
 	assert.Equal(t, kvSeen{value: "A"}, out[3])
 }
+
+// A password in the URL stays out of a failing round trip's error (and
+// of a bad URL's: TestRedisBadURLHidesCredentials).
+func TestRedisCredentialsStayOutOfErrors(t *testing.T) {
+	srv := testredis.Shared(t)
+	out := kvStream(t, redisResource("redis://user:s3cret@"+srv.Addr), strings.Replace(redisGrant, "    metrics: {}", "      store_errors: guest\n    metrics: {}", 1), batchOf("a"))
+	require.Len(t, out, 1)
+	assert.Equal(t, "guest_error", out[0].class, "the server refuses the password")
+	assert.NotContains(t, out[0].errText, "s3cret")
+}

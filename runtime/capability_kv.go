@@ -128,10 +128,12 @@ type KVNamespace struct {
 }
 
 // KVStore is a key-value store a namespace reads and writes. Benthos
-// caches are wrapped as one by the host.
+// caches are wrapped as one by the host. A pool's instances call it
+// concurrently.
 type KVStore interface {
 	// GetMany looks keys up, filling results[i] for keys[i] (Found with
-	// Value, Miss, or StoreError with Err). It returns by ctx's deadline.
+	// Value, Miss, or StoreError with Err); a result it leaves as it was
+	// is a StoreError. It returns by ctx's deadline.
 	GetMany(ctx context.Context, keys []string, results []KVResult)
 	// Set writes value under key; ttl 0 means no expiry.
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error

@@ -3,12 +3,16 @@ package runtime
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
 )
+
+// errNotAnswered is the error of a key the store left unanswered.
+var errNotAnswered = errors.New("the store gave no answer for the key")
 
 // kvEntryBytes is the size of one key's entry in get_many's answer:
 // status u32, length u32.
@@ -130,6 +134,9 @@ func lookup(ctx context.Context, s *callState, store KVStore, keys []string, val
 		return
 	}
 	answers := make([]KVResult, len(ask))
+	for i := range answers {
+		answers[i] = KVResult{Status: KVStoreError, Err: errNotAnswered}
+	}
 	withDeadline(ctx, s, func(ctx context.Context) { store.GetMany(ctx, ask, answers) })
 	for j, i := range at {
 		results[i] = answers[j]

@@ -281,3 +281,19 @@ func TestKVSet(t *testing.T) {
 	assert.Equal(t, time.Duration(0), store.ttls["risk:h"], "negative: none")
 	assert.Greater(t, store.ttls["risk:m"], time.Duration(0), "huge: no overflow to a negative TTL")
 }
+
+// silentStore answers nothing.
+type silentStore struct{}
+
+func (silentStore) GetMany(context.Context, []string, []runtime.KVResult)    {}
+func (silentStore) Set(context.Context, string, []byte, time.Duration) error { return nil }
+
+// A key the store leaves unanswered is a store error, never "found".
+func TestKVUnansweredKeyIsAStoreError(t *testing.T) {
+	g := grantBoth(silentStore{})
+	g.StoreErrors = runtime.KVStoreErrorsToGuest
+	p := kvPool(t, g, runtime.PoolConfig{})
+	emit, err := run1(t, p, getMany("risk", []string{"a"}, 64))
+	require.NoError(t, err)
+	assert.Equal(t, runtime.KVStoreError, parseAnswer(t, emit, 1).status[0])
+}
