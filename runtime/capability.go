@@ -52,7 +52,7 @@ type capability struct {
 
 // hostFunc is one host function of a capability. fn finds the pool's
 // binding of the capability with s.binding; it must not panic on guest
-// input except with a *Error (hostFault) or the fuel/deadline errors.
+// input except with a *Error (misuse) or the fuel/deadline errors.
 type hostFunc struct {
 	sig wasmbin.FuncType
 	fn  func(ctx context.Context, s *callState, mod api.Module, stack []uint64)
@@ -232,10 +232,10 @@ func (s *callState) binding(name string) any {
 	return s.bound[name]
 }
 
-// hostFault is a guest's misuse of a host function: the batch fails as
+// misuse is a guest's misuse of a host function: the batch fails as
 // bad_output and the instance is discarded. Host functions panic with it;
 // wazero returns it as the call's error, and classify keeps its class.
-func hostFault(fn string, format string, args ...any) *Error {
+func misuse(fn string, format string, args ...any) *Error {
 	return &Error{Class: ClassBadOutput, Msg: fn + ": " + fmt.Sprintf(format, args...)}
 }
 

@@ -35,16 +35,16 @@ func hostKVGetMany(ctx context.Context, s *callState, mod api.Module, stack []ui
 	mem := mod.Memory()
 	req, ok := mem.Read(api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))
 	if !ok {
-		panic(hostFault(fn, "request [%d, +%d) is outside linear memory of %d bytes", api.DecodeU32(stack[2]), api.DecodeU32(stack[3]), mem.Size()))
+		panic(misuse(fn, "request [%d, +%d) is outside linear memory of %d bytes", api.DecodeU32(stack[2]), api.DecodeU32(stack[3]), mem.Size()))
 	}
 	keys, valid := parseKVRequest(fn, req, ns.Prefix, b.grant)
 	outPtr, outCap := api.DecodeU32(stack[4]), api.DecodeU32(stack[5])
 	if uint64(len(keys))*kvEntryBytes > uint64(outCap) {
-		panic(hostFault(fn, "out_cap %d cannot hold the answer's table for %d keys (%d bytes each)", outCap, len(keys), kvEntryBytes))
+		panic(misuse(fn, "out_cap %d cannot hold the answer's table for %d keys (%d bytes each)", outCap, len(keys), kvEntryBytes))
 	}
 	out, ok := mem.Read(outPtr, outCap)
 	if !ok {
-		panic(hostFault(fn, "answer buffer [%d, +%d) is outside linear memory of %d bytes", outPtr, outCap, mem.Size()))
+		panic(misuse(fn, "answer buffer [%d, +%d) is outside linear memory of %d bytes", outPtr, outCap, mem.Size()))
 	}
 	results := make([]KVResult, len(keys))
 	lookup(ctx, s, ns.Store, keys, valid, results)
@@ -56,18 +56,18 @@ func hostKVGetMany(ctx context.Context, s *callState, mod api.Module, stack []ui
 func kvNamespace(fn string, s *callState, mod api.Module, ptr, n uint64) (*kvBinding, KVNamespace) {
 	b, _ := s.binding("kv").(*kvBinding)
 	if b == nil {
-		panic(hostFault(fn, "the pool grants no kv capability"))
+		panic(misuse(fn, "the pool grants no kv capability"))
 	}
 	if uint32(n) > maxNamespaceBytes {
-		panic(hostFault(fn, "namespace of %d bytes, over the cap of %d", uint32(n), maxNamespaceBytes))
+		panic(misuse(fn, "namespace of %d bytes, over the cap of %d", uint32(n), maxNamespaceBytes))
 	}
 	name, ok := mod.Memory().Read(api.DecodeU32(ptr), api.DecodeU32(n))
 	if !ok {
-		panic(hostFault(fn, "namespace [%d, +%d) is outside linear memory", api.DecodeU32(ptr), api.DecodeU32(n)))
+		panic(misuse(fn, "namespace [%d, +%d) is outside linear memory", api.DecodeU32(ptr), api.DecodeU32(n)))
 	}
 	ns, ok := b.namespaces[string(name)]
 	if !ok {
-		panic(hostFault(fn, "namespace %q is not declared in the manifest (declared: %s)", guestText(name, maxNamespaceBytes), b.declared()))
+		panic(misuse(fn, "namespace %q is not declared in the manifest (declared: %s)", guestText(name, maxNamespaceBytes), b.declared()))
 	}
 	return b, ns
 }
@@ -89,25 +89,25 @@ func (b *kvBinding) declared() string {
 // left of the request before anything is allocated for it.
 func parseKVRequest(fn string, req []byte, prefix string, g KVGrant) ([]string, []bool) {
 	if len(req) < 4 {
-		panic(hostFault(fn, "request of %d bytes has no key count", len(req)))
+		panic(misuse(fn, "request of %d bytes has no key count", len(req)))
 	}
 	count := binary.LittleEndian.Uint32(req)
 	if uint64(count) > uint64(g.MaxKeysPerCall) {
-		panic(hostFault(fn, "%d keys in one call, over the cap of %d: ask in several calls", count, g.MaxKeysPerCall))
+		panic(misuse(fn, "%d keys in one call, over the cap of %d: ask in several calls", count, g.MaxKeysPerCall))
 	}
 	if uint64(count)*4 > uint64(len(req)-4) {
-		panic(hostFault(fn, "request of %d bytes cannot hold %d keys", len(req), count))
+		panic(misuse(fn, "request of %d bytes cannot hold %d keys", len(req), count))
 	}
 	keys, valid := make([]string, count), make([]bool, count)
 	pos := 4
 	for i := range keys {
 		if len(req)-pos < 4 {
-			panic(hostFault(fn, "key %d: request ends before its length", i))
+			panic(misuse(fn, "key %d: request ends before its length", i))
 		}
 		n := binary.LittleEndian.Uint32(req[pos:])
 		pos += 4
 		if uint64(n) > uint64(len(req)-pos) {
-			panic(hostFault(fn, "key %d: length %d runs past the request's end", i, n))
+			panic(misuse(fn, "key %d: length %d runs past the request's end", i, n))
 		}
 		key := req[pos : pos+int(n)]
 		pos += int(n)
@@ -116,7 +116,7 @@ func parseKVRequest(fn string, req []byte, prefix string, g KVGrant) ([]string, 
 		}
 	}
 	if pos != len(req) {
-		panic(hostFault(fn, "%d bytes after the last key", len(req)-pos))
+		panic(misuse(fn, "%d bytes after the last key", len(req)-pos))
 	}
 	return keys, valid
 }
@@ -213,13 +213,13 @@ func hostKVSet(ctx context.Context, s *callState, mod api.Module, stack []uint64
 	const fn = "weir_kv.set"
 	b, ns := kvNamespace(fn, s, mod, stack[0], stack[1])
 	if !b.write {
-		panic(hostFault(fn, "the manifest's kv declaration has no \"write\": true"))
+		panic(misuse(fn, "the manifest's kv declaration has no \"write\": true"))
 	}
 	mem := mod.Memory()
 	key, okKey := mem.Read(api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))
 	val, okVal := mem.Read(api.DecodeU32(stack[4]), api.DecodeU32(stack[5]))
 	if !okKey || !okVal {
-		panic(hostFault(fn, "key or value is outside linear memory of %d bytes", mem.Size()))
+		panic(misuse(fn, "key or value is outside linear memory of %d bytes", mem.Size()))
 	}
 	switch {
 	case len(key) == 0 || len(key) > b.grant.MaxKeyBytes:

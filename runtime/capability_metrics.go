@@ -122,22 +122,22 @@ func metricsHost(kind MetricKind) func(context.Context, *callState, api.Module, 
 	return func(_ context.Context, s *callState, mod api.Module, stack []uint64) {
 		b, _ := s.binding("metrics").(metricsBinding)
 		if b == nil {
-			panic(hostFault(fn, "the pool grants no metrics capability"))
+			panic(misuse(fn, "the pool grants no metrics capability"))
 		}
 		ptr, n, v := api.DecodeU32(stack[0]), api.DecodeU32(stack[1]), int64(stack[2])
 		if n > 64 {
-			panic(hostFault(fn, "metric name of %d bytes, over the cap of 64", n))
+			panic(misuse(fn, "metric name of %d bytes, over the cap of 64", n))
 		}
 		name, ok := mod.Memory().Read(ptr, n)
 		if !ok {
-			panic(hostFault(fn, "metric name [%d, +%d) is outside linear memory", ptr, n))
+			panic(misuse(fn, "metric name [%d, +%d) is outside linear memory", ptr, n))
 		}
 		update, ok := b[kind][string(name)]
 		if !ok {
-			panic(hostFault(fn, "%s %q is not declared in the manifest's metrics (declared: %s)", strings.TrimSuffix(string(kind), "s"), guestText(name, 64), b.names(kind)))
+			panic(misuse(fn, "%s %q is not declared in the manifest's metrics (declared: %s)", strings.TrimSuffix(string(kind), "s"), guestText(name, 64), b.names(kind)))
 		}
 		if kind == MetricCounter && v < 0 {
-			panic(hostFault(fn, "counter %q: negative increment %d (counters only go up; use a gauge)", name, v))
+			panic(misuse(fn, "counter %q: negative increment %d (counters only go up; use a gauge)", name, v))
 		}
 		update(v)
 	}
