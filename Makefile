@@ -174,3 +174,5 @@ deps-as: ## install the AssemblyScript compiler (npm assemblyscript, pinned) int
 deps: deps-redpanda
 deps-redpanda: ## fetch the Redpanda Data Transforms SDK the tests build its own examples from (Go module proxy, pinned)
 	cd / && GOWORK=off $(GO) mod download github.com/redpanda-data/redpanda/src/transform-sdk/go/transform@v1.1.0
+# issue 14: caps
+APT_PACKAGES += redis-server # the weir_redis cache's tests run a real server (internal/testredis)

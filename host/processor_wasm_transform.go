@@ -100,6 +100,7 @@ own Extism kernel: its export `+"`function`"+` is called once per message, under
 			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
 			Optional()).
 		Field(schemaField()).
+		Field(capabilitiesField()).
 		Field(service.NewDurationField(fieldTimeout).
 			Description("Deadline of one batch inside the guest; past it the batch fails with class `timeout`.").
 			Default("5s")).
@@ -305,6 +306,9 @@ type wasmProcessor struct {
 func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasmProcessor, error) {
 	s, err := parseWasmSettings(conf)
 	if err != nil {
+		return nil, err
+	}
+	if s.pool.Grants, err = parseGrants(conf, mgr); err != nil {
 		return nil, err
 	}
 	metrics := newProcessorMetrics(mgr.Metrics())

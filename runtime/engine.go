@@ -69,7 +69,10 @@ var hostModules = func(ctx context.Context, r wazero.Runtime, stateOf func(conte
 	if err := instantiateRedpanda(ctx, r, stateOf); err != nil {
 		return err
 	}
-	return instantiateExtism(ctx, r, stateOf)
+	if err := instantiateExtism(ctx, r, stateOf); err != nil {
+		return err
+	}
+	return instantiateCapabilities(ctx, r, stateOf)
 }
 
 // stateOf finds the call state of the instance calling a host function:
@@ -104,6 +107,10 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if report.Err != nil {
 		return nil, report.Err
 	}
+	decls, err := report.Manifest.parseDeclarations()
+	if err != nil {
+		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Cause: err}
+	}
 	configSchema, err := compileConfigSchema(report.Manifest)
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Cause: err}
@@ -121,7 +128,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema,
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema, decls: decls,
 		instanceBytes: instanceBytes(report, e.cfg), abi: report.abi}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
@@ -236,6 +243,7 @@ type Module struct {
 	metered  bool
 
 	configSchema *jsonschema.Schema // the manifest's config_schema, compiled; nil without one
+	decls        map[string]any     // the manifest's capabilities, parsed by each capability's declare
 
 	instanceBytes uint64   // what a pool reserves per instance (InstanceBytes)
 	abi           guestABI // the calling convention its instances speak

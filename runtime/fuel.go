@@ -20,6 +20,9 @@ type callState struct {
 	deadline time.Time
 	extism   *extismKernel  // an Extism plugin's kernel (extism_kernel.go), nil for weir's ABI
 	rp       *redpandaGuest // the instance's Redpanda guest, nil for weir's ABI
+
+	bound        map[string]any // the pool's capability bindings, by capability name
+	hostDeadline time.Time      // when the call must end, for host functions that wait (kv lookups); zero: none
 }
 
 type callStateKey struct{}

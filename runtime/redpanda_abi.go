@@ -26,8 +26,6 @@ var redpandaFuncs = map[string]wasmbin.FuncType{
 	"write_record_with_options": {Params: repeat(wasmbin.ValI32, 4), Results: i32},
 }
 
-func repeat(t byte, n int) []byte { return []byte(strings.Repeat(string(t), n)) }
-
 // checkRedpanda is admission for a Redpanda transform: only WASI and the
 // redpanda_transform functions above, with their exact signatures, and a
 // _start () -> () and exported memory to run.

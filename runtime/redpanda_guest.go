@@ -57,7 +57,7 @@ func violate(format string, args ...any) { panic(&abiViolation{fmt.Sprintf(forma
 func (m *Module) startRedpanda(ctx context.Context, in *instance, cfg PoolConfig, rc *redpandaConfig) error {
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
 	stderr := &stderrHead{}
-	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, in.log, cfg), m.compiled, m.redpandaModuleConfig(in.log, rc, stderr))
+	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, in.log, cfg, nil), m.compiled, m.redpandaModuleConfig(in.log, rc, stderr))
 	cancel()
 	if err != nil {
 		return m.classify(ictx, phaseStart, err)

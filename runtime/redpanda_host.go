@@ -63,12 +63,6 @@ func redpandaCall(name string, f redpandaFunc, stateOf func(context.Context, api
 	}
 }
 
-func valueTypes(ts []byte) []api.ValueType {
-	out := make([]api.ValueType, len(ts))
-	copy(out, ts) // wasmbin's value types are the binary format's, as api's
-	return out
-}
-
 // readBatchHeader is read_batch_header(base_offset *i64, record_count
 // *i32, partition_leader_epoch *i32, attributes *i16, last_offset_delta
 // *i32, base_timestamp *i64, max_timestamp *i64, producer_id *i64,

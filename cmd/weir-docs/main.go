@@ -40,6 +40,7 @@ var Components = map[string][]string{
 	"input":     {"kafka", "nats_jetstream"},
 	"processor": {"wasm"},
 	"output":    {"kafka", "nats_jetstream"},
+	"cache":     {"weir_redis"},
 }
 
 // Pages renders one markdown page per component, named KIND_NAME.md.
@@ -63,6 +64,7 @@ func Pages() (map[string][]byte, error) {
 	env.WalkInputs(walk("input"))
 	env.WalkProcessors(walk("processor"))
 	env.WalkOutputs(walk("output"))
+	env.WalkCaches(walk("cache"))
 	for kind, names := range Components {
 		for _, name := range names {
 			if _, ok := pages[kind+"_"+name+".md"]; !ok {
