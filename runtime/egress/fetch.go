@@ -157,4 +157,3 @@ func quoteShort(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
-
