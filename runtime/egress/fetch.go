@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // Request headers the guest may not set: the transport owns them, and a
@@ -73,6 +74,8 @@ func (e *Engine) classify(ctx context.Context, err error, where string) Result {
 		return failed(CodeTimeout, fmt.Sprintf("%s: timed out (grant timeout %s, connect_timeout %s, or the batch deadline)", where, e.grant.Timeout, e.grant.ConnectTimeout))
 	case ctx.Err() != nil:
 		return failed(CodeTimeout, where+": the batch was cancelled")
+	case strings.Contains(err.Error(), "response headers exceeded"): // net/http exports no error for it
+		return failed(CodeTooLarge, fmt.Sprintf("%s: response headers are over the grant's max_header_bytes %d", where, e.grant.MaxHeaderBytes))
 	}
 	return failed(CodeTransport, e.inj.scrub(fmt.Sprintf("%s: %v", where, unwrapURL(err))))
 }
