@@ -1,7 +1,11 @@
 package egress_test
 
 import (
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"testing"
 
@@ -154,4 +158,29 @@ func TestEveryResolvedAddressIsChecked(t *testing.T) {
 	e := newEngine(t, dns, egress.Grant{Hosts: []egress.Host{{Name: "mixed.test", Ports: []int{srv.port(t)}, AllowHTTP: true}}}, "mixed.test")
 	egress.TreatAsPublic(e, netip.MustParsePrefix("127.0.0.2/32"))
 	wantCode(t, fetch1(t, e, get(srv.at(t, "mixed.test", "/"))), egress.CodeRefused, "10.0.0.1", "private")
+}
+
+// https by name, verified against the grant's roots: the default scheme.
+func TestHTTPSByName(t *testing.T) {
+	dns := startDNS(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("tls " + r.Proto)) }))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	p, _ := strconv.Atoi(u.Port())
+	dns.answer("example.com", loopback) // the test certificate's name
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	e, err := egress.New(egress.Config{Grant: egress.Grant{Hosts: []egress.Host{{Name: "example.com", Ports: []int{p}, AllowPrivate: true}}},
+		Declared: []string{"example.com"}, Resolver: dns.resolver(), RootCAs: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := fetch1(t, e, get("https://example.com:"+u.Port()+"/"))
+	wantCode(t, r, egress.CodeOK)
+	if string(r.Body) != "tls HTTP/1.1" {
+		t.Fatalf("body %q", r.Body)
+	}
+	untrusted := newEngine(t, dns, egress.Grant{Hosts: []egress.Host{{Name: "example.com", Ports: []int{p}, AllowPrivate: true}}}, "example.com")
+	wantCode(t, fetch1(t, untrusted, get("https://example.com:"+u.Port()+"/")), egress.CodeTransport, "certificate")
 }

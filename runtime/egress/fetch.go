@@ -77,7 +77,7 @@ func (e *Engine) classify(ctx context.Context, err error, where string) Result {
 	case strings.Contains(err.Error(), "response headers exceeded"): // net/http exports no error for it
 		return failed(CodeTooLarge, fmt.Sprintf("%s: response headers are over the grant's max_header_bytes %d", where, e.grant.MaxHeaderBytes))
 	}
-	return failed(CodeTransport, e.inj.scrub(fmt.Sprintf("%s: %v", where, unwrapURL(err))))
+	return failed(CodeTransport, cut(e.inj.scrub(fmt.Sprintf("%s: %v", where, unwrapURL(err)))))
 }
 
 // unwrapURL drops url.Error's prefix, which repeats method and URL.
@@ -149,6 +149,18 @@ func describe(u *url.URL) string {
 	s := u.Scheme + "://" + u.Host + u.EscapedPath()
 	if len(s) > 200 {
 		s = s[:200] + "…"
+	}
+	return s
+}
+
+// maxErrBytes bounds a transport error's message: the library's message
+// may quote what a server sent.
+const maxErrBytes = 1 << 10
+
+// cut shortens a scrubbed message to maxErrBytes.
+func cut(s string) string {
+	if len(s) > maxErrBytes {
+		return s[:maxErrBytes] + "…"
 	}
 	return s
 }
