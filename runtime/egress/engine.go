@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -88,6 +89,7 @@ func (e *Engine) Close() { e.transport.CloseIdleConnections() }
 // bounds them all.
 func (e *Engine) FetchMany(ctx context.Context, reqs []Request) []Result {
 	out := make([]Result, len(reqs))
+	budget := &batchBudget{left: int64(e.grant.MaxBatchBytes)}
 	var wg sync.WaitGroup
 	for i, r := range reqs {
 		if i >= e.grant.MaxRequests {
@@ -103,9 +105,26 @@ func (e *Engine) FetchMany(ctx context.Context, reqs []Request) []Result {
 		wg.Add(1)
 		go func() {
 			defer func() { <-e.sem; wg.Done() }()
-			out[i] = e.fetch(ctx, r)
+			out[i] = budget.charge(e.fetch(ctx, r), e.grant.MaxBatchBytes)
 		}()
 	}
 	wg.Wait()
 	return out
+}
+
+// batchBudget is what is left of a batch's max_batch_bytes. What one
+// batch holds is at most the budget plus max_concurrency responses being
+// read.
+type batchBudget struct{ left int64 }
+
+// charge takes r's body from the budget, or turns r into too_large.
+func (b *batchBudget) charge(r Result, limit int) Result {
+	if r.Code != CodeOK {
+		return r
+	}
+	if atomic.AddInt64(&b.left, -int64(len(r.Body))) < 0 {
+		atomic.AddInt64(&b.left, int64(len(r.Body)))
+		return failed(CodeTooLarge, fmt.Sprintf("response of %d bytes refused: the batch's responses passed the grant's max_batch_bytes %d", len(r.Body), limit))
+	}
+	return r
 }

@@ -18,6 +18,7 @@ const (
 	DefaultMaxHeaderBytes   = 16 << 10
 	DefaultMaxConcurrency   = 8
 	DefaultMaxRequests      = 256
+	DefaultMaxBatchBytes    = 16 << 20
 	// MaxRedirectsLimit bounds MaxRedirects whatever the grant asks.
 	MaxRedirectsLimit = 10
 )
@@ -37,6 +38,7 @@ type Grant struct {
 	MaxHeaderBytes   int               // the guest's request headers, and the response's; default DefaultMaxHeaderBytes
 	MaxConcurrency   int               // requests in flight per engine (one per pool); default DefaultMaxConcurrency
 	MaxRequests      int               // requests per batch; the rest are refused; default DefaultMaxRequests
+	MaxBatchBytes    int               // response bodies of one batch together; past it a response is too_large; default DefaultMaxBatchBytes
 	CacheTTL         time.Duration     // cache GET responses for this long when a cache is bound; 0 caches nothing
 }
 
@@ -60,6 +62,7 @@ func (g Grant) withDefaults() Grant {
 	def(&g.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	def(&g.MaxConcurrency, DefaultMaxConcurrency)
 	def(&g.MaxRequests, DefaultMaxRequests)
+	def(&g.MaxBatchBytes, DefaultMaxBatchBytes)
 	if g.ConnectTimeout == 0 {
 		g.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -78,7 +81,8 @@ func (g Grant) validate() error {
 		name string
 		v    int
 	}{{"max_request_bytes", g.MaxRequestBytes}, {"max_response_bytes", g.MaxResponseBytes},
-		{"max_header_bytes", g.MaxHeaderBytes}, {"max_concurrency", g.MaxConcurrency}, {"max_requests", g.MaxRequests}} {
+		{"max_header_bytes", g.MaxHeaderBytes}, {"max_concurrency", g.MaxConcurrency}, {"max_requests", g.MaxRequests},
+		{"max_batch_bytes", g.MaxBatchBytes}} {
 		if n.v < 0 {
 			return fmt.Errorf("http grant: %s is %d, want a positive number (0 for the default)", n.name, n.v)
 		}

@@ -178,3 +178,24 @@ func TestGrantValidation(t *testing.T) {
 		t.Errorf("a bad declared host: error %v", err)
 	}
 }
+
+// The batch's response bodies together stay under max_batch_bytes: once
+// it is spent, further responses are too_large.
+func TestBatchBytesCap(t *testing.T) {
+	srv := serve(t, ok(strings.Repeat("r", 400)))
+	e := newEngine(t, nil, loopGrant(srv, t, egress.Grant{MaxBatchBytes: 1000, MaxConcurrency: 1}), "127.0.0.1")
+	rs := e.FetchMany(context.Background(), []egress.Request{get(srv.URL), get(srv.URL), get(srv.URL), get(srv.URL)})
+	var okN, large int
+	for _, r := range rs {
+		switch r.Code {
+		case egress.CodeOK:
+			okN++
+		case egress.CodeTooLarge:
+			large++
+			wantCode(t, r, egress.CodeTooLarge, "max_batch_bytes 1000")
+		}
+	}
+	if okN != 2 || large != 2 {
+		t.Fatalf("%d answered, %d too large; want 2 and 2", okN, large)
+	}
+}
