@@ -29,7 +29,7 @@ const (
 type Grant struct {
 	Hosts            []Host            // the allowlist; empty allows nothing
 	Methods          []string          // methods allowed; default GET and HEAD
-	Headers          map[string]string // injected into every request; values may hold ${env:NAME} and ${file:/path}
+	Headers          map[string]string // injected into every request; values may hold {{env:NAME}} and {{file:/path}}
 	MaxRedirects     int               // redirects followed, each re-checked; default 0 (none), at most MaxRedirectsLimit
 	ConnectTimeout   time.Duration     // per connection (DNS, TCP, TLS); default DefaultConnectTimeout
 	Timeout          time.Duration     // per request, whole exchange; default DefaultTimeout; the batch deadline also bounds it

@@ -40,7 +40,7 @@ func TestRedirects(t *testing.T) {
 	}
 	t.Setenv("EGRESS_REDIRECT_KEY", "k3y-for-edge")
 	grant := func(n int) egress.Grant {
-		return egress.Grant{Hosts: hosts, MaxRedirects: n, Headers: map[string]string{"X-Api-Key": "${env:EGRESS_REDIRECT_KEY}"}}
+		return egress.Grant{Hosts: hosts, MaxRedirects: n, Headers: map[string]string{"X-Api-Key": "{{env:EGRESS_REDIRECT_KEY}}"}}
 	}
 	hop := func(n int, to string) string {
 		return from.at(t, "edge.test", "/hop/"+strconv.Itoa(n)) + "?to=" + to

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// maxSecretFileBytes caps a ${file:…} reference: a secret is a token, not
+// maxSecretFileBytes caps a {{file:…}} reference: a secret is a token, not
 // a document.
 const maxSecretFileBytes = 64 << 10
 
@@ -21,7 +21,7 @@ type injected struct {
 	secrets []string // every resolved reference's value, to scrub from errors
 }
 
-// resolveHeaders resolves every ${env:NAME} and ${file:/path} in the
+// resolveHeaders resolves every {{env:NAME}} and {{file:/path}} in the
 // grant's header values. An error names the header and the reference,
 // never a value.
 func resolveHeaders(hs map[string]string) (injected, error) {
@@ -43,19 +43,19 @@ func resolveHeaders(hs map[string]string) (injected, error) {
 	return in, nil
 }
 
-// expand replaces each ${kind:ref} in v with what it references.
+// expand replaces each {{kind:ref}} in v with what it references.
 func expand(v string) (string, []string, error) {
 	var out strings.Builder
 	var secrets []string
 	for {
-		i := strings.Index(v, "${")
+		i := strings.Index(v, "{{")
 		if i < 0 {
 			out.WriteString(v)
 			return out.String(), secrets, nil
 		}
-		j := strings.IndexByte(v[i:], '}')
+		j := strings.Index(v[i:], "}}")
 		if j < 0 {
-			return "", nil, fmt.Errorf("unterminated reference at byte %d: want ${env:NAME} or ${file:/path}", i)
+			return "", nil, fmt.Errorf("unterminated reference at byte %d: want {{env:NAME}} or {{file:/path}}", i)
 		}
 		ref := v[i+2 : i+j]
 		s, err := lookupRef(ref)
@@ -67,7 +67,7 @@ func expand(v string) (string, []string, error) {
 		if s != "" {
 			secrets = append(secrets, s)
 		}
-		v = v[i+j+1:]
+		v = v[i+j+2:]
 	}
 }
 
@@ -77,27 +77,27 @@ func lookupRef(ref string) (string, error) {
 	case "env":
 		s, ok := os.LookupEnv(name)
 		if !ok || name == "" {
-			return "", fmt.Errorf("reference ${%s}: environment variable %q is not set", ref, name)
+			return "", fmt.Errorf("reference {{%s}}: environment variable %q is not set", ref, name)
 		}
 		return s, nil
 	case "file":
 		return readSecretFile(name, ref)
 	}
-	return "", fmt.Errorf("reference ${%s}: unknown kind %q, want env or file", ref, kind)
+	return "", fmt.Errorf("reference {{%s}}: unknown kind %q, want env or file", ref, kind)
 }
 
 func readSecretFile(path, ref string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("reference ${%s}: %v", ref, err)
+		return "", fmt.Errorf("reference {{%s}}: %v", ref, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
 	if err != nil {
-		return "", fmt.Errorf("reference ${%s}: %v", ref, err)
+		return "", fmt.Errorf("reference {{%s}}: %v", ref, err)
 	}
 	if len(b) > maxSecretFileBytes {
-		return "", fmt.Errorf("reference ${%s}: the file is over %d bytes", ref, maxSecretFileBytes)
+		return "", fmt.Errorf("reference {{%s}}: the file is over %d bytes", ref, maxSecretFileBytes)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }

@@ -35,15 +35,18 @@ func TestSecretsReachOnlyTheServer(t *testing.T) {
 	echo := echoBroken(t)
 	g := egress.Grant{
 		Hosts:          []egress.Host{local("127.0.0.1", srv.port(t)), local("127.0.0.1", echo.port)},
-		Headers:        map[string]string{"Authorization": "Bearer ${env:EGRESS_TEST_TOKEN}", "X-Key": "${file:" + path + "}"},
+		Headers:        map[string]string{"Authorization": "Bearer {{env:EGRESS_TEST_TOKEN}}", "X-Key": "{{file:" + path + "}}"},
 		MaxHeaderBytes: 200,
 	}
 	e := newEngine(t, nil, g, "127.0.0.1")
-	r := fetch1(t, e, egress.Request{URL: srv.URL, Header: http.Header{"Authorization": {"guest-chosen"}}})
+	r := fetch1(t, e, egress.Request{URL: srv.URL, Header: http.Header{"Authorization": {"guest-chosen"}, "X-Guest": {"{{env:EGRESS_TEST_TOKEN}}"}}})
 	wantCode(t, r, egress.CodeOK)
 	h := <-seen
 	if h.Get("Authorization") != "Bearer "+envSecret || h.Get("X-Key") != fileSecret {
 		t.Fatalf("server saw Authorization %q X-Key %q: want the injected values, overriding the guest's", h.Get("Authorization"), h.Get("X-Key"))
+	}
+	if h.Get("X-Guest") != "{{env:EGRESS_TEST_TOKEN}}" {
+		t.Fatalf("a guest's header was expanded to %q: only the grant's are", h.Get("X-Guest"))
 	}
 	results := e.FetchMany(context.Background(), []egress.Request{
 		get("http://" + echo.addr + "/"),
@@ -67,11 +70,11 @@ func TestSecretsReachOnlyTheServer(t *testing.T) {
 func TestSecretReferenceErrors(t *testing.T) {
 	t.Setenv("EGRESS_TEST_NEWLINE", envSecret+"\r\nX-Evil: 1")
 	cases := map[string]string{
-		"${env:EGRESS_TEST_UNSET}":   `"EGRESS_TEST_UNSET" is not set`,
-		"${file:/nonexistent/key}":   "/nonexistent/key",
-		"${vault:x}":                 `unknown kind "vault"`,
-		"Bearer ${env:X":             "unterminated",
-		"${env:EGRESS_TEST_NEWLINE}": "control character",
+		"{{env:EGRESS_TEST_UNSET}}":   `"EGRESS_TEST_UNSET" is not set`,
+		"{{file:/nonexistent/key}}":   "/nonexistent/key",
+		"{{vault:x}}":                 `unknown kind "vault"`,
+		"Bearer {{env:X":              "unterminated",
+		"{{env:EGRESS_TEST_NEWLINE}}": "control character",
 	}
 	for v, says := range cases {
 		_, err := egress.New(egress.Config{Grant: egress.Grant{Headers: map[string]string{"Authorization": v}}})
