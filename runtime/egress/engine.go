@@ -109,6 +109,9 @@ func (e *Engine) FetchMany(ctx context.Context, reqs []Request) []Result {
 		}()
 	}
 	wg.Wait()
+	for i := range out {
+		out[i].Err = cut(e.inj.scrub(out[i].Err))
+	}
 	return out
 }
 

@@ -153,11 +153,12 @@ func describe(u *url.URL) string {
 	return s
 }
 
-// maxErrBytes bounds a transport error's message: the library's message
-// may quote what a server sent.
+// maxErrBytes bounds a result's message: a library's message may quote
+// what a server sent, a refusal quotes the guest's URL.
 const maxErrBytes = 1 << 10
 
-// cut shortens a scrubbed message to maxErrBytes.
+// cut shortens a scrubbed message to maxErrBytes (cutting after the
+// scrub leaves no part of a secret).
 func cut(s string) string {
 	if len(s) > maxErrBytes {
 		return s[:maxErrBytes] + "…"
