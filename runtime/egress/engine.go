@@ -131,3 +131,6 @@ func (b *batchBudget) charge(r Result, limit int) Result {
 	}
 	return r
 }
+
+// MaxRequests is the grant's requests per call.
+func (e *Engine) MaxRequests() int { return e.grant.MaxRequests }
