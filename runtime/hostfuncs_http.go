@@ -84,4 +84,3 @@ func logHostError(s *callState, err error) {
 		s.log.write(levelError, []byte(msg), len(msg))
 	}
 }
-
