@@ -32,8 +32,12 @@ func (e *WireError) Error() string { return "weir_http: " + e.Msg }
 func DecodeRequests(b []byte, maxCount int) ([]Request, error) {
 	d := wireReader{b: b}
 	n := d.u32()
-	if d.err == nil && (int64(n) > int64(maxCount) || int64(n) > int64(len(b)/minRequestBytes)) {
-		return nil, &WireError{fmt.Sprintf("%d requests in a %d-byte buffer, the grant allows %d per call (max_requests)", n, len(b), maxCount)}
+	switch {
+	case d.err != nil:
+	case int64(n) > int64(maxCount):
+		return nil, &WireError{fmt.Sprintf("%d requests in one call, the grant allows %d per call (max_requests)", n, maxCount)}
+	case int64(n) > int64(len(b)/minRequestBytes):
+		return nil, &WireError{fmt.Sprintf("%d requests cannot fit in a %d-byte buffer (truncated)", n, len(b))}
 	}
 	reqs := make([]Request, 0, n)
 	for i := uint32(0); i < n && d.err == nil; i++ {

@@ -1,6 +1,7 @@
 // Command httpfetch is a test guest of the http capability: each record
 // holds URLs, one a line; the guest fetches them all in one host call and
-// replaces the record with one line per answer: code, status, body.
+// replaces the record with one line per answer: code, status, body (or
+// the error, which it also logs).
 package main
 
 import (
@@ -33,6 +34,7 @@ func init() {
 				out = append(out, res.Body...)
 			} else {
 				out = append(out, res.Err...)
+				weir.Log(weir.LevelWarn, "fetch failed: "+res.Err)
 			}
 			out = append(out, '\n')
 		}
