@@ -29,6 +29,7 @@ type hostCapability struct {
 var hostCapabilities = []hostCapability{
 	kvHostCapability,
 	metricsHostCapability,
+	httpHostCapability,
 }
 
 func capabilitiesField() *service.ConfigField {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/weirstream/weir/runtime"
 	"github.com/weirstream/weir/runtime/egress"
 )
 
@@ -36,6 +37,12 @@ const (
 	fieldHTTPCacheTTL     = "cache_ttl"
 	fieldHTTPRootCAs      = "root_cas_file"
 )
+
+// The http grant: hosts the transform may reach, its limits, the headers
+// (credentials) the host injects, and an optional response cache
+// (docs/abi.md, "The http capability").
+
+var httpHostCapability = hostCapability{name: fieldHTTP, field: httpGrantField, grant: parseHTTPGrant}
 
 // httpGrantField is the http capability's grant: what the pipeline lets
 // a transform reach. A request must also match a host the module's
@@ -72,42 +79,36 @@ func httpGrantField() *service.ConfigField {
 		service.NewDurationField(fieldHTTPCacheTTL).Description("How long a cached response serves.").Default("1m"),
 		service.NewStringField(fieldHTTPRootCAs).
 			Description("PEM file of the CAs trusted for https. Empty: the system's.").Default("").Advanced(),
-	).Description("Grant of the `http` capability (docs/abi.md \"http\").").Optional()
-}
-
-// httpEgress is a parsed http grant: the engine's config but for the
-// manifest's hosts, which admission adds.
-type httpEgress struct {
-	cfg egress.Config
+	).Description("Gated HTTP egress: the hosts the transform may fetch from (each also declared by its manifest), the limits of every call, and the headers the host injects (docs/abi.md, \"The http capability\").")
 }
 
 // parseHTTPGrant reads the http grant under pc, binding its cache to the
 // resource named.
-func parseHTTPGrant(pc *service.ParsedConfig, res *service.Resources) (httpEgress, error) {
+func parseHTTPGrant(pc *service.ParsedConfig, res *service.Resources) (runtime.Grant, error) {
 	g, err := parseGrantCaps(pc)
 	if err != nil {
-		return httpEgress{}, err
+		return nil, err
 	}
 	if g.Hosts, err = parseHosts(pc); err != nil {
-		return httpEgress{}, err
+		return nil, err
 	}
 	cfg := egress.Config{Grant: g}
 	if cfg.RootCAs, err = rootCAs(pc); err != nil {
-		return httpEgress{}, err
+		return nil, err
 	}
 	name, err := pc.FieldString(fieldHTTPCache)
 	if err != nil {
-		return httpEgress{}, err
+		return nil, err
 	}
 	if name != "" {
 		if !res.HasCache(name) {
-			return httpEgress{}, fmt.Errorf("http grant: cache %q is not a cache resource of this pipeline: declare it under cache_resources", name)
+			return nil, fmt.Errorf("%s: %q is not a cache resource of this pipeline: declare it under cache_resources", fieldHTTPCache, name)
 		}
 		cfg.Cache = cacheResource{res: res, name: name}
 	} else {
 		cfg.Grant.CacheTTL = 0
 	}
-	return httpEgress{cfg: cfg}, nil
+	return runtime.HTTPGrant{Config: cfg}, nil
 }
 
 func parseGrantCaps(pc *service.ParsedConfig) (egress.Grant, error) {
@@ -172,11 +173,11 @@ func rootCAs(pc *service.ParsedConfig) (*x509.CertPool, error) {
 	}
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("http grant: root_cas_file: %w", err)
+		return nil, fmt.Errorf("%s: %w", fieldHTTPRootCAs, err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("http grant: root_cas_file %s holds no PEM certificate", path)
+		return nil, fmt.Errorf("%s: %s holds no PEM certificate", fieldHTTPRootCAs, path)
 	}
 	return pool, nil
 }
