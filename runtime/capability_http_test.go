@@ -44,11 +44,30 @@ func httpGrant(ports ...int) runtime.HTTPGrant {
 	}}}
 }
 
-// A Go guest fetches through the processor: one host call per record for
-// all its URLs; a refusal is that request's answer, the rest are served;
-// the secret the host injects reaches the server and nowhere in the
-// guest's memory, its log or the outcomes.
-func TestHTTPCapabilityThroughAGoGuest(t *testing.T) {
+// httpGuests are the same fetching guest on the Go and the C SDK, warmed
+// into the shared compile cache (a Go guest compiles for minutes under
+// -race on a loaded machine).
+var httpGuests = []struct {
+	name  string
+	build func(testing.TB) []byte
+}{
+	{"go sdk", func(t testing.TB) []byte {
+		return fixtures.Warm(t, fixtures.Go(t, "runtime/testdata/guests/httpfetch"))
+	}},
+	{"c sdk", func(t testing.TB) []byte { return fixtures.Warm(t, fixtures.C(t, "sdk/c/httpfetch")) }},
+}
+
+// A guest fetches through the pool, on each SDK: one host call per record
+// for all its URLs; a refusal is that request's answer, the rest are
+// served; the secret the host injects reaches the server and nowhere in
+// the guest's memory, its log or the outcomes.
+func TestHTTPCapabilityThroughTheSDKs(t *testing.T) {
+	for _, g := range httpGuests {
+		t.Run(g.name, func(t *testing.T) { fetchThroughGuest(t, g.build(t)) })
+	}
+}
+
+func fetchThroughGuest(t *testing.T, wasm []byte) {
 	t.Setenv("WEIR_HTTP_TEST_TOKEN", httpSecret)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+httpSecret || r.Header.Get("X-Record") != "1" {
@@ -59,8 +78,8 @@ func TestHTTPCapabilityThroughAGoGuest(t *testing.T) {
 	}))
 	defer srv.Close()
 	echo := brokenEcho(t)
-	e, logs := newEngine(t, runtime.EngineConfig{})
-	p := newPool(t, e, fixtures.Go(t, "runtime/testdata/guests/httpfetch"),
+	e, logs := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	p := newPool(t, e, wasm,
 		runtime.PoolConfig{Size: 1, Grants: []runtime.Grant{httpGrant(port(t, srv.URL), port(t, "http://"+echo))}})
 
 	out, err := p.Process(context.Background(), records(
@@ -101,8 +120,8 @@ func TestHTTPCapabilityThroughAGoGuest(t *testing.T) {
 // A module declaring http without a grant, or with hosts the grant does
 // not cover, is refused before it serves, naming what to grant.
 func TestHTTPCapabilityMustBeGranted(t *testing.T) {
-	e, _ := newEngine(t, runtime.EngineConfig{})
-	m, err := e.Load(context.Background(), fixtures.Go(t, "runtime/testdata/guests/httpfetch"))
+	e, _ := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	m, err := e.Load(context.Background(), httpGuests[0].build(t))
 	require.NoError(t, err)
 	defer m.Close(context.Background())
 	_, err = m.NewPool(context.Background(), runtime.PoolConfig{Size: 1})
