@@ -29,11 +29,11 @@
 #define WEIR_HTTP_TOO_LARGE 3 /* over the grant's size caps */
 #define WEIR_HTTP_TRANSPORT 4 /* connecting, TLS or the exchange failed */
 
-/* Errors of the call as a whole (weir_http_fetch_many's return). */
-#define WEIR_HTTP_EBOUNDS -1    /* the host found the requests outside memory */
-#define WEIR_HTTP_EMALFORMED -2 /* malformed requests, or more than the grant's max_requests */
-#define WEIR_HTTP_ENOMEM -10    /* this header could not allocate its buffers */
-#define WEIR_HTTP_EANSWER -11   /* the host's answer did not decode */
+/* Errors of the call as a whole (weir_http_fetch_many's return). A call
+ * the host cannot accept (more than the grant's max_requests) fails the
+ * batch as bad_output instead: it never returns. */
+#define WEIR_HTTP_ENOMEM -10  /* this header could not allocate its buffers */
+#define WEIR_HTTP_EANSWER -11 /* the host's answer did not decode */
 
 typedef struct {
 	const char *name, *value; /* NUL-terminated */
@@ -166,7 +166,7 @@ WEIR_HTTP_API int weir_http_fetch_many(const weir_http_request *reqs, uint32_t n
 	if (!weir_http_grow(&weir_http_buf, &weir_http_buf_cap, size)) return WEIR_HTTP_ENOMEM;
 	weir_http_encode(weir_http_buf, reqs, n);
 	int64_t answer = weir_http_host_fetch((uint32_t)(uintptr_t)weir_http_buf, (uint32_t)size);
-	if (answer < 0) return (int)answer;
+	if (answer < 4) return WEIR_HTTP_EANSWER;
 	if (!weir_http_grow(&weir_http_answer, &weir_http_answer_cap, (uint64_t)answer)) return WEIR_HTTP_ENOMEM;
 	if (weir_http_host_take((uint32_t)(uintptr_t)weir_http_answer, (uint32_t)answer) != (int32_t)answer) return WEIR_HTTP_EANSWER;
 	weir_http_reader r = {weir_http_answer, weir_http_answer + answer, 0};

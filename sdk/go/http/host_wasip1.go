@@ -17,8 +17,8 @@ var results []byte
 // fetch runs the encoded requests and copies the answers into results.
 func fetch(reqs []byte) ([]byte, error) {
 	size := hostFetch(uint32(uintptr(unsafe.Pointer(unsafe.SliceData(reqs)))), uint32(len(reqs)))
-	if size < 0 {
-		return nil, fmt.Errorf("weir http: the host refused the call (%s)", callError(size))
+	if size < 4 {
+		return nil, fmt.Errorf("weir http: the host answered a length of %d", size)
 	}
 	if cap(results) < int(size) {
 		results = make([]byte, size)

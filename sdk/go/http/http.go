@@ -84,9 +84,10 @@ func equalFold(a, b string) bool {
 }
 
 // FetchMany sends reqs in one host call and returns one Result per
-// request, in order. The error is for the call as a whole (the module has
-// no http grant, or the requests could not be encoded); a refused or
-// failed request is its Result's Code.
+// request, in order; a refused or failed request is its Result's Code.
+// A call the host cannot accept (more requests than the grant's
+// max_requests) fails the whole batch as bad_output and never returns;
+// the error is for an answer that does not decode, or a native build.
 func FetchMany(reqs []Request) ([]Result, error) {
 	buf := appendRequests(scratch[:0], reqs)
 	scratch = buf
