@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,14 +62,22 @@ var httpGuests = []struct {
 // for all its URLs; a refusal is that request's answer, the rest are
 // served; the secret the host injects reaches the server and nowhere in
 // the guest's memory, its log or the outcomes.
+//
+// The subtests share one engine per guest, so each compiles once.
 func TestHTTPCapabilityThroughTheSDKs(t *testing.T) {
 	for _, g := range httpGuests {
-		t.Run(g.name, func(t *testing.T) { fetchThroughGuest(t, g.build(t)) })
+		t.Run(g.name, func(t *testing.T) {
+			t.Setenv("WEIR_HTTP_TEST_TOKEN", httpSecret)
+			e, logs := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+			wasm := g.build(t)
+			t.Run("fetch", func(t *testing.T) { fetchThroughGuest(t, e, logs, wasm) })
+			t.Run("must be granted", func(t *testing.T) { mustBeGranted(t, e, wasm) })
+			t.Run("batch deadline", func(t *testing.T) { fetchEndsAtTheBatchDeadline(t, e, wasm) })
+		})
 	}
 }
 
-func fetchThroughGuest(t *testing.T, wasm []byte) {
-	t.Setenv("WEIR_HTTP_TEST_TOKEN", httpSecret)
+func fetchThroughGuest(t *testing.T, e *runtime.Engine, logs *logBuffer, wasm []byte) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+httpSecret || r.Header.Get("X-Record") != "1" {
 			http.Error(w, "who are you", http.StatusUnauthorized)
@@ -78,7 +87,6 @@ func fetchThroughGuest(t *testing.T, wasm []byte) {
 	}))
 	defer srv.Close()
 	echo := brokenEcho(t)
-	e, logs := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
 	p := newPool(t, e, wasm,
 		runtime.PoolConfig{Size: 1, Grants: []runtime.Grant{httpGrant(port(t, srv.URL), port(t, "http://"+echo))}})
 
@@ -119,9 +127,8 @@ func fetchThroughGuest(t *testing.T, wasm []byte) {
 
 // A module declaring http without a grant, or with hosts the grant does
 // not cover, is refused before it serves, naming what to grant.
-func TestHTTPCapabilityMustBeGranted(t *testing.T) {
-	e, _ := newEngine(t, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
-	m, err := e.Load(context.Background(), httpGuests[0].build(t))
+func mustBeGranted(t *testing.T, e *runtime.Engine, wasm []byte) {
+	m, err := e.Load(context.Background(), wasm)
 	require.NoError(t, err)
 	defer m.Close(context.Background())
 	_, err = m.NewPool(context.Background(), runtime.PoolConfig{Size: 1})
@@ -214,4 +221,29 @@ func brokenEcho(t *testing.T) string {
 		}
 	}()
 	return l.Addr().String()
+}
+
+// A fetch still waiting at the batch's deadline ends there, whatever the
+// grant's own timeout: the batch fails as timeout, or, if the guest
+// finishes before its next fuel check-in, answers timeout per request.
+func fetchEndsAtTheBatchDeadline(t *testing.T, e *runtime.Engine, wasm []byte) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	g := httpGrant(port(t, srv.URL))
+	g.Grant.Timeout = time.Hour
+	p := newPool(t, e, wasm, runtime.PoolConfig{Size: 1, Timeout: 500 * time.Millisecond, Grants: []runtime.Grant{g}})
+	out, err := p.Process(context.Background(), records(srv.URL+"/slow"))
+	if err != nil {
+		require.ErrorIs(t, err, runtime.ErrTimeout)
+		return
+	}
+	require.NoError(t, out[0].Err)
+	assert.Contains(t, string(out[0].Emits[0].Value), "timeout 0")
 }
