@@ -57,6 +57,9 @@ func TestAllowlistIsGrantAndManifest(t *testing.T) {
 			}
 		})
 	}
+	// A wildcard never matches an IP address.
+	wild := newEngine(t, dns, egress.Grant{Hosts: []egress.Host{{Name: "*.0.0.1", Ports: []int{p}, AllowHTTP: true}}}, "*.0.0.1")
+	wantCode(t, fetch1(t, wild, get(srv.URL)), egress.CodeRefused, "does not declare")
 	// The wildcard grant reaches a subdomain only where its address is
 	// public: a wildcard can never allow private addresses.
 	wantCode(t, fetch1(t, e, get(srv.at(t, "a.svc.example.test", "/"))), egress.CodeRefused, "loopback", "allow_private")

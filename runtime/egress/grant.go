@@ -158,12 +158,18 @@ func normalHost(h string) string {
 	return h
 }
 
-// matches reports whether host (normalised) matches pattern.
+// matches reports whether host (normalised) matches pattern. A wildcard
+// never matches an IP address ("*.0.0.1" is not 127.0.0.1).
 func matches(pattern, host string) bool {
 	if suffix, ok := strings.CutPrefix(pattern, "*."); ok {
-		return strings.HasSuffix(host, "."+suffix) && validName(host)
+		return strings.HasSuffix(host, "."+suffix) && validName(host) && !isAddr(host)
 	}
 	return pattern == host
+}
+
+func isAddr(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }
 
 // allowsPort reports whether h allows scheme on port.
