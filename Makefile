@@ -140,3 +140,6 @@ tidy:
 
 clean: ## remove build outputs
 	rm -rf bin build
+
+# issue 14: caps
+APT_PACKAGES += redis-server # the weir_redis cache's tests run a real server (internal/testredis)

@@ -14,7 +14,7 @@ import (
 	"github.com/weirstream/weir/runtime/egress"
 )
 
-// Field names of the http grant (docs/abi.md "http").
+// Field names of the http grant (docs/abi.md, "Capability http").
 const (
 	fieldHTTP             = "http"
 	fieldHTTPHosts        = "hosts"
@@ -40,7 +40,7 @@ const (
 
 // The http grant: hosts the transform may reach, its limits, the headers
 // (credentials) the host injects, and an optional response cache
-// (docs/abi.md, "The http capability").
+// (docs/abi.md, "Capability http").
 
 var httpHostCapability = hostCapability{name: fieldHTTP, field: httpGrantField, grant: parseHTTPGrant}
 
@@ -79,7 +79,7 @@ func httpGrantField() *service.ConfigField {
 		service.NewDurationField(fieldHTTPCacheTTL).Description("How long a cached response serves.").Default("1m"),
 		service.NewStringField(fieldHTTPRootCAs).
 			Description("PEM file of the CAs trusted for https. Empty: the system's.").Default("").Advanced(),
-	).Description("Gated HTTP egress: the hosts the transform may fetch from (each also declared by its manifest), the limits of every call, and the headers the host injects (docs/abi.md, \"The http capability\").")
+	).Description("Gated HTTP egress: the hosts the transform may fetch from (each also declared by its manifest), the limits of every call, and the headers the host injects (docs/abi.md, \"Capability http\").")
 }
 
 // parseHTTPGrant reads the http grant under pc, binding its cache to the

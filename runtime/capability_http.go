@@ -12,8 +12,8 @@ import (
 	"github.com/weirstream/weir/runtime/internal/wasmbin"
 )
 
-// The http capability: gated HTTP egress, batched (docs/abi.md, "The http
-// capability"). The engine that checks and runs requests is
+// The http capability: gated HTTP egress, batched (docs/abi.md, "Capability
+// http"). The engine that checks and runs requests is
 // runtime/egress; this file declares, binds and links it.
 
 // HTTPModule is the import module of the http capability's host functions.

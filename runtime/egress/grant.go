@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Defaults of a Grant's caps (docs/abi.md "http").
+// Defaults of a Grant's caps (docs/abi.md, "Capability http").
 const (
 	DefaultConnectTimeout   = 2 * time.Second
 	DefaultTimeout          = 10 * time.Second

@@ -2,8 +2,8 @@ package egress
 
 import "net/http"
 
-// Code is the outcome of one request as the guest sees it (docs/abi.md
-// "http"). An HTTP response of any status is CodeOK with Status set: the
+// Code is the outcome of one request as the guest sees it (docs/abi.md,
+// "Capability http"). An HTTP response of any status is CodeOK with Status set: the
 // status is the server's answer, passed through, not a failure of egress.
 type Code uint8
 

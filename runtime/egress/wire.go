@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-// The http capability's wire format (docs/abi.md "http"). All integers
+// The http capability's wire format (docs/abi.md, "Capability http"). All integers
 // little-endian; a string is a u32 length and that many bytes.
 //
 //	requests: u32 count, then per request:

@@ -1,5 +1,5 @@
 /*
- * The http capability for C transforms (docs/abi.md "http").
+ * The http capability for C transforms (docs/abi.md, "Capability http").
  *
  * Header-only (every function static): include it where the transform
  * fetches. One call sends many requests; the host runs them under the

@@ -2,7 +2,7 @@ package http
 
 import "fmt"
 
-// Code is a result's outcome (docs/abi.md "http").
+// Code is a result's outcome (docs/abi.md, "Capability http").
 type Code uint8
 
 // Result codes. An HTTP response of any status is OK with Status set.

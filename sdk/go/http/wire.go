@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// appendRequests encodes reqs (docs/abi.md "http", requests).
+// appendRequests encodes reqs (docs/abi.md, "Capability http", requests).
 func appendRequests(dst []byte, reqs []Request) []byte {
 	le := binary.LittleEndian
 	dst = le.AppendUint32(dst, uint32(len(reqs)))
