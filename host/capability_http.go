@@ -72,8 +72,8 @@ func httpGrantField() *service.ConfigField {
 		service.NewIntField(fieldHTTPRespBytes).Description("Response body cap; larger answers are `too_large`.").Default(egress.DefaultMaxResponseBytes),
 		service.NewIntField(fieldHTTPHeaderBytes).Description("Cap on the guest's request headers and on the response's headers.").Default(egress.DefaultMaxHeaderBytes),
 		service.NewIntField(fieldHTTPConcurrency).Description("Requests in flight per transform version in this pipeline.").Default(egress.DefaultMaxConcurrency),
-		service.NewIntField(fieldHTTPRequests).Description("Requests per host call.").Default(egress.DefaultMaxRequests),
-		service.NewIntField(fieldHTTPBatchBytes).Description("Response bodies of one host call together.").Default(egress.DefaultMaxBatchBytes),
+		service.NewIntField(fieldHTTPRequests).Description("Requests per batch, all the transform's fetch calls together; the rest are refused.").Default(egress.DefaultMaxRequests),
+		service.NewIntField(fieldHTTPBatchBytes).Description("Response bodies of one batch together; past it a response is `too_large`.").Default(egress.DefaultMaxBatchBytes),
 		service.NewStringField(fieldHTTPCache).
 			Description("A cache resource that keeps GET responses with status 200 for `cache_ttl`. Empty: none.").Default(""),
 		service.NewDurationField(fieldHTTPCacheTTL).Description("How long a cached response serves.").Default("1m"),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 
@@ -122,10 +123,21 @@ func hintHTTP(decl any) string {
 	return b.String()
 }
 
-// httpAnswer is an instance's answer kept between fetch and take.
+// httpAnswer is an instance's answer kept between fetch and take, and
+// what its current batch has left of the grant's budget.
 type httpAnswer struct {
-	buf  []byte // reused by the instance's next fetch
-	kept bool
+	buf    []byte // reused by the instance's next fetch
+	kept   bool
+	batch  time.Time // the hostDeadline of the batch the budget belongs to: each batch sets its own
+	budget *egress.Budget
+}
+
+// budgetFor is the budget of the batch s is running, fresh for a new one.
+func (a *httpAnswer) budgetFor(s *callState, e *egress.Engine) *egress.Budget {
+	if a.budget == nil || !a.batch.Equal(s.hostDeadline) {
+		a.batch, a.budget = s.hostDeadline, e.NewBudget()
+	}
+	return a.budget
 }
 
 func (s *callState) httpAnswer() *httpAnswer {
@@ -165,7 +177,8 @@ func hostHTTPFetch(ctx context.Context, s *callState, mod api.Module, stack []ui
 		defer cancel()
 	}
 	a := s.httpAnswer()
-	a.buf, a.kept = egress.AppendResults(a.buf[:0], b.engine.FetchMany(ctx, reqs)), true
+	results := b.engine.FetchWithin(ctx, reqs, a.budgetFor(s, b.engine))
+	a.buf, a.kept = egress.AppendResults(a.buf[:0], results), true
 	stack[0] = uint64(len(a.buf))
 }
 

@@ -73,6 +73,7 @@ func TestHTTPCapabilityThroughTheSDKs(t *testing.T) {
 			t.Run("fetch", func(t *testing.T) { fetchThroughGuest(t, e, logs, wasm) })
 			t.Run("must be granted", func(t *testing.T) { mustBeGranted(t, e, wasm) })
 			t.Run("batch deadline", func(t *testing.T) { fetchEndsAtTheBatchDeadline(t, e, wasm) })
+			t.Run("requests per batch", func(t *testing.T) { requestsPerBatch(t, e, wasm) })
 		})
 	}
 }
@@ -246,4 +247,27 @@ func fetchEndsAtTheBatchDeadline(t *testing.T, e *runtime.Engine, wasm []byte) {
 	}
 	require.NoError(t, out[0].Err)
 	assert.Contains(t, string(out[0].Emits[0].Value), "timeout 0")
+}
+
+// max_requests is per batch, across the guest's fetch calls (one per
+// record here): the batch's third request is refused, and the next batch
+// has its own budget.
+func requestsPerBatch(t *testing.T, e *runtime.Engine, wasm []byte) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("x")) }))
+	defer srv.Close()
+	g := httpGrant(port(t, srv.URL))
+	g.Grant.MaxRequests = 2
+	p := newPool(t, e, wasm, runtime.PoolConfig{Size: 1, Grants: []runtime.Grant{g}})
+	for range 2 {
+		out, err := p.Process(context.Background(), records(srv.URL, srv.URL, srv.URL))
+		require.NoError(t, err)
+		var got []string
+		for _, o := range out {
+			require.NoError(t, o.Err)
+			got = append(got, string(o.Emits[0].Value))
+		}
+		assert.Equal(t, "ok 200 x\n", got[0])
+		assert.Equal(t, "ok 200 x\n", got[1])
+		assert.Contains(t, got[2], "refused 0 request 0 refused: the batch has made the grant's max_requests, 2 per batch")
+	}
 }

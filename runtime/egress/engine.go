@@ -83,17 +83,36 @@ func (e *Engine) newTransport() *http.Transport {
 // Close drops idle connections. Requests in flight finish.
 func (e *Engine) Close() { e.transport.CloseIdleConnections() }
 
-// FetchMany runs reqs concurrently (at most the grant's max_concurrency
-// in flight across the engine) and answers each. Requests past the
-// grant's max_requests are refused; the context (the batch deadline)
-// bounds them all.
+// FetchMany runs reqs as one batch: FetchWithin under a fresh Budget.
 func (e *Engine) FetchMany(ctx context.Context, reqs []Request) []Result {
+	b := e.NewBudget()
+	return e.FetchWithin(ctx, reqs, b)
+}
+
+// Budget is what is left of one batch's max_requests and max_batch_bytes,
+// shared by every fetch of the batch.
+type Budget struct {
+	requests int
+	bytes    int64
+}
+
+// NewBudget is a whole batch's budget.
+func (e *Engine) NewBudget() *Budget {
+	return &Budget{requests: e.grant.MaxRequests, bytes: int64(e.grant.MaxBatchBytes)}
+}
+
+// FetchWithin runs reqs concurrently (at most the grant's max_concurrency
+// in flight across the engine) and answers each, charging b. Requests
+// past what is left of the batch's max_requests are refused, responses
+// past its max_batch_bytes are too_large; the context (the batch
+// deadline) bounds them all. What one batch holds is at most
+// max_batch_bytes plus max_concurrency responses being read.
+func (e *Engine) FetchWithin(ctx context.Context, reqs []Request, b *Budget) []Result {
 	out := make([]Result, len(reqs))
-	budget := &batchBudget{left: int64(e.grant.MaxBatchBytes)}
 	var wg sync.WaitGroup
 	for i, r := range reqs {
-		if i >= e.grant.MaxRequests {
-			out[i] = failed(CodeRefused, fmt.Sprintf("request %d of the batch refused: the grant's max_requests is %d per batch", i, e.grant.MaxRequests))
+		if b.requests <= 0 {
+			out[i] = failed(CodeRefused, fmt.Sprintf("request %d refused: the batch has made the grant's max_requests, %d per batch", i, e.grant.MaxRequests))
 			continue
 		}
 		select {
@@ -102,10 +121,11 @@ func (e *Engine) FetchMany(ctx context.Context, reqs []Request) []Result {
 			out[i] = failed(CodeTimeout, fmt.Sprintf("request %d never started: the batch deadline passed while %d requests were in flight (max_concurrency)", i, e.grant.MaxConcurrency))
 			continue
 		}
+		b.requests--
 		wg.Add(1)
 		go func() {
 			defer func() { <-e.sem; wg.Done() }()
-			out[i] = budget.charge(e.fetch(ctx, r), e.grant.MaxBatchBytes)
+			out[i] = b.charge(e.fetch(ctx, r), e.grant.MaxBatchBytes)
 		}()
 	}
 	wg.Wait()
@@ -115,22 +135,17 @@ func (e *Engine) FetchMany(ctx context.Context, reqs []Request) []Result {
 	return out
 }
 
-// batchBudget is what is left of a batch's max_batch_bytes. What one
-// batch holds is at most the budget plus max_concurrency responses being
-// read.
-type batchBudget struct{ left int64 }
-
 // charge takes r's body from the budget, or turns r into too_large.
-func (b *batchBudget) charge(r Result, limit int) Result {
+func (b *Budget) charge(r Result, limit int) Result {
 	if r.Code != CodeOK {
 		return r
 	}
-	if atomic.AddInt64(&b.left, -int64(len(r.Body))) < 0 {
-		atomic.AddInt64(&b.left, int64(len(r.Body)))
+	if atomic.AddInt64(&b.bytes, -int64(len(r.Body))) < 0 {
+		atomic.AddInt64(&b.bytes, int64(len(r.Body)))
 		return failed(CodeTooLarge, fmt.Sprintf("response of %d bytes refused: the batch's responses passed the grant's max_batch_bytes %d", len(r.Body), limit))
 	}
 	return r
 }
 
-// MaxRequests is the grant's requests per call.
+// MaxRequests is the grant's requests per batch.
 func (e *Engine) MaxRequests() int { return e.grant.MaxRequests }

@@ -37,8 +37,8 @@ type Grant struct {
 	MaxResponseBytes int               // response body; default DefaultMaxResponseBytes
 	MaxHeaderBytes   int               // the guest's request headers, and the response's; default DefaultMaxHeaderBytes
 	MaxConcurrency   int               // requests in flight per engine (one per pool); default DefaultMaxConcurrency
-	MaxRequests      int               // requests per batch; the rest are refused; default DefaultMaxRequests
-	MaxBatchBytes    int               // response bodies of one batch together; past it a response is too_large; default DefaultMaxBatchBytes
+	MaxRequests      int               // requests per batch (all its fetch calls); the rest are refused; default DefaultMaxRequests
+	MaxBatchBytes    int               // response bodies of one batch (all its fetch calls) together; past it a response is too_large; default DefaultMaxBatchBytes
 	CacheTTL         time.Duration     // cache GET responses for this long when a cache is bound; 0 caches nothing
 }
 

@@ -89,9 +89,17 @@ func TestRequestCaps(t *testing.T) {
 		if i < 3 {
 			wantCode(t, r, egress.CodeOK)
 		} else {
-			wantCode(t, r, egress.CodeRefused, "max_requests is 3")
+			wantCode(t, r, egress.CodeRefused, "max_requests, 3 per batch")
 		}
 	}
+	// The budget is the batch's, across its calls.
+	b := e.NewBudget()
+	for _, r := range e.FetchWithin(context.Background(), []egress.Request{get(srv.URL), get(srv.URL)}, b) {
+		wantCode(t, r, egress.CodeOK)
+	}
+	rs = e.FetchWithin(context.Background(), []egress.Request{get(srv.URL), get(srv.URL)}, b)
+	wantCode(t, rs[0], egress.CodeOK)
+	wantCode(t, rs[1], egress.CodeRefused, "max_requests, 3 per batch")
 }
 
 // A server that never answers costs the grant's timeout, or the batch
