@@ -31,6 +31,7 @@ type hostCapability struct {
 var hostCapabilities = []hostCapability{
 	kvHostCapability,
 	metricsHostCapability,
+	httpHostCapability,
 }
 
 func capabilitiesField() *service.ConfigField {

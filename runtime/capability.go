@@ -31,6 +31,7 @@ import (
 var capabilities = map[string]*capability{
 	kvCapability.name:      kvCapability,
 	metricsCapability.name: metricsCapability,
+	httpCapability.name:    httpCapability,
 }
 
 // capability is one family of host functions a module may declare and a

@@ -16,7 +16,7 @@ import (
 func TestCapabilityDeclarationsAreChecked(t *testing.T) {
 	echo := rawWAT(t, "echo")
 	for _, tc := range []struct{ caps, want string }{
-		{`{"kv_lookup": {}}`, `unknown capability "kv_lookup"; known: kv, metrics`},
+		{`{"kv_lookup": {}}`, `unknown capability "kv_lookup"; known: http, kv, metrics`},
 		{`["kv", "http"]`, `capabilities must be an object of capability name → declaration`},
 		{`{"kv": {}}`, `capability "kv": declares no namespace`},
 		{`{"kv": {"namespaces": ["a/b"]}}`, `namespace "a/b": want 1 to 64 of`},

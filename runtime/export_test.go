@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -42,4 +43,29 @@ func Instances(e *Engine) int {
 	n := 0
 	e.states.Range(func(any, any) bool { n++; return true })
 	return n
+}
+
+// GuestMemories copies the linear memory of every idle instance of p: a
+// test looks in them for what a guest must never see.
+func GuestMemories(p *Pool) [][]byte {
+	var out [][]byte
+	var back []*instance
+	for {
+		select {
+		case in := <-p.idle:
+			back = append(back, in)
+			if in != nil {
+				mem := in.mod.Memory()
+				b, _ := mem.Read(0, mem.Size())
+				out = append(out, bytes.Clone(b))
+			}
+			continue
+		default:
+		}
+		break
+	}
+	for _, in := range back {
+		p.idle <- in
+	}
+	return out
 }

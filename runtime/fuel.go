@@ -23,6 +23,7 @@ type callState struct {
 
 	bound        map[string]any // the pool's capability bindings, by capability name
 	hostDeadline time.Time      // when the call must end, for host functions that wait (kv lookups); zero: none
+	local        map[string]any // an instance's own state of a capability, by name (the http answer between fetch and take)
 }
 
 type callStateKey struct{}
