@@ -152,7 +152,8 @@ func (rt *router) pathIndex(p string) (int, error) {
 
 // plan indexes the conditions by path and sizes the per-record state.
 // Paths that could meet in one value make the host report only the
-// outer value (docs/abi.md §4b), so then the router scans whole values.
+// outer value (docs/abi.md §4b), so then the router scans whole values;
+// so it does with no paths at all (the host only projects declared ones).
 func (rt *router) plan() error {
 	rt.byPath = make([][]int, len(rt.paths))
 	for i, c := range rt.conds {
@@ -161,7 +162,7 @@ func (rt *router) plan() error {
 			rt.bounds |= 1 << c.bpath
 		}
 	}
-	if rt.overlapping() {
+	if len(rt.paths) == 0 || rt.overlapping() {
 		rt.project = false
 	}
 	paths := make([]jsonpath.Path, len(rt.paths))
