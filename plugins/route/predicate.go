@@ -30,7 +30,7 @@ type cond struct {
 	negate bool // exists: false
 
 	set    scalars        // opEquals
-	prefix string         // opPrefix
+	prefix []byte         // opPrefix
 	re     *regexp.Regexp // opRegex
 
 	// opRange: constant bounds, open or closed; and at most one bound
@@ -41,12 +41,17 @@ type cond struct {
 	bop            string // "gt", "gte", "lt" or "lte"
 }
 
-// scalars is the set of JSON scalars equals and in compare with.
+// scalars is the set of JSON scalars equals and in compare with. A few
+// strings are compared in turn (cheaper than hashing in a wasm guest),
+// more are looked up.
 type scalars struct {
-	strs            map[string]struct{}
+	strs            []string
+	strSet          map[string]struct{} // over maxListedStrings
 	nums            []float64
 	yes, no, isNull bool
 }
+
+const maxListedStrings = 8
 
 // compileCond checks and compiles one condition; pathIndex interns a
 // path and returns its index.
@@ -67,7 +72,7 @@ func compileCond(c CondConfig, pathIndex func(string) (int, error)) (cond, error
 	}
 	if c.Prefix != nil {
 		kinds++
-		out.op, out.prefix = opPrefix, *c.Prefix
+		out.op, out.prefix = opPrefix, []byte(*c.Prefix)
 	}
 	if c.Regex != nil {
 		kinds++
@@ -113,10 +118,7 @@ func (s *scalars) add(raw json.RawMessage) error {
 	}
 	switch v := v.(type) {
 	case string:
-		if s.strs == nil {
-			s.strs = map[string]struct{}{}
-		}
-		s.strs[v] = struct{}{}
+		s.addString(v)
 	case json.Number:
 		f, err := strconv.ParseFloat(string(v), 64)
 		if err != nil {
@@ -131,6 +133,21 @@ func (s *scalars) add(raw json.RawMessage) error {
 		return fmt.Errorf("%s: want a string, number, boolean or null", raw)
 	}
 	return nil
+}
+
+func (s *scalars) addString(v string) {
+	if s.strSet != nil {
+		s.strSet[v] = struct{}{}
+		return
+	}
+	s.strs = append(s.strs, v)
+	if len(s.strs) > maxListedStrings {
+		s.strSet = map[string]struct{}{}
+		for _, x := range s.strs {
+			s.strSet[x] = struct{}{}
+		}
+		s.strs = nil
+	}
 }
 
 func compileRegex(expr string) (*regexp.Regexp, error) {
@@ -190,7 +207,7 @@ func (c *cond) match(typ weir.FieldType, v []byte) bool {
 	case opEquals:
 		return c.set.has(typ, v)
 	case opPrefix:
-		return typ == weir.TypeString && bytes.HasPrefix(v, []byte(c.prefix))
+		return typ == weir.TypeString && bytes.HasPrefix(v, c.prefix)
 	case opRegex:
 		return typ == weir.TypeString && c.re.Match(v)
 	case opRange:
@@ -208,7 +225,12 @@ func (c *cond) inRange(f float64) bool {
 func (s *scalars) has(typ weir.FieldType, v []byte) bool {
 	switch typ {
 	case weir.TypeString:
-		_, ok := s.strs[string(v)]
+		for _, x := range s.strs {
+			if x == string(v) {
+				return true
+			}
+		}
+		_, ok := s.strSet[string(v)]
 		return ok
 	case weir.TypeNumber:
 		f, ok := number(typ, v)
@@ -223,15 +245,4 @@ func (s *scalars) has(typ weir.FieldType, v []byte) bool {
 		return s.isNull
 	}
 	return false
-}
-
-// number parses a JSON number's text. The host (or the scan) has checked
-// the grammar, so only a number too large for float64 is out of range: it
-// is ±Inf, as strconv makes it.
-func number(typ weir.FieldType, v []byte) (float64, bool) {
-	if typ != weir.TypeNumber {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(v), 64)
-	return f, err == nil || errors.Is(err, strconv.ErrRange)
 }
