@@ -140,3 +140,20 @@ tidy:
 
 clean: ## remove build outputs
 	rm -rf bin build
+
+# issue 14: route
+# The router ships with its golden fixtures, run before every swap to it.
+ROUTE_WASM := build/plugins/route.wasm
+
+plugins: $(ROUTE_WASM)
+
+$(ROUTE_WASM): $(BIN) plugins/route/manifest.json plugins/route/fixtures.json $(GO_SOURCES)
+	@mkdir -p build/plugins
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o build/plugins/route.raw.wasm ./plugins/route
+	$(BIN) transform pack --manifest plugins/route/manifest.json --fixtures plugins/route/fixtures.json -o $@ build/plugins/route.raw.wasm
+	@rm -f build/plugins/route.raw.wasm
+
+.PHONY: fuzz-route
+fuzz: fuzz-route
+fuzz-route:
+	$(GO) test -run XXX -fuzz '^FuzzPlainNumber$$' -fuzztime 20000x ./plugins/route
