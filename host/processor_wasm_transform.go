@@ -97,6 +97,7 @@ after a swap is rolled back (docs/registry.md).`).
 			Example(map[string]any{"fields": []any{map[string]any{"path": "customer.email", "action": "email"}}}).
 			Optional()).
 		Field(schemaField()).
+		Field(capabilitiesField()).
 		Field(service.NewDurationField(fieldTimeout).
 			Description("Deadline of one batch inside the guest; past it the batch fails with class `timeout`.").
 			Default("5s")).
@@ -298,6 +299,9 @@ type wasmProcessor struct {
 func newWasmProcessor(conf *service.ParsedConfig, mgr *service.Resources) (*wasmProcessor, error) {
 	s, err := parseWasmSettings(conf)
 	if err != nil {
+		return nil, err
+	}
+	if s.pool.Grants, err = parseGrants(conf, mgr); err != nil {
 		return nil, err
 	}
 	metrics := newProcessorMetrics(mgr.Metrics())

@@ -125,6 +125,8 @@ func inspect(wasm []byte, cfg EngineConfig) Report {
 		r.Manifest, err = readManifest(m)
 		if err != nil {
 			r.Err = &Error{Class: ClassAdmission, Cause: err}
+		} else if err := checkCapabilityImports(m, r.Manifest); err != nil {
+			r.Err = err
 		} else if r.Manifest.Input != "" && r.Manifest.Input != AnyType && r.Schema == nil {
 			r.Err = refuse("manifest declares input type %q but the module has no %q section", r.Manifest.Input, SchemaSection)
 		} else if raw, ok := m.CustomSection(FixturesSection); ok {
@@ -203,8 +205,12 @@ func checkImports(m *wasmbin.Module) error {
 			if err := checkHostImport(m, im); err != nil {
 				return err
 			}
+		case capabilityModule(im.Module) != nil:
+			if err := checkCapabilityImport(m, capabilityModule(im.Module), im); err != nil {
+				return err
+			}
 		default:
-			return refuse("import %s.%s: module %q is not provided (allowed: %q, %q)", im.Module, im.Name, im.Module, HostModule, wasiModule)
+			return refuse("import %s.%s: module %q is not provided (allowed: %q, %q, and a capability's module: %s)", im.Module, im.Name, im.Module, HostModule, wasiModule, capabilityModules())
 		}
 	}
 	return nil

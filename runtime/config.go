@@ -201,6 +201,12 @@ type PoolConfig struct {
 	MaxMemoryBytes uint64
 	// Config is the blob handed to the guest's init once per instance.
 	Config []byte
+	// Grants are the capabilities the pool gives the module, at most one
+	// per capability (KVGrant, MetricsGrant). NewPool refuses a module
+	// declaring a capability not granted here, or more of it than
+	// granted, naming what to grant. Default none: a module declaring no
+	// capability needs none.
+	Grants []Grant
 	// Fields, if set, gives a projecting instance its records' fields
 	// (Record.Fields) and vouches for what it writes back (FieldHooks).
 	// Default nil: the instance scans each record itself.

@@ -69,21 +69,6 @@ func TestConfigSchemaIsAdmitted(t *testing.T) {
 	}
 }
 
-// Capabilities are not defined yet: a manifest declaring any is refused,
-// naming them, by Pack and at admission.
-func TestUnknownCapabilitiesAreRefused(t *testing.T) {
-	man := runtime.Manifest{ABI: runtime.ABIVersion, Name: "echo", Version: "1", Capabilities: []string{"kv_lookup", "http"}}
-	_, err := runtime.Pack(rawWAT(t, "echo"), man)
-	require.ErrorContains(t, err, `capabilities ["kv_lookup" "http"]: capabilities are defined in a later ABI version; known: none`)
-
-	body, err := json.Marshal(man)
-	require.NoError(t, err)
-	e, _ := newEngine(t, runtime.EngineConfig{})
-	_, err = e.Load(context.Background(), withCustomSection(rawWAT(t, "echo"), runtime.ManifestSection, body))
-	require.ErrorIs(t, err, runtime.ErrAdmission)
-	assert.ErrorContains(t, err, "known: none")
-}
-
 // The shipped plugins' manifests, config_schema included, still load.
 func TestShippedManifestsLoad(t *testing.T) {
 	e, _ := newEngine(t, runtime.EngineConfig{})

@@ -60,7 +60,10 @@ var hostModules = func(ctx context.Context, r wazero.Runtime, stateOf func(conte
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		return fmt.Errorf("weir: instantiate WASI: %w", err)
 	}
-	return instantiateHost(ctx, r, stateOf)
+	if err := instantiateHost(ctx, r, stateOf); err != nil {
+		return err
+	}
+	return instantiateCapabilities(ctx, r, stateOf)
 }
 
 // stateOf finds the call state of the instance calling a host function:
@@ -95,6 +98,10 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 	if report.Err != nil {
 		return nil, report.Err
 	}
+	decls, err := report.Manifest.parseDeclarations()
+	if err != nil {
+		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Cause: err}
+	}
 	configSchema, err := compileConfigSchema(report.Manifest)
 	if err != nil {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Cause: err}
@@ -112,7 +119,7 @@ func (e *Engine) Load(ctx context.Context, wasm []byte) (*Module, error) {
 		return nil, &Error{Class: ClassAdmission, Transform: report.Manifest.ID(), Msg: "compile", Cause: err}
 	}
 	m = &Module{engine: e, Manifest: report.Manifest, Digest: digest, Schema: bytes.Clone(report.Schema),
-		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema,
+		Fixtures: report.Fixtures, compiled: compiled, metered: e.cfg.Interrupt == InterruptFuel, refs: 1, configSchema: configSchema, decls: decls,
 		instanceBytes: instanceBytes(report, e.cfg)}
 	e.mu.Lock()
 	prior, ok := e.modules[digest]
@@ -226,6 +233,7 @@ type Module struct {
 	metered  bool
 
 	configSchema *jsonschema.Schema // the manifest's config_schema, compiled; nil without one
+	decls        map[string]any     // the manifest's capabilities, parsed by each capability's declare
 
 	instanceBytes uint64 // what a pool reserves per instance (InstanceBytes)
 }

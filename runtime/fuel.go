@@ -18,6 +18,9 @@ type callState struct {
 	loaded   int64             // fuel handed to the guest so far
 	checkIn  int64
 	deadline time.Time
+
+	bound        map[string]any // the pool's capability bindings, by capability name
+	hostDeadline time.Time      // when the call must end, for host functions that wait (kv lookups); zero: none
 }
 
 type callStateKey struct{}

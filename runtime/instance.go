@@ -38,9 +38,9 @@ type instance struct {
 // blob. Each phase runs under its own InitFuel budget and the pool's
 // Timeout, in every interrupt mode but InterruptNone, and an error names
 // the phase.
-func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig) (*instance, error) {
+func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig, bound map[string]any) (*instance, error) {
 	ictx, cancel := m.deadline(ctx, cfg.Timeout)
-	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, log, cfg), m.compiled, m.moduleConfig(log))
+	mod, err := m.engine.runtime.InstantiateModule(m.instantiationState(ictx, log, cfg, bound), m.compiled, m.moduleConfig(log))
 	cancel()
 	if err != nil {
 		return nil, m.classify(ictx, phaseStart, err)
@@ -55,7 +55,7 @@ func (m *Module) newInstance(ctx context.Context, log *guestLog, cfg PoolConfig)
 	if m.metered {
 		in.fuel, _ = mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal)
 	}
-	in.state = callState{log: log, fuel: in.fuel, checkIn: m.engine.cfg.FuelCheckIn}
+	in.state = callState{log: log, fuel: in.fuel, checkIn: m.engine.cfg.FuelCheckIn, bound: bound}
 	m.engine.states.Store(mod, &in.state)
 	if err := in.start(ctx, m, cfg); err != nil {
 		in.close(ctx, m.engine)
@@ -201,6 +201,7 @@ func (in *instance) prepare(m *Module, budget int64, start time.Time, timeout ti
 	if m.metered {
 		in.state.deadline = start.Add(timeout)
 	}
+	in.state.hostDeadline = start.Add(timeout)
 	in.state.start()
 }
 
@@ -237,9 +238,10 @@ func (in *instance) close(ctx context.Context, e *Engine) {
 // instantiationState is the call state of instantiation (the start
 // function runs inside InstantiateModule, before the instance is known):
 // the host functions find it in the context.
-func (m *Module) instantiationState(ctx context.Context, log *guestLog, cfg PoolConfig) context.Context {
+func (m *Module) instantiationState(ctx context.Context, log *guestLog, cfg PoolConfig, bound map[string]any) context.Context {
 	s := &callState{log: log, checkIn: m.engine.cfg.FuelCheckIn, budget: cfg.InitFuel - m.engine.cfg.FuelCheckIn,
-		loaded: m.engine.cfg.FuelCheckIn} // the fuel global's initial value
+		loaded: m.engine.cfg.FuelCheckIn, // the fuel global's initial value
+		bound:  bound, hostDeadline: time.Now().Add(cfg.Timeout)}
 	if m.metered {
 		s.deadline = time.Now().Add(cfg.Timeout)
 	}
@@ -251,6 +253,9 @@ func (m *Module) instantiationState(ctx context.Context, log *guestLog, cfg Pool
 func (m *Module) classify(ctx context.Context, fn string, err error) *Error {
 	class := ClassTrap
 	var exit *sys.ExitError
+	if fault, ok := faultOf(err); ok { // a host function's: the guest misused it, or the host could not serve it
+		return &Error{Class: fault.Class, Transform: m.Manifest.ID(), Msg: fn + ": " + fault.Msg, Cause: fault.Cause}
+	}
 	switch {
 	case errors.Is(err, errFuelExhausted):
 		class = ClassFuel

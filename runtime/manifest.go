@@ -33,7 +33,7 @@ type Manifest struct {
 	Input        string          `json:"input,omitempty"`         // protobuf message read, with descriptors in SchemaSection
 	Output       string          `json:"output,omitempty"`        // protobuf message written (default: Input)
 	ConfigSchema json.RawMessage `json:"config_schema,omitempty"` // JSON Schema every pool's config must meet, checked by NewPool
-	Capabilities []string        `json:"capabilities,omitempty"`  // none is defined yet: a module declaring any is refused
+	Capabilities Declarations    `json:"capabilities,omitempty"`  // capability name → what the module needs of it (capability.go)
 }
 
 // ID is "name@version".
@@ -88,10 +88,8 @@ func (m Manifest) validate() error {
 	if m.Output != "" && m.Input == "" {
 		return fmt.Errorf("manifest %q declares an output type without an input type", m.Name)
 	}
-	if len(m.Capabilities) > 0 {
-		return fmt.Errorf("manifest %q declares capabilities %q: capabilities are defined in a later ABI version; known: none", m.Name, m.Capabilities)
-	}
-	return nil
+	_, err := m.parseDeclarations()
+	return err
 }
 
 // OutputType is the declared output message, defaulting to the input.

@@ -20,6 +20,7 @@ type Pool struct {
 	log    *guestLog
 	idle   chan *instance // nil entries are slots to fill on demand
 	memory uint64         // reserved from the engine's MemoryBudget
+	bound  map[string]any // capability bindings, by name: what the pool granted the module
 
 	mu       sync.Mutex     // guards closing and the start of each batch
 	closing  bool           // Close was called: no batch may start
@@ -41,11 +42,17 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	if err := m.checkConfig(cfg.Config); err != nil {
 		return nil, err
 	}
-	reserved, err := m.reserve(cfg.Size)
+	bound, err := m.bindCapabilities(cfg.Grants)
 	if err != nil {
 		return nil, err
 	}
+	reserved, err := m.reserve(cfg.Size)
+	if err != nil {
+		closeBindings(bound)
+		return nil, err
+	}
 	if !m.retain() {
+		closeBindings(bound)
 		m.engine.budget.release(reserved)
 		return nil, fmt.Errorf("weir: new pool of %s: the module was closed", m.Manifest.ID())
 	}
@@ -55,6 +62,7 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 		log:    newGuestLog(m.engine.cfg.Logger, m.Manifest.ID(), cfg),
 		idle:   make(chan *instance, cfg.Size),
 		memory: reserved,
+		bound:  bound,
 		shut:   make(chan struct{}),
 	}
 	for i := 0; i < cfg.Size; i++ {
@@ -158,7 +166,7 @@ func (p *Pool) hostError(msg string, cause error) *Error {
 // newInstance creates an instance whose linear memory lives outside the Go
 // heap (mappedMemory).
 func (p *Pool) newInstance(ctx context.Context) (*instance, error) {
-	return p.mod.newInstance(withLinearMemory(ctx), p.log, p.cfg)
+	return p.mod.newInstance(withLinearMemory(ctx), p.log, p.cfg, p.bound)
 }
 
 // release returns a healthy instance to the pool; a broken or worn-out
@@ -193,6 +201,7 @@ func (p *Pool) Close(ctx context.Context) {
 	p.closed.Do(func() {
 		p.inflight.Wait()
 		p.closeIdle(ctx)
+		closeBindings(p.bound)
 		p.log.report(true)
 		p.mod.engine.budget.release(p.memory)
 		_ = p.mod.Close(ctx)

@@ -32,6 +32,10 @@ type batch struct {
 	out     []byte
 	count   int // output entries written so far
 	calling int // the record whose handler is running, -1 outside a handler
+
+	values   [][]byte // OnBatch's views of the values
+	scratch  []meta   // metadata skipped by scanValues
+	batchErr error    // OnBatch's error: every record's
 }
 
 // process runs the handler on every record of an input batch and returns
@@ -49,6 +53,9 @@ func (b *batch) process(in []byte, h Handler) ([]byte, error) {
 	b.in, b.pos, b.rec.in, b.calling = in, 4, in, -1
 	b.out = binary.LittleEndian.AppendUint32(b.out[:0], 0) // the count, patched below
 	b.count = 0
+	if err := b.beforeBatch(int(n)); err != nil {
+		return nil, err
+	}
 	var err error
 	for next := 0; next < int(n) && err == nil; {
 		next, err = b.run(h, next, int(n))
@@ -101,6 +108,11 @@ func (b *batch) run(h Handler, first, n int) (next int, err error) {
 			}
 		}
 		r.reset(uint32(pos), uint32(end), md)
+		r.idx = i
+		if b.batchErr != nil {
+			b.appendVerdict(uint32(i), r, b.batchErr)
+			continue
+		}
 		b.calling = i
 		err := h(r)
 		b.calling = -1

@@ -36,6 +36,7 @@ type Record struct {
 	emits      []emitted
 	dropped    bool
 	touched    bool // a method above changed the decision: the fast paths are off
+	idx        int  // the record's position in its batch
 }
 
 type meta struct{ key, value []byte }
@@ -133,5 +134,5 @@ func (r *Record) reset(start, end uint32, md []meta) {
 func (r *Record) clear() {
 	clear(r.ops) // drop the strings they hold
 	clear(r.emits)
-	*r = Record{in: r.in, start: r.start, end: r.end, meta: r.meta, ops: r.ops[:0], ports: r.ports[:0], emits: r.emits[:0]}
+	*r = Record{in: r.in, start: r.start, end: r.end, idx: r.idx, meta: r.meta, ops: r.ops[:0], ports: r.ports[:0], emits: r.emits[:0]}
 }
