@@ -157,3 +157,26 @@ $(ROUTE_WASM): $(BIN) plugins/route/manifest.json plugins/route/fixtures.json $(
 fuzz: fuzz-route
 fuzz-route:
 	$(GO) test -run XXX -fuzz '^FuzzPlainNumber$$' -fuzztime 20000x ./plugins/route
+
+# issue 14: route — enrich and the seed pipelines
+plugins: build/plugins/enrich.wasm
+
+run-fraud: build plugins bin/weir-devbroker ## fraud screening through Kafka (a dev broker on loopback): orders → mask → enrich (risk profiles) → route → orders-review / orders-clean / orders-dlq
+	@bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics orders,orders-review,orders-clean,orders-dlq & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1; \
+	$(BIN) run examples/fraud/produce.yaml && \
+	{ timeout 45 $(BIN) run -r examples/fraud/risk-memory.yaml examples/fraud/pipeline.yaml || true; } && \
+	{ timeout 15 $(BIN) run examples/fraud/show.yaml > build/fraud-shown.txt || true; } ; \
+	for topic in orders-review orders-clean orders-dlq; do \
+		echo "--- $$topic: $$(grep -c "^$$topic: " build/fraud-shown.txt) records, e.g."; grep -m 2 "^$$topic: " build/fraud-shown.txt || true; done
+
+run-iot: build plugins bin/weir-devbroker ## IoT anomaly routing through Kafka (a dev broker on loopback): readings → enrich (device limits) → route → alerts / readings-ok / readings-dlq
+	@bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics readings,alerts,readings-ok,readings-dlq & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1; \
+	$(BIN) run examples/iot/produce.yaml && \
+	{ timeout 45 $(BIN) run examples/iot/pipeline.yaml || true; } && \
+	{ timeout 15 $(BIN) run examples/iot/show.yaml > build/iot-shown.txt || true; } ; \
+	for topic in alerts readings-ok readings-dlq; do \
+		echo "--- $$topic: $$(grep -c "^$$topic: " build/iot-shown.txt) records, e.g."; grep -m 2 "^$$topic: " build/iot-shown.txt || true; done
+
+.PHONY: run-fraud run-iot
