@@ -43,6 +43,7 @@ type enricher struct {
 	target   []string      // keys
 	path     jsonpath.Path // the target
 	parent   jsonpath.Path
+	set      *jsonpath.Set // key, target and (for a nested target) parent, found in one scan
 	onMiss   string
 	missPort string
 }
@@ -61,6 +62,13 @@ func newEnricher(raw []byte) (*enricher, error) {
 	}
 	if err := e.compileTarget(c.Target); err != nil {
 		return nil, fmt.Errorf("enrich: config: target %q: %w", c.Target, err)
+	}
+	paths := []jsonpath.Path{e.key, e.path}
+	if len(e.target) > 1 {
+		paths = append(paths, e.parent)
+	}
+	if e.set, err = jsonpath.NewSet(paths...); err != nil {
+		return nil, err
 	}
 	return e, e.checkMiss()
 }

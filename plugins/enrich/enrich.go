@@ -17,27 +17,39 @@ type batchState struct {
 	keys    [][]byte
 	arena   []byte // decoded keys
 	results []kv.Result
-	out     []byte // the enriched values
-	spans   []jsonpath.Span
+	out     []byte             // the enriched values
+	spans   []jsonpath.Span    // every record's target and parent spans, back to back
+	found   [3][]jsonpath.Span // the record being scanned: spans by path (key, target, parent)
+	each    func(path, start, end int)
 }
 
 // lookup is one record's: an error that fails it, or the index of its
-// key's result (-1: the record has no key).
+// key's result (-1: the record has no key), and where its target's and
+// its target parent's values are (spans[targets:parents],
+// spans[parents:end]).
 type lookup struct {
-	err    error
-	result int
+	err                   error
+	result                int
+	targets, parents, end int
 }
 
 // onBatch finds every record's key and looks them all up in one call.
 func (e *enricher) onBatch(b *batchState, values [][]byte) error {
-	b.recs, b.keys, b.arena, b.out = b.recs[:0], b.keys[:0], b.arena[:0], b.out[:0]
+	b.recs, b.keys, b.arena, b.out, b.spans = b.recs[:0], b.keys[:0], b.arena[:0], b.out[:0], b.spans[:0]
+	if b.each == nil {
+		b.each = func(p, start, end int) { b.found[p] = append(b.found[p], jsonpath.Span{Start: start, End: end}) }
+	}
 	for _, v := range values {
 		key, err := e.findKey(b, v)
-		l := lookup{err: err, result: -1}
+		l := lookup{err: err, result: -1, targets: len(b.spans)}
 		if err == nil && key != nil {
 			l.result = len(b.keys)
 			b.keys = append(b.keys, key)
 		}
+		b.spans = append(b.spans, b.found[1]...)
+		l.parents = len(b.spans)
+		b.spans = append(b.spans, b.found[2]...)
+		l.end = len(b.spans)
 		b.recs = append(b.recs, l)
 	}
 	b.results = b.results[:0]
@@ -52,10 +64,14 @@ func (e *enricher) onBatch(b *batchState, values [][]byte) error {
 // disagree on which duplicate they keep: enriching with one of them could
 // join the record with another's data).
 func (e *enricher) findKey(b *batchState, doc []byte) ([]byte, error) {
-	spans, err := e.key.Spans(doc, b.spans[:0])
-	b.spans = spans
+	for i := range b.found {
+		b.found[i] = b.found[i][:0]
+	}
+	err := e.set.Each(doc, b.each)
+	spans := b.found[0]
 	switch {
 	case err != nil:
+		b.found[1], b.found[2] = b.found[1][:0], b.found[2][:0]
 		return nil, fmt.Errorf("enrich: record is not JSON: %w", err)
 	case len(spans) > 1:
 		return nil, fmt.Errorf("enrich: key %s has %d values in the record, want one", e.key, len(spans))
@@ -86,7 +102,7 @@ func (e *enricher) handle(b *batchState, r *weir.Record) error {
 	key, res := b.keys[l.result], b.results[l.result]
 	switch res.Status {
 	case kv.Found:
-		return e.found(b, r, key, res.Value)
+		return e.found(b, l, r, key, res.Value)
 	case kv.Miss:
 		return e.miss(r, fmt.Sprintf("no value for key %q", key))
 	case kv.InvalidKey:
@@ -97,12 +113,12 @@ func (e *enricher) handle(b *batchState, r *weir.Record) error {
 	return fmt.Errorf("enrich: key %q: lookup failed: %s", key, res.Status)
 }
 
-func (e *enricher) found(b *batchState, r *weir.Record, key, value []byte) error {
+func (e *enricher) found(b *batchState, l lookup, r *weir.Record, key, value []byte) error {
 	if err := jsonpath.Validate(value); err != nil {
 		return fmt.Errorf("enrich: key %q: the stored value is not JSON: %w", key, err)
 	}
 	start := len(b.out)
-	out, err := e.merge(b, b.out, r.Value(), bytes.TrimSpace(value))
+	out, err := e.merge(b.out, r.Value(), bytes.TrimSpace(value), b.spans[l.targets:l.parents], b.spans[l.parents:l.end])
 	if err != nil {
 		return err
 	}

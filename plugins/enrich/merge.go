@@ -8,15 +8,14 @@ import (
 )
 
 // merge appends to dst the record doc with value written at the target:
-// every value already there is replaced; without one, the key is added
-// at the end of every occurrence of the parent object. The record has
-// been validated (findKey), and the value too (found).
-func (e *enricher) merge(b *batchState, dst, doc, value []byte) ([]byte, error) {
-	spans, _ := e.path.Spans(doc, b.spans[:0])
+// every value already there (spans) is replaced; without one, the key is
+// added at the end of every occurrence of the parent object (parents, or
+// the record itself for a one-key target). The record has been validated
+// and scanned (findKey), and the value validated (found).
+func (e *enricher) merge(dst, doc, value []byte, spans, parents []jsonpath.Span) ([]byte, error) {
 	if len(spans) == 0 {
-		return e.insert(b, dst, doc, value)
+		return e.insert(dst, doc, value, parents)
 	}
-	b.spans = spans
 	prev := 0
 	for _, s := range spans {
 		dst = append(append(dst, doc[prev:s.Start]...), value...)
@@ -26,15 +25,13 @@ func (e *enricher) merge(b *batchState, dst, doc, value []byte) ([]byte, error) 
 }
 
 // insert adds "key":value before the closing brace of every parent.
-func (e *enricher) insert(b *batchState, dst, doc, value []byte) ([]byte, error) {
-	parents := b.spans[:0]
+func (e *enricher) insert(dst, doc, value []byte, parents []jsonpath.Span) ([]byte, error) {
+	var root [1]jsonpath.Span
 	if len(e.target) == 1 {
 		start := len(doc) - len(bytes.TrimLeft(doc, " \t\r\n"))
-		parents = append(parents, jsonpath.Span{Start: start, End: len(bytes.TrimRight(doc, " \t\r\n"))})
-	} else {
-		parents, _ = e.parent.Spans(doc, parents)
+		root[0] = jsonpath.Span{Start: start, End: len(bytes.TrimRight(doc, " \t\r\n"))}
+		parents = root[:]
 	}
-	b.spans = parents
 	if len(parents) == 0 {
 		return dst, fmt.Errorf("enrich: target %s: the record has no %s to add it to", e.path, e.parent)
 	}
