@@ -23,9 +23,9 @@ var limits = map[string][2]float64{
 }
 
 type reading struct {
-	Device string   `json:"device"`
-	At     string   `json:"at"`
-	Temp   float64  `json:"temp"`
+	Device string  `json:"device"`
+	At     string  `json:"at"`
+	Temp   float64 `json:"temp"`
 	Limits *struct {
 		Min, Max float64
 	} `json:"limits"`
