@@ -180,3 +180,6 @@ run-iot: build plugins bin/weir-devbroker ## IoT anomaly routing through Kafka (
 		echo "--- $$topic: $$(grep -c "^$$topic: " build/iot-shown.txt) records, e.g."; grep -m 2 "^$$topic: " build/iot-shown.txt || true; done
 
 .PHONY: run-fraud run-iot
+
+# issue 14: caps
+APT_PACKAGES += redis-server # the weir_redis cache's tests run a real server (internal/testredis)

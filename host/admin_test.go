@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/host"
+	"github.com/weirstream/weir/internal/testredis"
 )
 
 // TestMain keeps the package's tests off the user's own state: the admin
@@ -30,6 +31,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("XDG_RUNTIME_DIR", dir)
 	os.Setenv(host.EnvAdminAddress, "127.0.0.1:0")
 	code := m.Run()
+	testredis.StopShared() // started by the first test needing Redis
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

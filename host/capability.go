@@ -21,7 +21,9 @@ type hostCapability struct {
 	// field is the config of the grant, named name.
 	field func() *service.ConfigField
 	// grant builds the runtime grant from the field's parsed config; mgr
-	// gives access to the pipeline's resources (caches) and metrics.
+	// gives access to the pipeline's resources (caches) and metrics. A
+	// config holding only defaults (Benthos fills an optional object's
+	// defaults in) grants nothing: grant returns nil.
 	grant func(conf *service.ParsedConfig, mgr *service.Resources) (runtime.Grant, error)
 }
 
@@ -57,7 +59,9 @@ func parseGrants(conf *service.ParsedConfig, mgr *service.Resources) ([]runtime.
 		if err != nil {
 			return nil, fmt.Errorf("field %s.%s: %w", fieldCapabilities, c.name, err)
 		}
-		grants = append(grants, g)
+		if g != nil {
+			grants = append(grants, g)
+		}
 	}
 	return grants, nil
 }

@@ -58,8 +58,8 @@ func kvGrantField() *service.ConfigField {
 func parseKVGrant(conf *service.ParsedConfig, mgr *service.Resources) (runtime.Grant, error) {
 	g := runtime.KVGrant{Namespaces: map[string]runtime.KVNamespace{}}
 	nss, err := conf.FieldObjectMap(fieldKVNamespaces)
-	if err != nil {
-		return nil, err
+	if err != nil || len(nss) == 0 {
+		return nil, err // no namespace: the defaults alone, no grant
 	}
 	stores := map[string]*cacheStore{} // one per cache: namespaces on one cache share it, so their prefixes are checked
 	for name, nsConf := range nss {

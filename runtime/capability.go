@@ -77,8 +77,14 @@ type BindInfo struct {
 type Declarations map[string]json.RawMessage
 
 // UnmarshalJSON refuses the list form of early drafts (["kv"]) with the
-// form to use instead.
+// form to use instead; an empty list, which modules of ABI 1 before
+// capabilities carried, declares none.
 func (d *Declarations) UnmarshalJSON(b []byte) error {
+	var list []json.RawMessage
+	if json.Unmarshal(b, &list) == nil && len(list) == 0 {
+		*d = nil
+		return nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("capabilities must be an object of capability name → declaration, "+

@@ -130,7 +130,7 @@ func parseAnswer(t *testing.T, emit []byte, keys int) kvAnswer {
 	return a
 }
 
-func kvPool(t *testing.T, g runtime.KVGrant, cfg runtime.PoolConfig) *runtime.Pool {
+func kvPool(t testing.TB, g runtime.KVGrant, cfg runtime.PoolConfig) *runtime.Pool {
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	cfg.Grants = []runtime.Grant{g}
 	return newPool(t, e, wat(t, "kvproxy"), cfg)

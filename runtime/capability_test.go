@@ -95,11 +95,34 @@ func TestUngrantedCapabilityIsRefusedAtAdmission(t *testing.T) {
 	assert.ErrorContains(t, err, `capability "metrics" granted twice`)
 }
 
-// Old modules, declaring nothing, load and run with or without grants.
+// Old modules, declaring nothing (or the empty list ABI 1 manifests
+// carried before capabilities), load and run with or without grants.
 func TestModulesWithoutCapabilitiesNeedNoGrant(t *testing.T) {
 	e, _ := newEngine(t, runtime.EngineConfig{})
 	p := newPool(t, e, wat(t, "echo"), runtime.PoolConfig{Grants: []runtime.Grant{runtime.KVGrant{}}})
 	out, err := p.Process(context.Background(), records("a"))
 	require.NoError(t, err)
 	require.Len(t, out, 1)
+
+	old := withCustomSection(rawWAT(t, "echo"), runtime.ManifestSection, []byte(`{"abi": 1, "name": "echo", "version": "0", "capabilities": []}`))
+	m, err := e.Load(context.Background(), old)
+	require.NoError(t, err)
+	assert.Empty(t, m.Manifest.Capabilities)
+	require.NoError(t, m.Close(context.Background()))
+}
+
+// An import from a capability's module must name one of its functions
+// with its exact signature, declared or not.
+func TestCapabilityImportsAreChecked(t *testing.T) {
+	kv := runtime.Declarations{"kv": []byte(`{"namespaces": ["risk"]}`)}
+	for file, want := range map[string]string{
+		"kvbadsig": "import weir_kv.get_many has the wrong signature, want (i32, i32, i32, i32, i32, i32) -> (i64)",
+		"kvnofunc": `import weir_kv.lookup: capability "kv" has no such host function`,
+	} {
+		packed, err := runtime.Pack(rawWAT(t, file), runtime.Manifest{ABI: 1, Name: file, Version: "1", Capabilities: kv})
+		require.NoError(t, err)
+		report := runtime.Inspect(packed, runtime.EngineConfig{})
+		require.ErrorIs(t, report.Err, runtime.ErrAdmission, file)
+		assert.ErrorContains(t, report.Err, want)
+	}
 }

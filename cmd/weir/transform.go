@@ -124,6 +124,9 @@ func printReport(w io.Writer, path string, r runtime.Report) {
 		if len(m.ConfigSchema) > 0 {
 			fmt.Fprintf(w, "  config schema: %s\n", m.ConfigSchema)
 		}
+		for _, name := range m.Capabilities.Names() {
+			fmt.Fprintf(w, "  capability %s: %s\n", name, m.Capabilities[name])
+		}
 	}
 	printSchema(w, r.Schema)
 	if n := len(r.Fixtures.Cases); n > 0 {

@@ -125,6 +125,7 @@ struct weir_record {
 	uint32_t op_count, port_count, emit_count;
 	uint32_t out_at, new_len; /* where its entries start in the output; the rewritten value's length */
 	uint32_t field_count, repl_count;
+	uint32_t index; /* in the batch */
 };
 
 static buf input, output, decl;
@@ -529,16 +530,36 @@ static uint64_t finish(uint32_t entries) {
 	return pack(&output);
 }
 
+static weir_batch_fn batch_fn;
+static const uint8_t **batch_values;
+static uint32_t *batch_lens, batch_values_cap, batch_lens_cap;
+
+void weir_on_batch(weir_batch_fn fn) { batch_fn = fn; }
+uint32_t weir_record_index(const weir_record *r) { return r->index; }
+
+/* Hands the batch's values to the batch function, if one is registered. */
+static void before_batch(rd in, uint32_t count) {
+	uint32_t n = 0, mc;
+	const uint8_t *meta;
+	if (!batch_fn || count > rd_left(&in) / 8) return;
+	batch_values = grow(batch_values, &batch_values_cap, count, sizeof *batch_values);
+	batch_lens = grow(batch_lens, &batch_lens_cap, count, sizeof *batch_lens);
+	while (n < count && rd_bytes(&in, &batch_values[n], &batch_lens[n]) && rd_meta(&in, &meta, &mc)) n++;
+	batch_fn(batch_values, batch_lens, n);
+}
+
 EXPORT("weir_process") uint64_t weir_process(uint32_t len) {
 	rd in = input_of(len);
 	uint32_t count, entries = 0;
 	start();
 	if (!rd_u32(&in, &count)) return finish(0);
+	before_batch(in, count);
 	for (uint32_t i = 0; i < count; i++) {
 		const uint8_t *v, *meta;
 		uint32_t vl, mc;
 		if (!rd_bytes(&in, &v, &vl) || !rd_meta(&in, &meta, &mc)) break; /* truncated: the host flags the rest */
 		reset(&rec, v, vl, meta, mc);
+		rec.index = i;
 		weir_on_record(&rec);
 		entries += verdict(i, &rec);
 	}

@@ -64,6 +64,15 @@ void weir_on_record(weir_record *r);
 /* Optional: receives the config blob once; return NULL, or an error message. */
 const char *weir_on_init(const uint8_t *config, uint32_t len);
 
+/* Registers (from weir_on_init) a function called once per batch before
+ * any weir_on_record, with every record's value (views into the batch,
+ * valid until the batch ends): where a transform looks all its keys up
+ * with one weir_kv_get_many (weir_caps.h). NULL removes it. */
+typedef void (*weir_batch_fn)(const uint8_t *const *values, const uint32_t *lens, uint32_t n);
+void weir_on_batch(weir_batch_fn fn);
+/* The record's position in its batch, as weir_on_batch's arrays index it. */
+uint32_t weir_record_index(const weir_record *r);
+
 /* ---- Field projection (docs/abi.md §4b) ---- */
 
 /* The most paths and the longest path weir_project accepts (the host's limits). */
