@@ -2,6 +2,7 @@ package fraud_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testredis"
 )
 
 type order struct {
@@ -36,6 +38,27 @@ type order struct {
 // profile, in orders-review; the others in orders-clean, masked, with
 // their profile merged in; the corrupt line in orders-dlq.
 func TestFraudExample(t *testing.T) {
+	runFraud(t, "examples/fraud/risk-memory.yaml")
+}
+
+// TestFraudExampleRedis is the same with the profiles in a real Redis
+// (risk-redis.yaml: the weir_redis cache), loaded from risk-memory.yaml.
+func TestFraudExampleRedis(t *testing.T) {
+	srv := testredis.Start(t)
+	cl := srv.Client()
+	defer cl.Close()
+	b, err := os.ReadFile(filepath.Join(fixtures.Root(), "examples/fraud/risk-memory.yaml"))
+	require.NoError(t, err)
+	n := 0
+	for _, m := range regexp.MustCompile(`"(risk:[^"]+)": '([^']+)'`).FindAllSubmatch(b, -1) {
+		require.NoError(t, cl.Set(context.Background(), string(m[1]), m[2], 0).Err())
+		n++
+	}
+	require.Greater(t, n, 900)
+	runFraud(t, "examples/fraud/risk-redis.yaml", "REDIS_URL="+srv.URL())
+}
+
+func runFraud(t *testing.T, resources string, extraEnv ...string) {
 	scores := profiles(t)
 	want, total := expected(t, scores)
 	require.NotEmpty(t, want["orders-review"])
@@ -46,17 +69,17 @@ func TestFraudExample(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	broker := strings.Join(c.ListenAddrs(), ",")
-	env := append(os.Environ(), "KAFKA="+broker, "HTTP_ADDRESS=127.0.0.1:0", "XDG_CACHE_HOME="+fixtures.CacheHome(t))
+	env := append(append(os.Environ(), extraEnv...), "KAFKA="+broker, "HTTP_ADDRESS=127.0.0.1:0", "XDG_CACHE_HOME="+fixtures.CacheHome(t))
 	for _, p := range []string{"mask", "enrich", "route"} {
 		path := filepath.Join(t.TempDir(), p+".wasm")
 		require.NoError(t, os.WriteFile(path, fixtures.Go(t, "plugins/"+p), 0o644))
 		env = append(env, "WEIR_"+strings.ToUpper(p)+"="+path)
 	}
 	weir := fixtures.Weir(t)
-	run(t, env, weir, "lint", "-r", "examples/fraud/risk-memory.yaml", "examples/fraud/produce.yaml", "examples/fraud/pipeline.yaml", "examples/fraud/show.yaml")
+	run(t, env, weir, "lint", "-r", resources, "examples/fraud/produce.yaml", "examples/fraud/pipeline.yaml", "examples/fraud/show.yaml")
 	run(t, env, weir, "run", "examples/fraud/produce.yaml")
 	ctx := fixtures.Patient(t)
-	pipeline := exec.CommandContext(ctx, weir, "run", "-r", "examples/fraud/risk-memory.yaml", "examples/fraud/pipeline.yaml")
+	pipeline := exec.CommandContext(ctx, weir, "run", "-r", resources, "examples/fraud/pipeline.yaml")
 	pipeline.Dir, pipeline.Env = fixtures.Root(), env
 	require.NoError(t, pipeline.Start())
 	defer func() { _ = pipeline.Process.Kill(); _ = pipeline.Wait() }()
