@@ -161,11 +161,13 @@ fuzz-route:
 # issue 14: route — enrich and the seed pipelines
 plugins: build/plugins/enrich.wasm
 
-run-fraud: build plugins bin/weir-devbroker ## fraud screening through Kafka (a dev broker on loopback): orders → mask → enrich (risk profiles) → route → orders-review / orders-clean / orders-dlq
+run-fraud: build plugins bin/weir-devbroker ## fraud screening through Kafka and Redis (both on loopback): orders → mask → enrich (risk profiles in Redis) → route → orders-review / orders-clean / orders-dlq
 	@bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics orders,orders-review,orders-clean,orders-dlq & pid=$$!; \
-	trap "kill $$pid" EXIT; sleep 1; \
+	redis-server --bind 127.0.0.1 --port 16379 --save "" --appendonly no >/dev/null & rpid=$$!; \
+	trap "kill $$pid $$rpid" EXIT; sleep 1; \
+	examples/fraud/load-redis.sh 16379 && \
 	$(BIN) run examples/fraud/produce.yaml && \
-	{ timeout 45 $(BIN) run -r examples/fraud/risk-memory.yaml examples/fraud/pipeline.yaml || true; } && \
+	{ REDIS_URL=redis://127.0.0.1:16379 timeout 45 $(BIN) run -r examples/fraud/risk-redis.yaml examples/fraud/pipeline.yaml || true; } && \
 	{ timeout 15 $(BIN) run examples/fraud/show.yaml > build/fraud-shown.txt || true; } ; \
 	for topic in orders-review orders-clean orders-dlq; do \
 		echo "--- $$topic: $$(grep -c "^$$topic: " build/fraud-shown.txt) records, e.g."; grep -m 2 "^$$topic: " build/fraud-shown.txt || true; done
