@@ -174,5 +174,47 @@ deps-as: ## install the AssemblyScript compiler (npm assemblyscript, pinned) int
 deps: deps-redpanda
 deps-redpanda: ## fetch the Redpanda Data Transforms SDK the tests build its own examples from (Go module proxy, pinned)
 	cd / && GOWORK=off $(GO) mod download github.com/redpanda-data/redpanda/src/transform-sdk/go/transform@v1.1.0
+# issue 14: route
+# The router ships with its golden fixtures, run before every swap to it.
+ROUTE_WASM := build/plugins/route.wasm
+
+plugins: $(ROUTE_WASM)
+
+$(ROUTE_WASM): $(BIN) plugins/route/manifest.json plugins/route/fixtures.json $(GO_SOURCES)
+	@mkdir -p build/plugins
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o build/plugins/route.raw.wasm ./plugins/route
+	$(BIN) transform pack --manifest plugins/route/manifest.json --fixtures plugins/route/fixtures.json -o $@ build/plugins/route.raw.wasm
+	@rm -f build/plugins/route.raw.wasm
+
+.PHONY: fuzz-route
+fuzz: fuzz-route
+fuzz-route:
+	$(GO) test -run XXX -fuzz '^FuzzPlainNumber$$' -fuzztime 20000x ./plugins/route
+
+# issue 14: route — enrich and the seed pipelines
+plugins: build/plugins/enrich.wasm
+
+run-fraud: build plugins bin/weir-devbroker ## fraud screening through Kafka and Redis (both on loopback): orders → mask → enrich (risk profiles in Redis) → route → orders-review / orders-clean / orders-dlq
+	@bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics orders,orders-review,orders-clean,orders-dlq & pid=$$!; \
+	redis-server --bind 127.0.0.1 --port 16379 --save "" --appendonly no >/dev/null & rpid=$$!; \
+	trap "kill $$pid $$rpid" EXIT; sleep 1; \
+	examples/fraud/load-redis.sh 16379 && \
+	$(BIN) run examples/fraud/produce.yaml && \
+	{ REDIS_URL=redis://127.0.0.1:16379 timeout 45 $(BIN) run -r examples/fraud/risk-redis.yaml examples/fraud/pipeline.yaml || true; } && \
+	{ timeout 15 $(BIN) run examples/fraud/show.yaml > build/fraud-shown.txt || true; } ; \
+	for topic in orders-review orders-clean orders-dlq; do \
+		echo "--- $$topic: $$(grep -c "^$$topic: " build/fraud-shown.txt) records, e.g."; grep -m 2 "^$$topic: " build/fraud-shown.txt || true; done
+
+run-iot: build plugins bin/weir-devbroker ## IoT anomaly routing through Kafka (a dev broker on loopback): readings → enrich (device limits) → route → alerts / readings-ok / readings-dlq
+	@bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics readings,alerts,readings-ok,readings-dlq & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1; \
+	$(BIN) run examples/iot/produce.yaml && \
+	{ timeout 45 $(BIN) run examples/iot/pipeline.yaml || true; } && \
+	{ timeout 15 $(BIN) run examples/iot/show.yaml > build/iot-shown.txt || true; } ; \
+	for topic in alerts readings-ok readings-dlq; do \
+		echo "--- $$topic: $$(grep -c "^$$topic: " build/iot-shown.txt) records, e.g."; grep -m 2 "^$$topic: " build/iot-shown.txt || true; done
+
+.PHONY: run-fraud run-iot
+
 # issue 14: caps
 APT_PACKAGES += redis-server # the weir_redis cache's tests run a real server (internal/testredis)

@@ -26,6 +26,7 @@ type Case struct {
 	Name       string
 	Processors []string // one YAML document per processor
 	Threads    int      // processing threads of the stream; 0 means 1
+	Resources  string   // resources YAML (cache_resources, …) the processors use
 }
 
 // maskFields is the reference masking as weir mask plugin config.
@@ -240,6 +241,11 @@ func build(c Case) (*service.Stream, service.MessageBatchHandlerFunc, func() err
 	sb.SetThreads(max(c.Threads, 1))
 	if err := sb.SetLoggerYAML("level: warn"); err != nil {
 		return nil, nil, nil, err
+	}
+	if c.Resources != "" {
+		if err := sb.AddResourcesYAML(c.Resources); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", c.Name, err)
+		}
 	}
 	for _, p := range c.Processors {
 		if err := sb.AddProcessorYAML(p); err != nil {

@@ -405,7 +405,19 @@ func (d *decoder) port(idx int, man *Manifest) (string, error) {
 			return p, d.chargeBytes(idx, len(p))
 		}
 	}
+	if man != nil && man.AnyPort() {
+		return d.anyPort(idx, b)
+	}
 	return "", d.fail("port %s is not declared in the manifest (ports: %s)", excerpt(b), excerpts(ports))
+}
+
+// anyPort accepts a port of a manifest declaring AnyPortName: any UTF-8
+// name of 1 to MaxPortBytes bytes, copied out of guest memory.
+func (d *decoder) anyPort(idx int, b []byte) (string, error) {
+	if len(b) > MaxPortBytes || !utf8.Valid(b) {
+		return "", d.fail("port %s: a port name is 1 to %d bytes of UTF-8", excerpt(b), MaxPortBytes)
+	}
+	return string(b), d.chargeBytes(idx, len(b))
 }
 
 func (d *decoder) metaOps(idx int) ([]MetaOp, error) {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/weirstream/weir/runtime/internal/wasmbin"
 )
@@ -51,9 +52,28 @@ func (m Manifest) ReadsMetadata() bool { return m.Metadata != MetadataNone }
 // ID is "name@version".
 func (m Manifest) ID() string { return m.Name + "@" + m.Version }
 
+// AnyPortName, declared in a manifest's ports, lets the guest route to any
+// port name of 1 to MaxPortBytes bytes of UTF-8: a router whose ports are
+// named by its config (plugins/route). The pipeline's switch output decides
+// where each name goes.
+const AnyPortName = "*"
+
+// MaxPortBytes bounds a port name a manifest's AnyPortName lets through.
+const MaxPortBytes = 64
+
+// AnyPort reports whether the manifest declares AnyPortName.
+func (m Manifest) AnyPort() bool {
+	for _, p := range m.Ports {
+		if p == AnyPortName {
+			return true
+		}
+	}
+	return false
+}
+
 // HasPort reports whether port is declared (the default port "" always is).
 func (m Manifest) HasPort(port string) bool {
-	if port == "" {
+	if port == "" || (m.AnyPort() && len(port) <= MaxPortBytes && utf8.ValidString(port)) {
 		return true
 	}
 	for _, p := range m.Ports {

@@ -62,6 +62,9 @@ func main() {
 	if run["pipeline"] {
 		pipelineTable(&b, measure(pipelineRows(bench.Cases(paths), orders), *rounds))
 	}
+	if run["enrich"] {
+		targets = append(targets, enrichSection(&b, paths, orders, *rounds)...)
+	}
 	if run["runtime"] {
 		guests, err := bench.Guests()
 		check(err)
@@ -90,7 +93,7 @@ func main() {
 }
 
 // sectionNames are the report's sections, in order.
-var sectionNames = []string{"processor", "latency", "pipeline", "runtime", "kafka", "protobuf", "gc", "swap"}
+var sectionNames = []string{"processor", "latency", "pipeline", "enrich", "runtime", "kafka", "protobuf", "gc", "swap"}
 
 func selectSections(only string) (map[string]bool, error) {
 	run := map[string]bool{}
