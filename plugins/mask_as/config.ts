@@ -219,6 +219,7 @@ function check(): string | null {
 export function parseConfig(config: Uint8Array): string | null {
   if (config.length > 0) {
     const rd = JSONReader.of(config);
+    rd.lenientSurrogates = true; // as the Go mask's encoding/json
     const doc = rd.document();
     if (doc === null) return fail(rd.message());
     readTop(doc);

@@ -46,6 +46,13 @@ export class JSONReader {
   end: usize;
   error: string = "";
   errorOffset: u32 = 0;
+  /**
+   * Whether a lone surrogate escape (\ud800) reads as U+FFFD, as Go's
+   * encoding/json reads it, instead of failing: for configs, which the Go
+   * mask reads with encoding/json. Records are read strictly, as the host
+   * validates them.
+   */
+  lenientSurrogates: bool = false;
 
   constructor(p: usize, n: u32) {
     this.p = p;
@@ -285,11 +292,19 @@ export class JSONReader {
     const u = this.hex4();
     if (u < 0) return this.badEscape(at);
     if (u < 0xd800 || u > 0xdfff) return u;
-    if (u > 0xdbff || this.end - this.p < 6 || load<u8>(this.p) != 0x5c || load<u8>(this.p + 1) != 0x75) return this.badEscape(at);
+    if (u > 0xdbff || this.end - this.p < 6 || load<u8>(this.p) != 0x5c || load<u8>(this.p + 1) != 0x75) return this.loneSurrogate(at);
+    const second = this.p;
     this.p += 2;
     const lo = this.hex4();
-    if (lo < 0xdc00 || lo > 0xdfff) return this.badEscape(at);
+    if (lo < 0xdc00 || lo > 0xdfff) {
+      this.p = second; // what follows is read as it is (encoding/json)
+      return this.loneSurrogate(at);
+    }
     return 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+  }
+
+  private loneSurrogate(at: usize): i32 {
+    return this.lenientSurrogates ? 0xfffd : this.badEscape(at);
   }
 
   private badEscape(at: usize): i32 {
