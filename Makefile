@@ -166,6 +166,9 @@ ASC_VERSION := 0.28.20
 deps: deps-as
 
 deps-as: ## install the AssemblyScript compiler (npm assemblyscript, pinned) into build/tools; idempotent
+	@command -v npm >/dev/null || { echo "installing nodejs npm…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
 	@v=$$(node -p "require('./build/tools/node_modules/assemblyscript/package.json').version" 2>/dev/null); \
 	if [ "$$v" != "$(ASC_VERSION)" ]; then \
 		mkdir -p build/tools && npm install --prefix build/tools --no-audit --no-fund --no-save assemblyscript@$(ASC_VERSION); \
