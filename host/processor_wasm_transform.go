@@ -360,6 +360,7 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 			}
 			cfg.OnBatch = metrics.batchDone(mod.Manifest)
 			cfg.OnLogsDropped = metrics.logsDropped(mod.Manifest)
+			cfg.Logger = toSlog(log) // the engine is shared; the guest logs where its pipeline does
 			return mod.NewPool(ctx, cfg)
 		},
 	}

@@ -251,6 +251,10 @@ type PoolConfig struct {
 	// starts or closes) with the guest log lines and bytes dropped since
 	// the last call, if any.
 	OnLogsDropped func(lines, bytes int64)
+	// Logger, if set, receives this pool's guest logs instead of the
+	// engine's Logger: an engine shared by several pipelines logs each
+	// pool's guest where its own pipeline logs.
+	Logger *slog.Logger
 	// Extism is how the pool runs an Extism plugin (extism_config.go).
 	Extism ExtismConfig
 }

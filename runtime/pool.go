@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -60,7 +61,7 @@ func (m *Module) NewPool(ctx context.Context, cfg PoolConfig) (*Pool, error) {
 	p := &Pool{
 		mod:    m,
 		cfg:    cfg,
-		log:    newGuestLog(m.engine.cfg.Logger, m.Manifest.ID(), cfg),
+		log:    newGuestLog(cmp.Or(cfg.Logger, m.engine.cfg.Logger), m.Manifest.ID(), cfg),
 		idle:   make(chan *instance, cfg.Size),
 		memory: reserved,
 		bound:  bound,
