@@ -30,6 +30,7 @@ build: $(BIN) ## build the weir CLI (Benthos + weir plugins) into bin/
 $(BIN): $(GO_SOURCES)
 	$(GO) build -o $@ ./cmd/weir
 
+plugins: deps # the C, Rust and AssemblyScript toolchains (make run on a fresh machine)
 plugins: $(PLUGIN_WASM) ## build the shipped transforms into build/plugins/*.wasm
 
 build/plugins/%.wasm: $(BIN) plugins/%/manifest.json $(GO_SOURCES)
