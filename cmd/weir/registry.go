@@ -84,7 +84,9 @@ func push(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) 
 	if err != nil {
 		return "", err
 	}
-	desc, err := repo.Push(c.Context, wasm, ref.Tag)
+	st := startStep(c.App.ErrWriter, "pushing "+filepath.Base(args[0]), int64(len(wasm)))
+	desc, err := repo.Push(registry.WithProgress(c.Context, st.progress), wasm, ref.Tag)
+	st.finish(err)
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", args[0], err)
 	}
@@ -92,7 +94,9 @@ func push(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) 
 }
 
 func pull(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (string, error) {
-	art, err := repo.Pull(c.Context, ref.Reference())
+	st := startStep(c.App.ErrWriter, "pulling "+ref.String(), 0)
+	art, err := repo.Pull(registry.WithProgress(c.Context, st.progress), ref.Reference())
+	st.finish(err)
 	if err != nil {
 		return "", err
 	}
