@@ -126,15 +126,3 @@ func TestStatusWatch(t *testing.T) {
 	err = watch(context.Background(), &frames{}, "--interval", "1ms")
 	assert.ErrorContains(t, err, "--interval 1ms: at least 100ms")
 }
-
-// A reason that carries terminal escapes (from a registry's error or a
-// module's refusal) is printed escaped: it cannot clear or rewrite the
-// operator's terminal.
-func TestStatusTextIsPrintable(t *testing.T) {
-	var w bytes.Buffer
-	printStatus(&w, host.Status{Name: "mask", Rejected: map[string]string{"sha256:1": "refused\x1b[2J\x1b]0;pwned\x07 \u202eevil\u0085"}})
-	assert.NotContains(t, w.String(), "\x1b")
-	assert.NotContains(t, w.String(), "\u202e")
-	assert.Contains(t, w.String(), `refused\x1b[2J\x1b]0;pwned\x07 \u202eevil\x85`)
-	assert.Equal(t, "plain\ttext\n", printable("plain\ttext\n"))
-}
