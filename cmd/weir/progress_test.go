@@ -126,3 +126,13 @@ func TestStatusWatch(t *testing.T) {
 	err = watch(context.Background(), &frames{}, "--interval", "1ms")
 	assert.ErrorContains(t, err, "--interval 1ms: at least 100ms")
 }
+
+// On a terminal each refresh clears the screen first; elsewhere it is a
+// plain block.
+func TestWatchFramesClearOnlyATerminal(t *testing.T) {
+	var tty, plain bytes.Buffer
+	writeFrame(&tty, true, time.Second, []byte("mask  mask@1\n"), nil)
+	writeFrame(&plain, false, time.Second, []byte("mask  mask@1\n"), nil)
+	assert.Regexp(t, `^\x1b\[H\x1b\[2J\d\d:\d\d:\d\d  every 1s, Ctrl-C to stop\n\nmask  mask@1\n$`, tty.String())
+	assert.Regexp(t, `^--- \d\d:\d\d:\d\d\nmask  mask@1\n\n$`, plain.String())
+}
