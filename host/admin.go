@@ -115,7 +115,7 @@ func releaseSlot(s *slot) {
 }
 
 // closeSlot stops s's watcher and closes its versions once their batches
-// are done.
+// are done: the serving one drains, then is closed (outcome stopped).
 func closeSlot(s *slot) {
 	s.stop()
 	s.mu.Lock()
@@ -128,9 +128,12 @@ func closeSlot(s *slot) {
 	s.swapMu.Lock() // no swap in progress or to come
 	defer s.swapMu.Unlock()
 	cur := s.cur.Load()
+	s.advance(cur.life, stateDraining)
 	retire(cur)
 	_ = cur.mod.Close(context.Background())
 	s.mu.Lock()
+	s.move(cur.life, stateClosed)
+	cur.life.rec.Outcome = outcomeStopped
 	if s.prev != nil {
 		_ = s.prev.mod.Close(context.Background())
 		s.prev = nil

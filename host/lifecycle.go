@@ -64,6 +64,7 @@ const (
 	outcomeRejected   = "rejected"    // refused at a step before serving
 	outcomeDropped    = "dropped"     // prepared, then superseded by an operator command before serving
 	outcomeFailed     = "failed"      // a step failed in a way that may pass on the next try
+	outcomeStopped    = "stopped"     // it served until its processor closed
 )
 
 // VersionRecord is one version's lifecycle, as status shows it: the

@@ -159,3 +159,22 @@ func TestRefusedVersionIsRejectedAtItsStep(t *testing.T) {
 	assert.Contains(t, s.status().Rejected, "bad")
 	assert.Equal(t, "v1", stampOn(t, s))
 }
+
+// Closing a slot (its last processor closed) ends the serving version's
+// lifecycle as a replacement would: it drains, then is closed, its pool
+// with it.
+func TestClosingASlotClosesItsVersion(t *testing.T) {
+	s, src := stampSlot(t, "v1", "v2")
+	follow(t, s, src, "v2")
+	v2 := s.cur.Load()
+	closeSlot(s)
+	rec := lifeOf(s, "v2")
+	assert.Equal(t, []string{"serving", "draining", "closed"}, rec.States[len(rec.States)-3:])
+	assert.Equal(t, "closed", rec.State)
+	assert.Equal(t, outcomeStopped, rec.Outcome)
+	assert.False(t, rec.Until.IsZero(), "when it stopped serving")
+	_, err := v2.pool.Process(context.Background(), []runtime.Record{{Value: []byte("x")}})
+	assert.ErrorIs(t, err, runtime.ErrClosed)
+	fixtures.WaitUntil(t, "v1 drained", func() bool { return lifeOf(s, "v1").State == "closed" })
+	assert.Equal(t, outcomeReplaced, lifeOf(s, "v1").Outcome)
+}

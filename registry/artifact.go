@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/weirstream/weir/runtime"
 )
@@ -73,13 +74,11 @@ func push(ctx context.Context, target oras.Target, wasm []byte) (ocispec.Descrip
 		return ocispec.Descriptor{}, err
 	}
 	config := content.NewDescriptorFromBytes(MediaTypeWasmConfig, cfg)
-	for _, b := range []struct {
-		desc ocispec.Descriptor
-		data []byte
-	}{{layer, wasm}, {config, cfg}} {
-		if err := pushIfAbsent(ctx, target, b.desc, b.data); err != nil {
-			return ocispec.Descriptor{}, err
-		}
+	if err := pushModule(ctx, target, layer, wasm); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if err := pushIfAbsent(ctx, target, config, cfg); err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	man := report.Manifest
 	annotations := map[string]string{
@@ -100,6 +99,24 @@ func push(ctx context.Context, target oras.Target, wasm []byte) (ocispec.Descrip
 	return oras.PackManifest(ctx, target, oras.PackManifestVersion1_1, "", oras.PackManifestOptions{
 		Layers: []ocispec.Descriptor{layer}, ConfigDescriptor: &config, ManifestAnnotations: annotations,
 	})
+}
+
+// pushModule is pushIfAbsent for the module's layer, reporting its
+// upload to the context's Progress: through the remote registry's
+// transport (progressTransport), or as the local store reads it.
+func pushModule(ctx context.Context, target content.Storage, desc ocispec.Descriptor, wasm []byte) error {
+	report := progressOf(ctx)
+	if report == nil {
+		return pushIfAbsent(ctx, target, desc, wasm)
+	}
+	ok, err := target.Exists(ctx, desc)
+	if err != nil || ok {
+		return err
+	}
+	if _, isRemote := target.(*remote.Repository); isRemote {
+		return target.Push(context.WithValue(ctx, uploadKey{}, upload{size: desc.Size, report: report}), desc, bytes.NewReader(wasm))
+	}
+	return target.Push(ctx, desc, counted(bytes.NewReader(wasm), desc.Size, report))
 }
 
 func pushIfAbsent(ctx context.Context, target content.Storage, desc ocispec.Descriptor, data []byte) error {
@@ -134,11 +151,27 @@ func fetch(ctx context.Context, target content.Fetcher, desc ocispec.Descriptor,
 	if layer.Size > maxWasm {
 		return nil, fmt.Errorf("manifest %s: wasm layer is %d bytes, over the %d-byte cap", desc.Digest, layer.Size, maxWasm)
 	}
-	wasm, err := content.FetchAll(ctx, target, layer)
+	wasm, err := fetchModule(ctx, target, layer)
 	if err != nil {
 		return nil, fmt.Errorf("wasm layer %s: %w", layer.Digest, err)
 	}
 	return &Artifact{Manifest: desc, Layer: layer, Wasm: wasm}, nil
+}
+
+// fetchModule reads the module's layer, checking its size and digest (as
+// content.FetchAll does), and reports its download to the context's
+// Progress.
+func fetchModule(ctx context.Context, target content.Fetcher, layer ocispec.Descriptor) ([]byte, error) {
+	report := progressOf(ctx)
+	if report == nil {
+		return content.FetchAll(ctx, target, layer)
+	}
+	rc, err := target.Fetch(ctx, layer)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return content.ReadAll(counted(rc, layer.Size, report), layer)
 }
 
 // fetchManifest reads the image manifest desc describes, of one of the

@@ -51,6 +51,26 @@ func GenerateKey() (private, public []byte, err error) {
 		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), nil
 }
 
+// EncryptPrivateKey seals a PKCS#8 private key PEM (GenerateKey's) under
+// password the way `cosign generate-key-pair` does: go-securesystemslib's
+// encrypted.Encrypt (scrypt at its standard parameters, then NaCl
+// secretbox) as an "ENCRYPTED SIGSTORE PRIVATE KEY" PEM block, which
+// cosign and LoadPrivateKey open with $COSIGN_PASSWORD.
+func EncryptPrivateKey(private, password []byte) ([]byte, error) {
+	block, _ := pem.Decode(private)
+	if block == nil || block.Type != pemPrivateKey {
+		return nil, fmt.Errorf("encrypting a key: want a %q PEM block", pemPrivateKey)
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+		return nil, fmt.Errorf("encrypting a key: %w", err)
+	}
+	sealed, err := encrypted.Encrypt(block.Bytes, password)
+	if err != nil {
+		return nil, fmt.Errorf("encrypting a key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: pemSigstoreEncrypted, Bytes: sealed}), nil
+}
+
 // LoadPrivateKey reads an ECDSA private key PEM file: PKCS#8, SEC 1, or
 // cosign's encrypted format, whose password comes from $COSIGN_PASSWORD
 // (as for cosign; an empty value is the empty password).

@@ -101,3 +101,43 @@ func TestLoadPrivateKeyNamesWhatItReads(t *testing.T) {
 	assert.ErrorContains(t, err, `PEM block "RSA PRIVATE KEY" is not an ECDSA private key`)
 	assert.NotContains(t, err.Error(), "openssl")
 }
+
+// EncryptPrivateKey writes what `cosign generate-key-pair` writes (the PEM
+// type, scrypt at cosign's parameters, NaCl secretbox), and LoadPrivateKey
+// reads it back with the password (a wrong one: TestLoadPrivateKeyReadsCosignKeys;
+// each key derivation takes seconds under -race).
+func TestEncryptPrivateKeyRoundTrips(t *testing.T) {
+	priv, pub, err := registry.GenerateKey()
+	require.NoError(t, err)
+	sealed, err := registry.EncryptPrivateKey(priv, []byte("hunter2"))
+	require.NoError(t, err)
+	block, _ := pem.Decode(sealed)
+	require.NotNil(t, block)
+	assert.Equal(t, "ENCRYPTED SIGSTORE PRIVATE KEY", block.Type)
+	var box struct {
+		KDF struct {
+			Name   string
+			Params struct{ N, R, P int }
+		}
+		Cipher struct{ Name string }
+	}
+	require.NoError(t, json.Unmarshal(block.Bytes, &box))
+	assert.Equal(t, "scrypt", box.KDF.Name)
+	assert.Equal(t, struct{ N, R, P int }{1 << 16, 8, 1}, box.KDF.Params, "encrypted.Encrypt's standard parameters, as cosign")
+	assert.Equal(t, "nacl/secretbox", box.Cipher.Name)
+	assert.NotContains(t, string(sealed), string(priv[30:60]), "the key is not in the clear")
+
+	dir := t.TempDir()
+	kp, pp := filepath.Join(dir, "k.key"), filepath.Join(dir, "k.pub")
+	require.NoError(t, os.WriteFile(kp, sealed, 0o600))
+	require.NoError(t, os.WriteFile(pp, pub, 0o644))
+	want, err := registry.LoadPublicKey(pp)
+	require.NoError(t, err)
+	t.Setenv("COSIGN_PASSWORD", "hunter2")
+	key, err := registry.LoadPrivateKey(kp)
+	require.NoError(t, err)
+	assert.True(t, key.PublicKey.Equal(want), "the key sealed is the key opened")
+
+	_, err = registry.EncryptPrivateKey(pub, []byte("x"))
+	assert.ErrorContains(t, err, `want a "PRIVATE KEY" PEM block`)
+}

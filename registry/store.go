@@ -105,7 +105,7 @@ func Open(ctx context.Context, ref Ref, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry credentials: %w", err)
 	}
-	client := &http.Client{Transport: &retry.Transport{Policy: func() retry.Policy { return retryPolicy }}}
+	client := &http.Client{Transport: &retry.Transport{Base: progressTransport{http.DefaultTransport}, Policy: func() retry.Policy { return retryPolicy }}}
 	repo.Client = &auth.Client{Client: client, Cache: auth.NewCache(), Credential: credentials.Credential(creds)}
 	// Signing adds referrers; on a registry without the referrers API that
 	// replaces the tag schema's index, and the old one would be deleted:

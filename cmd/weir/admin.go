@@ -45,7 +45,7 @@ func adminFlags() []cli.Flag {
 func adminCommands() []*cli.Command {
 	return []*cli.Command{
 		{Name: "status", Usage: "Show a running weir's transforms: versions, digests, state, swap history, last failure", ArgsUsage: "[NAME]",
-			Flags: append(adminFlags(), &cli.BoolFlag{Name: "json", Usage: "print as JSON"}), Action: statusAction},
+			Flags: append(append(adminFlags(), &cli.BoolFlag{Name: "json", Usage: "print as JSON"}), watchFlags()...), Action: statusAction},
 		{Name: "rollback", Usage: "Go back to the previous version (the current one is not swapped to again)", ArgsUsage: "NAME", Flags: adminFlags(), Action: changeAction("rollback")},
 		{Name: "pin", Usage: "Hold a transform at its current version, or at --id DIGEST, until unpin", ArgsUsage: "NAME", Flags: append(adminFlags(),
 			&cli.StringFlag{Name: "id", Usage: "artifact digest to pin (default: the serving one)"}), Action: changeAction("pin")},
@@ -184,13 +184,25 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
-	body, err := api.call(c.Context, "GET", "/weir/transforms", nil)
-	if err != nil {
+	if c.Bool("watch") {
+		return watchStatus(c, api)
+	}
+	if err := showStatus(c.Context, c, api, c.App.Writer); err != nil {
 		return cli.Exit(err, 1)
+	}
+	return nil
+}
+
+// showStatus fetches the running weir's transforms (the one named, if
+// given) and prints them to w, as text or JSON.
+func showStatus(ctx context.Context, c *cli.Context, api *adminClient, w io.Writer) error {
+	body, err := api.call(ctx, "GET", "/weir/transforms", nil)
+	if err != nil {
+		return err
 	}
 	var all []host.Status
 	if err := json.Unmarshal(body, &all); err != nil {
-		return cli.Exit(err, 1)
+		return err
 	}
 	if name := c.Args().First(); name != "" {
 		var one []host.Status
@@ -200,17 +212,17 @@ func statusAction(c *cli.Context) error {
 			}
 		}
 		if len(one) == 0 {
-			return cli.Exit(fmt.Sprintf("no transform named %q", name), 1)
+			return fmt.Errorf("no transform named %q", name)
 		}
 		all = one
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(all)
 	}
 	for _, s := range all {
-		printStatus(c.App.Writer, s)
+		printStatus(w, s)
 	}
 	return nil
 }
@@ -223,7 +235,8 @@ func printStatus(w io.Writer, s host.Status) {
 	case !s.Watching:
 		state = "not watching"
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var text bytes.Buffer // made printable before it reaches a terminal
+	tw := tabwriter.NewWriter(&text, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s\t%s (%s)\n", s.Name, s.Serving.Transform, state)
 	fmt.Fprintf(tw, "  serving\t%s since %s\n", s.Serving.Origin, s.Serving.Since.Format(time.RFC3339))
 	if s.Previous != nil {
@@ -253,6 +266,7 @@ func printStatus(w io.Writer, s host.Status) {
 		fmt.Fprintf(tw, "  version\t%s\n", line)
 	}
 	_ = tw.Flush()
+	_, _ = io.WriteString(w, printable(text.String()))
 }
 
 func changeAction(action string) cli.ActionFunc {

@@ -115,7 +115,7 @@ func followAudit(ctx context.Context, path string, show func([]byte)) error {
 func printAuditLine(c *cli.Context, line []byte) {
 	var ev host.AuditEvent
 	if err := json.Unmarshal(line, &ev); err != nil {
-		fmt.Fprintf(c.App.Writer, "unreadable audit line: %s", line)
+		fmt.Fprintf(c.App.Writer, "unreadable audit line: %s\n", printableLine(strings.TrimSuffix(string(line), "\n")))
 		return
 	}
 	if n := c.String("transform"); n != "" && ev.Transform != n {
@@ -125,7 +125,7 @@ func printAuditLine(c *cli.Context, line []byte) {
 		_, _ = c.App.Writer.Write(line)
 		return
 	}
-	fmt.Fprintln(c.App.Writer, auditRow(ev))
+	fmt.Fprintln(c.App.Writer, printableLine(auditRow(ev))) // a refused request's path is anyone's text
 }
 
 func auditRow(ev host.AuditEvent) string {

@@ -61,7 +61,10 @@ func buildAction(c *cli.Context) error {
 		return cli.Exit(err, 1)
 	}
 	raw := filepath.Join(dir, "build", man.Name+".raw.wasm")
-	if err := compile(c, lang, dir, man.Name, raw); err != nil {
+	st := startTimed(c.App.ErrWriter, fmt.Sprintf("building %s (%s)", dir, lang))
+	err = compile(c, lang, dir, man.Name, raw)
+	st.finish(err)
+	if err != nil {
 		return cli.Exit(fmt.Sprintf("build %s (%s): %v", dir, lang, err), 1)
 	}
 	out := c.String("output")

@@ -90,6 +90,15 @@ func TestCosignInterop(t *testing.T) {
 	run(nil, append(cosignSign, "--new-bundle-format", c4)...)
 	verifyWithWeir(w4, "sigstore-bundle")
 
+	// cosign signs with weir's encrypted key as with its own.
+	out, err = runTransform(t, "keygen", "--encrypt", filepath.Join(dir, "weir"))
+	require.NoError(t, err, out)
+	w7, c7 := push("v7")
+	run(nil, "sign", "--key", "weir.key", "--tlog-upload=false", "--allow-insecure-registry", c7)
+	out, err = runTransform(t, "verify", local, "--key", filepath.Join(dir, "weir.pub"), w7)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "simple-signing signature by key")
+
 	// Each signature covers its own digest only.
 	w5, _ := push("v5")
 	_, err = runTransform(t, "verify", local, "--key", filepath.Join(dir, "cosign.pub"), w5)

@@ -39,7 +39,7 @@ func registryCommands() []*cli.Command {
 				Usage: "signature formats to write: " + registry.FormatBundle + " (cosign v3), " + registry.FormatSimpleSigning + " (the .sig tag, cosign v2)"}), Action: refAction(1, 0, sign)},
 		{Name: "verify", Usage: "Check an artifact is signed by one of the keys (cosign's bundle or .sig formats)", ArgsUsage: "REF", Flags: withFlags(
 			&cli.StringSliceFlag{Name: "key", Required: true, Usage: "PEM public key, e.g. cosign.pub (repeatable)"}), Action: refAction(1, 0, verify)},
-		{Name: "keygen", Usage: "Write an ECDSA P-256 key pair: PREFIX.key (PKCS#8) and PREFIX.pub (cosign.pub format)", ArgsUsage: "PREFIX", Action: keygenAction},
+		keygenCommand(),
 	}
 }
 
@@ -84,7 +84,9 @@ func push(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) 
 	if err != nil {
 		return "", err
 	}
-	desc, err := repo.Push(c.Context, wasm, ref.Tag)
+	st := startStep(c.App.ErrWriter, "pushing "+filepath.Base(args[0]), int64(len(wasm)))
+	desc, err := repo.Push(registry.WithProgress(c.Context, st.progress), wasm, ref.Tag)
+	st.finish(err)
 	if err != nil {
 		return "", fmt.Errorf("push %s: %w", args[0], err)
 	}
@@ -92,7 +94,9 @@ func push(c *cli.Context, repo *registry.Repo, ref registry.Ref, args []string) 
 }
 
 func pull(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (string, error) {
-	art, err := repo.Pull(c.Context, ref.Reference())
+	st := startStep(c.App.ErrWriter, "pulling "+ref.String(), 0)
+	art, err := repo.Pull(registry.WithProgress(c.Context, st.progress), ref.Reference())
+	st.finish(err)
 	if err != nil {
 		return "", err
 	}
@@ -174,26 +178,4 @@ func verify(c *cli.Context, repo *registry.Repo, ref registry.Ref, _ []string) (
 		return "", err
 	}
 	return fmt.Sprintf("verified %s: %s signature by key %s in manifest %s\n", ref.WithDigest(desc.Digest), sig.Format, sig.KeyID, sig.Manifest), nil
-}
-
-func keygenAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return cli.Exit("usage: weir transform keygen PREFIX", 2)
-	}
-	a := c.Args().Slice()
-	priv, pub, err := registry.GenerateKey()
-	if err != nil {
-		return cli.Exit(err, 1)
-	}
-	for path, b := range map[string][]byte{a[0] + ".key": priv, a[0] + ".pub": pub} {
-		mode := os.FileMode(0o644)
-		if strings.HasSuffix(path, ".key") {
-			mode = 0o600
-		}
-		if err := os.WriteFile(path, b, mode); err != nil {
-			return cli.Exit(err, 1)
-		}
-	}
-	fmt.Fprintf(c.App.Writer, "wrote %s.key and %s.pub\n", a[0], a[0])
-	return nil
 }

@@ -49,6 +49,7 @@ func TestScaffoldFixturesCatchAChange(t *testing.T) {
 	require.NoError(t, err)
 	out, err := runTransform(t, "build", dir)
 	require.NoError(t, err, out)
+	assert.Regexp(t, `(?m)^building .*tagger \(wat\) … \d+(\.\d)? m?s$`, out, "the toolchain's run, timed")
 	other := filepath.Join(t.TempDir(), "other.json")
 	require.NoError(t, os.WriteFile(other, []byte(`{"cases":[{"name":"keeps empty","in":[{"value":""}],"want":[{"out":[{"value":""}]}]}]}`), 0o644))
 	out, err = runTransform(t, "test", "--fixtures", other, filepath.Join(dir, "tagger.wasm"))

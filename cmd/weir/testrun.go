@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -77,7 +78,9 @@ func loadFile(c *cli.Context, e *runtime.Engine, path string) (*runtime.Module, 
 	if err != nil {
 		return nil, err
 	}
+	st := startStep(c.App.ErrWriter, "compiling "+filepath.Base(path), int64(len(wasm)))
 	m, err := e.Load(c.Context, wasm)
+	st.finish(err)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

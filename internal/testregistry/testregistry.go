@@ -22,12 +22,14 @@ import (
 
 // Server is a running registry. Host is its "127.0.0.1:port".
 type Server struct {
-	Host  string
-	srv   *http.Server
-	ln    net.Listener
-	mu    sync.Mutex
-	down  bool // everything answers 503
-	blobs bool // blob reads answer 503: tags resolve, content does not come
+	Host     string
+	srv      *http.Server
+	ln       net.Listener
+	mu       sync.Mutex
+	down     bool // everything answers 503
+	blobs    bool // blob reads answer 503: tags resolve, content does not come
+	failPuts int  // the next failPuts blob upload PUTs answer 503
+	failed   int  // blob upload PUTs answered 503 so far
 	// manifests counts manifest requests, answered or not: a tag watcher
 	// resolving its tag makes one per check.
 	manifests atomic.Int64
@@ -71,6 +73,11 @@ func Listen(addr string) (*Server, error) {
 		}
 		s.mu.Lock()
 		down := s.down || s.blobs && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/")
+		if !down && s.failPuts > 0 && r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			s.failPuts--
+			s.failed++
+			down = true
+		}
 		s.mu.Unlock()
 		if down {
 			http.Error(w, "registry down for the test", http.StatusServiceUnavailable)
@@ -96,6 +103,21 @@ func (s *Server) SetBlobsDown(down bool) {
 	s.mu.Lock()
 	s.blobs = down
 	s.mu.Unlock()
+}
+
+// FailUploads makes the next n blob uploads' final PUTs answer 503, as a
+// registry failing for a moment does: a client that retries succeeds.
+func (s *Server) FailUploads(n int) {
+	s.mu.Lock()
+	s.failPuts = n
+	s.mu.Unlock()
+}
+
+// FailedUploads is how many uploads FailUploads has failed so far.
+func (s *Server) FailedUploads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
 }
 
 // ManifestRequests is how many manifest requests the registry has had. A
