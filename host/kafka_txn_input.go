@@ -88,11 +88,14 @@ func kafkaTxnInputOr(conf *service.ParsedConfig, in *kafkaInput, mgr *service.Re
 }
 
 // Connect builds the transactional client, once the outputs said how they
-// produce. An input whose id no output joined fails here, naming the fix.
+// produce (Benthos connects a stream's input only after it built every
+// output). An input whose id no output joined is a configuration error: it
+// logs the fix and ends, so the stream stops without consuming anything.
 func (t *kafkaTxnInput) Connect(ctx context.Context) error {
 	popts, err := t.session.producerOpts(t.timeout)
 	if err != nil {
-		return err
+		t.log.Error(err.Error())
+		return service.ErrEndOfInput
 	}
 	// The at-least-once input's revoke callbacks stay in t.opts; its
 	// offset tracker is never fed in this mode, so they commit nothing.
