@@ -168,4 +168,3 @@ func TestExactlyOnceAcrossRebalances(t *testing.T) {
 	assert.Zero(t, rep.Misplaced)
 	assert.Equal(t, eosRecords, rep.Seen)
 }
-
