@@ -2,12 +2,14 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -123,6 +125,9 @@ func groupCommitted(cl *kgo.Client) func(context.Context) (bool, error) {
 			return false, err
 		}
 		offsets, err := adm.FetchOffsets(ctx, "bench")
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			return false, nil // not joined yet
+		}
 		if err != nil {
 			return false, err
 		}

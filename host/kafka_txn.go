@@ -33,7 +33,7 @@ func kafkaTxnInputField() *service.ConfigField {
 		service.NewDurationField(fieldTxnPeriod).
 			Description("Longest a transaction waits for more batches before ending (with max_batches above 1).").
 			Default("100ms"),
-	).Description("Exactly-once mode: consume, transform, produce and commit the consumed offsets in one Kafka transaction. Every kafka output of the stream must name the same id. Nacks abort the transaction: its records are read again.").Advanced()
+	).Description("Exactly-once mode: consume, transform, produce and commit the consumed offsets in one Kafka transaction. Every kafka output of the stream must name the same id. Nacks abort the transaction: its records are read again (auto_replay_nacks and max_uncommitted do not apply). See docs/deploy.md, \"Exactly-once\".").Advanced()
 }
 
 func kafkaTxnOutputField() *service.ConfigField {

@@ -21,7 +21,7 @@ import (
 	"github.com/weirstream/weir/internal/fixtures"
 )
 
-const eosRecords = 60_000
+const eosRecords = 30_000
 
 // eosPipeline is the ledger pipeline in exactly-once mode. Each process
 // has its own transactional ID (EOS_ID): a restart with the same one fences
@@ -120,7 +120,11 @@ func (r *eosRun) check(t *testing.T, procs ...*exec.Cmd) ledger.Report {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), fixtures.Patience)
 	defer cancel()
-	rep, err := ledger.ReadToEnd(ctx, strings.Split(r.broker, ","), "out", "dlq", eosRecords, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	brokers := strings.Split(r.broker, ",")
+	all, err := ledger.ReadToEnd(ctx, brokers, "out", "dlq", eosRecords)
+	require.NoError(t, err)
+	t.Logf("a read_uncommitted reader, aborted transactions included: %s", all)
+	rep, err := ledger.ReadToEnd(ctx, brokers, "out", "dlq", eosRecords, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	require.NoError(t, err)
 	return rep
 }
