@@ -29,14 +29,17 @@ func ReadToEnd(ctx context.Context, brokers []string, out, dlq string, n int, op
 	}
 	defer reader.Close()
 	t := newTally(n, dlq)
-	for ends := 0; ends < sentinels; {
+	for len(sentinels) > 0 {
 		if err := ctx.Err(); err != nil {
-			return t.report(), fmt.Errorf("read %d of %d partitions to their end: %w", ends, sentinels, err)
+			return t.report(), fmt.Errorf("%d partitions not read to their end: %w", len(sentinels), err)
 		}
 		fetches := reader.PollFetches(ctx)
 		for _, r := range fetches.Records() {
 			if string(r.Key) == endKey {
-				ends++
+				// an earlier call's sentinel is skipped like this one's
+				if at, ok := sentinels[partitionOf(r)]; ok && r.Offset >= at {
+					delete(sentinels, partitionOf(r))
+				}
 				continue
 			}
 			if err := t.add(r.Topic, r.Value); err != nil {
@@ -47,21 +50,36 @@ func ReadToEnd(ctx context.Context, brokers []string, out, dlq string, n int, op
 	return t.report(), nil
 }
 
+type partition struct {
+	topic string
+	part  int32
+}
+
+func partitionOf(r *kgo.Record) partition { return partition{r.Topic, r.Partition} }
+
 // writeSentinels appends one sentinel to every partition of the topics and
-// returns how many it wrote.
-func writeSentinels(ctx context.Context, brokers []string, topics ...string) (int, error) {
+// returns where each landed.
+func writeSentinels(ctx context.Context, brokers []string, topics ...string) (map[partition]int64, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topics...)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var recs []*kgo.Record
 	ends.Each(func(o kadm.ListedOffset) {
 		recs = append(recs, &kgo.Record{Topic: o.Topic, Partition: o.Partition, Key: []byte(endKey)})
 	})
-	return len(recs), cl.ProduceSync(ctx, recs...).FirstErr()
+	results := cl.ProduceSync(ctx, recs...)
+	if err := results.FirstErr(); err != nil {
+		return nil, err
+	}
+	at := map[partition]int64{}
+	for _, r := range results {
+		at[partitionOf(r.Record)] = r.Record.Offset
+	}
+	return at, nil
 }
