@@ -82,7 +82,8 @@ func runStream(t *testing.T, stream *service.Stream) (stop func()) {
 
 // TestKafkaExactlyOnceRoundTrip: the first transaction's offset commit is
 // refused (the group generation changed, as in a rebalance), so that
-// transaction aborts after its records were written and is redone. A
+// transaction aborts after its records were written and is redone; then
+// one write fails, the output nacks, and that transaction aborts too. A
 // read_committed consumer sees every record exactly once, masked, failures
 // in the dead-letter topic; a read_uncommitted one sees the aborted
 // records as well; the group's committed offsets reach the end.
@@ -94,15 +95,25 @@ func TestKafkaExactlyOnceRoundTrip(t *testing.T) {
 	const n = 300
 	txnRecords(t, brokers, n)
 
-	var refused atomic.Int32
+	var refused, failed atomic.Int32
 	c.ControlKey(int16(kmsg.TxnOffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		refused.Add(1)
 		return refuseTxnCommit(req.(*kmsg.TxnOffsetCommitRequest)), nil, true
 	})
+	// after that, one transactional write fails: the output nacks
+	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		produce := req.(*kmsg.ProduceRequest)
+		if refused.Load() == 0 || produce.TransactionID == nil {
+			return nil, nil, false
+		}
+		failed.Add(1)
+		return failProduce(produce), nil, true
+	})
 	stop := runStream(t, txnStream(t, brokers, "eos-roundtrip"))
 	waitCommittedToEnd(t, brokers, "eos-roundtrip")
 	stop()
-	assert.EqualValues(t, 1, refused.Load(), "the fault fired once")
+	assert.EqualValues(t, 1, refused.Load(), "the commit fault fired once")
+	assert.EqualValues(t, 1, failed.Load(), "the write fault fired once")
 
 	seen := map[string]int{}
 	for _, r := range readToEnd(t, brokers, kgo.FetchIsolationLevel(kgo.ReadCommitted())) {
@@ -153,6 +164,25 @@ func refuseTxnCommit(req *kmsg.TxnOffsetCommitRequest) kmsg.Response {
 			sp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.ErrorCode = kerr.IllegalGeneration.Code
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp
+}
+
+// failProduce answers a produce request as a broker refusing its records
+// does: MESSAGE_TOO_LARGE, which a producer does not retry.
+func failProduce(req *kmsg.ProduceRequest) kmsg.Response {
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	resp.Version = req.Version
+	for _, rt := range req.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.ErrorCode = kerr.MessageTooLarge.Code
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
