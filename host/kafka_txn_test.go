@@ -34,7 +34,8 @@ func txnRecords(t *testing.T, brokers string, n int) {
 }
 
 // txnStream builds kafka in → mask → out, failures → dlq, all in the
-// transaction id.
+// transaction id, up to three batches per transaction (the ledger tests
+// run the default, one).
 func txnStream(t *testing.T, brokers, id string) *service.Stream {
 	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	b := service.NewStreamBuilder()
@@ -45,7 +46,7 @@ kafka:
   topics: [in]
   consumer_group: %s
   max_poll_records: 50
-  transaction: { id: %s }
+  transaction: { id: %s, max_batches: 3 }
 `, brokers, id, id)))
 	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf(`
 wasm:
