@@ -45,6 +45,7 @@ and every record header under its own key.`).
 		Field(service.NewIntField(fieldMaxPoll).Description("Most records handed over in one batch.").Default(1024).Advanced()).
 		Field(service.NewIntField(fieldMaxInFlight).Description("Most records delivered and not yet committed; polling pauses above it. It bounds the duplicates a crash can cause.").Default(10000).Advanced()).
 		Field(service.NewDurationField(fieldSession).Description("How long the group waits for a silent member (a crashed process) before giving its partitions to the others.").Default("45s").Advanced()).
+		Field(kafkaTxnInputField()).
 		Field(service.NewAutoRetryNacksToggleField())
 }
 
@@ -53,6 +54,9 @@ func init() {
 		in, err := newKafkaInput(conf, mgr)
 		if err != nil {
 			return nil, err
+		}
+		if txn, err := kafkaTxnInputOr(conf, in, mgr); txn != nil || err != nil {
+			return txn, err // exactly-once: a nack aborts, so no retry wrapper
 		}
 		return service.AutoRetryNacksBatchedToggled(conf, in)
 	})

@@ -36,6 +36,7 @@ Metadata becomes record headers (filter it with ` + "`metadata`" + `).`).
 		Field(service.NewInterpolatedStringField(fieldPartition).Description("Explicit partition; empty lets the key hash choose.").Default("").Advanced()).
 		Field(service.NewMetadataExcludeFilterField(fieldHeaders).Description("Which metadata to send as headers (all, by default).")).
 		Field(service.NewStringEnumField(fieldCompression, "none", "gzip", "snappy", "lz4", "zstd").Default("none").Advanced()).
+		Field(kafkaTxnOutputField()).
 		Field(service.NewOutputMaxInFlightField()).
 		Field(service.NewBatchPolicyField(fieldBatching))
 }
@@ -51,7 +52,11 @@ func init() {
 			return nil, policy, 0, err
 		}
 		inFlight, err := conf.FieldMaxInFlight()
-		return out, policy, inFlight, err
+		if err != nil {
+			return nil, policy, 0, err
+		}
+		bo, err := kafkaTxnOutputOr(conf, out)
+		return bo, policy, inFlight, err
 	})
 	if err != nil {
 		panic(err)

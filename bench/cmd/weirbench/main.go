@@ -9,7 +9,7 @@
 // Guests are built from source (Go, WAT, C) by internal/fixtures.
 //
 // -only runs some sections (processor, latency, pipeline, runtime, kafka,
-// protobuf, gc, swap), e.g. `-only processor,latency -rounds 2 -benchtime
+// eos, protobuf, gc, swap), e.g. `-only processor,latency -rounds 2 -benchtime
 // 200ms` to try the processor-level table and the paced latency runs alone.
 package main
 
@@ -73,6 +73,9 @@ func main() {
 	if run["kafka"] {
 		kafkaTable(&b, bench.KafkaCases(paths), orders, *rounds)
 	}
+	if run["eos"] {
+		eosTable(&b, bench.KafkaCases(paths), orders, *rounds)
+	}
 	if run["protobuf"] {
 		protobufTable(&b, *rounds)
 	}
@@ -93,7 +96,7 @@ func main() {
 }
 
 // sectionNames are the report's sections, in order.
-var sectionNames = []string{"processor", "latency", "pipeline", "enrich", "runtime", "kafka", "protobuf", "gc", "swap"}
+var sectionNames = []string{"processor", "latency", "pipeline", "enrich", "runtime", "kafka", "eos", "protobuf", "gc", "swap"}
 
 func selectSections(only string) (map[string]bool, error) {
 	run := map[string]bool{}
