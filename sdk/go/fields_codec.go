@@ -34,6 +34,7 @@ type fieldsBatch struct {
 	arena    []byte
 	fix      []byte // text with invalid UTF-8 replaced
 	out      []byte
+	lastType FieldType   // the last type a field may have: TypeAbsent once Insertable was called
 	view     FieldsBatch // what OnFieldsBatch sees
 	batchErr error       // OnFieldsBatch's error: every record's
 	count    int         // output entries written so far
@@ -60,6 +61,10 @@ func (b *fieldsBatch) process(in []byte, paths int, h FieldsHandler) ([]byte, er
 		return nil, errTruncated
 	}
 	b.in, b.pos, b.rec.b = in, 4, b
+	b.lastType = TypeArray
+	if projection.pathsEnd < len(projection.declared) { // Insertable was called
+		b.lastType = TypeAbsent
+	}
 	b.arena = b.arena[:0]
 	b.out = binary.LittleEndian.AppendUint32(b.out[:0], 0) // the count, patched below
 	b.count = 0
@@ -97,7 +102,7 @@ func (b *fieldsBatch) run(h FieldsHandler, first, n int, paths uint32) (next int
 			return n, err
 		}
 		if b.batchErr != nil {
-			b.idx = i
+			b.idx, r.direct = i, false
 			b.appendVerdict(uint32(i), r, b.batchErr)
 			continue
 		}
@@ -144,7 +149,7 @@ func (b *fieldsBatch) decode(paths uint32) error {
 		if uint64(vn) > uint64(len(rest)-9) {
 			return errTruncated
 		}
-		if path >= paths || typ-TypeString > TypeAbsent-TypeString {
+		if path >= paths || typ-TypeString > b.lastType-TypeString {
 			return errBadFields
 		}
 		start := uint32(len(in)-len(rest)) + 9
