@@ -3,7 +3,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"errors"
 	"fmt"
 	"strings"
@@ -55,15 +58,19 @@ func kvPool(t *testing.T, store runtime.KVStore, mode runtime.KVStoreErrors) *ru
 	return configPool(t, store, mode, `{"key":"id","target":"profile","on_miss":"flag"}`)
 }
 
-func configPool(t *testing.T, store runtime.KVStore, mode runtime.KVStoreErrors, config string) *runtime.Pool {
+func configPool(t *testing.T, store runtime.KVStore, mode runtime.KVStoreErrors, config string, onBatch ...func(int64, time.Duration)) *runtime.Pool {
 	ctx := context.Background()
 	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close(ctx) })
 	mod, err := e.Load(ctx, fixtures.Go(t, "plugins/enrich"))
 	require.NoError(t, err)
-	p, err := mod.NewPool(ctx, runtime.PoolConfig{Size: 1, Config: []byte(config),
-		Grants: []runtime.Grant{runtime.KVGrant{Namespaces: map[string]runtime.KVNamespace{"lookup": {Store: store}}, StoreErrors: mode}}})
+	cfg := runtime.PoolConfig{Size: 1, Config: []byte(config),
+		Grants: []runtime.Grant{runtime.KVGrant{Namespaces: map[string]runtime.KVNamespace{"lookup": {Store: store}}, StoreErrors: mode}}}
+	if len(onBatch) > 0 {
+		cfg.OnBatch = onBatch[0]
+	}
+	p, err := mod.NewPool(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close(ctx) })
 	return p
@@ -179,4 +186,33 @@ func TestProjectedIsFullValue(t *testing.T) {
 			require.Equal(t, w, g, "%s: %s", cfg, docs[i])
 		}
 	}
+}
+
+// TestProjectedFuel: on the benchmark's orders (bench/testdata), the
+// projected path burns a fraction of the fuel of the full-value one: the
+// guest no longer scans each record. Fuel is an instruction count, the
+// same on any machine and under any load; the figures are logged for
+// docs/RATIONALE.md.
+func TestProjectedFuel(t *testing.T) {
+	orders, err := os.ReadFile(filepath.Join(fixtures.Root(), "bench/testdata/orders-1k.jsonl"))
+	require.NoError(t, err)
+	lines := bytes.Split(bytes.TrimSpace(orders), []byte("\n"))[:64]
+	recs := make([]runtime.Record, len(lines))
+	for i, l := range lines {
+		recs[i].Value = l
+	}
+	fuel := func(config string) int64 {
+		var used int64
+		p := configPool(t, &countingStore{}, runtime.KVStoreErrorsFailBatch, config, func(f int64, _ time.Duration) { used = f })
+		for range 3 { // the last batch's, warm
+			out, err := p.Process(context.Background(), recs)
+			require.NoError(t, err)
+			require.Contains(t, string(out[0].Emits[0].Value), `"risk":{"key":"lookup:c-`)
+		}
+		return used / int64(len(recs))
+	}
+	projected := fuel(`{"key":"customer.id","target":"risk"}`)
+	full := fuel(`{"key":"customer.id","target":"risk","weir_schema":{}}`)
+	t.Logf("fuel per order: projected %d, full value %d", projected, full)
+	require.Less(t, projected*4, full, "projected %d, full value %d fuel per order", projected, full)
 }
