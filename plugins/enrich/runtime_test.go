@@ -216,3 +216,26 @@ func TestProjectedFuel(t *testing.T) {
 	t.Logf("fuel per order: projected %d, full value %d", projected, full)
 	require.Less(t, projected*4, full, "projected %d, full value %d fuel per order", projected, full)
 }
+
+// TestGoldenFixtures runs the fixtures the swap gate runs (fixtures.json,
+// packed by make plugins), their kv contents served by the fixture run's
+// in-memory store (runtime.Fixtures.FixtureGrants).
+func TestGoldenFixtures(t *testing.T) {
+	raw, err := os.ReadFile("fixtures.json")
+	require.NoError(t, err)
+	f, err := runtime.ParseFixtures(raw)
+	require.NoError(t, err)
+	ctx := context.Background()
+	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Close(ctx) })
+	packed, err := runtime.PackFixtures(fixtures.Go(t, "plugins/enrich"), raw)
+	require.NoError(t, err)
+	mod, err := e.Load(ctx, packed)
+	require.NoError(t, err)
+	require.NoError(t, mod.CheckFixtures(ctx, mod.Fixtures))
+
+	f.Cases[0].Want[0].Out[0].Value = `{"changed":true}`
+	err = mod.CheckFixtures(ctx, f)
+	require.ErrorContains(t, err, `fixture "a profile found is added, or replaces the one there": record 0`)
+}
