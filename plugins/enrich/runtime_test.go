@@ -5,10 +5,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
