@@ -222,3 +222,14 @@ run-iot: build plugins bin/weir-devbroker ## IoT anomaly routing through Kafka (
 
 # issue 14: caps
 APT_PACKAGES += redis-server # the weir_redis cache's tests run a real server (internal/testredis)
+
+# issue 14: enrich
+# Enrich ships with its golden fixtures (their kv contents served from
+# memory by the fixture run), run before every swap to it.
+ENRICH_WASM := build/plugins/enrich.wasm
+
+$(ENRICH_WASM): $(BIN) plugins/enrich/manifest.json plugins/enrich/fixtures.json $(GO_SOURCES)
+	@mkdir -p build/plugins
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o build/plugins/enrich.raw.wasm ./plugins/enrich
+	$(BIN) transform pack --manifest plugins/enrich/manifest.json --fixtures plugins/enrich/fixtures.json -o $@ build/plugins/enrich.raw.wasm
+	@rm -f build/plugins/enrich.raw.wasm

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/weirstream/weir/internal/fixtures"
 )
@@ -19,7 +20,24 @@ func init() {
 const (
 	EnrichWeir    = "weir enrich + route (memory cache)"
 	EnrichBenthos = "Benthos branch + cache + bloblang (memory cache)"
+	// EnrichFull is EnrichWeir with enrich on its full-value path (the
+	// guest scans each record, as on a schema-bound pipeline): the A/B of
+	// projection with insertion paths (docs/RATIONALE.md).
+	EnrichFull = "weir enrich (full value) + route (memory cache)"
 )
+
+// EnrichFullCase is EnrichCases' weir case with enrich told it is
+// schema-bound, so it does not project.
+func EnrichFullCase(modules map[string]string) (Case, error) {
+	cases, err := EnrichCases(modules)
+	if err != nil {
+		return Case{}, err
+	}
+	c := cases[0]
+	c.Name = EnrichFull
+	c.Processors = append([]string{strings.Replace(c.Processors[0], "on_miss: keep }", "on_miss: keep, weir_schema: {} }", 1)}, c.Processors[1:]...)
+	return c, nil
+}
 
 // EnrichCases are the two pipelines doing the same enrichment and routing:
 // weir's plugins, and Benthos's own processors as a user writes them. The

@@ -25,6 +25,7 @@ var kvCapability = &capability{
 	funcs: map[string]hostFunc{
 		"get_many": {sig: wasmbin.FuncType{Params: repeat(wasmbin.ValI32, 6), Results: i64}, fn: hostKVGetMany},
 		"set":      {sig: wasmbin.FuncType{Params: append(repeat(wasmbin.ValI32, 6), wasmbin.ValI64), Results: i32}, fn: hostKVSet},
+		"set_many": {sig: wasmbin.FuncType{Params: append(repeat(wasmbin.ValI32, 6), wasmbin.ValI64), Results: i64}, fn: hostKVSetMany},
 	},
 	declare: declareKV,
 	bind:    bindKV,

@@ -256,3 +256,141 @@ func kvTTL(ms int64, maxTTL time.Duration) time.Duration {
 	}
 	return ttl
 }
+
+// KVSetManyStore is a KVStore that writes many keys in one call (one
+// round trip); weir_kv.set_many asks any other store key by key.
+type KVSetManyStore interface {
+	// SetMany writes values[i] under keys[i], all with ttl (0: none),
+	// setting errs[i] for each write that failed. It returns by ctx's
+	// deadline.
+	SetMany(ctx context.Context, keys []string, values [][]byte, ttl time.Duration, errs []error)
+}
+
+// kvStatusBytes is the size of one key's status in set_many's answer.
+const kvStatusBytes = 4
+
+// hostKVSetMany is weir_kv.set_many(ns_ptr, ns_len, req_ptr, req_len,
+// out_ptr, out_cap, ttl_ms i64) -> i64 (docs/abi.md, "Capability kv"):
+// the request is count u32, then count × (key len u32, key, value len
+// u32, value); the answer written at out is count × status u32 (as
+// set's results); the result is the answer's length. The values of one
+// call are copied out of guest memory (a store may keep them), at most
+// MaxResponseBytes together: over it the batch fails as bad_output.
+func hostKVSetMany(ctx context.Context, s *callState, mod api.Module, stack []uint64) {
+	const fn = "weir_kv.set_many"
+	b, ns := kvNamespace(fn, s, mod, stack[0], stack[1])
+	if !b.write {
+		panic(misuse(fn, "the manifest's kv declaration has no \"write\": true"))
+	}
+	mem := mod.Memory()
+	req, ok := mem.Read(api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))
+	if !ok {
+		panic(misuse(fn, "request [%d, +%d) is outside linear memory of %d bytes", api.DecodeU32(stack[2]), api.DecodeU32(stack[3]), mem.Size()))
+	}
+	w := parseKVWrites(fn, req, ns.Prefix, b.grant)
+	outPtr, outCap := api.DecodeU32(stack[4]), api.DecodeU32(stack[5])
+	if uint64(len(w.status))*kvStatusBytes > uint64(outCap) {
+		panic(misuse(fn, "out_cap %d cannot hold the answer for %d keys (%d bytes each)", outCap, len(w.status), kvStatusBytes))
+	}
+	out, ok := mem.Read(outPtr, outCap)
+	if !ok {
+		panic(misuse(fn, "answer buffer [%d, +%d) is outside linear memory of %d bytes", outPtr, outCap, mem.Size()))
+	}
+	if len(w.keys) > 0 {
+		errs := make([]error, len(w.keys))
+		ttl := kvTTL(int64(stack[6]), ns.MaxTTL)
+		withDeadline(ctx, s, func(ctx context.Context) { setMany(ctx, ns.Store, w.keys, w.values, ttl, errs) })
+		w.settle(fn, b, errs)
+	}
+	for i, st := range w.status {
+		binary.LittleEndian.PutUint32(out[i*kvStatusBytes:], st)
+	}
+	stack[0] = uint64(len(w.status) * kvStatusBytes)
+}
+
+// kvWrites is a parsed set_many request: each entry's status, and the
+// valid writes (keys, values copied out of guest memory), at[j] being
+// the entry of write j.
+type kvWrites struct {
+	status []uint32
+	keys   []string
+	values [][]byte
+	at     []int
+}
+
+// parseKVWrites decodes a set_many request. Every count and length is
+// checked against what is left of the request, and the values' total
+// against MaxResponseBytes, before anything is allocated for them.
+func parseKVWrites(fn string, req []byte, prefix string, g KVGrant) kvWrites {
+	le := binary.LittleEndian
+	if len(req) < 4 {
+		panic(misuse(fn, "request of %d bytes has no key count", len(req)))
+	}
+	count := le.Uint32(req)
+	if uint64(count) > uint64(g.MaxKeysPerCall) {
+		panic(misuse(fn, "%d keys in one call, over the cap of %d: write in several calls", count, g.MaxKeysPerCall))
+	}
+	if uint64(count)*8 > uint64(len(req)-4) {
+		panic(misuse(fn, "request of %d bytes cannot hold %d keys and values", len(req), count))
+	}
+	w := kvWrites{status: make([]uint32, count)}
+	pos, total := 4, 0
+	for i := range w.status {
+		key, next := kvField(fn, req, pos, i, "key")
+		val, next := kvField(fn, req, next, i, "value")
+		pos = next
+		switch {
+		case len(key) == 0 || len(key) > g.MaxKeyBytes:
+			w.status[i] = kvSetInvalidKey
+		case len(val) > g.MaxValueBytes:
+			w.status[i] = kvSetTooLarge
+		default:
+			if total += len(val); total > g.MaxResponseBytes {
+				panic(misuse(fn, "values of more than %d bytes in one call (the grant's max_response_bytes): write in several calls", g.MaxResponseBytes))
+			}
+			w.keys = append(w.keys, prefix+string(key))
+			w.values = append(w.values, append([]byte(nil), val...))
+			w.at = append(w.at, i)
+		}
+	}
+	if pos != len(req) {
+		panic(misuse(fn, "%d bytes after the last value", len(req)-pos))
+	}
+	return w
+}
+
+// kvField reads len:u32 bytes at pos of req, entry i's what.
+func kvField(fn string, req []byte, pos, i int, what string) ([]byte, int) {
+	if len(req)-pos < 4 {
+		panic(misuse(fn, "entry %d: request ends before its %s length", i, what))
+	}
+	n := binary.LittleEndian.Uint32(req[pos:])
+	pos += 4
+	if uint64(n) > uint64(len(req)-pos) {
+		panic(misuse(fn, "entry %d: %s length %d runs past the request's end", i, what, n))
+	}
+	return req[pos : pos+int(n)], pos + int(n)
+}
+
+// setMany writes through a KVSetManyStore in one call, or key by key.
+func setMany(ctx context.Context, store KVStore, keys []string, values [][]byte, ttl time.Duration, errs []error) {
+	if m, ok := store.(KVSetManyStore); ok {
+		m.SetMany(ctx, keys, values, ttl, errs)
+		return
+	}
+	for i, k := range keys {
+		errs[i] = store.Set(ctx, k, values[i], ttl)
+	}
+}
+
+// settle fails the batch as host_error on a failed write (unless the
+// grant hands store errors to the guest, which then sees store_error).
+func (w kvWrites) settle(fn string, b *kvBinding, errs []error) {
+	for j, err := range errs {
+		if err == nil {
+			continue
+		}
+		checkStoreErrors(fn, b, []KVResult{{Status: KVStoreError, Err: err}})
+		w.status[w.at[j]] = kvSetStoreError
+	}
+}

@@ -18,6 +18,7 @@ import (
 type projection struct {
 	paths []string
 	set   *jsonpath.Set
+	ins   *insertion // the insertion paths, nil when none are declared
 
 	fields  []field          // every record's fields, record after record
 	first   []int            // record i's fields are fields[first[i]:first[i+1]]
@@ -122,11 +123,19 @@ func (p *projection) scan(records []Record, transform string) int {
 // scanRecord appends the fields of one record, or returns its failure.
 func (p *projection) scanRecord(doc []byte, transform string) error {
 	var err error
-	p.spans, err = p.set.Spans(doc, p.spans[:0])
+	if p.ins != nil {
+		p.spans, err = p.ins.spans(doc, p.spans[:0])
+	} else {
+		p.spans, err = p.set.Spans(doc, p.spans[:0])
+	}
 	if err != nil {
 		return notJSON(err, transform)
 	}
 	for _, m := range p.spans {
+		if m.Start == m.End { // an insertion path's missing key: no value
+			p.fields = append(p.fields, field{path: m.Path, typ: typeAbsent, start: m.Start, end: m.End, vstart: m.Start, vend: m.End})
+			continue
+		}
 		f := field{path: m.Path, typ: fieldType(doc[m.Start]), start: m.Start, end: m.End, vstart: m.Start, vend: m.End}
 		if f.typ == typeString {
 			f.vstart, f.vend = m.Start+1, m.End-1
@@ -213,12 +222,12 @@ func (in *instance) loadFields(ctx context.Context, m *Module) error {
 		err.(*Error).Msg = "weir_fields: " + err.(*Error).Msg
 		return err
 	}
-	paths, set, perr := parseFieldPaths(out)
+	paths, set, ins, perr := parseFieldPaths(out)
 	if perr != nil {
 		return &Error{Class: ClassGuest, Transform: m.Manifest.ID(), Msg: "init: weir_fields: " + perr.Error()}
 	}
 	if set != nil {
-		in.proj = &projection{paths: paths, set: set}
+		in.proj = &projection{paths: paths, set: set, ins: ins}
 		in.processFields = in.mod.ExportedFunction(fieldExports[1].name)
 	}
 	return nil

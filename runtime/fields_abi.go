@@ -63,50 +63,58 @@ func checkFieldExports(m *wasmbin.Module) error {
 
 // parseFieldPaths reads a weir_fields declaration, count:u32
 // path:string*count, and compiles its paths: at most maxFieldPaths, each
-// at most maxFieldPathBytes of UTF-8 and a valid jsonpath. No paths (or
-// an empty result) means the instance does not project.
-func parseFieldPaths(b []byte) ([]string, *jsonpath.Set, error) {
+// at most maxFieldPathBytes of UTF-8 and a valid jsonpath, then the
+// optional insertion paths (parseInsertions). No paths (or an empty
+// result) means the instance does not project.
+func parseFieldPaths(b []byte) ([]string, *jsonpath.Set, *insertion, error) {
 	if len(b) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	if len(b) < 4 {
-		return nil, nil, fmt.Errorf("truncated: %d bytes, want a u32 count", len(b))
+		return nil, nil, nil, fmt.Errorf("truncated: %d bytes, want a u32 count", len(b))
 	}
 	le := binary.LittleEndian
 	count := le.Uint32(b)
 	if count > maxFieldPaths {
-		return nil, nil, fmt.Errorf("%d paths, at most %d", count, maxFieldPaths)
+		return nil, nil, nil, fmt.Errorf("%d paths, at most %d", count, maxFieldPaths)
 	}
 	paths := make([]string, 0, count)
 	compiled := make([]jsonpath.Path, 0, count)
 	pos := 4
 	for i := 0; i < int(count); i++ {
 		if len(b)-pos < 4 {
-			return nil, nil, fmt.Errorf("path %d: truncated at byte %d", i, pos)
+			return nil, nil, nil, fmt.Errorf("path %d: truncated at byte %d", i, pos)
 		}
 		n := le.Uint32(b[pos:])
 		pos += 4
 		if n > maxFieldPathBytes {
-			return nil, nil, fmt.Errorf("path %d: %d bytes, at most %d", i, n, maxFieldPathBytes)
+			return nil, nil, nil, fmt.Errorf("path %d: %d bytes, at most %d", i, n, maxFieldPathBytes)
 		}
 		if int(n) > len(b)-pos {
-			return nil, nil, fmt.Errorf("path %d: length %d exceeds the %d bytes left", i, n, len(b)-pos)
+			return nil, nil, nil, fmt.Errorf("path %d: length %d exceeds the %d bytes left", i, n, len(b)-pos)
 		}
 		p, err := compileFieldPath(i, b[pos:pos+int(n)])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		pos += int(n)
 		paths, compiled = append(paths, p.String()), append(compiled, p)
 	}
-	if pos != len(b) {
-		return nil, nil, fmt.Errorf("%d trailing bytes after %d paths", len(b)-pos, count)
-	}
 	if count == 0 {
-		return nil, nil, nil
+		if pos != len(b) {
+			return nil, nil, nil, fmt.Errorf("%d trailing bytes after 0 paths", len(b)-pos)
+		}
+		return nil, nil, nil, nil
+	}
+	var ins *insertion
+	if pos != len(b) {
+		var err error
+		if ins, err = parseInsertions(b[pos:], compiled); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	set, err := jsonpath.NewSet(compiled...)
-	return paths, set, err
+	return paths, set, ins, err
 }
 
 func compileFieldPath(i int, raw []byte) (jsonpath.Path, error) {
@@ -128,6 +136,10 @@ type repl struct {
 	typ   byte
 	value []byte
 	plain bool // text with nothing to escape: quoted by copying it whole
+	// key is `"key":` when the field is an insertion path's missing key,
+	// after a comma when comma is set (fields_insert.go)
+	key   []byte
+	comma bool
 }
 
 // fields reads an EMIT's replacements (n:u32 repl*n) of input record idx,
@@ -145,7 +157,7 @@ func (d *decoder) fields(idx int, in Record) (value []byte, unchanged bool, err 
 	if n == 0 {
 		return in.Value, true, d.chargeBytes(idx, len(in.Value))
 	}
-	size, err := d.replacements(idx, fs, int(n), len(in.Value))
+	size, err := d.replacements(idx, fs, int(n), in.Value)
 	if err == nil {
 		err = d.chargeBytes(idx, size)
 	}
@@ -156,10 +168,10 @@ func (d *decoder) fields(idx int, in Record) (value []byte, unchanged bool, err 
 }
 
 // replacements reads and checks n replacements into d.proj.repls and
-// returns the size of the spliced value (docLen bytes before).
-func (d *decoder) replacements(idx int, fs []field, n, docLen int) (int, error) {
+// returns the size of the spliced value (doc before).
+func (d *decoder) replacements(idx int, fs []field, n int, doc []byte) (int, error) {
 	d.proj.repls = d.proj.repls[:0]
-	size, last := docLen, -1
+	size, last := len(doc), -1
 	for k := 0; k < n; k++ {
 		f, typ, v, ok := d.replacementHead()
 		if !ok {
@@ -173,6 +185,9 @@ func (d *decoder) replacements(idx int, fs []field, n, docLen int) (int, error) 
 		r, grown, err := d.replacement(idx, last, typ, v)
 		if err != nil {
 			return 0, err
+		}
+		if fs[last].typ == typeAbsent {
+			grown += d.insert(&r, doc, fs)
 		}
 		size += grown - (fs[last].end - fs[last].start)
 		d.proj.repls = append(d.proj.repls, r)
@@ -242,6 +257,18 @@ func (d *decoder) replacement(idx, field int, typ byte, v []byte) (repl, int, er
 	return r, 0, d.fail("record %d: field %d: unknown replacement type %d (0 raw JSON, 1 text)", idx, field, typ)
 }
 
+// insert makes r, a replacement of an absent field, add its key, and
+// returns the bytes that adds.
+func (d *decoder) insert(r *repl, doc []byte, fs []field) int {
+	f, repls := fs[r.field], d.proj.repls
+	after := len(repls) > 0 && fs[repls[len(repls)-1].field].start == f.start
+	r.key, r.comma = d.proj.ins.key[f.path], needsComma(doc, f.start, after)
+	if r.comma {
+		return len(r.key) + 1
+	}
+	return len(r.key)
+}
+
 // splice appends to dst the document doc with each replaced field's raw
 // value (fs, in document order, not overlapping) swapped for its
 // replacement: text quoted as a JSON string, raw JSON as it is.
@@ -250,6 +277,12 @@ func splice(dst, doc []byte, fs []field, repls []repl) []byte {
 	for _, r := range repls {
 		f := fs[r.field]
 		dst = append(dst, doc[prev:f.start]...)
+		if r.key != nil {
+			if r.comma {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, r.key...)
+		}
 		switch {
 		case r.plain:
 			dst = append(append(append(dst, '"'), r.value...), '"')

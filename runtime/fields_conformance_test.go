@@ -77,6 +77,11 @@ func TestProjectionConformance(t *testing.T) {
 func runProjectionCase(t *testing.T, m *runtime.Module, c projectionCase) {
 	config, err := json.Marshal(map[string][]string{"paths": c.Paths})
 	require.NoError(t, err)
+	runProjectionConfig(t, m, c, config)
+}
+
+// runProjectionConfig runs case c on a pool of m given config.
+func runProjectionConfig(t *testing.T, m *runtime.Module, c projectionCase, config []byte) {
 	p, err := m.NewPool(context.Background(), runtime.PoolConfig{Size: 1, Config: config})
 	require.NoError(t, err)
 	defer p.Close(context.Background())

@@ -52,6 +52,9 @@ func (in *instance) declare(m *Module, cfg PoolConfig) error {
 	var paths []string
 	if in.proj != nil {
 		paths = in.proj.paths
+		if in.proj.ins != nil {
+			return &Error{Class: ClassGuest, Transform: m.Manifest.ID(), Msg: "init: weir_fields: insertion paths are not served where the host gives the fields (a schema-bound pipeline): declare the paths without them"}
+		}
 	}
 	if err := cfg.Fields.Declared(paths); err != nil {
 		return &Error{Class: ClassGuest, Transform: m.Manifest.ID(), Msg: "init: weir_fields: " + err.Error()}

@@ -20,9 +20,9 @@ func newProjection(t testing.TB, paths ...string) *projection {
 	for _, p := range paths {
 		b = b.str(p)
 	}
-	ps, set, err := parseFieldPaths(b)
+	ps, set, ins, err := parseFieldPaths(b)
 	require.NoError(t, err)
-	return &projection{paths: ps, set: set}
+	return &projection{paths: ps, set: set, ins: ins}
 }
 
 // TestEncodeProjected is the worked example of docs/abi.md §4b.

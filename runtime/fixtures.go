@@ -20,8 +20,12 @@ type Fixtures struct {
 	Config json.RawMessage `json:"config,omitempty"`
 	// Function is, for an Extism plugin, the export the fixture run calls
 	// per record (ExtismConfig.Function); a weir module has none.
-	Function string        `json:"function,omitempty"`
-	Cases    []FixtureCase `json:"cases"`
+	Function string `json:"function,omitempty"`
+	// KV is, for a module declaring the kv capability, what each
+	// namespace holds during the fixture run: namespace → guest key →
+	// value, served from memory (FixtureGrants).
+	KV    map[string]map[string]string `json:"kv,omitempty"`
+	Cases []FixtureCase                `json:"cases"`
 }
 
 // FixtureCase is one batch and its expected verdicts.
@@ -75,7 +79,11 @@ func (m *Module) CheckFixtures(ctx context.Context, f Fixtures) error {
 	if len(f.Cases) == 0 {
 		return nil
 	}
-	pool, err := m.NewPool(ctx, PoolConfig{Size: 1, Config: f.Config, Extism: ExtismConfig{Function: f.Function}})
+	grants, err := f.FixtureGrants(m.Manifest)
+	if err != nil {
+		return &Error{Class: ClassFixture, Transform: m.Manifest.ID(), Msg: "fixtures", Cause: err}
+	}
+	pool, err := m.NewPool(ctx, PoolConfig{Size: 1, Config: f.Config, Extism: ExtismConfig{Function: f.Function}, Grants: grants})
 	if err != nil {
 		return &Error{Class: ClassFixture, Transform: m.Manifest.ID(), Msg: "fixtures", Cause: err}
 	}

@@ -46,6 +46,9 @@ type enricher struct {
 	set      *jsonpath.Set // key, target and (for a nested target) parent, found in one scan
 	onMiss   string
 	missPort string
+	// schemaBound: the host added weir_schema, so it gives projected
+	// fields itself and serves no insertion paths: full values instead
+	schemaBound bool
 }
 
 func newEnricher(raw []byte) (*enricher, error) {
@@ -55,13 +58,16 @@ func newEnricher(raw []byte) (*enricher, error) {
 	if err := d.Decode(&c); err != nil {
 		return nil, fmt.Errorf("enrich: config: %w", err)
 	}
-	e := &enricher{onMiss: c.OnMiss, missPort: c.MissPort}
+	e := &enricher{onMiss: c.OnMiss, missPort: c.MissPort, schemaBound: len(c.WeirSchema) > 0}
 	var err error
 	if e.key, err = jsonpath.Compile(c.Key); err != nil || c.Key == "" {
 		return nil, fmt.Errorf("enrich: config: key %q: want the JSON path of the lookup key, e.g. \"customer.id\"", c.Key)
 	}
 	if err := e.compileTarget(c.Target); err != nil {
 		return nil, fmt.Errorf("enrich: config: target %q: %w", c.Target, err)
+	}
+	if t := c.Target + "."; strings.HasPrefix(c.Key+".", t) {
+		return nil, fmt.Errorf("enrich: config: target %q holds the key %q: the value found would replace its own key; write it elsewhere", c.Target, c.Key)
 	}
 	paths := []jsonpath.Path{e.key, e.path}
 	if len(e.target) > 1 {

@@ -99,26 +99,45 @@ func (e *enricher) handle(b *batchState, r *weir.Record) error {
 	if l.result < 0 {
 		return e.miss(r, fmt.Sprintf("no key at %s", e.key))
 	}
-	key, res := b.keys[l.result], b.results[l.result]
+	key := b.keys[l.result]
+	value, why, err := e.outcome(key, b.results[l.result])
+	if why != "" || err != nil {
+		return orMiss(e, r, why, err)
+	}
+	return e.found(b, l, r, key, value)
+}
+
+// outcome is what a key's result means: the value found, or why it is a
+// miss, or the error that fails the record.
+func (e *enricher) outcome(key []byte, res kv.Result) (value []byte, miss string, err error) {
 	switch res.Status {
 	case kv.Found:
-		return e.found(b, l, r, key, res.Value)
+		return res.Value, "", nil
 	case kv.Miss:
-		return e.miss(r, fmt.Sprintf("no value for key %q", key))
+		return nil, fmt.Sprintf("no value for key %q", key), nil
 	case kv.InvalidKey:
-		return fmt.Errorf("enrich: key %.64q: empty or longer than the grant's max_key_bytes", key)
+		return nil, "", fmt.Errorf("enrich: key %.64q: empty or longer than the grant's max_key_bytes", key)
 	case kv.TooLarge:
-		return fmt.Errorf("enrich: key %q: value of %d bytes, over the grant's max_value_bytes", key, res.Size)
+		return nil, "", fmt.Errorf("enrich: key %q: value of %d bytes, over the grant's max_value_bytes", key, res.Size)
 	}
-	return fmt.Errorf("enrich: key %q: lookup failed: %s", key, res.Status)
+	return nil, "", fmt.Errorf("enrich: key %q: lookup failed: %s", key, res.Status)
+}
+
+// orMiss is err, or the miss applied.
+func orMiss(e *enricher, r router, why string, err error) error {
+	if err != nil {
+		return err
+	}
+	return e.miss(r, why)
 }
 
 func (e *enricher) found(b *batchState, l lookup, r *weir.Record, key, value []byte) error {
+	value = bytes.TrimSpace(value) // as setTarget writes it
 	if err := jsonpath.Validate(value); err != nil {
 		return fmt.Errorf("enrich: key %q: the stored value is not JSON: %w", key, err)
 	}
 	start := len(b.out)
-	out, err := e.merge(b.out, r.Value(), bytes.TrimSpace(value), b.spans[l.targets:l.parents], b.spans[l.parents:l.end])
+	out, err := e.merge(b.out, r.Value(), value, b.spans[l.targets:l.parents], b.spans[l.parents:l.end])
 	if err != nil {
 		return err
 	}
@@ -127,8 +146,11 @@ func (e *enricher) found(b *batchState, l lookup, r *weir.Record, key, value []b
 	return nil
 }
 
+// router is a record that can be routed: full-value or projected.
+type router interface{ Route(ports ...string) }
+
 // miss applies on_miss.
-func (e *enricher) miss(r *weir.Record, why string) error {
+func (e *enricher) miss(r router, why string) error {
 	switch e.onMiss {
 	case "flag":
 		return fmt.Errorf("enrich: %s (namespace %s)", why, Namespace)

@@ -3,9 +3,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +40,10 @@ func (s *countingStore) GetMany(_ context.Context, keys []string, results []runt
 			results[i] = runtime.KVResult{Status: runtime.KVStoreError, Err: errors.New("connection refused")}
 		case strings.HasSuffix(k, "-miss"):
 			results[i] = runtime.KVResult{Status: runtime.KVMiss}
+		case strings.HasSuffix(k, "-bad"):
+			results[i] = runtime.KVResult{Status: runtime.KVFound, Value: []byte(` {"x":`)}
+		case strings.HasSuffix(k, "-ws"):
+			results[i] = runtime.KVResult{Status: runtime.KVFound, Value: []byte(" [1] \n")}
 		default:
 			results[i] = runtime.KVResult{Status: runtime.KVFound, Value: []byte(`{"key":"` + k + `"}`)}
 		}
@@ -48,14 +55,22 @@ func (s *countingStore) Set(context.Context, string, []byte, time.Duration) erro
 }
 
 func kvPool(t *testing.T, store runtime.KVStore, mode runtime.KVStoreErrors) *runtime.Pool {
+	return configPool(t, store, mode, `{"key":"id","target":"profile","on_miss":"flag"}`)
+}
+
+func configPool(t *testing.T, store runtime.KVStore, mode runtime.KVStoreErrors, config string, onBatch ...func(int64, time.Duration)) *runtime.Pool {
 	ctx := context.Background()
 	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close(ctx) })
 	mod, err := e.Load(ctx, fixtures.Go(t, "plugins/enrich"))
 	require.NoError(t, err)
-	p, err := mod.NewPool(ctx, runtime.PoolConfig{Size: 1, Config: []byte(`{"key":"id","target":"profile","on_miss":"flag"}`),
-		Grants: []runtime.Grant{runtime.KVGrant{Namespaces: map[string]runtime.KVNamespace{"lookup": {Store: store}}, StoreErrors: mode}}})
+	cfg := runtime.PoolConfig{Size: 1, Config: []byte(config),
+		Grants: []runtime.Grant{runtime.KVGrant{Namespaces: map[string]runtime.KVNamespace{"lookup": {Store: store}}, StoreErrors: mode}}}
+	if len(onBatch) > 0 {
+		cfg.OnBatch = onBatch[0]
+	}
+	p, err := mod.NewPool(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close(ctx) })
 	return p
@@ -128,4 +143,99 @@ func TestConfigErrors(t *testing.T) {
 		_, err := newEnricher([]byte(cfg))
 		require.ErrorContains(t, err, want, cfg)
 	}
+}
+
+// TestProjectedIsFullValue: the projected path (the host finds the key and
+// the target, and inserts it) gives what the full-value path (the guest
+// scans each record; a schema-bound pipeline's) gives, record for record,
+// for every config shape — but for a record that is not JSON, which the
+// host fails as bad_input before the guest sees it.
+func TestProjectedIsFullValue(t *testing.T) {
+	docs := []string{
+		`{"id":"c-1"}`, `{"id":"c-1","profile":{"old":1}}`, ` { } `, `{"id":7,"x":[1,{"y":2}]}`,
+		`{"id":"c-\u0031","c":{"id":"c-2"},"c":{"id":"c-ws","risk":0},"c":[],"c":{}}`,
+		`{"id":"c-miss"}`, `{"id":"c-bad"}`, `{"id":{"k":1}}`, `{"id":"a","id":"b"}`, `[1]`,
+		`{"c":{"id":"c-1"}}`, `{"c":{"id":"c-1","risk":{}},"risk":1}`, `{"c":"s","id":"c-ws"}`,
+		`{"id":"c-1","c":{"id":"c-1","risk":true,"risk":false}}`, `"text"`, `{"c":{"id":""}}`,
+	}
+	recs := make([]runtime.Record, len(docs))
+	for i, d := range docs {
+		recs[i].Value = []byte(d)
+	}
+	for _, cfg := range []string{
+		`"key":"id","target":"profile"`,
+		`"key":"id","target":"c.risk","on_miss":"flag"`,
+		`"key":"c.id","target":"risk","on_miss":"route","miss_port":"m"`,
+		`"key":"c.id","target":"c.risk"`,
+	} {
+		projected := configPool(t, &countingStore{}, runtime.KVStoreErrorsFailBatch, "{"+cfg+"}")
+		full := configPool(t, &countingStore{}, runtime.KVStoreErrorsFailBatch, "{"+cfg+`,"weir_schema":{}}`)
+		want, err := full.Process(context.Background(), recs)
+		require.NoError(t, err)
+		got, err := projected.Process(context.Background(), recs)
+		require.NoError(t, err)
+		for i := range recs {
+			w, g := runtime.Verdicts(recs[i:i+1], want[i:i+1]), runtime.Verdicts(recs[i:i+1], got[i:i+1])
+			if want[i].Err != nil && got[i].Err != nil {
+				if runtime.ClassOf(got[i].Err) == runtime.ClassBadInput {
+					continue // not JSON: the host's failure, not the guest's
+				}
+				require.Equal(t, want[i].Err.Error(), got[i].Err.Error(), "%s: %s", cfg, docs[i])
+				continue
+			}
+			require.Equal(t, w, g, "%s: %s", cfg, docs[i])
+		}
+	}
+}
+
+// TestProjectedFuel: on the benchmark's orders (bench/testdata), the
+// projected path burns a fraction of the fuel of the full-value one: the
+// guest no longer scans each record. Fuel is an instruction count, the
+// same on any machine and under any load; the figures are logged for
+// docs/RATIONALE.md.
+func TestProjectedFuel(t *testing.T) {
+	orders, err := os.ReadFile(filepath.Join(fixtures.Root(), "bench/testdata/orders-1k.jsonl"))
+	require.NoError(t, err)
+	lines := bytes.Split(bytes.TrimSpace(orders), []byte("\n"))[:64]
+	recs := make([]runtime.Record, len(lines))
+	for i, l := range lines {
+		recs[i].Value = l
+	}
+	fuel := func(config string) int64 {
+		var used int64
+		p := configPool(t, &countingStore{}, runtime.KVStoreErrorsFailBatch, config, func(f int64, _ time.Duration) { used = f })
+		for range 3 { // the last batch's, warm
+			out, err := p.Process(context.Background(), recs)
+			require.NoError(t, err)
+			require.Contains(t, string(out[0].Emits[0].Value), `"risk":{"key":"lookup:c-`)
+		}
+		return used / int64(len(recs))
+	}
+	projected := fuel(`{"key":"customer.id","target":"risk"}`)
+	full := fuel(`{"key":"customer.id","target":"risk","weir_schema":{}}`)
+	t.Logf("fuel per order: projected %d, full value %d", projected, full)
+	require.Less(t, projected*4, full, "projected %d, full value %d fuel per order", projected, full)
+}
+
+// TestGoldenFixtures runs the fixtures the swap gate runs (fixtures.json,
+// packed by make plugins), their kv contents served by the fixture run's
+// in-memory store (runtime.Fixtures.FixtureGrants).
+func TestGoldenFixtures(t *testing.T) {
+	raw, err := os.ReadFile("fixtures.json")
+	require.NoError(t, err)
+	f, err := runtime.ParseFixtures(raw)
+	require.NoError(t, err)
+	ctx := context.Background()
+	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Close(ctx) })
+	packed, err := runtime.PackFixtures(fixtures.Go(t, "plugins/enrich"), raw)
+	require.NoError(t, err)
+	mod, err := e.Load(ctx, packed)
+	require.NoError(t, err)
+	require.NoError(t, mod.CheckFixtures(ctx, mod.Fixtures))
+
+	f.Cases[0].Want[0].Out[0].Value = `{"changed":true}`
+	err = mod.CheckFixtures(ctx, f)
+	require.ErrorContains(t, err, `fixture "a profile found is added, or replaces the one there": record 0`)
 }

@@ -117,7 +117,7 @@ func TestEnrichInAStream(t *testing.T) {
 		{value: `{}`},
 		{value: `{"customer":{"id":"c-1"},"customer":{"id":"c-2"}}`, err: "guest_error: enrich: key customer.id has 2 values in the record, want one"},
 		{value: `{"customer":{"id":"bad"}}`, err: `guest_error: enrich: key "bad": the stored value is not JSON: invalid JSON at offset 9: want a value`},
-		{value: `{"customer":`, err: "guest_error: enrich: record is not JSON: invalid JSON at offset 12: want a value"},
+		{value: `{"customer":`, err: `transform "enrich@0.1.0": bad_input: record is not JSON: offset 12: want a value`},
 	}, out)
 }
 
@@ -137,7 +137,7 @@ func TestEnrichMisses(t *testing.T) {
 		{value: `{"order":1}`, port: "unknown"},
 	}, stream(t, enrichProc(t, `{"key":"customer.id","target":"risk","on_miss":"route","miss_port":"unknown"}`), in...))
 	assert.Equal(t, []seen{
-		{value: `{"customer":{"id":"c-2"}}`, err: "guest_error: enrich: target profile.risk: the record has no profile to add it to"},
+		{value: `{"customer":{"id":"c-2"}}`, err: "guest_error: enrich: target profile.risk: the record has no object profile to add it to"},
 	}, stream(t, enrichProc(t, `{"key":"customer.id","target":"profile.risk"}`), in[0]))
 }
 

@@ -54,13 +54,20 @@ func (r Result) Failed() int {
 }
 
 // Run creates a pool of m with cfg (f.Config as the guest's config unless
-// cfg.Config is set) and runs every case of f through it, each case one
+// cfg.Config is set, f.FixtureGrants unless cfg.Grants is) and runs every case of f through it, each case one
 // batch. A case's batch failure is one of its diffs, unless the case wants
 // a failure of that class; an error is returned only when the pool cannot
 // be created (the guest's init refused its config, say).
 func Run(ctx context.Context, m *runtime.Module, f runtime.Fixtures, cfg runtime.PoolConfig) (Result, error) {
 	if cfg.Config == nil {
 		cfg.Config = f.Config
+	}
+	if cfg.Grants == nil {
+		grants, err := f.FixtureGrants(m.Manifest)
+		if err != nil {
+			return Result{}, fmt.Errorf("conformance: %w", err)
+		}
+		cfg.Grants = grants
 	}
 	pool, err := m.NewPool(ctx, cfg)
 	if err != nil {

@@ -312,8 +312,10 @@ void weir_field_emit(weir_record *r, const char *port) {
 	r->dirty = 1;
 }
 
+static uint32_t decl_paths, decl_paths_len; /* the last weir_project's: count, bytes */
+
 const char *weir_project(const char *const *paths, uint32_t n) {
-	decl.len = 0;
+	decl.len = decl_paths = decl_paths_len = 0;
 	if (n > WEIR_MAX_PATHS) {
 		snprintf(errmsg, sizeof errmsg, "weir_project: %u paths, at most %d", n, WEIR_MAX_PATHS);
 		return errmsg;
@@ -329,6 +331,23 @@ const char *weir_project(const char *const *paths, uint32_t n) {
 			return errmsg;
 		}
 		put_bytes(&decl, paths[i], (uint32_t)len);
+	}
+	decl_paths = n;
+	decl_paths_len = decl.len;
+	return NULL;
+}
+
+const char *weir_project_insertable(const uint32_t *indices, uint32_t n) {
+	if (decl_paths == 0) return "weir_project_insertable: call weir_project first";
+	decl.len = decl_paths_len;
+	put_u32(&decl, n);
+	for (uint32_t k = 0; k < n; k++) {
+		if (indices[k] >= decl_paths || (k > 0 && indices[k] <= indices[k - 1])) {
+			decl.len = decl_paths_len;
+			snprintf(errmsg, sizeof errmsg, "weir_project_insertable: index %u: want increasing indices below %u", indices[k], decl_paths);
+			return errmsg;
+		}
+		put_u32(&decl, indices[k]);
 	}
 	return NULL;
 }
@@ -599,6 +618,7 @@ EXPORT("weir_process_fields") uint64_t weir_process_fields(uint32_t len) {
 		uint32_t fc, mc;
 		if (!rd_fields(&in, &fc) || !rd_meta(&in, &meta, &mc)) break; /* truncated: the host flags the rest */
 		reset(&rec, NULL, 0, meta, mc);
+		rec.index = i;
 		rec.projected = 1;
 		rec.field_count = fc;
 		weir_on_fields(&rec);

@@ -88,6 +88,7 @@ enum {
 	WEIR_NULL = 4,
 	WEIR_OBJECT = 5,
 	WEIR_ARRAY = 6,
+	WEIR_ABSENT = 7, /* an insertion path's missing key: no value; setting it adds the key */
 };
 
 /* Declares the paths (jsonpath syntax: dot-separated keys, `*` any member
@@ -98,6 +99,15 @@ enum {
  * projection off. The host checks each path's syntax and refuses the load
  * with the path's index. */
 const char *weir_project(const char *const *paths, uint32_t n);
+
+/* Marks paths of the last weir_project call (by index, increasing) as
+ * insertion paths: where such a path's last key is missing from an object
+ * its parent path finds (the record itself for a one-key path), the handler
+ * gets a field of type WEIR_ABSENT (empty value), and setting it adds
+ * "key":value at the end of that object; where the key exists the field is
+ * ordinary and setting it replaces it (docs/abi.md §4b). Call it from
+ * weir_on_init after weir_project; returns NULL or an error message. */
+const char *weir_project_insertable(const uint32_t *indices, uint32_t n);
 
 /* Implemented by a projecting transform: called once per record with its
  * fields (document order, not overlapping; a value inside another matched

@@ -20,9 +20,10 @@ const (
 	TypeNull   FieldType = 4 // Value is null
 	TypeObject FieldType = 5 // Value is the object's JSON text
 	TypeArray  FieldType = 6 // Value is the array's JSON text
+	TypeAbsent FieldType = 7 // an insertion path's key, missing: Value is empty, setting it adds the key (Insertable)
 )
 
-var typeNames = [...]string{"invalid", "string", "number", "bool", "null", "object", "array"}
+var typeNames = [...]string{"invalid", "string", "number", "bool", "null", "object", "array", "absent"}
 
 func (t FieldType) String() string {
 	if int(t) < len(typeNames) {
@@ -42,7 +43,8 @@ type FieldsHandler func(r *Fields) error
 // projection is what this instance declared: the weir_fields answer and
 // the handler that receives the fields.
 var projection struct {
-	declared []byte // count:u32 path:string*count
+	declared []byte // count:u32 path:string*count [n:u32 index:u32*n]
+	pathsEnd int    // where the paths end in declared (Insertable's tail follows)
 	paths    int
 	handler  FieldsHandler
 }
@@ -84,7 +86,7 @@ func Project(paths ...string) error {
 		}
 		out = appendBytes(out, []byte(p))
 	}
-	projection.declared, projection.paths = out, len(paths)
+	projection.declared, projection.paths, projection.pathsEnd = out, len(paths), len(out)
 	return nil
 }
 

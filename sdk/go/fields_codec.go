@@ -26,17 +26,20 @@ var (
 // being handled, its fields and metadata, the arena the replacements are
 // copied into and the output. All of it lives until the next call.
 type fieldsBatch struct {
-	in      []byte // the batch, which the fields are offsets into
-	pos     int    // where the next record starts
-	rec     Fields // the record being handled: one, reused
-	fields  []field
-	metas   []meta
-	arena   []byte
-	fix     []byte // text with invalid UTF-8 replaced
-	out     []byte
-	count   int  // output entries written so far
-	idx     int  // the record being handled
-	calling bool // its handler is running
+	in       []byte // the batch, which the fields are offsets into
+	pos      int    // where the next record starts
+	rec      Fields // the record being handled: one, reused
+	fields   []field
+	metas    []meta
+	arena    []byte
+	fix      []byte // text with invalid UTF-8 replaced
+	out      []byte
+	lastType FieldType   // the last type a field may have: TypeAbsent once Insertable was called
+	view     FieldsBatch // what OnFieldsBatch sees
+	batchErr error       // OnFieldsBatch's error: every record's
+	count    int         // output entries written so far
+	idx      int         // the record being handled
+	calling  bool        // its handler is running
 }
 
 func (b *fieldsBatch) arenaLen() uint32 { return uint32(len(b.arena)) }
@@ -58,9 +61,16 @@ func (b *fieldsBatch) process(in []byte, paths int, h FieldsHandler) ([]byte, er
 		return nil, errTruncated
 	}
 	b.in, b.pos, b.rec.b = in, 4, b
+	b.lastType = TypeArray
+	if projection.pathsEnd < len(projection.declared) { // Insertable was called
+		b.lastType = TypeAbsent
+	}
 	b.arena = b.arena[:0]
 	b.out = binary.LittleEndian.AppendUint32(b.out[:0], 0) // the count, patched below
 	b.count = 0
+	if err := b.beforeFields(int(n), uint32(paths)); err != nil {
+		return nil, err
+	}
 	var err error
 	for next := 0; next < int(n) && err == nil; {
 		next, err = b.run(h, next, int(n), uint32(paths))
@@ -90,6 +100,11 @@ func (b *fieldsBatch) run(h FieldsHandler, first, n int, paths uint32) (next int
 	for i := first; i < n; i++ {
 		if err := b.decode(paths); err != nil {
 			return n, err
+		}
+		if b.batchErr != nil {
+			b.idx, r.direct = i, false
+			b.appendVerdict(uint32(i), r, b.batchErr)
+			continue
 		}
 		b.begin(uint32(i))
 		b.idx, b.calling = i, true
@@ -134,7 +149,7 @@ func (b *fieldsBatch) decode(paths uint32) error {
 		if uint64(vn) > uint64(len(rest)-9) {
 			return errTruncated
 		}
-		if path >= paths || typ-TypeString > TypeArray-TypeString {
+		if path >= paths || typ-TypeString > b.lastType-TypeString {
 			return errBadFields
 		}
 		start := uint32(len(in)-len(rest)) + 9

@@ -3,13 +3,15 @@
 ;; the kv capability (capability_kv_test.go).
 ;;
 ;; record value := op:u32 args:u32*6 pad:u32 ttl:i64 payload
-;;   op 0: weir_kv.get_many(args…), op 1: weir_kv.set(args…, ttl)
+;;   op 0: weir_kv.get_many(args…), op 1: weir_kv.set(args…, ttl),
+;;   op 2: weir_kv.set_many(args…, ttl)
 ;;   a pointer argument (1st, 3rd, 5th) under 0x10000000 is an offset into
 ;;   payload; from 0x10000000 up it is used as it is (hostile tests).
-;; emit value := result:i64 then, for get_many, the answer's bytes.
+;; emit value := result:i64 then, for get_many and set_many, the answer's bytes.
 (module
   (import "weir_kv" "get_many" (func $get (param i32 i32 i32 i32 i32 i32) (result i64)))
   (import "weir_kv" "set" (func $set (param i32 i32 i32 i32 i32 i32 i64) (result i32)))
+  (import "weir_kv" "set_many" (func $setmany (param i32 i32 i32 i32 i32 i32 i64) (result i64)))
   (memory (export "memory") 4)
   (func (export "weir_buffer") (param i32) (result i32) (i32.const 1024))
   (func (export "weir_init") (param i32) (result i64) (i64.const 0))
@@ -26,12 +28,19 @@
           (call $arg (local.get $v) (i32.const 0)) (i32.load offset=8 (local.get $v))
           (call $arg (local.get $v) (i32.const 2)) (i32.load offset=16 (local.get $v))
           (call $arg (local.get $v) (i32.const 4)) (i32.load offset=24 (local.get $v))))
-      (else
-        (i64.extend_i32_s (call $set
-          (call $arg (local.get $v) (i32.const 0)) (i32.load offset=8 (local.get $v))
-          (call $arg (local.get $v) (i32.const 2)) (i32.load offset=16 (local.get $v))
-          (call $arg (local.get $v) (i32.const 4)) (i32.load offset=24 (local.get $v))
-          (i64.load offset=32 (local.get $v)))))))
+      (else (if (result i64) (i32.eq (i32.load (local.get $v)) (i32.const 1))
+        (then
+          (i64.extend_i32_s (call $set
+            (call $arg (local.get $v) (i32.const 0)) (i32.load offset=8 (local.get $v))
+            (call $arg (local.get $v) (i32.const 2)) (i32.load offset=16 (local.get $v))
+            (call $arg (local.get $v) (i32.const 4)) (i32.load offset=24 (local.get $v))
+            (i64.load offset=32 (local.get $v)))))
+        (else
+          (call $setmany
+            (call $arg (local.get $v) (i32.const 0)) (i32.load offset=8 (local.get $v))
+            (call $arg (local.get $v) (i32.const 2)) (i32.load offset=16 (local.get $v))
+            (call $arg (local.get $v) (i32.const 4)) (i32.load offset=24 (local.get $v))
+            (i64.load offset=32 (local.get $v))))))))
   ;; output at 0x20000: count, then per record EMIT(flags 1) with the value
   (func (export "weir_process") (param $n i32) (result i64)
     (local $count i32) (local $i i32) (local $p i32) (local $o i32) (local $v i32)
@@ -47,7 +56,7 @@
       (local.set $p (i32.add (i32.add (local.get $v) (i32.load (local.get $p))) (i32.const 4)))
       (local.set $r (call $call (local.get $v)))
       (local.set $len (i32.const 0))
-      (if (i32.and (i32.eqz (i32.load (local.get $v))) (i64.gt_s (local.get $r) (i64.const 0)))
+      (if (i32.and (i32.ne (i32.load (local.get $v)) (i32.const 1)) (i64.gt_s (local.get $r) (i64.const 0)))
         (then (local.set $len (i32.wrap_i64 (local.get $r)))))
       (i32.store (local.get $o) (local.get $i))
       (i32.store8 offset=4 (local.get $o) (i32.const 1))

@@ -6,7 +6,10 @@
  * error:MSG | route:P1,P2 | meta:K=V | getmeta:K | type | fanout:N, and
  * room:TEXT (set:TEXT through weir_field_string_room, C only); any other
  * string fails the record. An error ends the record; fields of other
- * types get no replacement. */
+ * types get no replacement. With "insert": [indices] (the insertion
+ * vectors, sdk/testdata/insertion.json) those paths are insertion paths,
+ * and every field of type WEIR_ABSENT obeys the config's "absent"
+ * command. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +17,42 @@
 #include "../weir.h"
 #include "../weir_json.h"
 
-static char arena[WEIR_MAX_PATHS * (WEIR_MAX_PATH_BYTES + 1)], errbuf[256];
+static char arena[WEIR_MAX_PATHS * (WEIR_MAX_PATH_BYTES + 1)], errbuf[256], absent[1024];
+static uint32_t absent_len;
+
+/* Reads "insert": [indices] and declares them. */
+static const char *insertable(weir_json *j) {
+	uint32_t idx[WEIR_MAX_PATHS], k = 0;
+	int64_t v;
+	if (!wj_open(j, '[')) return NULL;
+	while (wj_more(j, &k, ']')) {
+		if (k > WEIR_MAX_PATHS) return "config: more than 64 insertion paths";
+		if (!wj_int(j, &v)) return NULL;
+		idx[k - 1] = (uint32_t)v;
+	}
+	return j->failed ? NULL : weir_project_insertable(idx, k);
+}
 
 const char *weir_on_init(const uint8_t *config, uint32_t len) {
 	weir_json j;
 	const char *paths[WEIR_MAX_PATHS + 1];
 	char key[16];
 	uint32_t n = 0, m = 0, used = 0, pl;
+	const char *err = NULL;
+	size_t at = 0;
 	wj_init(&j, config, len);
 	if (!wj_check(&j) || !wj_open(&j, '{')) goto bad;
 	while (wj_more(&j, &n, '}')) {
 		if (!wj_key(&j, key, sizeof key, NULL)) goto bad;
+		if (!strcmp(key, "insert")) {
+			at = (size_t)(j.p - j.start); /* read once the paths are declared */
+			if (!wj_skip(&j)) goto bad;
+			continue;
+		}
+		if (!strcmp(key, "absent")) {
+			if (!wj_string(&j, absent, sizeof absent, &absent_len)) goto bad;
+			continue;
+		}
 		if (strcmp(key, "paths")) {
 			if (!wj_skip(&j)) goto bad;
 			continue;
@@ -38,7 +66,9 @@ const char *weir_on_init(const uint8_t *config, uint32_t len) {
 		}
 	}
 	if (j.failed) goto bad;
-	return weir_project(paths, m);
+	if ((err = weir_project(paths, m)) || !at) return err;
+	wj_init(&j, config + at, len - (uint32_t)at);
+	if ((err = insertable(&j)) || !j.failed) return err;
 bad:
 	snprintf(errbuf, sizeof errbuf, "config: %s", j.msg);
 	return errbuf;
@@ -54,11 +84,12 @@ static void route(weir_record *r, char *ports) {
 	}
 }
 
-/* Obeys field i's command (verb[:arg]); returns 0 when the record failed. */
-static int obey(weir_record *r, uint32_t i) {
+/* Obeys command v[0:n] (verb[:arg]) for field i; returns 0 when the
+ * record failed. */
+static int obey(weir_record *r, uint32_t i, const uint8_t *v, uint32_t n) {
 	char cmd[1024], *arg, *eq;
-	uint32_t n, ml;
-	const uint8_t *v = weir_field_value(r, i, &n), *m;
+	uint32_t ml;
+	const uint8_t *m;
 	if (n >= sizeof cmd) n = sizeof cmd - 1;
 	memcpy(cmd, v, n);
 	cmd[n] = 0;
@@ -108,6 +139,11 @@ static int obey(weir_record *r, uint32_t i) {
 }
 
 void weir_on_fields(weir_record *r) {
-	for (uint32_t i = 0; i < weir_field_count(r); i++)
-		if (weir_field_type(r, i) == WEIR_STRING && !obey(r, i)) return;
+	uint32_t n;
+	const uint8_t *v;
+	for (uint32_t i = 0; i < weir_field_count(r); i++) {
+		int t = weir_field_type(r, i);
+		if (t == WEIR_STRING && (v = weir_field_value(r, i, &n)) && !obey(r, i, v, n)) return;
+		if (t == WEIR_ABSENT && absent_len && !obey(r, i, (const uint8_t *)absent, absent_len)) return;
+	}
 }

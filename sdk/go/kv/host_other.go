@@ -56,3 +56,19 @@ func set(ns string, key, value []byte, _ int64) uint32 {
 	Native.Data[ns][string(key)] = string(value)
 	return setOK
 }
+
+func setMany(ns string, req, answer []byte, ttlMS int64) int64 {
+	le := binary.LittleEndian
+	count := int(le.Uint32(req))
+	pos := 4
+	for i := 0; i < count; i++ {
+		kn := int(le.Uint32(req[pos:]))
+		key := req[pos+4 : pos+4+kn]
+		pos += 4 + kn
+		vn := int(le.Uint32(req[pos:]))
+		value := req[pos+4 : pos+4+vn]
+		pos += 4 + vn
+		le.PutUint32(answer[4*i:], set(ns, key, value, ttlMS))
+	}
+	return int64(4 * count)
+}

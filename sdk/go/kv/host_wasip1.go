@@ -10,6 +10,13 @@ func hostGetMany(nsPtr, nsLen, reqPtr, reqLen, outPtr, outCap uint32) int64
 //go:wasmimport weir_kv set
 func hostSet(nsPtr, nsLen, keyPtr, keyLen, valPtr, valLen uint32, ttlMS int64) uint32
 
+//go:wasmimport weir_kv set_many
+func hostSetMany(nsPtr, nsLen, reqPtr, reqLen, outPtr, outCap uint32, ttlMS int64) int64
+
+func setMany(ns string, req, answer []byte, ttlMS int64) int64 {
+	return hostSetMany(strPtr(ns), uint32(len(ns)), bytesPtr(req), uint32(len(req)), bytesPtr(answer), uint32(len(answer)), ttlMS)
+}
+
 func getMany(ns string, req, answer []byte) int64 {
 	return hostGetMany(strPtr(ns), uint32(len(ns)), bytesPtr(req), uint32(len(req)), bytesPtr(answer), uint32(len(answer)))
 }

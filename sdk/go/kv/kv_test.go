@@ -48,3 +48,20 @@ func TestSetNative(t *testing.T) {
 		t.Errorf("empty key: %v", err)
 	}
 }
+
+func TestSetManyNative(t *testing.T) {
+	errs, err := kv.SetMany("m", [][]byte{[]byte("a"), nil, []byte("b")}, [][]byte{[]byte("1"), []byte("x"), []byte("2")}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || errs[2] != nil || errs[1] == nil || errs[1].Error() != "kv: set: invalid_key" {
+		t.Errorf("results %v", errs)
+	}
+	res := kv.GetMany("m", [][]byte{[]byte("a"), []byte("b")})
+	if string(res[0].Value) != "1" || string(res[1].Value) != "2" {
+		t.Errorf("read back %q %q", res[0].Value, res[1].Value)
+	}
+	if _, err := kv.SetMany("m", [][]byte{[]byte("a")}, nil, 0); err == nil {
+		t.Error("keys and values of different lengths: want an error")
+	}
+}

@@ -6,7 +6,10 @@
 //	keep | set:TEXT | json:RAW | drop | error:MSG | route:P1,P2
 //	meta:K=V | getmeta:K | type | fanout:N
 //
-// Fields of other types get no replacement.
+// Fields of other types get no replacement. With "insert": [indices]
+// (the insertion vectors, sdk/testdata/insertion.json) those paths are
+// insertion paths, and every field of type absent obeys the config's
+// "absent" command.
 package main
 
 import (
@@ -25,7 +28,10 @@ func init() {
 		if err != nil {
 			return err
 		}
-		return weir.Project(paths...)
+		if err := weir.Project(paths...); err != nil {
+			return err
+		}
+		return configInsert(config)
 	})
 	weir.HandleFields(run)
 }
@@ -47,8 +53,38 @@ func configPaths(config []byte) ([]string, error) {
 	return paths, bad
 }
 
+// absent is the command fields of type absent obey ("": none).
+var absent string
+
+// configInsert declares the config's "insert" indices as insertion paths
+// and keeps its "absent" command.
+func configInsert(config []byte) error {
+	raw, found, err := jsonpath.MustCompile("insert").Get(config)
+	if err != nil || !found {
+		return err
+	}
+	var idx []int
+	err = jsonpath.MustCompile("*").Each(raw, func(start, end int) {
+		n, _ := strconv.Atoi(string(raw[start:end]))
+		idx = append(idx, n)
+	})
+	if err != nil {
+		return err
+	}
+	if cmd, ok, _ := jsonpath.MustCompile("absent").Get(config); ok {
+		absent, _ = jsonpath.Unquote(cmd)
+	}
+	return weir.Insertable(idx...)
+}
+
 func run(r *weir.Fields) error {
 	for i := range r.Len() {
+		if r.Type(i) == weir.TypeAbsent && absent != "" {
+			if err := obey(r, i, absent); err != nil {
+				return err
+			}
+			continue
+		}
 		if r.Type(i) != weir.TypeString {
 			continue
 		}
