@@ -83,12 +83,8 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 		return true
 	}
 	for prev := -1; ; {
-		k, ok := t.key()
+		f, ok := t.field(p, prev)
 		if !ok {
-			return false
-		}
-		f := p.fieldByKey(k, prev)
-		if f == nil {
 			return false
 		}
 		prev = f.index
@@ -109,6 +105,29 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 		}
 		return t.eat('}')
 	}
+}
+
+// field reads a member's key and its colon and finds its field. The key
+// of the field declared after prev, in either spelling that names it, is
+// matched in place, quotes included: keys mostly come in declaration
+// order, and a quoted key without escapes is exactly its bytes.
+func (t *jsonToWire) field(p *plan, prev int) (*fieldPlan, bool) {
+	if next := prev + 1; next < len(p.fields) && t.peek() == '"' {
+		f := &p.fields[next]
+		rest := t.in[t.pos:]
+		for _, q := range f.quotedKeys {
+			if len(rest) >= len(q) && string(rest[:len(q)]) == q {
+				t.pos += len(q)
+				return f, t.eat(':')
+			}
+		}
+	}
+	k, ok := t.key()
+	if !ok {
+		return nil, false
+	}
+	f := p.fieldByKey(k, prev)
+	return f, f != nil
 }
 
 // member reads one field's value, noting it when a path ends there.

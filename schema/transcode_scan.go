@@ -97,7 +97,7 @@ func (s *scanner) str() ([]byte, bool) {
 	}
 	start := s.pos + 1
 	ascii := true
-	for i := start; i < len(s.in); i++ {
+	for i := plainWords(s.in, start); i < len(s.in); i++ {
 		c := s.in[i]
 		if plainByte[c] {
 			continue
