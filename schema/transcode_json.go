@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -88,7 +89,7 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 			return false
 		}
 		prev = f.index
-		bit, w := uint64(1)<<(f.index%64), seenBase+f.index/64
+		bit, w := uint64(1)<<(uint(f.index)%64), seenBase+int(uint(f.index)/64)
 		if t.seen[w]&bit != 0 {
 			return false // duplicate
 		}
@@ -112,12 +113,12 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 // matched in place, quotes included: keys mostly come in declaration
 // order, and a quoted key without escapes is exactly its bytes.
 func (t *jsonToWire) field(p *plan, prev int) (*fieldPlan, bool) {
-	if next := prev + 1; next < len(p.fields) && t.peek() == '"' {
+	if next := prev + 1; next < len(p.fields) && t.peek() == '"' && t.pos <= len(t.in)-8 {
 		f := &p.fields[next]
-		rest := t.in[t.pos:]
-		for _, q := range f.quotedKeys {
-			if len(rest) >= len(q) && string(rest[:len(q)]) == q {
-				t.pos += len(q)
+		w := binary.LittleEndian.Uint64(t.in[t.pos:])
+		for i := range f.quotedKeys {
+			if q := &f.quotedKeys[i]; w&q.mask == q.word && q.restAt(t.in, t.pos) {
+				t.pos += q.n
 				return f, t.eat(':')
 			}
 		}

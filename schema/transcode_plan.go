@@ -34,7 +34,7 @@ type fieldPlan struct {
 	jsonOut []byte // `"name":`, as the JSON writer starts the field
 	// quotedKeys are the keys, quoted, that find this field: its JSON
 	// name, and its proto name unless that is another field's JSON name.
-	quotedKeys []string
+	quotedKeys []quotedKey
 	num        protowire.Number
 	kind       protoreflect.Kind
 	wire       protowire.Type
@@ -135,8 +135,8 @@ func (p *plan) index() {
 	for i := range p.fields {
 		f := &p.fields[i]
 		for _, k := range []string{f.jsonKey, f.name} {
-			if p.byKey[k] == f && !slices.Contains(f.quotedKeys, `"`+k+`"`) {
-				f.quotedKeys = append(f.quotedKeys, `"`+k+`"`)
+			if q := newQuotedKey(k); p.byKey[k] == f && !slices.Contains(f.quotedKeys, q) {
+				f.quotedKeys = append(f.quotedKeys, q)
 			}
 		}
 	}

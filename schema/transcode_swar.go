@@ -33,3 +33,30 @@ func plainWords(in []byte, i int) int {
 	}
 	return i
 }
+
+// quotedKey is a key with its quotes, `"name"`, for matching in place:
+// its first eight bytes (fewer for a short key, mask keeping only those)
+// as a little-endian word, and the rest.
+type quotedKey struct {
+	word, mask uint64
+	n          int    // the length, quotes included
+	rest       string // the bytes after the first eight
+}
+
+func newQuotedKey(k string) quotedKey {
+	q := `"` + k + `"`
+	var b [8]byte
+	head := copy(b[:], q)
+	return quotedKey{word: binary.LittleEndian.Uint64(b[:]), mask: ^uint64(0) >> (64 - 8*head),
+		n: len(q), rest: q[head:]}
+}
+
+// restAt reports whether in holds the key's bytes after its first eight
+// at pos, whose first eight matched.
+func (q *quotedKey) restAt(in []byte, pos int) bool {
+	if q.rest == "" {
+		return true
+	}
+	at := pos + 8
+	return len(in)-at >= len(q.rest) && string(in[at:at+len(q.rest)]) == q.rest
+}
