@@ -511,18 +511,29 @@ func (t *jsonToWire) intValue(f *fieldPlan, keep, inList bool) bool {
 // left unread for float.
 func (t *jsonToWire) shortDecimal() bool {
 	t.ws()
-	i, n := t.pos, min(len(t.in), t.pos+16)
-	for i < n && (isDigit(t.in[i]) || t.in[i] == '.' || t.in[i] == '-') {
+	in, i := t.in, t.pos
+	if i < len(in) && in[i] == '-' {
 		i++
 	}
-	if i-t.pos > 15 || i < len(t.in) && (t.in[i] == 'e' || t.in[i] == 'E') {
+	digits := i
+	for i < len(in) && isDigit(in[i]) {
+		i++
+	}
+	if i == digits || in[digits] == '0' && i-digits > 1 {
 		return false
 	}
-	start := t.pos
-	if _, _, ok := t.number(); !ok || t.pos != i {
-		t.pos = start
+	if i < len(in) && in[i] == '.' {
+		frac := i + 1
+		for i = frac; i < len(in) && isDigit(in[i]); i++ {
+		}
+		if i == frac {
+			return false
+		}
+	}
+	if i-t.pos > 15 || i < len(in) && isWordByte(in[i]) { // 'e', 'E' are word bytes
 		return false
 	}
+	t.pos = i
 	return true
 }
 
