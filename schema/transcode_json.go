@@ -118,7 +118,10 @@ func (t *jsonToWire) field(p *plan, prev int) (*fieldPlan, bool) {
 		w := binary.LittleEndian.Uint64(t.in[t.pos:])
 		for i := range f.quotedKeys {
 			if q := &f.quotedKeys[i]; w&q.mask == q.word && q.restAt(t.in, t.pos) {
-				t.pos += q.n
+				if t.pos += q.n; t.pos < len(t.in) && t.in[t.pos] == ':' {
+					t.pos++ // the colon right after the key: no whitespace to skip
+					return f, true
+				}
 				return f, t.eat(':')
 			}
 		}
