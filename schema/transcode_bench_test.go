@@ -40,3 +40,26 @@ func BenchmarkCodec(b *testing.B) {
 	})
 	run("check-binary/plan", bins, func(o []byte) error { return c.CheckBinary(o) })
 }
+
+// BenchmarkProjectCheck is the host's check scan of a projected bound
+// JSON stream (Projection.Check) on the orders workload with the
+// reference mask's three paths. Count its instructions with callgrind,
+// collecting inside Check only (load does not change them):
+//
+//	go test -c -o schema.test ./schema
+//	valgrind --tool=callgrind --toggle-collect='github.com/weirstream/weir/schema.(*Projection).Check' \
+//	  ./schema.test -test.run XXX -test.bench ProjectCheck -test.benchtime 3000x
+func BenchmarkProjectCheck(b *testing.B) {
+	p, err := orderCodec(b).Project([]string{"customer.email", "customer.phone", "customer.card"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	orders := ordersCorpus(b)
+	var found []Found
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, found, err = p.Check(orders[i%len(orders)], found[:0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -83,16 +84,12 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 		return true
 	}
 	for prev := -1; ; {
-		k, ok := t.key()
+		f, ok := t.field(p, prev)
 		if !ok {
 			return false
 		}
-		f := p.fieldByKey(k, prev)
-		if f == nil {
-			return false
-		}
 		prev = f.index
-		bit, w := uint64(1)<<(f.index%64), seenBase+f.index/64
+		bit, w := uint64(1)<<(uint(f.index)%64), seenBase+int(uint(f.index)/64)
 		if t.seen[w]&bit != 0 {
 			return false // duplicate
 		}
@@ -109,6 +106,32 @@ func (t *jsonToWire) members(p *plan, seenBase int) bool {
 		}
 		return t.eat('}')
 	}
+}
+
+// field reads a member's key and its colon and finds its field. The key
+// of the field declared after prev, in either spelling that names it, is
+// matched in place, quotes included: keys mostly come in declaration
+// order, and a quoted key without escapes is exactly its bytes.
+func (t *jsonToWire) field(p *plan, prev int) (*fieldPlan, bool) {
+	if next := prev + 1; next < len(p.fields) && t.peek() == '"' && t.pos <= len(t.in)-8 {
+		f := &p.fields[next]
+		w := binary.LittleEndian.Uint64(t.in[t.pos:])
+		for i := range f.quotedKeys {
+			if q := &f.quotedKeys[i]; w&q.mask == q.word && q.restAt(t.in, t.pos) {
+				if t.pos += q.n; t.pos < len(t.in) && t.in[t.pos] == ':' {
+					t.pos++ // the colon right after the key: no whitespace to skip
+					return f, true
+				}
+				return f, t.eat(':')
+			}
+		}
+	}
+	k, ok := t.key()
+	if !ok {
+		return nil, false
+	}
+	f := p.fieldByKey(k, prev)
+	return f, f != nil
 }
 
 // member reads one field's value, noting it when a path ends there.
@@ -491,18 +514,29 @@ func (t *jsonToWire) intValue(f *fieldPlan, keep, inList bool) bool {
 // left unread for float.
 func (t *jsonToWire) shortDecimal() bool {
 	t.ws()
-	i, n := t.pos, min(len(t.in), t.pos+16)
-	for i < n && (isDigit(t.in[i]) || t.in[i] == '.' || t.in[i] == '-') {
+	in, i := t.in, t.pos
+	if i < len(in) && in[i] == '-' {
 		i++
 	}
-	if i-t.pos > 15 || i < len(t.in) && (t.in[i] == 'e' || t.in[i] == 'E') {
+	digits := i
+	for i < len(in) && isDigit(in[i]) {
+		i++
+	}
+	if i == digits || in[digits] == '0' && i-digits > 1 {
 		return false
 	}
-	start := t.pos
-	if _, _, ok := t.number(); !ok || t.pos != i {
-		t.pos = start
+	if i < len(in) && in[i] == '.' {
+		frac := i + 1
+		for i = frac; i < len(in) && isDigit(in[i]); i++ {
+		}
+		if i == frac {
+			return false
+		}
+	}
+	if i-t.pos > 15 || i < len(in) && isWordByte(in[i]) { // 'e', 'E' are word bytes
 		return false
 	}
+	t.pos = i
 	return true
 }
 

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -27,10 +28,13 @@ type plan struct {
 // fieldPlan is one field of a plan. A map field is a repeated entry
 // message whose key and value are themselves field plans (numbers 1, 2).
 type fieldPlan struct {
-	index      int    // in plan.fields
-	name       string // the proto name: protojson's output key
-	jsonKey    string
-	jsonOut    []byte // `"name":`, as the JSON writer starts the field
+	index   int    // in plan.fields
+	name    string // the proto name: protojson's output key
+	jsonKey string
+	jsonOut []byte // `"name":`, as the JSON writer starts the field
+	// quotedKeys are the keys, quoted, that find this field: its JSON
+	// name, and its proto name unless that is another field's JSON name.
+	quotedKeys []quotedKey
 	num        protowire.Number
 	kind       protoreflect.Kind
 	wire       protowire.Type
@@ -126,6 +130,14 @@ func (p *plan) index() {
 	for i := range p.fields {
 		if _, taken := p.byKey[p.fields[i].name]; !taken {
 			p.byKey[p.fields[i].name] = &p.fields[i]
+		}
+	}
+	for i := range p.fields {
+		f := &p.fields[i]
+		for _, k := range []string{f.jsonKey, f.name} {
+			if q := newQuotedKey(k); p.byKey[k] == f && !slices.Contains(f.quotedKeys, q) {
+				f.quotedKeys = append(f.quotedKeys, q)
+			}
 		}
 	}
 }

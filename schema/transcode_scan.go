@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -97,7 +98,7 @@ func (s *scanner) str() ([]byte, bool) {
 	}
 	start := s.pos + 1
 	ascii := true
-	for i := start; i < len(s.in); i++ {
+	for i := plainWords(s.in, start); i < len(s.in); i++ {
 		c := s.in[i]
 		if plainByte[c] {
 			continue
@@ -291,12 +292,39 @@ func (s *scanner) integer(bits int, unsigned bool) (int64, uint64, bool) {
 		}
 		tok = v
 	}
+	if len(tok) <= 18 { // at most 18 digits: no int64 overflows
+		return shortInteger(tok, bits, unsigned)
+	}
 	if unsigned {
 		u, err := strconv.ParseUint(string(tok), 10, bits)
 		return 0, u, err == nil
 	}
 	i, err := strconv.ParseInt(string(tok), 10, bits)
 	return i, 0, err == nil
+}
+
+// shortInteger is strconv's parse of a plain integer of at most 18
+// bytes (-?digits, as integer checks it), which cannot overflow int64,
+// with its range checks for bits and signedness.
+func shortInteger(tok []byte, bits int, unsigned bool) (int64, uint64, bool) {
+	neg := tok[0] == '-'
+	if neg {
+		tok = tok[1:]
+	}
+	var n int64
+	for _, c := range tok {
+		n = n*10 + int64(c-'0')
+	}
+	if unsigned {
+		if neg { // only -0 parses, as strconv.ParseUint does not
+			return 0, 0, false
+		}
+		return 0, uint64(n), bits == 64 || n <= math.MaxUint32
+	}
+	if neg {
+		n = -n
+	}
+	return n, 0, bits == 64 || n >= math.MinInt32 && n <= math.MaxInt32
 }
 
 // float reads a float or double value: a number, or "NaN", "Infinity",
