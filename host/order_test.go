@@ -70,4 +70,3 @@ func TestNATSKeepsPerKeyOrderWithDefaultInFlight(t *testing.T) {
 	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
 	assert.Zero(t, rep.Inversions, "per-key order inversions")
 }
-
