@@ -18,6 +18,15 @@ import (
 // the process's CPU time per message over the same stretch (the in-process
 // broker's included).
 func KafkaThroughput(processor string, orders [][]byte, n int) (rate, cpuNsPerMsg float64, err error) {
+	return KafkaThroughputWith(processor, "", orders, n)
+}
+
+// KafkaThroughputWith is KafkaThroughput with extra kafka output fields
+// (flow-style YAML, e.g. "max_in_flight: 1").
+func KafkaThroughputWith(processor, outputFields string, orders [][]byte, n int) (rate, cpuNsPerMsg float64, err error) {
+	if outputFields != "" {
+		outputFields = ", " + outputFields
+	}
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
 	if err != nil {
 		return 0, 0, err
@@ -47,7 +56,7 @@ func KafkaThroughput(processor string, orders [][]byte, n int) (rate, cpuNsPerMs
 	if err := sb.AddProcessorYAML(processor); err != nil {
 		return 0, 0, err
 	}
-	if err := sb.AddOutputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topic: out, key: '${! @kafka_key }' }", broker)); err != nil {
+	if err := sb.AddOutputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topic: out, key: '${! @kafka_key }'%s }", broker, outputFields)); err != nil {
 		return 0, 0, err
 	}
 	stream, err := sb.Build()
