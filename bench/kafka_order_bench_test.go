@@ -2,9 +2,9 @@ package bench
 
 import "testing"
 
-// BenchmarkKafkaOrder compares the kafka output's ways to write with one
-// processing thread (no-op processor): the order gate (the default), no
-// gate (keep_order: false, per-key order lost) and one write at a time
+// BenchmarkKafkaOrder compares the kafka output's ways to write (default
+// pipeline threads, no-op processor): the order gate (the default), no gate
+// (keep_order: false, per-key order lost) and one write at a time
 // (max_in_flight: 1). Interleave the rounds:
 //
 //	go test -bench KafkaOrder -run XXX -benchtime 1x -count 6 ./bench
