@@ -166,6 +166,14 @@ func (g *orderGate) ready(ts []*ticket) bool {
 	for _, t := range ts {
 		l := g.lane(t.seq)
 		t.seq.mu.Lock()
+		if l.low < t.seq.low { // jump over what finished while this gate saw nothing
+			for n := range l.enqueued {
+				if n < t.seq.low {
+					delete(l.enqueued, n)
+				}
+			}
+			l.low = t.seq.low
+		}
 		for l.low < t.n {
 			_, here := l.enqueued[l.low]
 			if !here && !t.seq.done(l.low) {

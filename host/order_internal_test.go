@@ -135,3 +135,29 @@ func TestOrderGateLetsUnstampedBatchesThrough(t *testing.T) {
 	enqueued()
 	off.close()
 }
+
+// TestOrderGateForgetsWhatFinishedElsewhere: a gate that sees one batch in
+// a thousand (a dead-letter output) keeps nothing of the others and lets
+// its next batch through at once.
+func TestOrderGateForgetsWhatFinishedElsewhere(t *testing.T) {
+	s := newSequencer()
+	g := newOrderGate(4)
+	b := stamped(s, 1001)
+	enqueued, err := g.wait(context.Background(), b[0])
+	require.NoError(t, err)
+	enqueued()
+	for _, batch := range b[:1000] {
+		s.finish(tickets(batch)[0])
+	}
+	enqueued, err = g.wait(context.Background(), b[1000])
+	require.NoError(t, err)
+	enqueued()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	l := g.lanes[s]
+	assert.Equal(t, uint64(1000), l.low)
+	assert.Len(t, l.enqueued, 1, "only the batch above the watermark is remembered")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Empty(t, s.finished)
+}
