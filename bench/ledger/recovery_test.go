@@ -33,7 +33,7 @@ input:
     instance_id: weir-0
     session_timeout: ` + longTimeout + `
     rebalance_timeout: ` + longTimeout + `
-    max_poll_records: 200
+    max_poll_records: 500
     max_uncommitted: 2000
 pipeline: { threads: 1 }
 output:
@@ -65,7 +65,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 // no second member and no wait for the session or a rebalance to time
 // out, and the rest of the stream must flow.
 func TestRestartedStaticMemberResumesAtOnce(t *testing.T) {
-	const n = 20_000
+	const n = 10_000
 	_, broker, cl := ledgerCluster(t, 1, n)
 	adm := kadm.NewClient(cl)
 	config := fmt.Sprintf(staticPipeline, broker)
@@ -79,11 +79,15 @@ func TestRestartedStaticMemberResumesAtOnce(t *testing.T) {
 	fixtures.WaitUntil(t, "the first process writes", func() bool { return written(t, cl) >= n/10 })
 	kill(t, first)
 	before := written(t, cl)
+	t.Logf("killed at %d written", before)
 	require.Len(t, members(), 1, "the killed member is still listed: its session has not timed out")
 
 	startWeir(t, config)
 	fixtures.WaitUntilShowing(t, "the restarted process writes the rest", func() bool { return written(t, cl) >= n },
-		func() string { return fmt.Sprintf("%d of %d written (%d before the kill); members %+v", written(t, cl), n, before, members()) })
+		func() string {
+			return fmt.Sprintf("%d of %d written (%d before the kill); members %+v", written(t, cl), n, before, members())
+		})
+	t.Logf("restarted process wrote the rest")
 	ms := members()
 	require.Len(t, ms, 1, "the restarted process took the dead member's place")
 	require.NotNil(t, ms[0].InstanceID)
