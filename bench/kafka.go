@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // KafkaThroughput loads n orders into a topic of an in-process Kafka
@@ -18,6 +19,24 @@ import (
 // the process's CPU time per message over the same stretch (the in-process
 // broker's included).
 func KafkaThroughput(processor string, orders [][]byte, n int) (rate, cpuNsPerMsg float64, err error) {
+	return KafkaThroughputWith(processor, KafkaVariant{}, orders, n)
+}
+
+// KafkaVariant changes KafkaThroughput's stream and broker.
+type KafkaVariant struct {
+	InputFields, OutputFields string        // extra kafka input and output fields, flow-style YAML ("max_in_flight: 1")
+	ProduceDelay              time.Duration // the broker holds each produce request this long (a network's round trip)
+}
+
+// KafkaThroughputWith is KafkaThroughput with a variant.
+func KafkaThroughputWith(processor string, v KafkaVariant, orders [][]byte, n int) (rate, cpuNsPerMsg float64, err error) {
+	inputFields, outputFields := "", ""
+	if v.InputFields != "" {
+		inputFields = ", " + v.InputFields
+	}
+	if v.OutputFields != "" {
+		outputFields = ", " + v.OutputFields
+	}
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "in", "out"))
 	if err != nil {
 		return 0, 0, err
@@ -37,17 +56,24 @@ func KafkaThroughput(processor string, orders [][]byte, n int) (rate, cpuNsPerMs
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return 0, 0, err
 	}
+	if v.ProduceDelay > 0 {
+		c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			c.SleepControl(func() { time.Sleep(v.ProduceDelay) })
+			return nil, nil, false
+		})
+	}
 	sb := service.NewStreamBuilder()
 	if err := sb.SetLoggerYAML("level: warn"); err != nil {
 		return 0, 0, err
 	}
-	if err := sb.AddInputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: bench }", broker)); err != nil {
+	if err := sb.AddInputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: bench%s }", broker, inputFields)); err != nil {
 		return 0, 0, err
 	}
 	if err := sb.AddProcessorYAML(processor); err != nil {
 		return 0, 0, err
 	}
-	if err := sb.AddOutputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topic: out, key: '${! @kafka_key }' }", broker)); err != nil {
+	if err := sb.AddOutputYAML(fmt.Sprintf("kafka: { seed_brokers: [%q], topic: out, key: '${! @kafka_key }'%s }", broker, outputFields)); err != nil {
 		return 0, 0, err
 	}
 	stream, err := sb.Build()

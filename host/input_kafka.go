@@ -19,6 +19,8 @@ const (
 	fieldMaxPoll     = "max_poll_records"
 	fieldMaxInFlight = "max_uncommitted"
 	fieldSession     = "session_timeout"
+	fieldRebalance   = "rebalance_timeout"
+	fieldInstanceID  = "instance_id"
 )
 
 func kafkaInputSpec() *service.ConfigSpec {
@@ -45,6 +47,8 @@ and every record header under its own key.`).
 		Field(service.NewIntField(fieldMaxPoll).Description("Most records handed over in one batch.").Default(1024).Advanced()).
 		Field(service.NewIntField(fieldMaxInFlight).Description("Most records delivered and not yet committed; polling pauses above it. It bounds the duplicates a crash can cause.").Default(10000).Advanced()).
 		Field(service.NewDurationField(fieldSession).Description("How long the group waits for a silent member (a crashed process) before giving its partitions to the others.").Default("45s").Advanced()).
+		Field(service.NewDurationField(fieldRebalance).Description("How long a rebalance waits for the members to rejoin; a member that does not (a crashed process still listed) is dropped after it. With session_timeout it bounds a restart's pause, see docs/deploy.md.").Default("15s").Advanced()).
+		Field(service.NewStringField(fieldInstanceID).Description("Static group membership (group.instance.id): a process restarted with the same ID takes its old member's place and partitions at once, without waiting for the session timeout or a rebalance. Give each process of the group its own stable ID (e.g. the pod name); empty for dynamic membership.").Default("").Advanced()).
 		Field(kafkaTxnInputField()).
 		Field(service.NewAutoRetryNacksToggleField())
 }
@@ -73,6 +77,7 @@ type kafkaInput struct {
 
 	cl      *kgo.Client
 	tracker *offsetTracker
+	seq     *sequencer
 }
 
 func newKafkaInput(conf *service.ParsedConfig, mgr *service.Resources) (*kafkaInput, error) {
@@ -92,14 +97,14 @@ func newKafkaInput(conf *service.ParsedConfig, mgr *service.Resources) (*kafkaIn
 	if err != nil {
 		return nil, err
 	}
-	in := &kafkaInput{log: mgr.Logger(), tracker: newOffsetTracker()}
+	in := &kafkaInput{log: mgr.Logger(), tracker: newOffsetTracker(), seq: newSequencer()}
 	if in.maxPoll, err = conf.FieldInt(fieldMaxPoll); err != nil {
 		return nil, err
 	}
 	if in.maxFlight, err = conf.FieldInt(fieldMaxInFlight); err != nil {
 		return nil, err
 	}
-	session, err := conf.FieldDuration(fieldSession)
+	membership, err := groupOpts(conf)
 	if err != nil {
 		return nil, err
 	}
@@ -112,10 +117,10 @@ func newKafkaInput(conf *service.ParsedConfig, mgr *service.Resources) (*kafkaIn
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeResetOffset(reset),
 		kgo.DisableAutoCommit(),
-		kgo.SessionTimeout(session),
 		kgo.OnPartitionsRevoked(in.onRevoked),
 		kgo.OnPartitionsLost(in.onLost),
 	)
+	in.opts = append(in.opts, membership...)
 	return in, nil
 }
 
@@ -179,12 +184,14 @@ func (in *kafkaInput) ReadBatch(ctx context.Context) (service.MessageBatch, serv
 			continue
 		}
 		in.tracker.delivered(recs)
-		return toMessages(recs), in.ack(recs), nil
+		batch := toMessages(recs)
+		return batch, in.ack(recs, in.seq.stamp(batch)), nil
 	}
 }
 
-func (in *kafkaInput) ack(recs []*kgo.Record) service.AckFunc {
+func (in *kafkaInput) ack(recs []*kgo.Record, t *ticket) service.AckFunc {
 	return func(ctx context.Context, err error) error {
+		in.seq.finish(t)
 		if err != nil {
 			return nil // nacked: the retry wrapper redelivers; nothing is committed past them
 		}

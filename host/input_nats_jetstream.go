@@ -3,8 +3,10 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,6 +25,8 @@ const (
 	fieldAckWait    = "ack_wait"
 	fieldBackoff    = "nak_backoff"
 	fieldSubject    = "subject"
+	fieldAckPending = "max_ack_pending"
+	fieldUnacked    = "max_unacked"
 )
 
 func natsInputSpec() *service.ConfigSpec {
@@ -42,7 +46,9 @@ output: ` + "`check: errored() || @nats_num_delivered.number() >= @nats_max_deli
 		Field(service.NewStringField(fieldDurable).Description("Durable consumer name; processes sharing it share the work.")).
 		Field(service.NewIntField(fieldFetchBatch).Description("Most messages fetched per batch.").Default(256).Advanced()).
 		Field(service.NewIntField(fieldMaxDeliver).Description("Deliveries of one message before JetStream gives up on it.").Default(5)).
-		Field(service.NewDurationField(fieldAckWait).Description("How long JetStream waits for an acknowledgement before redelivering.").Default("30s").Advanced()).
+		Field(service.NewDurationField(fieldAckWait).Description("How long JetStream waits for an acknowledgement before redelivering; after a crash, what the dead process held comes back after it.").Default("15s").Advanced()).
+		Field(service.NewIntField(fieldUnacked).Description("Most messages this process holds fetched and not yet acknowledged; fetching pauses above it (it may exceed it by one batch_size). It bounds the duplicates a crash can cause.").Default(2048).Advanced()).
+		Field(service.NewIntField(fieldAckPending).Description("The consumer's MaxAckPending: messages all processes sharing the durable may hold unacknowledged. Keep it at least (processes + 1) × (max_unacked + batch_size), so a restarted process is served at once while its predecessor's messages wait out ack_wait.").Default(20000).Advanced()).
 		Field(service.NewDurationField(fieldBackoff).Description("Delay of a redelivery after a failure, doubled per attempt.").Default("1s").Advanced())
 }
 
@@ -61,13 +67,16 @@ type natsInput struct {
 	cfg     jetstream.ConsumerConfig
 	batch   int
 	backoff time.Duration
+	unacked int
+	held    atomic.Int64 // fetched, not yet acknowledged
+	seq     *sequencer
 	log     *service.Logger
 	nc      *nats.Conn
 	cons    jetstream.Consumer
 }
 
 func newNatsInput(conf *service.ParsedConfig, mgr *service.Resources) (*natsInput, error) {
-	in := &natsInput{log: mgr.Logger()}
+	in := &natsInput{log: mgr.Logger(), seq: newSequencer()}
 	var err error
 	if in.urls, err = conf.FieldStringList(fieldURLs); err != nil {
 		return nil, err
@@ -97,8 +106,18 @@ func newNatsInput(conf *service.ParsedConfig, mgr *service.Resources) (*natsInpu
 	if in.backoff, err = conf.FieldDuration(fieldBackoff); err != nil {
 		return nil, err
 	}
+	if in.unacked, err = conf.FieldInt(fieldUnacked); err != nil {
+		return nil, err
+	}
+	ackPending, err := conf.FieldInt(fieldAckPending)
+	if err != nil {
+		return nil, err
+	}
+	if in.batch < 1 || in.unacked < 1 || ackPending < in.unacked+in.batch {
+		return nil, fmt.Errorf("nats: fields %s (%d), %s (%d) must be positive and %s (%d) at least their sum", fieldFetchBatch, in.batch, fieldUnacked, in.unacked, fieldAckPending, ackPending)
+	}
 	in.cfg = jetstream.ConsumerConfig{Durable: durable, FilterSubjects: subjects, AckPolicy: jetstream.AckExplicitPolicy,
-		MaxDeliver: maxDeliver, AckWait: ackWait}
+		MaxDeliver: maxDeliver, AckWait: ackWait, MaxAckPending: ackPending}
 	return in, nil
 }
 
@@ -120,6 +139,13 @@ func (in *natsInput) ReadBatch(ctx context.Context) (service.MessageBatch, servi
 	if in.cons == nil {
 		return nil, nil, service.ErrNotConnected
 	}
+	for in.held.Load() >= int64(in.unacked) {
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	for {
 		fetched, err := in.cons.Fetch(in.batch, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
@@ -133,7 +159,9 @@ func (in *natsInput) ReadBatch(ctx context.Context) (service.MessageBatch, servi
 			msgs = append(msgs, m)
 		}
 		if len(msgs) > 0 {
-			return in.toMessages(msgs), in.ack(msgs), nil
+			in.held.Add(int64(len(msgs)))
+			batch := in.toMessages(msgs)
+			return batch, in.ack(msgs, in.seq.stamp(batch)), nil
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -163,8 +191,10 @@ func (in *natsInput) toMessages(msgs []jetstream.Msg) service.MessageBatch {
 
 // ack acknowledges after the output wrote the batch, or asks JetStream to
 // redeliver after a delay that doubles with each delivery.
-func (in *natsInput) ack(msgs []jetstream.Msg) service.AckFunc {
+func (in *natsInput) ack(msgs []jetstream.Msg, t *ticket) service.AckFunc {
 	return func(ctx context.Context, err error) error {
+		in.seq.finish(t)
+		defer in.held.Add(-int64(len(msgs)))
 		var errs []error
 		for _, m := range msgs {
 			if err == nil {

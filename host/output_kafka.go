@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -18,6 +19,7 @@ const (
 	fieldHeaders     = "metadata"
 	fieldCompression = "compression"
 	fieldBatching    = "batching"
+	fieldKeepOrder   = "keep_order"
 )
 
 func kafkaOutputSpec() *service.ConfigSpec {
@@ -38,20 +40,21 @@ Metadata becomes record headers (filter it with ` + "`metadata`" + `).`).
 		Field(service.NewStringEnumField(fieldCompression, "none", "gzip", "snappy", "lz4", "zstd").Default("none").Advanced()).
 		Field(kafkaTxnOutputField()).
 		Field(service.NewOutputMaxInFlightField()).
+		Field(keepOrderField()).
 		Field(service.NewBatchPolicyField(fieldBatching))
 }
 
 func init() {
 	err := service.RegisterBatchOutput("kafka", kafkaOutputSpec(), func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
-		out, err := newKafkaOutput(conf)
+		inFlight, err := conf.FieldMaxInFlight()
+		if err != nil {
+			return nil, service.BatchPolicy{}, 0, err
+		}
+		out, err := newKafkaOutput(conf, inFlight)
 		if err != nil {
 			return nil, service.BatchPolicy{}, 0, err
 		}
 		policy, err := conf.FieldBatchPolicy(fieldBatching)
-		if err != nil {
-			return nil, policy, 0, err
-		}
-		inFlight, err := conf.FieldMaxInFlight()
 		if err != nil {
 			return nil, policy, 0, err
 		}
@@ -68,15 +71,19 @@ type kafkaOutput struct {
 	topic, key, part *service.InterpolatedString
 	manualPartition  bool
 	headers          *service.MetadataExcludeFilter
+	gate             *orderGate // nil with keep_order: false
 	cl               *kgo.Client
 }
 
-func newKafkaOutput(conf *service.ParsedConfig) (*kafkaOutput, error) {
+func newKafkaOutput(conf *service.ParsedConfig, inFlight int) (*kafkaOutput, error) {
 	opts, err := kafkaClientOpts(conf)
 	if err != nil {
 		return nil, err
 	}
 	o := &kafkaOutput{}
+	if o.gate, err = keepOrderGate(conf, inFlight); err != nil {
+		return nil, err
+	}
 	if o.topic, err = conf.FieldInterpolatedString(fieldTopic); err != nil {
 		return nil, err
 	}
@@ -141,19 +148,29 @@ func (o *kafkaOutput) WriteBatch(ctx context.Context, batch service.MessageBatch
 		}
 		recs = append(recs, r)
 	}
-	return o.produce(ctx, recs)
+	enqueued, err := o.gate.wait(ctx, batch)
+	if err != nil {
+		return err
+	}
+	return o.produce(ctx, recs, enqueued)
 }
 
 // produce writes records, re-sending those that failed a few times with a
 // growing pause before giving the batch back to the input: a failed batch
 // that the input replays later would land after newer ones and break
-// per-key order; retrying here keeps it in place.
-func (o *kafkaOutput) produce(ctx context.Context, recs []*kgo.Record) error {
+// per-key order. franz-go itself retries what a broker may accept later,
+// in order (idempotent producer); what it gives up on is rare (a
+// non-retriable error, a closed client), and those re-sends are not
+// ordered against newer batches.
+//
+// The first attempt enqueues every record, then calls enqueued (the order
+// gate lets the next batch enqueue), then waits for the acknowledgements.
+func (o *kafkaOutput) produce(ctx context.Context, recs []*kgo.Record, enqueued func()) error {
 	pause := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		var failed []*kgo.Record
 		var firstErr error
-		for _, r := range o.cl.ProduceSync(ctx, recs...) {
+		for _, r := range o.enqueue(ctx, recs, enqueued) {
 			if r.Err != nil {
 				failed = append(failed, r.Record)
 				if firstErr == nil {
@@ -161,6 +178,7 @@ func (o *kafkaOutput) produce(ctx context.Context, recs []*kgo.Record) error {
 				}
 			}
 		}
+		enqueued = func() {}
 		if len(failed) == 0 {
 			return nil
 		}
@@ -175,6 +193,26 @@ func (o *kafkaOutput) produce(ctx context.Context, recs []*kgo.Record) error {
 		pause *= 2
 		recs = failed
 	}
+}
+
+// enqueue hands every record to franz-go in order, calls enqueued, then
+// waits for the results (ProduceSync, with the gate released in between).
+func (o *kafkaOutput) enqueue(ctx context.Context, recs []*kgo.Record, enqueued func()) kgo.ProduceResults {
+	results := make(kgo.ProduceResults, 0, len(recs))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	wg.Add(len(recs))
+	for _, r := range recs {
+		o.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+			mu.Lock()
+			results = append(results, kgo.ProduceResult{Record: r, Err: err})
+			mu.Unlock()
+			wg.Done()
+		})
+	}
+	enqueued()
+	wg.Wait()
+	return results
 }
 
 func (o *kafkaOutput) record(m *service.Message) (*kgo.Record, error) {
@@ -215,6 +253,7 @@ func (o *kafkaOutput) record(m *service.Message) (*kgo.Record, error) {
 }
 
 func (o *kafkaOutput) Close(context.Context) error {
+	o.gate.close()
 	if o.cl != nil {
 		o.cl.Close()
 	}

@@ -18,16 +18,17 @@ func natsOutputSpec() *service.ConfigSpec {
 		Field(service.NewStringListField(fieldURLs).Description("NATS server URLs.").Example([]string{"nats://127.0.0.1:4222"})).
 		Field(service.NewInterpolatedStringField(fieldSubject).Description("Subject of each message.").Example(`orders.masked.${! @weir_port.or("default") }`)).
 		Field(service.NewMetadataExcludeFilterField(fieldHeaders).Description("Which metadata to send as headers (all, by default).")).
-		Field(service.NewOutputMaxInFlightField())
+		Field(service.NewOutputMaxInFlightField()).
+		Field(keepOrderField())
 }
 
 func init() {
 	err := service.RegisterBatchOutput("nats_jetstream", natsOutputSpec(), func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchOutput, service.BatchPolicy, int, error) {
-		out, err := newNatsOutput(conf)
+		inFlight, err := conf.FieldMaxInFlight()
 		if err != nil {
 			return nil, service.BatchPolicy{}, 0, err
 		}
-		inFlight, err := conf.FieldMaxInFlight()
+		out, err := newNatsOutput(conf, inFlight)
 		return out, service.BatchPolicy{}, inFlight, err
 	})
 	if err != nil {
@@ -39,13 +40,17 @@ type natsOutput struct {
 	urls    []string
 	subject *service.InterpolatedString
 	headers *service.MetadataExcludeFilter
+	gate    *orderGate // nil with keep_order: false
 	nc      *nats.Conn
 	js      jetstream.JetStream
 }
 
-func newNatsOutput(conf *service.ParsedConfig) (*natsOutput, error) {
+func newNatsOutput(conf *service.ParsedConfig, inFlight int) (*natsOutput, error) {
 	o := &natsOutput{}
 	var err error
+	if o.gate, err = keepOrderGate(conf, inFlight); err != nil {
+		return nil, err
+	}
 	if o.urls, err = conf.FieldStringList(fieldURLs); err != nil {
 		return nil, err
 	}
@@ -65,22 +70,28 @@ func (o *natsOutput) Connect(context.Context) error {
 	return nil
 }
 
-// WriteBatch publishes every message asynchronously, then waits for all acks.
+// WriteBatch publishes every message asynchronously, in the input's order
+// (the order gate), then waits for all acks.
 func (o *natsOutput) WriteBatch(ctx context.Context, batch service.MessageBatch) error {
 	if o.js == nil {
 		return service.ErrNotConnected
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(batch))
+	msgs := make([]*nats.Msg, len(batch))
 	for i, m := range batch {
 		msg, err := o.message(m)
 		if err != nil {
 			return fmt.Errorf("nats: message %d: %w", i, err)
 		}
-		f, err := o.js.PublishMsgAsync(msg)
-		if err != nil {
-			return fmt.Errorf("nats: message %d: %w", i, err)
-		}
-		futures = append(futures, f)
+		msgs[i] = msg
+	}
+	enqueued, err := o.gate.wait(ctx, batch)
+	if err != nil {
+		return err
+	}
+	futures, err := o.publish(msgs)
+	enqueued()
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, f := range futures {
@@ -93,6 +104,19 @@ func (o *natsOutput) WriteBatch(ctx context.Context, batch service.MessageBatch)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// publish hands every message to the connection in order.
+func (o *natsOutput) publish(msgs []*nats.Msg) ([]jetstream.PubAckFuture, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	for i, msg := range msgs {
+		f, err := o.js.PublishMsgAsync(msg)
+		if err != nil {
+			return nil, fmt.Errorf("nats: message %d: %w", i, err)
+		}
+		futures = append(futures, f)
+	}
+	return futures, nil
 }
 
 func (o *natsOutput) message(m *service.Message) (*nats.Msg, error) {
@@ -114,6 +138,7 @@ func (o *natsOutput) message(m *service.Message) (*nats.Msg, error) {
 }
 
 func (o *natsOutput) Close(context.Context) error {
+	o.gate.close()
 	if o.nc != nil {
 		o.nc.Close()
 	}

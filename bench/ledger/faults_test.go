@@ -103,8 +103,8 @@ func runMaskPipeline(t *testing.T, broker, group string, n int) ledger.Report {
 switch:
   cases:
     - check: errored()
-      output: { kafka: { seed_brokers: [%[1]q], topic: dlq, key: '${! @kafka_key }', max_in_flight: 1 } }
-    - output: { kafka: { seed_brokers: [%[1]q], topic: out, key: '${! @kafka_key }', max_in_flight: 1 } }
+      output: { kafka: { seed_brokers: [%[1]q], topic: dlq, key: '${! @kafka_key }' } }
+    - output: { kafka: { seed_brokers: [%[1]q], topic: out, key: '${! @kafka_key }' } }
 `, broker)))
 	stream, err := b.Build()
 	require.NoError(t, err)

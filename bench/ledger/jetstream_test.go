@@ -95,3 +95,26 @@ func TestJetStreamAtLeastOnceUnderSIGKILL(t *testing.T) {
 	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
 	assert.Zero(t, rep.Misplaced)
 }
+
+// TestJetStreamKeepsPerKeyOrderWithoutFailures runs the JetStream pipeline
+// (default max_in_flight, the wasm mask, out and dead-letter subjects) on a
+// real weir process without kills: nothing is redelivered, so no record of
+// a key may overtake an older one.
+func TestJetStreamKeepsPerKeyOrderWithoutFailures(t *testing.T) {
+	const n = 10_000
+	url, js := testnats.Start(t, "LEDGER", "ledger.>")
+	ctx := context.Background()
+	require.NoError(t, ledger.WriteJetStream(ctx, js, "ledger.in", n, 100))
+	mask := filepath.Join(t.TempDir(), "mask.wasm")
+	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
+	startWeir(t, fmt.Sprintf(jsPipeline, url, mask))
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	rep, err := ledger.CheckJetStream(cctx, js, "LEDGER", "ledger.out", "ledger.dlq", n, time.Minute)
+	require.NoError(t, err)
+	t.Logf("no failures: %s", rep)
+	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
+	assert.Zero(t, rep.Misplaced)
+	assert.Zero(t, rep.Inversions, "per-key order inversions")
+	assert.Zero(t, rep.Duplicated)
+}
