@@ -222,3 +222,7 @@ run-iot: build plugins bin/weir-devbroker ## IoT anomaly routing through Kafka (
 
 # issue 14: caps
 APT_PACKAGES += redis-server # the weir_redis cache's tests run a real server (internal/testredis)
+# issue 17: console
+# The console's browser test (host/console_browser_test.go) drives Debian's
+# chromium headless through chromedp.
+APT_PACKAGES += chromium
