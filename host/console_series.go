@@ -127,17 +127,19 @@ func latencyBucket(d time.Duration) int {
 	return min(2*octave+half, latencyBuckets-1)
 }
 
-// latencyUpper is the upper bound of bucket b, the value a quantile in it
-// is reported as.
+// latencyUpper is the upper bound of bucket b (exclusive, in whole
+// microseconds), the value a quantile in it is reported as: at most half
+// an octave above the true one, never below.
 func latencyUpper(b int) time.Duration {
 	octave, half := b/2, b%2
 	us := uint64(1) << octave
-	if half == 1 {
+	switch {
+	case octave == 0: // 0 and 1 µs
+		us = 2
+	case half == 1:
 		us <<= 1
-	} else if octave > 0 {
+	default:
 		us += us >> 1
-	} else {
-		us = 1
 	}
 	return time.Duration(us) * time.Microsecond
 }
