@@ -78,13 +78,17 @@ function plot(title, lines, t0, t1, fmt) {
   s.append(svg("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }));
   s.append(svg("text", { x: L - 4, y: T + 8, "text-anchor": "end" }, fmt(top)));
   s.append(svg("text", { x: L - 4, y: H - B, "text-anchor": "end" }, fmt(0)));
-  s.append(svg("text", { x: L, y: H - 4 }, Math.round((t1 - t0) / 60) + " min ago"));
+  const back = t1 - t0;
+  s.append(svg("text", { x: L, y: H - 4 }, back >= 120 ? Math.round(back / 60) + " min ago" : back + " s ago"));
   s.append(svg("text", { x: W - R, y: H - 4, "text-anchor": "end" }, "now"));
   let n = 0;
   lines.forEach((l, i) => {
     if (l.points.length === 0) return;
     const pts = l.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-    s.append(svg("polyline", { class: "line", stroke: COLORS[i % COLORS.length], points: pts, "data-label": l.label, "data-points": l.points.length }));
+    const color = COLORS[i % COLORS.length];
+    s.append(svg("polyline", { class: "line", stroke: color, points: pts, "data-label": l.label, "data-points": l.points.length }));
+    const [lt, lv] = l.points[l.points.length - 1]; // the latest point, visible even alone
+    s.append(svg("circle", { cx: x(lt).toFixed(1), cy: y(lv).toFixed(1), r: 2, fill: color }));
     n += l.points.length;
   });
   fig.setAttribute("data-points", String(n));
@@ -121,9 +125,14 @@ function sparse(points, value) {
   return points.filter((p) => p.records > 0 || p.p50_ns > 0).map((p) => [p.t, value(p)]);
 }
 
+// plots draws a transform's plots over the seconds its rings hold: from
+// its oldest point (at least a minute back) to the last complete second.
 function plots(tr, now, span) {
-  const t1 = Math.floor(new Date(now).getTime() / 1000) - 1, t0 = t1 - span + 1;
   const series = tr.series || [];
+  const t1 = Math.floor(new Date(now).getTime() / 1000) - 1;
+  let first = t1;
+  for (const v of series) if (v.points.length) first = Math.min(first, v.points[0].t);
+  const t0 = Math.max(t1 - span + 1, Math.min(first - 5, t1 - 60));
   const servingDigest = tr.serving.module_digest;
   const until = (v) => (v.digest === servingDigest ? t1 : v.points.length ? v.points[v.points.length - 1].t : t1);
   const per = (value) => series.map((v) => ({ label: v.transform, points: filled(v.points, value, until(v)) }));
