@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -96,4 +97,27 @@ func TestSeriesVersionsAreBounded(t *testing.T) {
 	for _, vs := range s.versions {
 		assert.NotEqual(t, "sha256:1", vs.digest, "the ring used least recently went")
 	}
+}
+
+// BenchmarkConsoleRecorder is what the console's recorder adds to a batch
+// (its two calls: versionSeries.add and batchDone), next to a whole batch
+// of 64 orders through the WAT echo guest (which includes it), in one
+// process, interleaved by -count:
+//
+//	go test -run XXX -bench ConsoleRecorder -count 6 ./host
+func BenchmarkConsoleRecorder(b *testing.B) {
+	b.Run("part=recorder", func(b *testing.B) {
+		vs := &versionSeries{}
+		var t batchTally
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			vs.batchDone(1000, 20*time.Microsecond)
+			vs.add(64, &t, 0)
+		}
+	})
+	b.Run("part=batch", func(b *testing.B) {
+		p := benchProcessor("wat")(b)
+		defer p.Close(context.Background())
+		runProcessor(b, p, orderBatches(b, 64))
+	})
 }

@@ -76,7 +76,9 @@ func scrape(t *testing.T, url string) map[string][]string {
 // labels it says, and every weir_ metric scraped is in the doc.
 func TestMetricsDocListsWhatIsEmitted(t *testing.T) {
 	route := writeModule(t, fixtures.Go(t, "plugins/route"))
-	guest := func(name string) string { return writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/"+name+".wat")) }
+	guest := func(name string) string {
+		return writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/"+name+".wat"))
+	}
 	cache := fixtures.CacheDir(t)
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: none"))
