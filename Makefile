@@ -233,3 +233,9 @@ $(ENRICH_WASM): $(BIN) plugins/enrich/manifest.json plugins/enrich/fixtures.json
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o build/plugins/enrich.raw.wasm ./plugins/enrich
 	$(BIN) transform pack --manifest plugins/enrich/manifest.json --fixtures plugins/enrich/fixtures.json -o $@ build/plugins/enrich.raw.wasm
 	@rm -f build/plugins/enrich.raw.wasm
+
+# issue 17: console
+# The console's browser test (host/console_browser_test.go) drives Debian's
+# chromium headless through chromedp.
+APT_PACKAGES += chromium
+

@@ -55,6 +55,7 @@ func NewAdminHandler(cfg AdminConfig, log *service.Logger) (http.Handler, error)
 }
 
 func (a *adminAPI) routes() {
+	a.consoleRoutes()
 	a.mux.HandleFunc("GET /weir/transforms", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, Transforms())
 	})

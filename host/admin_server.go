@@ -172,9 +172,9 @@ func startControlPlane(log *service.Logger) error {
 		case err != nil:
 			log.Errorf("weir: admin API not started: %v", err)
 		case a != nil && a.tokenFile != "":
-			log.Infof("weir: admin API on %s/weir/transforms, token in %s", a.URL(), a.tokenFile)
+			log.Infof("weir: admin API on %s/weir/transforms, token in %s; console at %s/weir/console/", a.URL(), a.tokenFile, a.URL())
 		case a != nil:
-			log.Infof("weir: admin API on %s/weir/transforms", a.URL())
+			log.Infof("weir: admin API on %s/weir/transforms; console at %s/weir/console/", a.URL(), a.URL())
 		}
 	})
 	return nil

@@ -39,7 +39,6 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 	}
 	p.toRecords(g, batch, v.mod.Manifest.ReadsMetadata())
 	defer g.release()
-	p.metrics.records.Incr(int64(len(batch)))
 	outcomes, err := p.run(ctx, v, g)
 	if err == nil && !v.mod.Manifest.ReadsMetadata() {
 		err = fanoutMeta(v, batch, g, outcomes)
@@ -50,13 +49,32 @@ func (p *wasmProcessor) ProcessBatch(ctx context.Context, batch service.MessageB
 		return nil, err
 	case err != nil:
 		p.log.Warnf("weir: batch of %d failed: %v", len(batch), err)
-		p.flagAll(v.mod, batch, err)
+		p.flagAll(&g.tally, v.mod, batch, err)
+		p.account(v, len(batch), &g.tally)
 		p.slot.observe(v, len(batch), guestFailures(err, len(batch)))
 		return []service.MessageBatch{batch}, nil
 	}
 	result, failed := p.apply(v.mod, batch, g, outcomes)
+	p.account(v, len(batch), &g.tally)
 	p.slot.observe(v, len(batch), failed)
 	return []service.MessageBatch{result}, nil
+}
+
+// account records what a batch that ran came to, once: in the metrics,
+// per transform version, and in the version's ring for the console. A
+// batch returned to the input is not counted: it comes again.
+func (p *wasmProcessor) account(v *version, n int, t *batchTally) {
+	labels := v.series.labels
+	p.metrics.records.Incr(int64(n), labels...)
+	if t.dropped > 0 {
+		p.metrics.dropped.Incr(int64(t.dropped), labels...)
+	}
+	for _, c := range t.classes {
+		p.metrics.failed.Incr(c.n, c.class, labels[0], labels[1])
+	}
+	if replaced := v.series.add(n, t, v.pool.Replaced()); replaced > 0 {
+		p.metrics.replaced.Incr(replaced, labels...)
+	}
 }
 
 // Host failures are retried after a pause growing from retryFirst to
@@ -110,7 +128,9 @@ func guestFailures(err error, n int) int {
 // retried because the same batch would panic again and stall the input.
 func (p *wasmProcessor) panicked(v *version, batch service.MessageBatch, r any) []service.MessageBatch {
 	p.log.Errorf("weir: recovered panic in wasm processor: %v\n%s", r, debug.Stack())
-	p.flagAll(v.mod, batch, &runtime.Error{Class: runtime.ClassHost, Transform: v.mod.Manifest.ID(), Msg: fmt.Sprintf("host panic: %v", r)})
+	var t batchTally
+	defer p.account(v, len(batch), &t)
+	p.flagAll(&t, v.mod, batch, &runtime.Error{Class: runtime.ClassHost, Transform: v.mod.Manifest.ID(), Msg: fmt.Sprintf("host panic: %v", r)})
 	return []service.MessageBatch{batch}
 }
 
@@ -126,6 +146,7 @@ type guestBatch struct {
 	meta     []runtime.Meta
 	walk     func(k, v string) error // appends to meta; made once, as MetaWalk's callback
 	outcomes runtime.Outcomes
+	tally    batchTally // what the batch's records came to
 
 	proj  *schema.Projection  // the version's, on a projected JSON stream (schema_projection.go)
 	found []schema.Found      // one record's values, reused
@@ -155,6 +176,7 @@ func (g *guestBatch) release() {
 // metadata at all.
 func (p *wasmProcessor) toRecords(g *guestBatch, batch service.MessageBatch, meta bool) {
 	g.records, g.meta, g.failed, g.spans = g.records[:0], g.meta[:0], g.failed[:0], g.spans[:0]
+	g.tally.reset()
 	g.index = slices.Grow(g.index[:0], len(batch))[:len(batch)]
 	for i, m := range batch {
 		g.index[i] = -1
@@ -231,16 +253,16 @@ func (p *wasmProcessor) apply(mod *runtime.Module, batch service.MessageBatch, g
 		}
 		switch {
 		case ferr != nil:
-			p.flag(mod, m, ferr)
+			p.flag(&g.tally, mod, m, ferr)
 			out = append(out, m)
 		case o.Err != nil:
-			p.flag(mod, m, o.Err)
+			p.flag(&g.tally, mod, m, o.Err)
 			out = append(out, m)
 			if runtime.ClassOf(o.Err).Guest() {
 				failed++ // the version's failure; bad input is the record's, as an input schema's is
 			}
 		case len(o.Emits) == 0:
-			p.metrics.dropped.Incr(1)
+			g.tally.dropped++
 		case len(o.Emits) == 1:
 			out = append(out, p.emit(mod, g, m, o.Emits[0], &failed)) // the message itself, rewritten
 		default:
@@ -271,7 +293,7 @@ func (p *wasmProcessor) emit(mod *runtime.Module, g *guestBatch, c *service.Mess
 			value, err = p.bind.fromGuest(value)
 		}
 		if err != nil {
-			p.flag(mod, c, outputFailure(err)) // the original value stays, flagged: nothing half-written leaves
+			p.flag(&g.tally, mod, c, outputFailure(err)) // the original value stays, flagged: nothing half-written leaves
 			*failed++
 			return c
 		}
@@ -291,9 +313,9 @@ func (p *wasmProcessor) emit(mod *runtime.Module, g *guestBatch, c *service.Mess
 	return c
 }
 
-func (p *wasmProcessor) flagAll(mod *runtime.Module, batch service.MessageBatch, err error) {
+func (p *wasmProcessor) flagAll(t *batchTally, mod *runtime.Module, batch service.MessageBatch, err error) {
 	for _, m := range batch {
-		p.flag(mod, m, err)
+		p.flag(t, mod, m, err)
 	}
 }
 
@@ -317,10 +339,11 @@ func failureClass(err error) runtime.Class {
 }
 
 // flag marks a message as failed, with the reason and the transform's
-// identity, so the pipeline can route it to a dead-letter output. Every
+// identity, so the pipeline can route it to a dead-letter output, and
+// counts it in t by class. Every
 // error flagged is classified where it arises (inputFailure, the
 // runtime's outcomes, outputFailure): flag never guesses a class.
-func (p *wasmProcessor) flag(mod *runtime.Module, m *service.Message, err error) {
+func (p *wasmProcessor) flag(t *batchTally, mod *runtime.Module, m *service.Message, err error) {
 	class := string(failureClass(err))
 	var se *schema.Error
 	if errors.As(err, &se) {
@@ -332,7 +355,7 @@ func (p *wasmProcessor) flag(mod *runtime.Module, m *service.Message, err error)
 	m.MetaSetMut(MetaTransform, mod.Manifest.Name)
 	m.MetaSetMut(MetaVersion, mod.Manifest.Version)
 	m.MetaSetMut(MetaDigest, mod.Digest)
-	p.metrics.failed.Incr(1, class)
+	t.fail(class)
 }
 
 // processorMetrics are exported through Benthos's own metrics.
@@ -342,6 +365,7 @@ type processorMetrics struct {
 	retried          *service.MetricCounter // batches the host could not run, tried again
 	fuel             *service.MetricCounter
 	swaps            *service.MetricCounter
+	replaced         *service.MetricCounter // instances discarded and made again
 	latency          *service.MetricTimer
 	logsDroppedLines *service.MetricCounter
 	logsDroppedBytes *service.MetricCounter
@@ -349,14 +373,16 @@ type processorMetrics struct {
 
 func newProcessorMetrics(m *service.Metrics) processorMetrics {
 	return processorMetrics{
-		records: m.NewCounter("weir_records_in"),
-		dropped: m.NewCounter("weir_records_dropped"),
-		failed:  m.NewCounter("weir_records_failed", "class"),
+		records: m.NewCounter("weir_records_in", "transform", "version"),
+		dropped: m.NewCounter("weir_records_dropped", "transform", "version"),
+		failed:  m.NewCounter("weir_records_failed", "class", "transform", "version"),
 		retried: m.NewCounter("weir_batches_retried"),
 		routed:  m.NewCounter("weir_records_routed", "port"),
 		fuel:    m.NewCounter("weir_fuel_used", "transform", "version"),
-		swaps:   m.NewCounter("weir_swaps", "outcome"),
+		swaps:   m.NewCounter("weir_swaps", "outcome", "transform"),
 		latency: m.NewTimer("weir_batch_latency_ns", "transform", "version"),
+
+		replaced: m.NewCounter("weir_instances_replaced", "transform", "version"),
 
 		logsDroppedLines: m.NewCounter("weir_guest_log_dropped", "transform", "version"),
 		logsDroppedBytes: m.NewCounter("weir_guest_log_dropped_bytes", "transform", "version"),
@@ -372,13 +398,15 @@ func (pm processorMetrics) logsDropped(man runtime.Manifest) func(lines, bytes i
 	}
 }
 
-// batchDone records each batch's fuel and guest time, per transform version.
-// The label values are one slice, made once: passed one by one, they
-// would be a new slice per batch.
-func (pm processorMetrics) batchDone(man runtime.Manifest) func(int64, time.Duration) {
-	labels := []string{man.Name, man.Version}
+// batchDone records each batch's fuel and guest time, per transform
+// version, in the metrics and in the version's ring. The label values are
+// one slice, made once: passed one by one, they would be a new slice per
+// batch.
+func (pm processorMetrics) batchDone(vs *versionSeries) func(int64, time.Duration) {
+	labels := vs.labels
 	return func(fuel int64, d time.Duration) {
 		pm.fuel.Incr(fuel, labels...)
 		pm.latency.Timing(d.Nanoseconds(), labels...)
+		vs.batchDone(fuel, d)
 	}
 }

@@ -20,7 +20,8 @@ type version struct {
 	id     string // its identity in the source: artifact or module digest
 	origin string // file path or reference@digest
 	since  time.Time
-	life   *lifecycle // its state and record in the slot's history, guarded by the slot's mu
+	life   *lifecycle     // its state and record in the slot's history, guarded by the slot's mu
+	series *versionSeries // its second-by-second ring for the console (console_series.go)
 
 	mu     sync.RWMutex // held shared by each batch in flight, exclusively to retire
 	closed bool
@@ -47,6 +48,7 @@ type slot struct {
 	policy   rollbackPolicy
 	log      *service.Logger
 	swaps    *service.MetricCounter
+	series   slotSeries // the console's rings, one per recent version
 
 	cur atomic.Pointer[version]
 
@@ -375,7 +377,7 @@ func (s *slot) warmed(ctx context.Context, mod *runtime.Module, id, origin strin
 		return nil, refuse("warm", err)
 	}
 	s.advance(l, stateSelfTested)
-	return &version{mod: mod, pool: pool, id: id, origin: origin, since: time.Now(), life: l}, nil
+	return &version{mod: mod, pool: pool, id: id, origin: origin, since: time.Now(), life: l, series: s.series.of(mod)}, nil
 }
 
 // install makes v serve and drains the version it replaces. A healthy
@@ -430,7 +432,7 @@ func (s *slot) record(ev SwapEvent) {
 		s.history = s.history[1:]
 	}
 	if s.swaps != nil {
-		s.swaps.Incr(1, ev.Outcome)
+		s.swaps.Incr(1, ev.Outcome, s.name)
 	}
 }
 

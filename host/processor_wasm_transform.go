@@ -342,7 +342,8 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 	if err != nil {
 		return nil, err
 	}
-	sl := &slot{
+	var sl *slot
+	sl = &slot{
 		name: name, source: s.source, policy: s.policy, log: log, swaps: metrics.swaps, rejected: map[string]string{}, stop: func() {},
 		admit: engine.Load,
 		selfTest: func(ctx context.Context, mod *runtime.Module) error {
@@ -358,7 +359,7 @@ func newSlot(s wasmSettings, name string, metrics processorMetrics, log *service
 			if s.bind != nil {
 				cfg.Fields = s.bind.fieldHooks() // a version's own: its paths are its guest's
 			}
-			cfg.OnBatch = metrics.batchDone(mod.Manifest)
+			cfg.OnBatch = metrics.batchDone(sl.series.of(mod))
 			cfg.OnLogsDropped = metrics.logsDropped(mod.Manifest)
 			cfg.Logger = toSlog(log) // the engine is shared; the guest logs where its pipeline does
 			return mod.NewPool(ctx, cfg)

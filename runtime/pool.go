@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type Pool struct {
 	idle   chan *instance // nil entries are slots to fill on demand
 	memory uint64         // reserved from the engine's MemoryBudget
 	bound  map[string]any // capability bindings, by name: what the pool granted the module
+
+	replaced atomic.Int64 // instances closed broken or worn out, to be made again on demand
 
 	mu       sync.Mutex     // guards closing and the start of each batch
 	closing  bool           // Close was called: no batch may start
@@ -85,6 +88,11 @@ func (p *Pool) LogsDropped() (lines, bytes int64) {
 	c := p.log.dropped()
 	return c.lines, c.bytes
 }
+
+// Replaced is how many instances the pool has discarded since it
+// started (trapped, timed out, returned bad output, or worn out): each
+// is made again on its next use.
+func (p *Pool) Replaced() int64 { return p.replaced.Load() }
 
 // Limits is the pool's config, defaults filled in.
 func (p *Pool) Limits() PoolConfig { return p.cfg }
@@ -197,6 +205,7 @@ func (p *Pool) newInstance(ctx context.Context) (*instance, error) {
 func (p *Pool) release(in *instance, err error) {
 	if err != nil || p.wornOut(in) {
 		in.close(context.Background(), p.mod.engine)
+		p.replaced.Add(1)
 		in = nil
 	}
 	p.idle <- in

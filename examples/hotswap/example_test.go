@@ -50,6 +50,7 @@ func TestHotSwapDemo(t *testing.T) {
 			}
 			assert.Equal(t, []string{"clear", "masked", "clear"}, phases, "stdout:\n%s", stdout.String())
 			log := stderr.String()
+			assert.Contains(t, log, "http://127.0.0.1:14196/weir/console/", "the demo says where to watch it")
 			assert.Contains(t, log, "swapped "+base+"@sha256:")
 			assert.Contains(t, log, "rolled_back")
 			digest := `sha256:[0-9a-f]{64}`

@@ -60,7 +60,9 @@ func main() {
 		targets = append(targets, latencySection(&b, paths, orders, max(1, *rounds/2), *paced)...)
 	}
 	if run["pipeline"] {
-		pipelineTable(&b, measure(pipelineRows(bench.Cases(paths), orders), *rounds))
+		rows := measure(pipelineRows(bench.Cases(paths), orders), *rounds)
+		pipelineTable(&b, rows)
+		writeChart(*out, rows)
 	}
 	if run["enrich"] {
 		targets = append(targets, enrichSection(&b, paths, orders, *rounds)...)
