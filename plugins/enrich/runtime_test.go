@@ -52,7 +52,7 @@ func kvPool(t *testing.T, store runtime.KVStore, mode runtime.KVStoreErrors) *ru
 	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close(ctx) })
-	mod, err := e.Load(ctx, fixtures.Go(t, "plugins/enrich"))
+	mod, err := e.Load(ctx, fixtures.Warm(t, fixtures.Go(t, "plugins/enrich")))
 	require.NoError(t, err)
 	p, err := mod.NewPool(ctx, runtime.PoolConfig{Size: 1, Config: []byte(`{"key":"id","target":"profile","on_miss":"flag"}`),
 		Grants: []runtime.Grant{runtime.KVGrant{Namespaces: map[string]runtime.KVNamespace{"lookup": {Store: store}}, StoreErrors: mode}}})
