@@ -68,8 +68,11 @@ func TestTransformTestReadsTheCache(t *testing.T) {
 	assert.Equal(t, built, cacheEntries(t, cache), "the unreadable entry is compiled again")
 }
 
-// --no-cache writes no cache directory; with --cache-dir it is refused.
+// --no-cache writes no cache directory, not even the default one; with
+// --cache-dir it is refused.
 func TestTransformTestNoCache(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", home)
 	dir := filepath.Join(t.TempDir(), "uncached")
 	cache := filepath.Join(t.TempDir(), "compiled")
 	_, err := runTransform(t, "new", "--lang", "wat", "--dir", dir, "uncached")
@@ -80,6 +83,7 @@ func TestTransformTestNoCache(t *testing.T) {
 	out, err = runTransform(t, "test", "--no-cache", filepath.Join(dir, "uncached.wasm"))
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "2 passed")
+	assert.NoDirExists(t, filepath.Join(home, "weir"))
 
 	out, err = runTransform(t, "test", "--no-cache", "--cache-dir", cache, filepath.Join(dir, "uncached.wasm"))
 	require.Error(t, err)
