@@ -2,13 +2,31 @@ package bench
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/weirstream/weir/internal/fixtures"
 )
 
+// modules is ModulePaths in a directory of the test's, every guest weir
+// loads compiled into the shared cache first, outside the race detector
+// (fixtures.Warm): a processor with the default cache_dir then reads it
+// (TestMain). The Redpanda Connect peer's guests are compiled by its own
+// runtime.
 func modules(tb testing.TB) map[string]string {
 	paths, err := ModulePaths(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
+	}
+	for name, source := range Modules {
+		if strings.HasPrefix(name, "connect-") {
+			continue
+		}
+		wasm, err := BuildModule(source)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fixtures.Warm(tb, wasm)
 	}
 	return paths
 }

@@ -15,14 +15,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/host"
+	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/internal/testredis"
 )
 
 // TestMain keeps the package's tests off the user's own state: the admin
 // API every watched transform starts listens on a free port, and its
-// token file and the audit trail go to a directory of the run's.
+// token file and the audit trail go to a directory of the run's. A
+// processor's default cache_dir is the tests' shared one
+// (fixtures.CacheDir), which fixtures.Warm fills without -race.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "weir-host-test-")
+	if err == nil {
+		var cache string
+		cache, err = fixtures.SharedCacheHome()
+		os.Setenv("XDG_CACHE_HOME", cache)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -127,7 +127,7 @@ wasm:
     http:
       hosts: [{name: "127.0.0.1"}, {name: "127.0.0.2"}, {name: "*.test"}]
       cache: nowhere
-`, writeModule(t, fixtures.Go(t, "runtime/testdata/guests/httpfetch")))
+`, writeModule(t, fixtures.Warm(t, fixtures.Go(t, "runtime/testdata/guests/httpfetch"))))
 	err := buildErr(t, proc)
 	require.Error(t, err)
 	assert.ErrorContains(t, err, `capabilities.http: cache: "nowhere" is not a cache resource of this pipeline`)

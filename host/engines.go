@@ -79,8 +79,10 @@ func processMemoryBudget(totalMiB int) (*runtime.MemoryBudget, error) {
 	return budget, nil
 }
 
-// defaultCacheDir is where compiled guests are kept between runs.
-func defaultCacheDir() string {
+// DefaultCacheDir is where compiled guests are kept between runs: a wasm
+// processor's cache_dir and `weir transform build`/`test`'s --cache-dir
+// default to it ("" when the user has no cache directory).
+func DefaultCacheDir() string {
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "weir", "compiled")
 	}

@@ -17,16 +17,16 @@ import (
 // through the real host on the issue's leaking inputs: each comes out
 // masked at every occurrence, or flagged for the dead-letter route.
 func TestMaskNeverPassesClearPII(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	proc := fmt.Sprintf(`
 wasm:
   module: %s
-  cache_dir: none
+  cache_dir: %s
   config:
     fields:
       - { path: customer.email, action: email }
       - { path: email, action: redact }
-`, mask)
+`, mask, fixtures.CacheDir(t))
 	out := pipeline(t, proc, batchOf(
 		`{"email":"a@x","email":"b@y"}`,
 		`{"customer":{"email":"a@x.com"},"customer":{"email":"b@y.com"}}`,
@@ -63,21 +63,20 @@ wasm:
 // TestBoundMaskRefusesUnknownProtobufFields streams binary protobuf through
 // a schema-bound mask: an unknown field, top-level or nested, fails its
 // record; duplicated sensitive fields and messages are masked at every
-// occurrence. (unknown_fields: drop is tested natively, in plugins/mask:
-// one guest compile per test is what a loaded machine can afford.)
+// occurrence. (unknown_fields: drop is tested natively, in plugins/mask.)
 func TestBoundMaskRefusesUnknownProtobufFields(t *testing.T) {
-	mask := writeModule(t, fixtures.Go(t, "plugins/mask"))
+	mask := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	proc := fmt.Sprintf(`
 wasm:
   module: %s
-  cache_dir: none
+  cache_dir: %s
   config: { hmac_key: k }
   schema:
     proto_files: [orders.proto]
     import_paths: [%s]
     input: shop.v1.Order
     format: protobuf
-`, mask, protoDir)
+`, mask, fixtures.CacheDir(t), protoDir)
 	customer := func(fields ...[]byte) []byte { return pbStr(3, string(pbCat(fields...))) }
 	base := pbCat(pbStr(1, "o-1"), pbStr(7, "EUR"))
 	records := [][]byte{

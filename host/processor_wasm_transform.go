@@ -250,7 +250,7 @@ func parseWasmSettings(conf *service.ParsedConfig) (s wasmSettings, err error) {
 	}
 	switch s.engine.cacheDir {
 	case "":
-		s.engine.cacheDir = defaultCacheDir()
+		s.engine.cacheDir = DefaultCacheDir()
 	case "none":
 		s.engine.cacheDir = ""
 	}

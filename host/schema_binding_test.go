@@ -134,7 +134,7 @@ func TestIncompatibleModuleIsRefusedWithADiff(t *testing.T) {
 }
 
 func TestBoundPipelineRefusesAModuleWithoutTypes(t *testing.T) {
-	conf := writeModule(t, fixtures.Go(t, "sdk/go/internal/conformance"))
+	conf := writeModule(t, fixtures.Warm(t, fixtures.Go(t, "sdk/go/internal/conformance")))
 	err := buildErr(t, boundProc(t, conf, ""))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "declares no input type, but the pipeline is bound to shop.v1.Order")

@@ -24,7 +24,7 @@ func TestAnyPortIsBounded(t *testing.T) {
 	pool := func(ports ...string) *runtime.Pool {
 		packed, err := runtime.Pack(wasm, runtime.Manifest{ABI: 1, Name: "anyport", Version: "1.0.0", Ports: ports})
 		require.NoError(t, err)
-		mod, err := e.Load(ctx, packed)
+		mod, err := e.Load(ctx, fixtures.Warm(t, packed))
 		require.NoError(t, err)
 		p, err := mod.NewPool(ctx, runtime.PoolConfig{Size: 1, Config: []byte(`{"paths":["c"]}`)})
 		require.NoError(t, err)

@@ -18,10 +18,12 @@ var sdkGuests = []struct {
 	lang  string
 	build func(testing.TB) []byte
 }{
-	{"go", func(tb testing.TB) []byte { return fixtures.Go(tb, "sdk/go/internal/conformance") }},
-	{"c", func(tb testing.TB) []byte { return fixtures.C(tb, "sdk/c/conformance") }},
-	{"rust", func(tb testing.TB) []byte { return fixtures.Rust(tb, "sdk/rust/conformance") }},
-	{"as", func(tb testing.TB) []byte { return fixtures.AS(tb, "sdk/assemblyscript/conformance") }},
+	{"go", func(tb testing.TB) []byte { return fixtures.Warm(tb, fixtures.Go(tb, "sdk/go/internal/conformance")) }},
+	{"c", func(tb testing.TB) []byte { return fixtures.Warm(tb, fixtures.C(tb, "sdk/c/conformance")) }},
+	{"rust", func(tb testing.TB) []byte { return fixtures.Warm(tb, fixtures.Rust(tb, "sdk/rust/conformance")) }},
+	{"as", func(tb testing.TB) []byte {
+		return fixtures.Warm(tb, fixtures.AS(tb, "sdk/assemblyscript/conformance"))
+	}},
 }
 
 func TestSDKConformance(t *testing.T) {
@@ -64,7 +66,7 @@ func TestInitReceivesConfig(t *testing.T) {
 // replaced, so the next batch runs.
 func TestRustPanicTrapsTheBatchAndIsLogged(t *testing.T) {
 	e, logs := newEngine(t, runtime.EngineConfig{})
-	p := newPool(t, e, fixtures.Rust(t, "sdk/rust/conformance"), runtime.PoolConfig{})
+	p := newPool(t, e, fixtures.Warm(t, fixtures.Rust(t, "sdk/rust/conformance")), runtime.PoolConfig{})
 	_, err := p.Process(context.Background(), records("keep", "crash"))
 	require.Equal(t, runtime.ClassTrap, runtime.ClassOf(err), "%v", err)
 	assert.Contains(t, logs.String(), "weir: transform panicked: panicked at 'asked to crash'")

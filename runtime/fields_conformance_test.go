@@ -62,7 +62,7 @@ func TestProjectionConformance(t *testing.T) {
 	cases := loadProjectionVectors(t)
 	for _, g := range projectionGuests {
 		t.Run(g.name, func(t *testing.T) {
-			wasm := g.build(t)
+			wasm := fixtures.Warm(t, g.build(t))
 			e, _ := newEngine(t, runtime.EngineConfig{})
 			m, err := e.Load(context.Background(), wasm)
 			require.NoError(t, err)

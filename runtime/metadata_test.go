@@ -24,7 +24,7 @@ func conformanceWith(t *testing.T, metadata string) []byte {
 	man.Metadata = metadata
 	wasm, err := runtime.Pack(fixtures.Go(t, "sdk/go/internal/conformance"), man)
 	require.NoError(t, err)
-	return wasm
+	return fixtures.Warm(t, wasm)
 }
 
 // A guest whose manifest says "metadata": "none" is handed no metadata,

@@ -31,18 +31,23 @@ func buildCommand() *cli.Command {
 			"its files (go.mod: go; main.ts: as; lib.rs: rust; a .wat: wat; .c files: c) or --lang. Toolchains: " +
 			"go (GOOS=wasip1, -buildmode=c-shared), clang-19 with wasi-libc, asc " + ascVersion + " (--asc, WEIR_ASC, " +
 			"PATH, or the weir checkout's build/tools), Debian rustc with wasm-ld-14, wat2wasm. Exits 1 if the " +
-			"build fails or the module is refused.",
+			"build fails or the module is refused. An admitted module is compiled into --cache-dir (weir run's default " +
+			"cache_dir), so `weir transform test` and the pipeline find it compiled.",
 		ArgsUsage: "[DIR]",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "lang", Usage: "go, c, rust, as or wat (default: from DIR's files)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "module to write (default DIR/NAME.wasm, NAME the manifest's)"},
 			&cli.StringFlag{Name: "asc", EnvVars: []string{"WEIR_ASC"}, Usage: "the AssemblyScript compiler"},
-		},
+		}, cacheFlags()...),
 		Action: buildAction,
 	}
 }
 
 func buildAction(c *cli.Context) error {
+	cfg, err := engineConfig(c)
+	if err != nil {
+		return err
+	}
 	dir := c.Args().First()
 	if dir == "" {
 		dir = "."
@@ -83,6 +88,26 @@ func buildAction(c *cli.Context) error {
 	if r.Err != nil {
 		return cli.Exit("", 1)
 	}
+	return precompile(c, cfg, out, wasm)
+}
+
+// precompile compiles an admitted module into the disk cache cfg names,
+// if any, as `weir transform test` and a pipeline's processor will.
+func precompile(c *cli.Context, cfg runtime.EngineConfig, path string, wasm []byte) error {
+	if cfg.CacheDir == "" {
+		return nil
+	}
+	e, err := runtime.NewEngine(c.Context, cfg)
+	if err != nil {
+		return cli.Exit(err, 1)
+	}
+	defer e.Close(c.Context)
+	m, err := e.Load(c.Context, wasm)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
+	}
+	m.Close(c.Context)
+	fmt.Fprintf(c.App.Writer, "compiled:  into %s\n", cfg.CacheDir)
 	return nil
 }
 

@@ -20,14 +20,15 @@ func testCommand() *cli.Command {
 		Description: "Runs each case as one batch through a pool of the module, with the runtime's default " +
 			"limits and fuel metering, and prints, per failing case, the record and field that differ " +
 			"(want vs got). Without --conformance or --fixtures it runs the fixtures packed in the module. " +
+			"The compiled module is kept in --cache-dir (weir run's default cache_dir) for the next test or run. " +
 			"Exits 1 when a case fails.",
 		ArgsUsage: "MODULE.wasm",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "conformance", Usage: "run the ABI conformance vectors (sdk/testdata/conformance.json); the module must declare ports a and b"},
 			&cli.StringFlag{Name: "fixtures", Usage: "golden fixtures JSON file (the swap gate's format, docs/registry.md)"},
 			&cli.StringFlag{Name: "config", Usage: "config blob for the guest's init, instead of the fixtures' own"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "list passing cases too"},
-		},
+		}, cacheFlags()...),
 		Action: testAction,
 	}
 }
@@ -40,7 +41,11 @@ func testAction(c *cli.Context) error {
 	if c.Bool("conformance") && c.IsSet("fixtures") {
 		return cli.Exit("--conformance and --fixtures are exclusive: pass one", 2)
 	}
-	e, err := runtime.NewEngine(c.Context, runtime.EngineConfig{})
+	cfg, err := engineConfig(c)
+	if err != nil {
+		return err
+	}
+	e, err := runtime.NewEngine(c.Context, cfg)
 	if err != nil {
 		return cli.Exit(err, 1)
 	}
@@ -53,11 +58,11 @@ func testAction(c *cli.Context) error {
 	if err != nil {
 		return cli.Exit(err, 2)
 	}
-	var cfg runtime.PoolConfig
+	var pool runtime.PoolConfig
 	if c.IsSet("config") {
-		cfg.Config = []byte(c.String("config"))
+		pool.Config = []byte(c.String("config"))
 	}
-	res, err := conformance.Run(c.Context, m, f, cfg)
+	res, err := conformance.Run(c.Context, m, f, pool)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("%s: %v", path, err), 1)
 	}

@@ -27,11 +27,11 @@ func exitCode(err error) int {
 
 // Each SDK's conformance guest passes the vectors through the command a
 // user runs (the Go SDK's is run by the runtime's tests: its compile is
-// the slow one).
+// the slow one). Each is warmed into the cache the command reads.
 func TestTransformTestPassesTheConformanceGuests(t *testing.T) {
 	for lang, build := range map[string]func(testing.TB, string) []byte{"c": fixtures.C, "rust": fixtures.Rust} {
 		t.Run(lang, func(t *testing.T) {
-			path := writeModule(t, build(t, "sdk/"+lang+"/conformance"))
+			path := writeModule(t, fixtures.Warm(t, build(t, "sdk/"+lang+"/conformance")))
 			out, err := runTransform(t, "test", "--conformance", "-v", path)
 			require.NoError(t, err, out)
 			assert.Contains(t, out, "module: "+path+" (conformance@1.0.0)\n")
@@ -95,7 +95,7 @@ func TestTransformTestRunsThePackedFixtures(t *testing.T) {
 
 // sdk/rust/README.md's example builds and passes its fixtures.
 func TestTransformTestRunsTheRustExample(t *testing.T) {
-	path := writeModule(t, fixtures.Rust(t, "sdk/rust/example"))
+	path := writeModule(t, fixtures.Warm(t, fixtures.Rust(t, "sdk/rust/example")))
 	out, err := runTransform(t, "test", "--fixtures", filepath.Join(fixtures.Root(), "sdk/rust/example/fixtures.json"), path)
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "2 cases, 2 passed, 0 failed\n")

@@ -63,7 +63,7 @@ func configPool(t *testing.T, store runtime.KVStore, mode runtime.KVStoreErrors,
 	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close(ctx) })
-	mod, err := e.Load(ctx, fixtures.Go(t, "plugins/enrich"))
+	mod, err := e.Load(ctx, fixtures.Warm(t, fixtures.Go(t, "plugins/enrich")))
 	require.NoError(t, err)
 	cfg := runtime.PoolConfig{Size: 1, Config: []byte(config),
 		Grants: []runtime.Grant{runtime.KVGrant{Namespaces: map[string]runtime.KVNamespace{"lookup": {Store: store}}, StoreErrors: mode}}}

@@ -33,7 +33,7 @@ memory:
 
 func enrichProc(t *testing.T, config string) string {
 	path := filepath.Join(t.TempDir(), "enrich.wasm")
-	require.NoError(t, os.WriteFile(path, fixtures.Go(t, "plugins/enrich"), 0o644))
+	require.NoError(t, os.WriteFile(path, fixtures.Warm(t, fixtures.Go(t, "plugins/enrich")), 0o644))
 	return fmt.Sprintf(`wasm:
   module: %s
   cache_dir: %s
@@ -145,7 +145,7 @@ func TestEnrichMisses(t *testing.T) {
 // start, naming what to grant.
 func TestEnrichNeedsItsGrant(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "enrich.wasm")
-	require.NoError(t, os.WriteFile(path, fixtures.Go(t, "plugins/enrich"), 0o644))
+	require.NoError(t, os.WriteFile(path, fixtures.Warm(t, fixtures.Go(t, "plugins/enrich")), 0o644))
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: none"))
 	err := b.AddProcessorYAML(fmt.Sprintf("wasm:\n  module: %s\n  cache_dir: %s\n  config: {\"key\":\"id\",\"target\":\"x\"}\n", path, fixtures.CacheDir(t)))

@@ -24,7 +24,7 @@ func TestProjectionMatchesFullValueInTheRuntime(t *testing.T) {
 	e, err := runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.Close(ctx) })
-	mod, err := e.Load(ctx, fixtures.Go(t, "plugins/mask"))
+	mod, err := e.Load(ctx, fixtures.Warm(t, fixtures.Go(t, "plugins/mask")))
 	require.NoError(t, err)
 	var records []runtime.Record
 	for _, doc := range orderLines(t) {

@@ -32,7 +32,7 @@ func routeModule(t testing.TB) *runtime.Module {
 		ctx := context.Background()
 		var e *runtime.Engine
 		if e, loaded.err = runtime.NewEngine(ctx, runtime.EngineConfig{CacheDir: fixtures.CacheDir(t)}); loaded.err == nil {
-			loaded.mod, loaded.err = e.Load(ctx, wasm)
+			loaded.mod, loaded.err = e.Load(ctx, fixtures.Warm(t, wasm))
 		}
 	})
 	require.NoError(t, loaded.err)

@@ -32,29 +32,41 @@ type result struct {
 // batch is how many records go into one call, as the benchmarks run.
 const batch = 64
 
-// sharedEngine serves every test of the package, so each mask is compiled
-// once (goModule, cModule); it lives as long as the test process.
-var sharedEngine = sync.OnceValues(func() (*runtime.Engine, error) {
-	return runtime.NewEngine(context.Background(), runtime.EngineConfig{})
-})
+// sharedEngine serves every test of the package, so each mask is loaded
+// once (goModule, cModule); it lives as long as the test process. Its
+// cache is the tests' shared one, which load warms without -race.
+func sharedEngine(t testing.TB) (*runtime.Engine, error) {
+	dir := fixtures.CacheDir(t)
+	shared.once.Do(func() {
+		shared.engine, shared.err = runtime.NewEngine(context.Background(), runtime.EngineConfig{CacheDir: dir})
+	})
+	return shared.engine, shared.err
+}
+
+var shared struct {
+	once   sync.Once
+	engine *runtime.Engine
+	err    error
+}
 
 var (
 	modulesMu sync.Mutex
 	modules   = map[string]*runtime.Module{}
 )
 
-// load is the module build returns, loaded into the shared engine once per
-// name.
+// load is the module build returns, compiled into the shared cache
+// outside the race detector (fixtures.Warm) and loaded into the shared
+// engine, once per name.
 func load(t testing.TB, name string, build func(testing.TB, string) []byte) *runtime.Module {
 	t.Helper()
-	e, err := sharedEngine()
+	e, err := sharedEngine(t)
 	require.NoError(t, err)
 	modulesMu.Lock()
 	defer modulesMu.Unlock()
 	if m, ok := modules[name]; ok {
 		return m
 	}
-	m, err := e.Load(context.Background(), build(t, name))
+	m, err := e.Load(context.Background(), fixtures.Warm(t, build(t, name)))
 	require.NoError(t, err)
 	modules[name] = m
 	return m

@@ -13,9 +13,14 @@ import (
 )
 
 // sharedEngine serves every test of the package; it lives as long as the
-// test process.
+// test process. Its cache is the tests' shared one, where fixtures.Warm
+// compiles a Go guest without -race.
 var sharedEngine = sync.OnceValues(func() (*runtime.Engine, error) {
-	return runtime.NewEngine(context.Background(), runtime.EngineConfig{})
+	dir, err := fixtures.SharedCacheDir()
+	if err != nil {
+		return nil, err
+	}
+	return runtime.NewEngine(context.Background(), runtime.EngineConfig{CacheDir: dir})
 })
 
 var (

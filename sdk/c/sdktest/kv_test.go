@@ -67,7 +67,7 @@ func TestKVGuestsAgree(t *testing.T) {
 		wasm func(testing.TB) []byte
 	}{
 		{"c", func(tb testing.TB) []byte { return fixtures.C(tb, "sdk/c/sdktest/kvlookup") }},
-		{"go", func(tb testing.TB) []byte { return fixtures.Go(tb, "sdk/go/internal/kvlookup") }},
+		{"go", func(tb testing.TB) []byte { return fixtures.Warm(tb, fixtures.Go(tb, "sdk/go/internal/kvlookup")) }},
 	} {
 		t.Run(guest.name, func(t *testing.T) {
 			store := &mapStore{data: map[string]string{"risk:c1": `{"score":9}`, "risk:big": big}}
