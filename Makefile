@@ -222,3 +222,11 @@ run-iot: build plugins bin/weir-devbroker ## IoT anomaly routing through Kafka (
 
 # issue 14: caps
 APT_PACKAGES += redis-server # the weir_redis cache's tests run a real server (internal/testredis)
+
+# issue 16: cdc
+APT_PACKAGES += postgresql-15 # the postgres_cdc input's tests and make run-cdc run a real cluster (internal/testpg)
+
+pg-up: bin/weir-devbroker ## a PostgreSQL cluster (wal_level=logical) under build/pg on 127.0.0.1:15432, until Ctrl-C
+	bin/weir-devbroker -postgres 15432 -postgres-dir build/pg
+
+.PHONY: pg-up
