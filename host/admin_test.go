@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/weirstream/weir/host"
+	"github.com/weirstream/weir/internal/testpg"
 	"github.com/weirstream/weir/internal/testredis"
 )
 
@@ -32,6 +33,7 @@ func TestMain(m *testing.M) {
 	os.Setenv(host.EnvAdminAddress, "127.0.0.1:0")
 	code := m.Run()
 	testredis.StopShared() // started by the first test needing Redis
+	testpg.StopShared()    // started by the first postgres_cdc test
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

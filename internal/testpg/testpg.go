@@ -37,8 +37,9 @@ const (
 // same across Stop and Start.
 type Cluster struct {
 	Port int
-	dir  string // holds data/, the socket and postgres.log
-	temp bool   // Close removes dir
+	dir  string   // holds data/, the socket and postgres.log
+	temp bool     // Close removes dir
+	sets []string // extra server settings, name=value
 	cred *syscall.Credential
 
 	mu     sync.Mutex
@@ -48,9 +49,10 @@ type Cluster struct {
 
 // Start runs a cluster of the test's own until the test ends: for a test
 // that stops it. Tests that only use one share Shared's.
-func Start(tb testing.TB) *Cluster {
+// settings (name=value) override the server's, e.g. "wal_level=replica".
+func Start(tb testing.TB, settings ...string) *Cluster {
 	tb.Helper()
-	c, err := New()
+	c, err := New(settings...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -99,7 +101,7 @@ func Main(m *testing.M) {
 
 // New initialises a cluster in a new temporary directory and starts it on
 // a free loopback port; Close removes the directory.
-func New() (*Cluster, error) {
+func New(settings ...string) (*Cluster, error) {
 	dir, err := os.MkdirTemp("", "weir-pg-")
 	if err != nil {
 		return nil, err
@@ -107,7 +109,7 @@ func New() (*Cluster, error) {
 	port, err := freePort()
 	if err == nil {
 		var c *Cluster
-		if c, err = Open(dir, port); err == nil {
+		if c, err = Open(dir, port, settings...); err == nil {
 			c.temp = true
 			return c, nil
 		}
@@ -118,12 +120,12 @@ func New() (*Cluster, error) {
 
 // Open starts the cluster in dir on port, initialising it first if dir
 // has none (for make targets: the cluster under build/pg survives runs).
-func Open(dir string, port int) (*Cluster, error) {
+func Open(dir string, port int, settings ...string) (*Cluster, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Port: port, dir: dir}
+	c := &Cluster{Port: port, dir: dir, sets: settings}
 	if c.cred, err = runAs(); err != nil {
 		return nil, err
 	}
@@ -173,8 +175,11 @@ func (c *Cluster) Start() error {
 		return err
 	}
 	defer log.Close()
-	cmd := c.command("postgres", "-D", filepath.Join(c.dir, "data"), "-p", strconv.Itoa(c.Port), "-k", c.dir,
-		"-c", "listen_addresses=127.0.0.1")
+	args := []string{"-D", filepath.Join(c.dir, "data"), "-p", strconv.Itoa(c.Port), "-k", c.dir, "-c", "listen_addresses=127.0.0.1"}
+	for _, s := range c.sets {
+		args = append(args, "-c", s)
+	}
+	cmd := c.command("postgres", args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("testpg: start postgres (install the Debian package postgresql-15: make deps): %w", err)

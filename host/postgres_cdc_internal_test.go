@@ -1,0 +1,125 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/stretchr/testify/require"
+
+	"github.com/weirstream/weir/internal/testpg"
+)
+
+// connectCDC builds the input from yaml and returns Connect's error.
+func connectCDC(t *testing.T, yaml string) error {
+	t.Helper()
+	conf, err := postgresCDCInputSpec().ParseYAML(yaml, nil)
+	if err != nil {
+		return err
+	}
+	in, err := newPostgresCDCInput(conf, service.MockResources())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = in.Connect(ctx)
+	require.NoError(t, in.Close(ctx))
+	return err
+}
+
+func closedPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	return port
+}
+
+// TestPostgresCDCConnectErrorsNameTheSetting: each misconfiguration fails
+// at Connect (or at construction) with the setting to change.
+func TestPostgresCDCConnectErrorsNameTheSetting(t *testing.T) {
+	c := testpg.Shared(t)
+	db := c.CreateDB(t)
+	require.NoError(t, c.Exec(context.Background(), db, "CREATE TABLE t (id int PRIMARY KEY)"))
+	dsn := c.DSN(db)
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unreachable", fmt.Sprintf("dsn: postgres://postgres@127.0.0.1:%d/x?sslmode=disable\ntables: [t]", closedPort(t)), "check dsn"},
+		{"wrong password", fmt.Sprintf("dsn: postgres://%s:wrong@127.0.0.1:%d/%s?sslmode=disable\ntables: [t]", testpg.User, c.Port, db), "password authentication failed"},
+		{"no table", "dsn: " + dsn + "\ntables: [public.nope_*]", `tables entry "public.nope_*" matches no table`},
+		{"no tables", "dsn: " + dsn + "\ntables: []", "tables is empty"},
+		{"bad slot name", "dsn: " + dsn + "\ntables: [t]\nslot: My-Slot", `slot "My-Slot": use 1 to 63 lower-case`},
+		{"bad pattern", "dsn: " + dsn + "\ntables: ['a.b.c']", `want schema.table or table`},
+		{"no publication", "dsn: " + dsn + "\ntables: [t]\npublication: p_missing\ncreate_publication: false", "create_publication is false"},
+		{"no slot", "dsn: " + dsn + "\ntables: [t]\nslot: s_missing\ncreate_slot: false", "create_slot is false"},
+		{"bad dsn", "dsn: 'postgres://x:y@[::1'\ntables: [t]", "dsn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := connectCDC(t, tc.yaml)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// TestPostgresCDCRefusesWalLevelReplica: a server without logical
+// decoding fails Connect naming wal_level.
+func TestPostgresCDCRefusesWalLevelReplica(t *testing.T) {
+	c := testpg.Start(t, "wal_level=replica")
+	require.NoError(t, c.Exec(context.Background(), "postgres", "CREATE TABLE t (id int PRIMARY KEY)"))
+	err := connectCDC(t, "dsn: "+c.DSN("postgres")+"\ntables: [t]")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "set wal_level = logical")
+}
+
+// TestPostgresCDCRefusesASlotInUse: a second input on the same slot is
+// refused while the first streams from it.
+func TestPostgresCDCRefusesASlotInUse(t *testing.T) {
+	c := testpg.Shared(t)
+	db := c.CreateDB(t)
+	require.NoError(t, c.Exec(context.Background(), db, "CREATE TABLE t (id int PRIMARY KEY)"))
+	yaml := "dsn: " + c.DSN(db) + "\ntables: [t]\nslot: " + db
+	conf, err := postgresCDCInputSpec().ParseYAML(yaml, nil)
+	require.NoError(t, err)
+	first, err := newPostgresCDCInput(conf, service.MockResources())
+	require.NoError(t, err)
+	require.NoError(t, first.Connect(context.Background()))
+	defer first.Close(context.Background())
+	err = connectCDC(t, yaml)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "is in use by another connection")
+}
+
+// TestLSNTrackerConfirmsOnlyContiguousAcks: an ack out of order never
+// confirms past a change still in flight; a fence with nothing in flight
+// (a keepalive on an idle database) confirms at once.
+func TestLSNTrackerConfirmsOnlyContiguousAcks(t *testing.T) {
+	tr := newLSNTracker(100)
+	a, b := tr.register(), tr.register()
+	tr.fence(200) // commit of the transaction holding a, b
+	c := tr.register()
+	tr.fence(300)
+	tr.ack([]uint64{c})
+	require.EqualValues(t, 100, tr.confirmedLSN(), "c acked, a and b not")
+	tr.ack([]uint64{b})
+	require.EqualValues(t, 100, tr.confirmedLSN())
+	tr.ack([]uint64{a})
+	require.EqualValues(t, 300, tr.confirmedLSN())
+	tr.fence(250)
+	require.EqualValues(t, 300, tr.confirmedLSN(), "never backwards")
+	tr.fence(400)
+	require.EqualValues(t, 400, tr.confirmedLSN(), "nothing in flight: a keepalive confirms")
+	require.Zero(t, tr.inFlight())
+}
+
+// TestParseLogicalSurvivesTruncatedMessages: pglogrepl panics on short
+// messages; the input turns that into an error.
+func TestParseLogicalSurvivesTruncatedMessages(t *testing.T) {
+	for _, b := range [][]byte{{'I', 0, 0, 0, 1, 'N', 0, 5, 't'}, {'U', 0, 0, 0, 1, 'N'}, {'R', 0, 0, 0, 1}, {'D', 0, 0, 0, 1, 'K', 0, 2}} {
+		_, err := parseLogical(b)
+		require.Error(t, err, "%q", b)
+	}
+}
