@@ -162,6 +162,7 @@ func (s *cdcStream) change(ctx context.Context, lsn pglogrepl.LSN, rel uint32, o
 	if err != nil {
 		return err
 	}
+	toast = fillToast(after, before, toast)
 	env := &cdcEnvelope{Op: op, Before: before, After: after, Source: cdcSource{LSN: lsn.String(), Xid: s.xid,
 		CommitTime: s.commitTime.UTC().Format(time.RFC3339Nano), UnchangedToast: toast}}
 	keyRow := after // an update that changed the key is keyed by the new one; before has the old
@@ -173,6 +174,21 @@ func (s *cdcStream) change(ctx context.Context, lsn pglogrepl.LSN, rel uint32, o
 		return err
 	}
 	return s.deliver(ctx, cdcChange{seq: s.st.tracker.register(), msg: m})
+}
+
+// fillToast takes unchanged TOAST values from the old row where it has
+// them (REPLICA IDENTITY FULL sends it whole) and returns those still
+// missing.
+func fillToast(after, before map[string]any, toast []string) []string {
+	var missing []string
+	for _, col := range toast {
+		if v, ok := before[col]; ok {
+			after[col] = v
+		} else {
+			missing = append(missing, col)
+		}
+	}
+	return missing
 }
 
 // deliver hands a change to ReadBatch, still sending status updates

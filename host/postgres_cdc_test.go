@@ -111,6 +111,21 @@ func cdcDB(t *testing.T, sql ...string) (*testpg.Cluster, string) {
 	return c, db
 }
 
+// waitStreaming waits until an input streams from the slot: changes
+// committed before it created the slot are not in a stream without a
+// snapshot.
+func waitStreaming(t *testing.T, c *testpg.Cluster, slot string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.DSN("postgres"))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	fixtures.WaitUntil(t, "the input streaming from slot "+slot, func() bool {
+		var active bool
+		_ = conn.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&active)
+		return active
+	})
+}
+
 func cdcConf(c *testpg.Cluster, db, extra string) string {
 	return fmt.Sprintf("dsn: %s\nslot: %s\npublication: %s\nheartbeat: 100ms\n%s", c.DSN(db), db, db, extra)
 }
@@ -202,4 +217,96 @@ func TestPostgresCDCTypedValues(t *testing.T) {
 	}
 	require.NotEmpty(t, got[1].Source["commit_time"])
 	require.NotZero(t, got[1].Source["xid"])
+}
+
+// TestPostgresCDCAlterTableMidStream: ADD COLUMN and DROP COLUMN while
+// streaming: the following changes have the new shape, no restart.
+func TestPostgresCDCAlterTableMidStream(t *testing.T) {
+	c, db := cdcDB(t, "CREATE TABLE shop (id int PRIMARY KEY, v text)")
+	r := runCDC(t, cdcConf(c, db, "tables: [shop]\nsnapshot: false"), nil)
+	waitStreaming(t, c, db)
+	ctx := context.Background()
+	step := func(n int, sql ...string) {
+		require.NoError(t, c.Exec(ctx, db, sql...))
+		fixtures.WaitUntil(t, fmt.Sprintf("%d changes", n), func() bool { return len(r.seen()) >= n })
+	}
+	step(1, "INSERT INTO shop VALUES (1, 'one')")
+	step(2, "ALTER TABLE shop ADD COLUMN extra int DEFAULT 7", "INSERT INTO shop VALUES (2, 'two', 8)")
+	step(3, "ALTER TABLE shop DROP COLUMN v", "UPDATE shop SET extra = 9 WHERE id = 1")
+	got := r.seen()
+	require.Equal(t, map[string]any{"id": 1.0, "v": "one"}, got[0].After)
+	require.Equal(t, map[string]any{"id": 2.0, "v": "two", "extra": 8.0}, got[1].After)
+	require.Equal(t, "update", got[2].Op)
+	require.Equal(t, map[string]any{"id": 1.0, "extra": 9.0}, got[2].After)
+}
+
+// TestPostgresCDCUnchangedToastIsNamed: an update that leaves a large
+// (TOASTed) value alone omits it from after and names it in
+// source.unchanged_toast; with REPLICA IDENTITY FULL it is sent.
+func TestPostgresCDCUnchangedToastIsNamed(t *testing.T) {
+	big := "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 4000) g)" // 128 kB of hex: stored out of line
+	c, db := cdcDB(t, "CREATE TABLE docs (id int PRIMARY KEY, title text, body text)",
+		"CREATE TABLE docs_full (id int PRIMARY KEY, title text, body text)", "ALTER TABLE docs_full REPLICA IDENTITY FULL")
+	r := runCDC(t, cdcConf(c, db, "tables: [docs, docs_full]\nsnapshot: false"), nil)
+	waitStreaming(t, c, db)
+	require.NoError(t, c.Exec(context.Background(), db,
+		"INSERT INTO docs VALUES (1, 'a', "+big+")", "UPDATE docs SET title = 'b' WHERE id = 1",
+		"INSERT INTO docs_full VALUES (1, 'a', "+big+")", "UPDATE docs_full SET title = 'b' WHERE id = 1"))
+	fixtures.WaitUntil(t, "4 changes", func() bool { return len(r.seen()) >= 4 })
+	got := r.seen()
+	require.Len(t, got[0].After["body"], 128000, "the insert carries the value")
+	require.Equal(t, map[string]any{"id": 1.0, "title": "b"}, got[1].After)
+	require.Equal(t, []any{"body"}, got[1].Source["unchanged_toast"])
+	require.Equal(t, "public.docs_full", got[3].Table)
+	require.Len(t, got[3].After["body"], 128000, "REPLICA IDENTITY FULL sends it")
+	require.Nil(t, got[3].Source["unchanged_toast"])
+	require.Equal(t, "a", got[3].Before["title"], "FULL: before is the whole old row")
+}
+
+// TestPostgresCDCRedeliversTheNackedAfterRestart: a nacked change is not
+// confirmed, so a restarted input gets it again; the acked one before it
+// is not redelivered. Credentials come from the environment.
+func TestPostgresCDCRedeliversTheNackedAfterRestart(t *testing.T) {
+	c, db := cdcDB(t, "CREATE TABLE acc (id int PRIMARY KEY, v text)")
+	t.Setenv("WEIR_TEST_PGPASSWORD", testpg.Password)
+	dsn := strings.Replace(c.PasswordDSN(db), testpg.Password, "${WEIR_TEST_PGPASSWORD}", 1)
+	conf := fmt.Sprintf("dsn: %s\nslot: %s\npublication: %s\nheartbeat: 100ms\ntables: [acc]\nsnapshot: false\nbatch_size: 1\nauto_replay_nacks: false", dsn, db, db)
+	r := runCDC(t, conf, func(e cdcEvent) bool { return e.After["id"] != 2.0 })
+	waitStreaming(t, c, db)
+	require.NoError(t, c.Exec(context.Background(), db,
+		"INSERT INTO acc VALUES (1, 'acked')", "INSERT INTO acc VALUES (2, 'nacked')", "INSERT INTO acc VALUES (3, 'after')"))
+	fixtures.WaitUntil(t, "3 changes", func() bool { return len(r.seen()) >= 3 })
+	r.stop()
+
+	again := runCDC(t, conf, nil)
+	fixtures.WaitUntil(t, "the redelivery", func() bool { return len(again.seen()) >= 2 })
+	got := again.seen()
+	require.Equal(t, 2.0, got[0].After["id"], "resumes at the nacked change, not before")
+	require.Equal(t, 3.0, got[1].After["id"], "and what followed it")
+}
+
+// TestPostgresCDCIdleSlotAdvances: with no change to a captured table,
+// the slot's confirmed_flush_lsn still moves past unrelated WAL (a
+// logical message, writes to an unpublished table), so WAL is not pinned.
+func TestPostgresCDCIdleSlotAdvances(t *testing.T) {
+	c, db := cdcDB(t, "CREATE TABLE watched (id int PRIMARY KEY)", "CREATE TABLE other (id int)")
+	runCDC(t, cdcConf(c, db, "tables: [watched]\nsnapshot: false"), nil)
+	waitStreaming(t, c, db)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.DSN(db))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	confirmed := func() (lsn string) {
+		require.NoError(t, conn.QueryRow(ctx, "SELECT coalesce(confirmed_flush_lsn::text, '0/0') FROM pg_replication_slots WHERE slot_name = $1", db).Scan(&lsn))
+		return lsn
+	}
+	var target string
+	_, err = conn.Exec(ctx, "INSERT INTO other SELECT generate_series(1, 1000)")
+	require.NoError(t, err)
+	require.NoError(t, conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, 'weir-test', 'x')::text").Scan(&target))
+	fixtures.WaitUntilShowing(t, "confirmed_flush_lsn past "+target, func() bool {
+		var past bool
+		require.NoError(t, conn.QueryRow(ctx, "SELECT $1::pg_lsn >= $2::pg_lsn", confirmed(), target).Scan(&past))
+		return past
+	}, confirmed)
 }
