@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weirstream/weir/examples/cdc/loadgen"
 	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/internal/testpg"
 )
@@ -35,23 +36,25 @@ func TestCDCExample(t *testing.T) {
 	require.NoError(t, os.WriteFile(mask, fixtures.Go(t, "plugins/mask"), 0o644))
 	env := append(os.Environ(), "KAFKA="+broker, "WEIR_MASK="+mask, "HTTP_ADDRESS=127.0.0.1:0", "PG_DSN="+pg.DSN(db),
 		"XDG_CACHE_HOME="+fixtures.CacheHome(t))
-	weir, loadgen := fixtures.Weir(t), buildLoadgen(t)
+	weir := fixtures.Weir(t)
 
 	lint := exec.Command(weir, "lint", "examples/cdc/pipeline.yaml", "examples/cdc/show.yaml")
 	lint.Dir = fixtures.Root()
 	out, err := lint.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	out, err = exec.Command(loadgen, "-dsn", pg.DSN(db), "-seed").CombinedOutput()
-	require.NoError(t, err, "%s", out)
 	ctx := fixtures.Patient(t)
+	conn, err := loadgen.Connect(ctx, pg.DSN(db))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	require.NoError(t, loadgen.Seed(ctx, conn))
 	pipeline := exec.CommandContext(ctx, weir, "run", "examples/cdc/pipeline.yaml")
 	pipeline.Dir, pipeline.Env = fixtures.Root(), env
 	pipeline.Stdout, pipeline.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, pipeline.Start())
 	defer func() { _ = pipeline.Process.Kill(); _ = pipeline.Wait() }()
-	out, err = exec.CommandContext(ctx, loadgen, "-dsn", pg.DSN(db), "-live", "-wait-slot", "weir").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	require.NoError(t, loadgen.WaitSlot(ctx, conn, "weir"))
+	require.NoError(t, loadgen.Live(ctx, conn))
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics("cdc.public.customers", "cdc.public.orders", "cdc.dlq"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -59,7 +62,8 @@ func TestCDCExample(t *testing.T) {
 	defer cl.Close()
 	counts := map[string]int{}
 	ops := map[string]int{}
-	for counts["cdc.public.customers"]+counts["cdc.public.orders"]+counts["cdc.dlq"] < 165 && ctx.Err() == nil {
+	total := loadgen.SeedCustomers + loadgen.SeedOrders + loadgen.LiveCustomers + loadgen.LiveOrders + loadgen.LiveUpdates + loadgen.LiveDeletes
+	for counts["cdc.public.customers"]+counts["cdc.public.orders"]+counts["cdc.dlq"] < total && ctx.Err() == nil {
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
 			counts[r.Topic]++
 			checkMasked(t, r)
@@ -91,12 +95,3 @@ func checkMasked(t *testing.T, r *kgo.Record) {
 }
 
 var rawEmail = regexp.MustCompile(`customer\d+@`)
-
-func buildLoadgen(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "loadgen")
-	cmd := exec.Command("go", "build", "-o", bin, "./examples/cdc/loadgen")
-	cmd.Dir = fixtures.Root()
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
-}

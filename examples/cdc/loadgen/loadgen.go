@@ -1,21 +1,15 @@
-// Command loadgen writes the CDC example's changes into PostgreSQL.
-//
-//	loadgen -dsn postgres://postgres@127.0.0.1:15432/postgres -seed
-//	loadgen -dsn … -live -wait-slot weir
-//
-// -seed creates the schema (schema.sql) and the first customers and
-// orders, which weir's snapshot reads; -live, once weir streams from the
-// slot, inserts more, updates and deletes some, and writes one legacy
-// order whose card is an object the mask refuses (it goes to cdc.dlq).
-// Each phase prints what it wrote, as counts the example test checks.
-package main
+// Package loadgen writes the CDC example's changes into PostgreSQL: Seed
+// creates the schema (schema.sql) and the first customers and orders,
+// which weir's snapshot reads; Live, once weir streams from the slot,
+// inserts more, updates and deletes some, and writes one legacy order
+// whose card is an object the mask refuses (it goes to cdc.dlq). The
+// constants are what each phase writes; the example test checks them.
+package loadgen
 
 import (
 	"context"
 	_ "embed"
-	"flag"
 	"fmt"
-	"log"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,31 +28,8 @@ const (
 	LiveDeletes   = 5  // orders cancelled
 )
 
-func main() {
-	dsn := flag.String("dsn", "postgres://postgres@127.0.0.1:15432/postgres?sslmode=disable", "database to write to")
-	seed := flag.Bool("seed", false, "create the schema and the first rows")
-	live := flag.Bool("live", false, "write the changes weir streams")
-	slot := flag.String("wait-slot", "", "with -live: wait until a client streams from this replication slot")
-	flag.Parse()
-	ctx := context.Background()
-	conn, err := connect(ctx, *dsn)
-	if err != nil {
-		log.Fatalf("loadgen: %v", err)
-	}
-	defer conn.Close(ctx)
-	if *seed {
-		must(seedPhase(ctx, conn))
-	}
-	if *live {
-		if *slot != "" {
-			must(waitSlot(ctx, conn, *slot))
-		}
-		must(livePhase(ctx, conn))
-	}
-}
-
-// connect waits for the server (make run-cdc starts it alongside).
-func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+// Connect waits for the server (make run-cdc starts it alongside).
+func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		conn, err := pgx.Connect(ctx, dsn)
@@ -69,13 +40,8 @@ func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	}
 }
 
-func must(err error) {
-	if err != nil {
-		log.Fatalf("loadgen: %v", err)
-	}
-}
-
-func seedPhase(ctx context.Context, conn *pgx.Conn) error {
+// Seed creates the schema and the first rows.
+func Seed(ctx context.Context, conn *pgx.Conn) error {
 	if _, err := conn.Exec(ctx, schema); err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
@@ -89,7 +55,8 @@ func seedPhase(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-func livePhase(ctx context.Context, conn *pgx.Conn) error {
+// Live writes the changes weir streams.
+func Live(ctx context.Context, conn *pgx.Conn) error {
 	if err := customers(ctx, conn, SeedCustomers+1, LiveCustomers); err != nil {
 		return err
 	}
@@ -134,9 +101,9 @@ func orders(ctx context.Context, conn *pgx.Conn, from, n, customers int) error {
 	return nil
 }
 
-// waitSlot waits until a client streams from the slot: changes before it
+// WaitSlot waits until a client streams from the slot: changes before it
 // has one would not be in the stream.
-func waitSlot(ctx context.Context, conn *pgx.Conn, slot string) error {
+func WaitSlot(ctx context.Context, conn *pgx.Conn, slot string) error {
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		var active bool
 		err := conn.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&active)
