@@ -157,6 +157,7 @@ type slotState struct {
 	exists        bool
 	plugin, db    string
 	active        bool
+	walStatus     string // lost: the server removed WAL the slot needed
 	confirmed     pglogrepl.LSN
 	currentDBName string
 }
@@ -167,8 +168,8 @@ func lookUpSlot(ctx context.Context, conn *pgx.Conn, slot string) (s slotState, 
 		return s, fmt.Errorf("postgres_cdc: current_database: %w", err)
 	}
 	var lsn *string
-	err = conn.QueryRow(ctx, `SELECT coalesce(plugin, ''), coalesce(database, ''), active, confirmed_flush_lsn::text
-		FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&s.plugin, &s.db, &s.active, &lsn)
+	err = conn.QueryRow(ctx, `SELECT coalesce(plugin, ''), coalesce(database, ''), active, coalesce(wal_status, ''), confirmed_flush_lsn::text
+		FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&s.plugin, &s.db, &s.active, &s.walStatus, &lsn)
 	if err == pgx.ErrNoRows {
 		return s, nil
 	}
@@ -189,6 +190,8 @@ func (s slotState) usable(slot string) error {
 		return fmt.Errorf("postgres_cdc: slot %q uses plugin %q, not pgoutput: drop it (SELECT pg_drop_replication_slot('%s')) or set another %s", slot, s.plugin, slot, fieldPgSlot)
 	case s.db != s.currentDBName:
 		return fmt.Errorf("postgres_cdc: slot %q belongs to database %q, not %q: set another %s", slot, s.db, s.currentDBName, fieldPgSlot)
+	case s.walStatus == "lost":
+		return fmt.Errorf("postgres_cdc: slot %q lost WAL it needed (max_slot_wal_keep_size reached while weir was behind): changes are missing; drop it (SELECT pg_drop_replication_slot('%s')) and start again with a snapshot", slot, slot)
 	case s.active:
 		return fmt.Errorf("postgres_cdc: slot %q is in use by another connection (another weir?): one slot per pipeline; set another %s", slot, fieldPgSlot)
 	}
