@@ -20,19 +20,44 @@ type cdcStream struct {
 	inTxn      bool
 	xid        uint32
 	commitTime time.Time
-	status     time.Time // when the next status update is due
+	status     time.Time     // when the next status update is due
+	sent       pglogrepl.LSN // the LSN last reported
+	sentAt     time.Time
+}
+
+// confirmFlush is how soon a moved confirmed LSN is reported, at most
+// once per interval: a crash replays what was acknowledged since the last
+// report, so it bounds that replay to this long's worth of acks.
+const confirmFlush = 100 * time.Millisecond
+
+// statusDue: the heartbeat is due, or the confirmed LSN moved and was not
+// reported for confirmFlush.
+func (s *cdcStream) statusDue() bool {
+	now := time.Now()
+	return !now.Before(s.status) || s.st.tracker.confirmedLSN() != s.sent && now.Sub(s.sentAt) >= confirmFlush
+}
+
+// wake is when the receive loop looks up from the stream: at the
+// heartbeat, or soon while changes are in flight (their acks move the LSN).
+func (s *cdcStream) wake() time.Time {
+	if s.st.tracker.inFlight() > 0 {
+		if soon := time.Now().Add(confirmFlush); soon.Before(s.status) {
+			return soon
+		}
+	}
+	return s.status
 }
 
 func (s *cdcStream) loop(ctx context.Context) error {
 	defer s.sendStatus() // the acknowledged changes' LSN survives a restart
 	s.status = time.Now().Add(s.st.conf.heartbeat)
 	for {
-		if !time.Now().Before(s.status) {
+		if s.statusDue() {
 			if err := s.sendStatus(); err != nil {
 				return err
 			}
 		}
-		rctx, cancel := context.WithDeadline(ctx, s.status)
+		rctx, cancel := context.WithDeadline(ctx, s.wake())
 		raw, err := s.st.repl.ReceiveMessage(rctx)
 		cancel()
 		if ctx.Err() != nil {
@@ -95,6 +120,7 @@ func (s *cdcStream) sendStatus() error {
 	if lsn == 0 {
 		return nil
 	}
+	s.sent, s.sentAt = lsn, time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := pglogrepl.SendStandbyStatusUpdate(ctx, s.st.repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: lsn})
@@ -196,7 +222,7 @@ func fillToast(after, before map[string]any, toast []string) []string {
 // wal_sender_timeout).
 func (s *cdcStream) deliver(ctx context.Context, c cdcChange) error {
 	for {
-		t := time.NewTimer(time.Until(s.status))
+		t := time.NewTimer(time.Until(s.wake()))
 		select {
 		case s.st.out <- c:
 			t.Stop()
@@ -205,6 +231,9 @@ func (s *cdcStream) deliver(ctx context.Context, c cdcChange) error {
 			t.Stop()
 			return nil
 		case <-t.C:
+			if !s.statusDue() {
+				continue
+			}
 			if err := s.sendStatus(); err != nil {
 				return err
 			}
