@@ -2,14 +2,18 @@ package host
 
 import (
 	"context"
+	"crypto/x509/pkix"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/require"
 
+	"github.com/weirstream/weir/internal/fixtures"
 	"github.com/weirstream/weir/internal/testpg"
 )
 
@@ -122,4 +126,25 @@ func TestParseLogicalSurvivesTruncatedMessages(t *testing.T) {
 		_, err := parseLogical(b)
 		require.Error(t, err, "%q", b)
 	}
+}
+
+// TestPostgresCDCVerifiesTheServerCertificate: with sslmode=verify-full
+// the input connects to a server whose certificate the given CA signed,
+// and refuses one signed by another.
+func TestPostgresCDCVerifiesTheServerCertificate(t *testing.T) {
+	ca, other := fixtures.NewCA(t, "weir test CA"), fixtures.NewCA(t, "someone else")
+	cert, key := ca.Issue(t, pkix.Name{CommonName: "127.0.0.1"}, true)
+	c := testpg.Start(t, testpg.TLSSettings(t, cert, key)...)
+	require.NoError(t, c.Exec(context.Background(), "postgres", "CREATE TABLE t (id int PRIMARY KEY)"))
+	dir := t.TempDir()
+	for name, pem := range map[string][]byte{"ca.pem": ca.PEM, "other.pem": other.PEM} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), pem, 0o644))
+	}
+	dsn := func(root string) string {
+		return fmt.Sprintf("dsn: 'postgres://postgres@127.0.0.1:%d/postgres?sslmode=verify-full&sslrootcert=%s'\ntables: [t]", c.Port, filepath.Join(dir, root))
+	}
+	require.NoError(t, connectCDC(t, dsn("ca.pem")))
+	err := connectCDC(t, dsn("other.pem"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "certificate")
 }
