@@ -41,7 +41,7 @@ func postgresCDCInputSpec() *service.ConfigSpec {
 		Field(service.NewStringListField(fieldPgTables).Description("Tables to capture, `schema.table` or `table` (schema public), with `*` and `?` wildcards (`public.order_*`). They make up the publication when weir creates it, and the snapshot; every pattern must match at least one table.").Example([]string{"public.customers", "public.orders"})).
 		Field(service.NewBoolField(fieldPgCreateSlot).Description("Create the slot when it does not exist; false: a missing slot fails Connect.").Default(true)).
 		Field(service.NewBoolField(fieldPgCreatePub).Description("Create the publication (FOR TABLE the matched tables) when it does not exist; false: a missing one fails Connect.").Default(true)).
-		Field(service.NewBoolField(fieldPgSnapshot).Description("When weir creates the slot, first emit every row of the tables as `op: read`, from the snapshot the slot exported, then the changes after it: no change is missed or repeated between the two. A slot that already exists is resumed without a snapshot.").Default(true)).
+		Field(service.NewBoolField(fieldPgSnapshot).Description("When weir creates the slot, first emit every row of the tables as `op: read`, from the snapshot the slot exported, then the changes after it: no change is missed or repeated between the two. A slot that already exists is resumed without a snapshot; an input stopped before its snapshot ended drops the slot it created, so the next start takes the snapshot again.").Default(true)).
 		Field(service.NewDurationField(fieldPgHeartbeat).Description("How often weir reports the confirmed LSN to the server (standby status update) when nothing else makes it: also when no table changes, which lets the server recycle WAL. A confirmed LSN that moved is reported within 100ms. Keep it well under the server's wal_sender_timeout (default 60s).").Default("10s").Advanced()).
 		Field(service.NewIntField(fieldPgBatchSize).Description("Most changes in one batch.").Default(1024).Advanced()).
 		Field(service.NewDurationField(fieldPgBatchPeriod).Description("How long a batch waits to fill after its first change; 0s: a batch is what has arrived.").Default("0s").Advanced()).
@@ -216,6 +216,9 @@ func (in *postgresCDCInput) ReadBatch(ctx context.Context) (service.MessageBatch
 		return nil, nil, service.ErrNotConnected
 	}
 	batch, seqs, err := st.next(ctx, in.conf.batchSize, in.conf.period, in.conf.maxInFlight)
+	if errors.Is(err, errCDCStreamEnded) && in.session() != st {
+		return nil, nil, service.ErrNotConnected // closed meanwhile
+	}
 	if errors.Is(err, errCDCStreamEnded) {
 		in.log.Warnf("%v; reconnecting (the slot resumes where the acknowledged changes end)", st.err())
 		in.drop(st)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/stretchr/testify/require"
 
@@ -147,4 +148,34 @@ func TestPostgresCDCVerifiesTheServerCertificate(t *testing.T) {
 	err := connectCDC(t, dsn("other.pem"))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "certificate")
+}
+
+// TestPostgresCDCStopDuringSnapshotTakesItAgain: an input closed before
+// its snapshot was read to the end drops the slot it created, so the next
+// start snapshots again instead of resuming past the unread rows.
+func TestPostgresCDCStopDuringSnapshotTakesItAgain(t *testing.T) {
+	c := testpg.Shared(t)
+	db := c.CreateDB(t)
+	ctx := context.Background()
+	require.NoError(t, c.Exec(ctx, db, "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 5000)"))
+	conf, err := postgresCDCInputSpec().ParseYAML("dsn: "+c.DSN(db)+"\ntables: [t]\nbatch_size: 10\nslot: "+db+"\npublication: "+db, nil)
+	require.NoError(t, err)
+	read := func() string {
+		in, err := newPostgresCDCInput(conf, service.MockResources())
+		require.NoError(t, err)
+		require.NoError(t, in.Connect(ctx))
+		batch, _, err := in.ReadBatch(ctx)
+		require.NoError(t, err)
+		require.NoError(t, in.Close(ctx))
+		op, _ := batch[0].MetaGet("pg_op")
+		return op
+	}
+	require.Equal(t, "read", read())
+	var n int
+	conn, err := pgx.Connect(ctx, c.DSN(db))
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", db).Scan(&n))
+	require.Zero(t, n, "the slot of the unfinished snapshot is dropped")
+	require.Equal(t, "read", read(), "the second start takes the snapshot again")
 }

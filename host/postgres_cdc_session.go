@@ -33,6 +33,8 @@ type cdcSession struct {
 	query   *pgx.Conn      // catalogue queries and the snapshot
 	repl    *pgconn.PgConn // the replication stream, owned by run
 	snap    pgx.Tx         // the snapshot transaction; nil: no snapshot
+	created bool           // this session created the slot for a snapshot
+	snapped bool           // the snapshot was read to its end (set by run)
 	start   pglogrepl.LSN  // the slot's consistent point or confirmed LSN
 	tables  []pgTable
 	keys    map[uint32][]string // primary key columns by table OID
@@ -104,6 +106,7 @@ func (st *cdcSession) openSlot(ctx context.Context) (err error) {
 	} else if st.start, st.snap, err = createSlot(ctx, st.repl, st.query, c); err != nil {
 		return err
 	}
+	st.created = st.snap != nil
 	st.tracker = newLSNTracker(st.start)
 	return nil
 }
@@ -112,9 +115,10 @@ func (st *cdcSession) openSlot(ctx context.Context) (err error) {
 // stream fails.
 func (st *cdcSession) run(ctx context.Context) error {
 	if st.snap != nil {
-		if err := st.readSnapshot(ctx); err != nil {
+		if err := st.readSnapshot(ctx); err != nil || ctx.Err() != nil {
 			return err
 		}
+		st.snapped = true
 	}
 	err := pglogrepl.StartReplication(ctx, st.repl, st.conf.slot, st.start, pglogrepl.StartReplicationOptions{
 		PluginArgs: []string{"proto_version '" + pgOutputProtoVersion + "'", "publication_names '" + st.conf.publication + "'"}})
@@ -201,5 +205,30 @@ func (st *cdcSession) closeConns() {
 	}
 	if st.query != nil {
 		_ = st.query.Close(ctx)
+	}
+	st.dropUnfinishedSlot(ctx)
+}
+
+// dropUnfinishedSlot drops the slot this session created if its snapshot
+// was not read to the end: a slot that exists is resumed without one, so
+// the next start takes the snapshot again instead of missing rows. (A
+// crash cannot do this: docs/deploy.md says to drop the slot by hand.)
+func (st *cdcSession) dropUnfinishedSlot(ctx context.Context) {
+	if !st.created || st.snapped {
+		return
+	}
+	// a connection of its own: the snapshot's was closed by its cancelled read
+	conn, err := connectQuery(ctx, st.conf.dsn)
+	for deadline := time.Now().Add(4 * time.Second); err == nil; time.Sleep(20 * time.Millisecond) {
+		// the walsender of the closed replication connection may still hold it
+		if _, err = conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", st.conf.slot); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if conn != nil {
+		_ = conn.Close(ctx)
+	}
+	if err != nil {
+		st.log.Warnf("postgres_cdc: stopped during the snapshot and could not drop slot %q (drop it before the next start, or rows are missed): %v", st.conf.slot, err)
 	}
 }
