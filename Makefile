@@ -244,3 +244,23 @@ $(ENRICH_WASM): $(BIN) plugins/enrich/manifest.json plugins/enrich/fixtures.json
 # chromium headless through chromedp.
 APT_PACKAGES += chromium
 
+# issue 16: cdc
+APT_PACKAGES += postgresql-15 # the postgres_cdc input's tests and make run-cdc run a real cluster (internal/testpg)
+
+pg-up: bin/weir-devbroker ## a PostgreSQL cluster (wal_level=logical) under build/pg on 127.0.0.1:15432, until Ctrl-C
+	bin/weir-devbroker -postgres 15432 -postgres-dir build/pg
+
+bin/cdc-loadgen: $(GO_SOURCES)
+	$(GO) build -o $@ ./examples/cdc/cmd/loadgen
+
+run-cdc: build plugins bin/weir-devbroker bin/cdc-loadgen ## change data capture: PostgreSQL (a fresh cluster under build/pg-cdc) → postgres_cdc → mask → cdc.public.customers / cdc.public.orders / cdc.dlq (Kafka)
+	@rm -rf build/pg-cdc; \
+	bin/weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics cdc.public.customers,cdc.public.orders,cdc.dlq -postgres 15432 -postgres-dir build/pg-cdc & pid=$$!; \
+	trap "kill $$pid" EXIT; \
+	bin/cdc-loadgen -seed && \
+	{ timeout 30 $(BIN) run examples/cdc/pipeline.yaml & wpid=$$!; bin/cdc-loadgen -live -wait-slot weir; wait $$wpid || true; } && \
+	{ timeout 15 $(BIN) run examples/cdc/show.yaml > build/cdc-shown.txt || true; } ; \
+	for topic in cdc.public.customers cdc.public.orders cdc.dlq; do \
+		echo "--- $$topic: $$(grep -c "^$$topic: " build/cdc-shown.txt) changes, e.g."; grep -m 2 "^$$topic: " build/cdc-shown.txt || true; done
+
+.PHONY: pg-up run-cdc

@@ -16,6 +16,7 @@ import (
 
 	"github.com/weirstream/weir/host"
 	"github.com/weirstream/weir/internal/fixtures"
+	"github.com/weirstream/weir/internal/testpg"
 	"github.com/weirstream/weir/internal/testredis"
 )
 
@@ -40,6 +41,7 @@ func TestMain(m *testing.M) {
 	os.Setenv(host.EnvAdminAddress, "127.0.0.1:0")
 	code := m.Run()
 	testredis.StopShared() // started by the first test needing Redis
+	testpg.StopShared()    // started by the first postgres_cdc test
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

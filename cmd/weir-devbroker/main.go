@@ -4,10 +4,11 @@
 //
 //	weir-devbroker -kafka 127.0.0.1:19092 -kafka-topics orders,orders-masked,orders-dlq \
 //	               -nats 127.0.0.1:14222 -nats-stream ORDERS:orders.> \
-//	               -registry 127.0.0.1:15000
+//	               -registry 127.0.0.1:15000 -postgres 15432 -postgres-dir build/pg
 //
 // -registry runs an OCI distribution registry (in memory) for the hot-swap
-// example.
+// example; -postgres a real PostgreSQL cluster (the Debian package's
+// binaries, wal_level=logical) for the CDC example.
 package main
 
 import (
@@ -38,9 +39,14 @@ func main() {
 	natsAddr := flag.String("nats", "", "listen address of the NATS server (empty: none)")
 	stream := flag.String("nats-stream", "", "NAME:SUBJECT to create a JetStream stream")
 	registryAddr := flag.String("registry", "", "listen address of an OCI registry (empty: none)")
+	pgPort := flag.Int("postgres", 0, "loopback port of a PostgreSQL cluster with wal_level=logical (0: none)")
+	pgDir := flag.String("postgres-dir", "build/pg", "directory of the PostgreSQL cluster (initialised if empty; kept)")
 	flag.Parse()
-	if *kafkaAddr == "" && *natsAddr == "" && *registryAddr == "" {
-		log.Fatal("weir-devbroker: give -kafka, -nats and/or -registry")
+	if *kafkaAddr == "" && *natsAddr == "" && *registryAddr == "" && *pgPort == 0 {
+		log.Fatal("weir-devbroker: give -kafka, -nats, -registry and/or -postgres")
+	}
+	if *pgPort != 0 {
+		defer startPostgres(*pgDir, *pgPort)()
 	}
 	if *registryAddr != "" {
 		srv, err := testregistry.Listen(*registryAddr)

@@ -37,7 +37,7 @@ func main() {
 
 // Components are weir's own components, by kind.
 var Components = map[string][]string{
-	"input":     {"kafka", "nats_jetstream"},
+	"input":     {"kafka", "nats_jetstream", "postgres_cdc"},
 	"processor": {"wasm"},
 	"output":    {"kafka", "nats_jetstream"},
 	"cache":     {"weir_redis"},
