@@ -16,7 +16,7 @@ help: ## list the targets
 # wasi-libc (C guests and the C SDK).
 APT_PACKAGES := wabt clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
 
-deps: ## install what builds and tests need beyond Go (Debian wabt, clang-19, wasi-libc, rustc, lld-14, redis-server; npm assemblyscript; the Redpanda SDK); idempotent
+deps: ## install what builds and tests need beyond Go (Debian wabt, clang-19, wasi-libc, rustc, lld-14, redis-server, postgresql-15, chromium; npm assemblyscript; the Redpanda SDK); idempotent
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing $$missing…"; \
