@@ -9,7 +9,7 @@
 // Guests are built from source (Go, WAT, C) by internal/fixtures.
 //
 // -only runs some sections (processor, latency, pipeline, runtime, kafka,
-// eos, protobuf, gc, swap), e.g. `-only processor,latency -rounds 2 -benchtime
+// eos, cdc, protobuf, gc, swap), e.g. `-only processor,latency -rounds 2 -benchtime
 // 200ms` to try the processor-level table and the paced latency runs alone.
 package main
 
@@ -78,6 +78,9 @@ func main() {
 	if run["eos"] {
 		eosTable(&b, bench.KafkaCases(paths), orders, *rounds)
 	}
+	if run["cdc"] {
+		cdcTable(&b, paths, *rounds)
+	}
 	if run["protobuf"] {
 		protobufTable(&b, *rounds)
 	}
@@ -98,7 +101,7 @@ func main() {
 }
 
 // sectionNames are the report's sections, in order.
-var sectionNames = []string{"processor", "latency", "pipeline", "enrich", "runtime", "kafka", "eos", "protobuf", "gc", "swap"}
+var sectionNames = []string{"processor", "latency", "pipeline", "enrich", "runtime", "kafka", "eos", "cdc", "protobuf", "gc", "swap"}
 
 func selectSections(only string) (map[string]bool, error) {
 	run := map[string]bool{}
