@@ -125,7 +125,7 @@ fuzz: ## a short, bounded run of every fuzz target (their seeds also run in ever
 	$(GO) test -run XXX -fuzz '^FuzzMaskProto$$' -fuzztime $(call fuzzx,2000) ./plugins/mask
 	$(GO) test -run XXX -fuzz '^FuzzScanAgreesWithReference$$' -fuzztime $(call fuzzx,10000) ./sdk/go/jsonpath
 	$(GO) test -run XXX -fuzz '^FuzzDecodeProjected$$' -fuzztime $(call fuzzx,5000) ./runtime
-	$(GO) test -run XXX -fuzz '^FuzzMaskMatchesGo$$' -fuzztime $(call fuzzx,1000) ./plugins/mask_c/masktest
+	$(GO) test -run XXX -fuzz '^FuzzMaskMatchesGo$$' -fuzztime $(call fuzzx,5000) ./plugins/mask_c/masktest
 	$(GO) test -run XXX -fuzz '^FuzzProcessFields$$' -fuzztime $(call fuzzx,5000) ./sdk/go
 
 bench: deps ## run the benchmarks (guests built from source) and write docs/benchmarks.md
