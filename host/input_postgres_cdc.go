@@ -118,6 +118,8 @@ type postgresCDCInput struct {
 	conf pgCDCConfig
 	log  *service.Logger
 
+	seq *sequencer // stamps batches in change order, for the outputs' order gates
+
 	mu sync.Mutex
 	st *cdcSession // nil while not connected
 }
@@ -129,7 +131,7 @@ func newPostgresCDCInput(conf *service.ParsedConfig, mgr *service.Resources) (*p
 	if err != nil {
 		return nil, err
 	}
-	return &postgresCDCInput{conf: c, log: mgr.Logger()}, nil
+	return &postgresCDCInput{conf: c, log: mgr.Logger(), seq: newSequencer()}, nil
 }
 
 func parsePgCDCConfig(conf *service.ParsedConfig) (c pgCDCConfig, err error) {
@@ -228,7 +230,9 @@ func (in *postgresCDCInput) ReadBatch(ctx context.Context) (service.MessageBatch
 		return nil, nil, err
 	}
 	tr := st.tracker
+	t := in.seq.stamp(batch)
 	return batch, func(_ context.Context, err error) error {
+		in.seq.finish(t)
 		if err == nil { // nacked: the retry wrapper redelivers; the LSN never passes them
 			tr.ack(seqs)
 		}

@@ -50,8 +50,8 @@ output:
   switch:
     cases:
       - check: errored()
-        output: { kafka: { seed_brokers: [ %[2]q ], topic: dlq, key: '${! @pg_key }', max_in_flight: 1 } }
-      - output: { kafka: { seed_brokers: [ %[2]q ], topic: out, key: '${! @pg_key }', max_in_flight: 1 } }
+        output: { kafka: { seed_brokers: [ %[2]q ], topic: dlq, key: '${! @pg_key }' } }
+      - output: { kafka: { seed_brokers: [ %[2]q ], topic: out, key: '${! @pg_key }' } }
 logger: { level: ${LOG_LEVEL:warn} }
 http: { enabled: false }
 `
