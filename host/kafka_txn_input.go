@@ -27,6 +27,7 @@ import (
 type kafkaTxnInput struct {
 	opts       []kgo.Opt // the at-least-once input's consumer options
 	session    *txnSession
+	seq        *sequencer // stamps batches in read order, for the outputs' order gates
 	timeout    time.Duration
 	maxPoll    int
 	maxBatches int
@@ -65,7 +66,7 @@ func kafkaTxnInputOr(conf *service.ParsedConfig, in *kafkaInput, mgr *service.Re
 	if err != nil || id == "" {
 		return nil, err
 	}
-	t := &kafkaTxnInput{opts: in.opts, maxPoll: in.maxPoll, log: mgr.Logger(), settled: make(chan struct{}, 1)}
+	t := &kafkaTxnInput{opts: in.opts, maxPoll: in.maxPoll, log: mgr.Logger(), seq: newSequencer(), settled: make(chan struct{}, 1)}
 	if t.timeout, err = txn.FieldDuration(fieldTxnTimeout); err != nil {
 		return nil, err
 	}
@@ -134,7 +135,12 @@ func (t *kafkaTxnInput) ReadBatch(ctx context.Context) (service.MessageBatch, se
 		}
 		if len(recs) > 0 {
 			t.delivered()
-			return toMessages(recs), t.ack, nil
+			batch := toMessages(recs)
+			tk := t.seq.stamp(batch) // the outputs' order gates keep read order within a transaction
+			return batch, func(ctx context.Context, err error) error {
+				t.seq.finish(tk)
+				return t.ack(ctx, err)
+			}, nil
 		}
 	}
 }

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -52,10 +53,39 @@ func (o *kafkaTxnOutput) WriteBatch(ctx context.Context, batch service.MessageBa
 		}
 		recs = append(recs, r)
 	}
-	if err := sess.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+	enqueued, err := o.gate.wait(ctx, batch)
+	if err != nil {
+		return err
+	}
+	if err := o.produceIn(ctx, sess, recs, enqueued); err != nil {
 		return fmt.Errorf("kafka: transaction.id %q: %w", o.session.id, err)
 	}
 	return nil
+}
+
+// produceIn enqueues every record in the transaction, then calls enqueued
+// (the order gate lets the next batch enqueue), then waits for them all. A
+// failed record fails the batch, and so the transaction: never retried.
+func (o *kafkaTxnOutput) produceIn(ctx context.Context, sess *kgo.GroupTransactSession, recs []*kgo.Record, enqueued func()) error {
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	wg.Add(len(recs))
+	for _, r := range recs {
+		sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+			wg.Done()
+		})
+	}
+	enqueued()
+	wg.Wait()
+	return first
 }
 
 // Close leaves the client to the input, which closes it.

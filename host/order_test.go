@@ -39,19 +39,27 @@ func runOrderStream(t *testing.T, input, output string) {
 
 // TestKafkaKeepsPerKeyOrderWithDefaultInFlight: kafka in → kafka out with
 // the output's defaults (max_in_flight 64) and one processing thread: no
-// record of a key may overtake an older one.
+// record of a key may overtake an older one, at least once or exactly once
+// with several batches in a transaction (read committed).
 func TestKafkaKeepsPerKeyOrderWithDefaultInFlight(t *testing.T) {
-	brokers := startKafka(t, "in", "out", "dlq")
-	require.NoError(t, ledger.Write(context.Background(), kafkaClient(t, brokers), "in", orderRecords, 50))
-	runOrderStream(t,
-		fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: order, max_poll_records: %d }", brokers, orderBatch),
-		fmt.Sprintf("kafka: { seed_brokers: [%q], topic: out, key: '${! @kafka_key }' }", brokers))
-	reader := kafkaClient(t, brokers, kgo.ConsumeTopics("out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	rep, err := ledger.Check(fixtures.Patient(t), reader, "out", "dlq", orderRecords, time.Minute)
-	require.NoError(t, err)
-	t.Logf("kafka, default max_in_flight: %s", rep)
-	assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
-	assert.Zero(t, rep.Inversions, "per-key order inversions")
+	for _, c := range []struct{ name, in, out string }{
+		{"at least once", "", ""},
+		{"exactly once, 8 batches a transaction", ", transaction: { id: order-txn, max_batches: 8 }", ", transaction: { id: order-txn }"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			brokers := startKafka(t, "in", "out", "dlq")
+			require.NoError(t, ledger.Write(context.Background(), kafkaClient(t, brokers), "in", orderRecords, 50))
+			runOrderStream(t,
+				fmt.Sprintf("kafka: { seed_brokers: [%q], topics: [in], consumer_group: order, max_poll_records: %d%s }", brokers, orderBatch, c.in),
+				fmt.Sprintf("kafka: { seed_brokers: [%q], topic: out, key: '${! @kafka_key }'%s }", brokers, c.out))
+			reader := kafkaClient(t, brokers, kgo.ConsumeTopics("out"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+			rep, err := ledger.Check(fixtures.Patient(t), reader, "out", "dlq", orderRecords, time.Minute)
+			require.NoError(t, err)
+			t.Logf("kafka, default max_in_flight: %s", rep)
+			assert.Zero(t, rep.Missing, "missing, first: %v", rep.FirstMissing)
+			assert.Zero(t, rep.Inversions, "per-key order inversions")
+		})
+	}
 }
 
 // TestNATSKeepsPerKeyOrderWithDefaultInFlight is the same through NATS
