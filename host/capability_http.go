@@ -92,7 +92,7 @@ func parseHTTPGrant(pc *service.ParsedConfig, res *service.Resources) (runtime.G
 	if g.Hosts, err = parseHosts(pc); err != nil {
 		return nil, err
 	}
-	cfg := egress.Config{Grant: g}
+	cfg := egress.Config{Grant: g, Observe: egressCounters(res.Metrics())}
 	if cfg.RootCAs, err = rootCAs(pc); err != nil {
 		return nil, err
 	}
@@ -206,4 +206,23 @@ func (c cacheResource) Set(ctx context.Context, key string, value []byte, ttl ti
 		return err
 	}
 	return setErr
+}
+
+// egressCounters counts every answer of the http capability:
+// weir_egress_requests{outcome} (ok, refused, timeout, too_large,
+// transport_error), weir_egress_cached (answered from the response cache)
+// and weir_egress_response_bytes (bodies handed to the guest).
+func egressCounters(m *service.Metrics) func(egress.Result) {
+	requests := m.NewCounter("weir_egress_requests", "outcome")
+	cached := m.NewCounter("weir_egress_cached")
+	bytes := m.NewCounter("weir_egress_response_bytes")
+	return func(r egress.Result) {
+		requests.Incr(1, r.Code.String())
+		if r.Cached {
+			cached.Incr(1)
+		}
+		if len(r.Body) > 0 {
+			bytes.Incr(int64(len(r.Body)))
+		}
+	}
 }

@@ -98,7 +98,7 @@ func parseKVNamespace(conf *service.ParsedConfig, mgr *service.Resources, stores
 		return ns, fmt.Errorf("%s: no cache resource %q: declare it under cache_resources (memory, lru, ttlru, weir_redis, …)", fieldKVCache, cache)
 	}
 	if stores[cache] == nil {
-		stores[cache] = &cacheStore{mgr: mgr, name: cache}
+		stores[cache] = newCacheStore(mgr, cache)
 	}
 	ns.Store = stores[cache]
 	if ns.Prefix, err = conf.FieldString(fieldKVPrefix); err != nil {
@@ -118,13 +118,43 @@ func parseKVNamespace(conf *service.ParsedConfig, mgr *service.Resources, stores
 
 // cacheStore is a Benthos cache resource as a runtime.KVStore.
 type cacheStore struct {
-	mgr  *service.Resources
-	name string
+	mgr     *service.Resources
+	name    string
+	lookups *service.MetricCounter // weir_kv_lookups{cache, result}: found, miss, store_error
+	writes  *service.MetricCounter // weir_kv_writes{cache, result}: ok, store_error
+}
+
+func newCacheStore(mgr *service.Resources, name string) *cacheStore {
+	m := mgr.Metrics()
+	return &cacheStore{mgr: mgr, name: name,
+		lookups: m.NewCounter("weir_kv_lookups", "cache", "result"),
+		writes:  m.NewCounter("weir_kv_writes", "cache", "result")}
+}
+
+// count adds each key's result to weir_kv_lookups.
+func (c *cacheStore) count(results []runtime.KVResult) {
+	var found, miss, failed int64
+	for _, r := range results {
+		switch r.Status {
+		case runtime.KVFound:
+			found++
+		case runtime.KVMiss:
+			miss++
+		default:
+			failed++
+		}
+	}
+	for result, n := range map[string]int64{"found": found, "miss": miss, "store_error": failed} {
+		if n > 0 {
+			c.lookups.Incr(n, c.name, result)
+		}
+	}
 }
 
 // GetMany asks a batch-aware cache (kvBatch) for every key in one call,
 // any other key by key.
 func (c *cacheStore) GetMany(ctx context.Context, keys []string, results []runtime.KVResult) {
+	defer c.count(results)
 	err := c.mgr.AccessCache(ctx, c.name, func(cache service.Cache) {
 		batch := &kvBatch{Keys: keys, Results: results}
 		v, err := cache.Get(withKVBatch(ctx, batch), keys[0])
@@ -163,10 +193,17 @@ func (c *cacheStore) Set(ctx context.Context, key string, value []byte, ttl time
 		}
 		setErr = cache.Set(ctx, key, value, t)
 	})
-	if err != nil {
-		return fmt.Errorf("cache %q: %w", c.name, err)
+	if err == nil {
+		err = setErr
+	} else {
+		err = fmt.Errorf("cache %q: %w", c.name, err)
 	}
-	return setErr
+	result := "ok"
+	if err != nil {
+		result = "store_error"
+	}
+	c.writes.Incr(1, c.name, result)
+	return err
 }
 
 // kvBatch is a batch of lookups a cache may answer in one round trip.

@@ -80,9 +80,12 @@ func TestMetricsDocListsWhatIsEmitted(t *testing.T) {
 		return writeModule(t, fixtures.WAT(t, "runtime/testdata/guests/"+name+".wat"))
 	}
 	cache := fixtures.CacheDir(t)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "profile") }))
+	t.Cleanup(web.Close)
 	b := service.NewStreamBuilder()
 	require.NoError(t, b.SetLoggerYAML("level: none"))
 	require.NoError(t, b.SetMetricsYAML("prometheus: {}"))
+	require.NoError(t, b.AddCacheYAML("label: kvmem\nmemory: {}"))
 	mux := http.NewServeMux()
 	b.SetHTTPMux(mux)
 	require.NoError(t, b.AddProcessorYAML(fmt.Sprintf(`
@@ -100,7 +103,12 @@ switch:
     processors: [ { label: metrics_guest, wasm: { module: %s, cache_dir: %s, capabilities: { metrics: {} } } } ]
   - check: '@to == "trap"'
     processors: [ { label: metrics_trap, wasm: { module: %s, cache_dir: %s, pool_size: 1 } } ]
-`, route, cache, guest("logflood"), cache, guest("metricsproxy"), cache, guest("trap"), cache)))
+  - check: '@to == "kv"'
+    processors: [ { mutation: "meta to = deleted()" }, { label: metrics_kv, wasm: { module: %s, cache_dir: %s, capabilities: { kv: { namespaces: { risk: { cache: kvmem, write: true }, other: { cache: kvmem, write: true } } } } } } ]
+  - check: '@to == "http"'
+    processors: [ { label: metrics_http, wasm: { module: %s, cache_dir: %s, capabilities: { http: { hosts: [ { name: 127.0.0.1, ports: [ %s ], allow_http: true, allow_private: true } ], cache: kvmem, cache_ttl: 1m } } } } ]
+`, route, cache, guest("logflood"), cache, guest("metricsproxy"), cache, guest("trap"), cache,
+		guest("kvproxy"), cache, guest("httpproxy"), cache, web.URL[strings.LastIndexByte(web.URL, ':')+1:])))
 	produce, err := b.AddBatchProducerFunc()
 	require.NoError(t, err)
 	require.NoError(t, b.AddBatchConsumerFunc(func(context.Context, service.MessageBatch) error { return nil }))
@@ -119,6 +127,39 @@ switch:
 		m := service.NewMessage([]byte(value))
 		m.MetaSetMut("to", strings.Replace(to, "drop", "route", 1))
 		require.NoError(t, produce(context.Background(), service.MessageBatch{m}), to)
+	}
+	// kv: a write, then a lookup of it and of a key never written (in one
+	// batch, without metadata: kvproxy.wat reads records as if they had none); http:
+	// the same fetch of the test's server twice (kvproxy.wat and httpproxy.wat take
+	// their host calls' arguments from the record).
+	kv := func(op uint32, args [6]uint32, payload string) *service.Message {
+		le := binary.LittleEndian
+		b := le.AppendUint32(nil, op)
+		for _, a := range args {
+			b = le.AppendUint32(b, a)
+		}
+		b = le.AppendUint64(le.AppendUint32(b, 0), 0)
+		m := service.NewMessage(append(b, payload...))
+		m.MetaSetMut("to", "kv")
+		return m
+	}
+	le := binary.LittleEndian
+	keys := le.AppendUint32(le.AppendUint32(nil, 2), 2) // two keys: "k1", "k2"
+	keys = le.AppendUint32(append(keys, "k1"...), 2)
+	keys = append(keys, "k2"...)
+	get := "risk" + string(keys) + strings.Repeat("\x00", 64)
+	require.NoError(t, produce(context.Background(), service.MessageBatch{
+		kv(1, [6]uint32{0, 4, 4, 2, 6, 1}, "riskk1v"),
+		kv(0, [6]uint32{0, 4, 4, uint32(len(keys)), 4 + uint32(len(keys)), 64}, get),
+	}), "kv")
+	fetch := le.AppendUint32(nil, 1)
+	fetch = le.AppendUint32(le.AppendUint32(fetch, 0), uint32(len(web.URL)))
+	fetch = le.AppendUint32(le.AppendUint32(append(fetch, web.URL...), 0), 0)
+	call := le.AppendUint32(le.AppendUint32(le.AppendUint32(nil, 0), 0), uint32(len(fetch)))
+	for range 2 { // the second answered from the response cache
+		hm := service.NewMessage(append(call, fetch...))
+		hm.MetaSetMut("to", "http")
+		require.NoError(t, produce(context.Background(), service.MessageBatch{hm}), "http")
 	}
 	api := httptest.NewServer(mux)
 	t.Cleanup(api.Close)
@@ -158,4 +199,10 @@ switch:
 	has("weir_batch_latency_ns", `transform="route"`, `le="`)
 	has("weir_guest_enriched", `transform="metricsproxy"`, `version="0.2.0"`)
 	has("weir_guest_log_dropped", `transform="logflood"`)
+	has("weir_kv_lookups", `cache="kvmem"`, `result="found"`, `} 1`)
+	has("weir_kv_lookups", `cache="kvmem"`, `result="miss"`, `} 1`)
+	has("weir_kv_writes", `cache="kvmem"`, `result="ok"`, `} 1`)
+	has("weir_egress_requests", `outcome="ok"`, `} 2`)
+	has("weir_egress_cached", `label="metrics_http"`, `} 1`)
+	has("weir_egress_response_bytes", `label="metrics_http"`, `} 14`)
 }

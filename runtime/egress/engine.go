@@ -27,6 +27,7 @@ type Config struct {
 	RootCAs        *x509.CertPool // trusted for https; default the system's roots
 	Cache          Cache          // optional response cache (used when Grant.CacheTTL > 0)
 	CacheNamespace string         // prefix of every cache key, e.g. the transform's name; one per grant
+	Observe        func(Result)   // optional: told every answer (secrets scrubbed), e.g. to count it; must not block
 }
 
 // Engine runs one pool's requests. It is safe for concurrent use: every
@@ -131,6 +132,9 @@ func (e *Engine) FetchWithin(ctx context.Context, reqs []Request, b *Budget) []R
 	wg.Wait()
 	for i := range out {
 		out[i].Err = cut(e.inj.scrub(out[i].Err))
+		if e.cfg.Observe != nil {
+			e.cfg.Observe(out[i])
+		}
 	}
 	return out
 }
