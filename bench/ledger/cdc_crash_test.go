@@ -3,12 +3,10 @@ package ledger_test
 import (
 	"context"
 	"fmt"
-	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,18 +64,7 @@ func TestCDCAtLeastOnceUnderSIGKILL(t *testing.T) {
 	}
 	broker, cl, conf, env := cdcSetup(t)
 	weir := fixtures.Weir(t)
-	for i := 0; i < kills; i++ {
-		cmd := exec.Command(weir, "run", conf)
-		cmd.Env = env
-		require.NoError(t, cmd.Start())
-		mark := int64((i+1)*cdcChanges/(kills+1)) + int64(rand.Intn(5000))
-		for deadline := time.Now().Add(2 * time.Minute); written(t, cl) < mark && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-		}
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
-		t.Logf("kill %d: %d changes written to out and dlq so far", i+1, written(t, cl))
-	}
+	killMidStream(t, weir, conf, env, cl, cdcChanges, 2*time.Minute, "changes")
 	final := exec.Command(weir, "run", conf)
 	final.Env = env
 	require.NoError(t, final.Start())

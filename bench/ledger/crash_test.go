@@ -65,19 +65,7 @@ func TestAtLeastOnceUnderSIGKILL(t *testing.T) {
 	}
 	broker, cl, conf, env := setup(t)
 	weir := fixtures.Weir(t)
-	for i := 0; i < kills; i++ {
-		cmd := exec.Command(weir, "run", conf)
-		cmd.Env = env
-		require.NoError(t, cmd.Start())
-		// kill mid-stream: once this run has moved the output past its mark
-		mark := int64((i+1)*records/(kills+1)) + int64(rand.Intn(5000))
-		for deadline := time.Now().Add(time.Minute); written(t, cl) < mark && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-		}
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
-		t.Logf("kill %d: %d records written to out and dlq so far", i+1, written(t, cl))
-	}
+	killMidStream(t, weir, conf, env, cl, records, time.Minute, "records")
 	final := exec.Command(weir, "run", conf)
 	final.Env = env
 	require.NoError(t, final.Start())
@@ -167,4 +155,22 @@ func written(t *testing.T, cl *kgo.Client) int64 {
 	var n int64
 	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
 	return n
+}
+
+// killMidStream runs weir on conf kills times, SIGKILLing each run once
+// the output has moved past its share of total (plus up to 5,000 more, so
+// the kills land at no fixed point), or after within.
+func killMidStream(t *testing.T, weir, conf string, env []string, cl *kgo.Client, total int, within time.Duration, what string) {
+	for i := 0; i < kills; i++ {
+		cmd := exec.Command(weir, "run", conf)
+		cmd.Env = env
+		require.NoError(t, cmd.Start())
+		mark := int64((i+1)*total/(kills+1)) + int64(rand.Intn(5000))
+		for deadline := time.Now().Add(within); written(t, cl) < mark && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+		t.Logf("kill %d: %d %s written to out and dlq so far", i+1, written(t, cl), what)
+	}
 }
